@@ -1,0 +1,1 @@
+"""Thin command-line interface over the engines (typer). See ``hcctrial.cli.main``."""

@@ -1,0 +1,1 @@
+"""Clinical measurements and scores: units (pint), body-surface area, Child-Pugh, ALBI, BCLC."""

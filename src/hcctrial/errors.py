@@ -1,0 +1,55 @@
+"""The one small exception hierarchy of hcctrial.
+
+Every error a user can cause derives from :class:`HcctrialError`. The CLI maps all of them to exit
+code 2 with the message (no traceback) in one place (``hcctrial.cli.main``); the web layer maps them
+to HTTP statuses in one place too. Messages name the field, the value given and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class HcctrialError(Exception):
+    """Base class of every error hcctrial raises on bad input or a broken rule."""
+
+    exit_code: int = 2
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DataValidationError(HcctrialError, ValueError):
+    """Input data are malformed, missing, out of range or inconsistent."""
+
+
+class UnitError(DataValidationError):
+    """A quantity has an unknown unit, a unit of the wrong dimension, or an impossible value."""
+
+
+class ProtocolError(HcctrialError):
+    """A regimen file is malformed, or a protocol rule cannot be applied."""
+
+
+class ConflictError(HcctrialError):
+    """Two people edited the same record: the later write is refused (optimistic locking)."""
+
+    exit_code = 3
+
+
+class IntegrityError(HcctrialError):
+    """The audit trail or the data it covers were changed behind the application's back."""
+
+    exit_code = 1
+
+
+def field_error(field: str, value: object, expected: str) -> DataValidationError:
+    """Return a :class:`DataValidationError` that names the field, the value and what was expected.
+
+    >>> str(field_error("albumin", "35 g/dL", "a value between 0.5 and 7 g/dL"))
+    "albumin: got '35 g/dL'; expected a value between 0.5 and 7 g/dL"
+    """
+    return DataValidationError(f"{field}: got {value!r}; expected {expected}", field=field)

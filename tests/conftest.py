@@ -1,0 +1,40 @@
+"""Shared test fixtures: the CLI runner and the paths of the shared reference material."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class CliResult:
+    """What one CLI call returned: exit code, stdout and stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]]:
+    """Call ``hcctrial`` in-process with string arguments; return a :class:`CliResult`."""
+    from hcctrial.cli.main import run
+
+    def invoke(*args: str) -> CliResult:
+        capsys.readouterr()
+        try:
+            run([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out = capsys.readouterr()
+        return CliResult(code, out.out, out.err)
+
+    yield invoke
