@@ -38,3 +38,11 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]
         return CliResult(code, out.out, out.err)
 
     yield invoke
+
+
+# Hypothesis: no per-example deadline (CI machines are noisy, and the first example of a test pays
+# for lazy imports such as pint's registry); the number of examples stays at the default.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("hcctrial", deadline=None)
+settings.load_profile("hcctrial")

@@ -28,7 +28,8 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("course", None, "The protocol's next step for a patient."),
     ("survival", "survival", "Kaplan-Meier, log-rank and Cox from a CSV file."),
     ("design", "design", "Trial design: sample size, Simon, survival designs, simulation."),
-    ("database", None, "The trial database: demo, init, import, export, analyze, audit."),
+    ("database", None, "The trial database: init, import, export, audit."),
+    ("analysis", None, "The demo trial and the statistical plan: demo, analyze."),
     ("reporting", None, "The report: tables and figures for HTML and Word."),
     ("webapp", None, "The web application."),
 ]

@@ -13,9 +13,9 @@ Canonical units (what the protocol file, the scores and the database use):
 ============== ============== ==========================================================
 analyte        canonical      also accepted
 ============== ============== ==========================================================
-bilirubin      mg/dL          umol/L (molar mass 584.66 g/mol: 1 mg/dL = 17.10 umol/L)
+bilirubin      mg/dL          umol/L (clinical factor: 1 mg/dL = 17.1 umol/L exactly)
 albumin        g/dL           g/L
-creatinine     mg/dL          umol/L (molar mass 113.12 g/mol: 1 mg/dL = 88.40 umol/L)
+creatinine     mg/dL          umol/L (clinical factor: 1 mg/dL = 88.4 umol/L exactly)
 hemoglobin     g/dL           g/L, mmol/L (as Hb monomer, 16.114 g/mmol... see ``MOLAR``)
 counts         giga_per_liter (10^9/L)       /uL, /mm3, cells/uL, 10^3/uL (wbc, anc, platelets, lymphocytes)
 inr            1              (dimensionless ratio)
@@ -29,6 +29,13 @@ lvef           %              fraction (0-1) is refused: give a percentage
 The seed paper prints the albumin threshold as "> 3.0 mg/dL"; 3.0 mg/dL of albumin is a thousand
 times below any living patient's value, so this is a unit slip for g/dL. hcctrial implements
 g/dL (see ``docs/protocol.md``).
+
+Bilirubin and creatinine use the clinical conversion factors 17.1 and 88.4 umol/L per mg/dL, not
+the chemical molar masses (584.66 and 113.12 g/mol give 17.104 and 88.402): the published cut-offs
+in umol/L are these factors times the mg/dL cut-offs (Child-Pugh bilirubin 34.2/51.3 umol/L = 2/3
+mg/dL; creatinine 176.8 umol/L = 2 mg/dL), so a value typed exactly on a cut-off in umol/L must land
+exactly on it in mg/dL. Results are rounded to 12 significant digits to drop binary floating-point
+noise (3000 /mm3 is 3.0 x10^9/L, not 3.000000000000001): a value on a strict cut-off stays on it.
 
 pint is imported lazily (it costs ~0.3 s), so that ``import hcctrial`` and ``hcctrial --help`` stay fast.
 """
@@ -79,9 +86,11 @@ _COUNT = "giga_per_liter"
 ANALYTES: dict[str, Analyte] = {
     a.name: a
     for a in (
-        Analyte("bilirubin", "mg/dL", 0.0, 80.0, 584.66, "total bilirubin"),
+        # "molar masses" of bilirubin and creatinine encode the clinical factors 17.1 and 88.4
+        # umol/L per mg/dL (see the module docstring), not the chemical 584.66 and 113.12 g/mol.
+        Analyte("bilirubin", "mg/dL", 0.0, 80.0, 10_000 / 17.1, "total bilirubin"),
         Analyte("albumin", "g/dL", 0.5, 7.0, None, "serum albumin"),
-        Analyte("creatinine", "mg/dL", 0.05, 30.0, 113.12, "serum creatinine"),
+        Analyte("creatinine", "mg/dL", 0.05, 30.0, 10_000 / 88.4, "serum creatinine"),
         Analyte("hemoglobin", "g/dL", 1.0, 25.0, 16114.5, "hemoglobin (monomer molar mass)"),
         Analyte("wbc", _COUNT, 0.0, 1000.0, None, "white blood cells"),
         Analyte("anc", _COUNT, 0.0, 500.0, None, "absolute neutrophil count"),
@@ -150,13 +159,12 @@ _NUMBER_THEN_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
 def unit_registry() -> pint.UnitRegistry:
     """Return the one pint registry of hcctrial, with the units clinical labs use.
 
-    Adds the enzyme unit ``U`` (1 U = 1 umol/min), and ``AFP_IU``: the WHO 72/225 international
+    pint already knows the enzyme unit ``U`` (1 U = 1 umol/min); this adds ``AFP_IU``: the WHO 72/225 international
     unit of alpha-fetoprotein, 1 IU = 1.21 ng.
     """
     import pint
 
     ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-    ureg.define("enzyme_unit_ = micromole / minute = U")
     ureg.define("AFP_IU = 1.21 * nanogram")
     ureg.define("giga_per_liter = 1e9 / liter")
     ureg.define("thousand_per_microliter = 1e3 / microliter")
@@ -212,6 +220,11 @@ def parse_quantity(
         ) from exc
 
 
+def _without_float_noise(x: float) -> float:
+    """Return ``x`` rounded to 12 significant digits (drops binary floating-point noise)."""
+    return float(f"{x:.12g}")
+
+
 def _to_canonical(q: Any, analyte: Analyte, *, field: str, given: object) -> float:
     ureg = unit_registry()
     try:
@@ -257,8 +270,11 @@ def canonical_value(
     if a.canonical_unit == "dimensionless" and unit is None and isinstance(value, (int, float)):
         unit = "1"
     q = parse_quantity(value, unit, field=name)
+    if analyte == "lvef" and q.dimensionless and str(q.units) == "dimensionless":
+        # a bare number is a percentage; pint would read "0.6" as 60 % (a fraction), silently
+        q = unit_registry().Quantity(q.magnitude, "percent")
     shown = value if unit is None else f"{value} {unit}"
-    result = _to_canonical(q, a, field=name, given=shown)
+    result = _without_float_noise(_to_canonical(q, a, field=name, given=shown))
     if not (a.low <= result <= a.high):
         raise UnitError(
             f"{name}: {shown!r} is {result:.4g} {a.canonical_unit}, outside the physiological range "
@@ -283,7 +299,7 @@ def convert(value: float, from_unit: str, to_unit: str, *, analyte: str) -> floa
     one = _to_canonical(
         parse_quantity(1.0, to_unit, field=analyte), a, field=analyte, given=to_unit
     )
-    return canon / one
+    return _without_float_noise(canon / one)
 
 
 def unit_fits(analyte: str, unit: str) -> bool:

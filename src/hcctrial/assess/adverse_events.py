@@ -1,0 +1,291 @@
+"""Clinical adverse events: a CTCAE term with its grade, dates and attribution; worst grades.
+
+A research nurse records an adverse event as a CTCAE term, a grade 1-5, onset and resolution dates
+and the investigator's attribution to the study treatment. The term is checked against the bundled
+CTCAE v4.03 term list (``criteria/ctcae_v4.03_terms.json``: the paper's Table 3 terms, clinical and
+lab, with their CTCAE grade text) and stored under its CTCAE name; common names the paper uses are
+accepted as synonyms ("hand-foot skin reaction" -> "Palmar-plantar erythrodysesthesia syndrome").
+A grade the term does not have in CTCAE (nausea grade 4; hand-foot skin reaction grade 4) is refused.
+
+Summaries follow CTCAE's rule that per-patient tables use the worst grade: each patient counts once
+per term, at the highest grade recorded (the shape of the paper's Table 3).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from hcctrial.errors import DataValidationError
+
+__all__ = [
+    "AdverseEvent",
+    "Attribution",
+    "CtcaeTerm",
+    "TermGradeCounts",
+    "count_patients_by_worst_grade",
+    "ctcae_terms",
+    "validate_term",
+    "worst_grade_by_patient_and_term",
+]
+
+
+class Attribution(StrEnum):
+    """The investigator's judgement of whether the study treatment caused the event (NCI scale)."""
+
+    UNRELATED = "unrelated"
+    UNLIKELY = "unlikely"
+    POSSIBLE = "possible"
+    PROBABLE = "probable"
+    DEFINITE = "definite"
+
+    @property
+    def related(self) -> bool:
+        """Whether the event counts as treatment-related (possible, probable or definite, as NCI
+        expedited reporting counts it)."""
+        return self in (Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE)
+
+
+@dataclass(frozen=True)
+class CtcaeTerm:
+    """One CTCAE term of the bundled list: its system organ class, grade text and synonyms.
+
+    ``grades`` maps 1-5 to the CTCAE text, or None where CTCAE has no such grade.
+    """
+
+    term: str
+    soc: str
+    grades: dict[int, str | None]
+    synonyms: tuple[str, ...]
+
+    @property
+    def valid_grades(self) -> tuple[int, ...]:
+        """The grades CTCAE defines for this term."""
+        return tuple(g for g, text in sorted(self.grades.items()) if text)
+
+
+_TERMS_FILE = Path(__file__).with_name("criteria") / "ctcae_v4.03_terms.json"
+
+
+@cache
+def ctcae_terms(version: str = "4.03") -> dict[str, CtcaeTerm]:
+    """Return the bundled CTCAE terms by name.
+
+    Only a v4.03 list is bundled. For "5.0" the same list is used: every term in it keeps its name
+    in CTCAE v5.0 (the lab terms are those of the v5.0 lab criteria); the grade text is v4.03's.
+    """
+    from hcctrial.assess.ctcae import normalize_version
+
+    normalize_version(version)
+    data: dict[str, Any] = json.loads(_TERMS_FILE.read_text(encoding="utf-8"))
+    return {
+        t["term"]: CtcaeTerm(
+            term=t["term"],
+            soc=t["soc"],
+            grades={int(g): text for g, text in t["grades"].items()},
+            synonyms=tuple(t.get("synonyms", ())),
+        )
+        for t in data["terms"]
+    }
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("_", " ").split()).lower()
+
+
+@cache
+def _lookup(version: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for name, t in ctcae_terms(version).items():
+        table[_key(name)] = name
+        for s in t.synonyms:
+            table[_key(s)] = name
+    return table
+
+
+def validate_term(term: str, version: str = "4.03") -> str:
+    """Return the CTCAE name of ``term`` (case-insensitive; synonyms such as "hand-foot skin
+    reaction" accepted). Raises :class:`DataValidationError` naming the term, with close matches."""
+    if not isinstance(term, str) or not term.strip():
+        raise DataValidationError(
+            f"term: got {term!r}; expected a CTCAE v4.03 term, e.g. 'Nausea'", field="term"
+        )
+    table = _lookup(version)
+    found = table.get(_key(term))
+    if found is not None:
+        return found
+    close = difflib.get_close_matches(_key(term), list(table), n=3, cutoff=0.6)
+    suggestions = list(dict.fromkeys(table[c] for c in close))
+    hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    raise DataValidationError(
+        f"term: got {term!r}; expected a term of the bundled CTCAE v4.03 list "
+        f"({len(ctcae_terms(version))} terms: hcctrial/assess/criteria/ctcae_v4.03_terms.json)"
+        f"{hint}",
+        field="term",
+    )
+
+
+@dataclass(frozen=True)
+class AdverseEvent:
+    """One clinical adverse event of one patient.
+
+    ``term`` is stored under its CTCAE name (a synonym given is replaced); ``grade`` is 1-5 and must
+    exist for the term; ``resolution`` is None while the event is ongoing and never before
+    ``onset``. ``attribution`` may be given as its text ("possible").
+    """
+
+    patient_id: str
+    term: str
+    grade: int
+    onset: date
+    resolution: date | None
+    attribution: Attribution
+    serious: bool = False
+
+    def __post_init__(self) -> None:
+        item = f"adverse event ({self.patient_id!r}, {self.term!r}, onset {self.onset})"
+        if not isinstance(self.patient_id, str) or not self.patient_id.strip():
+            raise DataValidationError(
+                f"patient_id: got {self.patient_id!r}; expected a non-empty patient identifier",
+                field="patient_id",
+            )
+        canonical = validate_term(self.term)
+        object.__setattr__(self, "term", canonical)
+        if isinstance(self.grade, bool) or not isinstance(self.grade, int):
+            raise DataValidationError(
+                f"{item}: grade: got {self.grade!r}; expected an integer 1-5", field="grade"
+            )
+        valid = ctcae_terms()[canonical].valid_grades
+        if self.grade not in valid:
+            raise DataValidationError(
+                f"{item}: grade: got {self.grade!r}; CTCAE v4.03 grades of {canonical!r} are "
+                f"{', '.join(str(g) for g in valid)}",
+                field="grade",
+            )
+        if not isinstance(self.onset, date):
+            raise DataValidationError(
+                f"{item}: onset: got {self.onset!r}; expected a date", field="onset"
+            )
+        if self.resolution is not None:
+            if not isinstance(self.resolution, date):
+                raise DataValidationError(
+                    f"{item}: resolution: got {self.resolution!r}; expected a date or None",
+                    field="resolution",
+                )
+            if self.resolution < self.onset:
+                raise DataValidationError(
+                    f"{item}: resolution: got {self.resolution}; expected a date on or after "
+                    f"the onset {self.onset}",
+                    field="resolution",
+                )
+        try:
+            object.__setattr__(self, "attribution", Attribution(self.attribution))
+        except ValueError as exc:
+            raise DataValidationError(
+                f"{item}: attribution: got {self.attribution!r}; expected one of "
+                f"{', '.join(a.value for a in Attribution)}",
+                field="attribution",
+            ) from exc
+        if not isinstance(self.serious, bool):
+            raise DataValidationError(
+                f"{item}: serious: got {self.serious!r}; expected true or false", field="serious"
+            )
+
+    @property
+    def ongoing(self) -> bool:
+        """Whether the event has not resolved."""
+        return self.resolution is None
+
+    @property
+    def related(self) -> bool:
+        """Whether the event is attributed to the study treatment (possible or stronger)."""
+        return self.attribution.related
+
+
+def worst_grade_by_patient_and_term(events: Iterable[AdverseEvent]) -> dict[tuple[str, str], int]:
+    """Return the worst (highest) grade of each (patient_id, CTCAE term) that has an event."""
+    worst: dict[tuple[str, str], int] = {}
+    for e in events:
+        key = (e.patient_id, e.term)
+        worst[key] = max(worst.get(key, 0), e.grade)
+    return worst
+
+
+@dataclass(frozen=True)
+class TermGradeCounts:
+    """Patients by worst grade for one term: one row of a toxicity table like the paper's Table 3.
+
+    ``by_grade[g]`` is the number of patients whose worst grade of the term is ``g`` (1-5); each
+    patient counts once. ``n_patients`` is the denominator of the percentages (None: not given).
+    """
+
+    term: str
+    by_grade: dict[int, int] = field(default_factory=dict)
+    n_patients: int | None = None
+
+    @property
+    def any_grade(self) -> int:
+        """Patients with the term at any grade."""
+        return sum(self.by_grade.values())
+
+    @property
+    def grade_3_or_worse(self) -> int:
+        """Patients whose worst grade is 3, 4 or 5."""
+        return sum(n for g, n in self.by_grade.items() if g >= 3)
+
+    def percent(self, grade: int) -> float | None:
+        """Return the percentage of ``n_patients`` whose worst grade is ``grade`` (None: no n)."""
+        if not self.n_patients:
+            return None
+        return 100.0 * self.by_grade.get(grade, 0) / self.n_patients
+
+
+def count_patients_by_worst_grade(
+    events: Iterable[AdverseEvent],
+    *,
+    terms: Sequence[str] | None = None,
+    n_patients: int | None = None,
+    related_only: bool = False,
+) -> tuple[TermGradeCounts, ...]:
+    """Return, per term, how many patients had each worst grade (the paper's Table 3 layout).
+
+    ``terms`` fixes the rows and their order (names or synonyms; a term without events gets a row of
+    zeros); by default the terms that occur, in order of first appearance. ``n_patients`` is the
+    denominator of the percentages (all treated patients: Table 3 uses 66). ``related_only`` keeps
+    events attributed possible, probable or definite.
+    """
+    kept = [e for e in events if e.related or not related_only]
+    if n_patients is not None and (isinstance(n_patients, bool) or n_patients < 1):
+        raise DataValidationError(
+            f"n_patients: got {n_patients!r}; expected a positive number of patients",
+            field="n_patients",
+        )
+    worst = worst_grade_by_patient_and_term(kept)
+    if n_patients is not None:
+        patients = {p for p, _ in worst}
+        if len(patients) > n_patients:
+            raise DataValidationError(
+                f"n_patients: got {n_patients}; expected at least the {len(patients)} patients "
+                "who have events",
+                field="n_patients",
+            )
+    rows = (
+        [validate_term(t) for t in terms]
+        if terms is not None
+        else list(dict.fromkeys(e.term for e in kept))
+    )
+    result = []
+    for term in dict.fromkeys(rows):
+        counts = {g: 0 for g in range(1, 6)}
+        for (_, t), g in worst.items():
+            if t == term:
+                counts[g] += 1
+        result.append(TermGradeCounts(term=term, by_grade=counts, n_patients=n_patients))
+    return tuple(result)

@@ -1,0 +1,145 @@
+"""Load and validate regimen files (TOML, see :mod:`hcctrial.protocol.schema`).
+
+A regimen is named either by a path to a ``.toml`` file or by the name of a bundled regimen
+(``sorafenib_tace_haic_folfox``, ``tace_haic_folfox``; see :func:`list_regimens`). Malformed TOML
+and schema violations raise :class:`~hcctrial.errors.ProtocolError` naming the file and the key path
+(``drugs[2].dose_per_m2.B: Input should be a valid number``).
+
+>>> default_regimen().cycle.max_haic_cycles
+8
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hcctrial.errors import ProtocolError
+from hcctrial.protocol.schema import Regimen
+
+__all__ = [
+    "DEFAULT_REGIMEN",
+    "default_regimen",
+    "list_regimens",
+    "load_regimen",
+    "regimen_from_mapping",
+    "regimen_path",
+]
+
+#: the seed paper's regimen
+DEFAULT_REGIMEN = "sorafenib_tace_haic_folfox"
+
+
+def _bundled_dir() -> Path:
+    return Path(str(resources.files("hcctrial.protocol") / "regimens"))
+
+
+def list_regimens() -> list[str]:
+    """Return the names of the bundled regimen files (without ``.toml``), sorted."""
+    return sorted(p.stem for p in _bundled_dir().glob("*.toml"))
+
+
+def regimen_path(path_or_name: str | Path) -> Path:
+    """Return the file a regimen name or path designates (a path wins over a bundled name)."""
+    p = Path(path_or_name)
+    if p.suffix == ".toml" or p.exists() or "/" in str(path_or_name):
+        if not p.is_file():
+            raise ProtocolError(
+                f"regimen: file {str(p)!r} not found; expected a .toml regimen file or one of "
+                f"{list_regimens()}",
+                field="regimen",
+            )
+        return p
+    bundled = _bundled_dir() / f"{path_or_name}.toml"
+    if not bundled.is_file():
+        raise ProtocolError(
+            f"regimen: got {str(path_or_name)!r}; expected a .toml file or one of {list_regimens()}",
+            field="regimen",
+        )
+    return bundled
+
+
+_BRANCH_TAG = re.compile(r"[-\[\]'\"]")
+_BRANCH_NAMES = frozenset({"float", "int", "str", "bool", "list", "dict"})
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _describe(exc: ValidationError, origin: str) -> str:
+    lines = []
+    for err in exc.errors(include_url=False):
+        # pydantic puts union branch tags ("constrained-float", "literal['none']",
+        # "function-after[...]") in the location: they are not keys of the file, drop them
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if isinstance(p, int) or not (_BRANCH_TAG.search(p) or p in _BRANCH_NAMES)
+        )
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the regimen schema)"
+        elif "input" in err and err["type"] not in {"missing"}:
+            inp = err["input"]
+            if not isinstance(inp, dict | list):
+                msg = f"{msg} (got {inp!r})"
+        lines.append(f"{_key_path(loc)}: {msg}")
+    uniq = list(dict.fromkeys(lines))
+    return f"regimen {origin}: " + "; ".join(uniq)
+
+
+def regimen_from_mapping(data: dict[str, Any], *, origin: str = "(mapping)") -> Regimen:
+    """Return a validated :class:`Regimen` from already-parsed TOML data."""
+    try:
+        return Regimen.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError(_describe(exc, origin), field="regimen") from exc
+
+
+def _load_file(path: Path) -> Regimen:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProtocolError(f"regimen {path}: cannot read ({exc})", field="regimen") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProtocolError(f"regimen {path}: malformed TOML: {exc}", field="regimen") from exc
+    return regimen_from_mapping(data, origin=str(path))
+
+
+@cache
+def _load_bundled(name: str) -> Regimen:
+    return _load_file(_bundled_dir() / f"{name}.toml")
+
+
+def load_regimen(path_or_name: str | Path) -> Regimen:
+    """Return the validated regimen of a file path or of a bundled regimen name.
+
+    Raises :class:`ProtocolError` (CLI exit code 2) naming the file and key path when the file is
+    missing, is not valid TOML, or does not fit the schema.
+    """
+    path = regimen_path(path_or_name)
+    if path.parent.resolve() == _bundled_dir().resolve():
+        return _load_bundled(path.stem)
+    return _load_file(path)
+
+
+def default_regimen() -> Regimen:
+    """Return the seed paper's regimen (sorafenib + TACE followed by HAIC-FOLFOX)."""
+    return load_regimen(DEFAULT_REGIMEN)
