@@ -1,1 +1,11 @@
-"""hcctrial.demo."""
+"""hcctrial.demo: the synthetic 66-patient trial consistent with the published study.
+
+- :mod:`~hcctrial.demo.fit_cohort` — fits the survival skeleton (the lead's script; its output is
+  ``data/cohort_skeleton.json``);
+- :mod:`~hcctrial.demo.cohort` — assigns every baseline variable, intended response and worst grade
+  with the paper's exact marginals;
+- :mod:`~hcctrial.demo.measurements` — lab values and lesion diameters that imply them;
+- :mod:`~hcctrial.demo.generate` — writes the trial as raw records through the service layer.
+"""
+
+__all__ = ["cohort", "generate", "measurements", "screening_files"]

@@ -1,0 +1,104 @@
+"""Cox speed check (n = 10^4, 10^5, 10^6; 4 covariates; Efron): hcctrial vs lifelines and R.
+
+Usage: .venv/bin/python benchmarks/cox_speed.py [--sizes 10000,100000,1000000] [--no-lifelines]
+Prints the median of ``--repeat`` runs per engine and the ratios, and the largest relative
+difference of the coefficients. The official, all-estimator benchmark is benchmarks/survival.py;
+this script is the Cox-only measurement behind the Cox section of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_data(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exponential times (rounded to whole days: many ties), ~30 % censored, 4 covariates."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack(
+        [rng.normal(60, 10, n), rng.integers(0, 2, n), rng.integers(0, 4, n), rng.normal(0, 1, n)]
+    ).astype(float)
+    beta = np.array([0.01, -0.4, 0.3, 0.2])
+    t_event = rng.exponential(365.0 * np.exp(-(X - X.mean(0)) @ beta))
+    t_cens = rng.uniform(0, 1500, n)
+    time_ = np.ceil(np.minimum(t_event, t_cens))
+    event = (t_event <= t_cens).astype(int)
+    return time_, event, X
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)), out
+
+
+def run_r(time_, event, X, repeat: int) -> tuple[float, np.ndarray] | None:
+    if shutil.which("Rscript") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "d.csv"
+        np.savetxt(
+            csv,
+            np.column_stack([time_, event, X]),
+            delimiter=",",
+            fmt="%.17g",
+            header="time,event,x1,x2,x3,x4",
+            comments="",
+        )
+        script = Path(tmp) / "fit.R"
+        script.write_text(
+            "suppressPackageStartupMessages(library(survival))\n"
+            f"d <- read.csv('{csv}')\n"
+            "ts <- c()\n"
+            f"for (i in 1:{repeat}) {{ t0 <- proc.time()[['elapsed']];"
+            " f <- coxph(Surv(time, event) ~ x1 + x2 + x3 + x4, data = d);"
+            " ts <- c(ts, proc.time()[['elapsed']] - t0) }\n"
+            "cat(median(ts), sprintf('%.17g', coef(f)), '\\n')\n"
+        )
+        out = subprocess.run(["Rscript", str(script)], capture_output=True, text=True, check=True)
+        vals = [float(v) for v in out.stdout.split()]
+        return vals[0], np.array(vals[1:])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000,1000000")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-lifelines", action="store_true")
+    ap.add_argument("--lifelines-max", type=int, default=1_000_000)
+    args = ap.parse_args()
+    from hcctrial.stats.cox import cox_ph
+
+    for n in (int(s) for s in args.sizes.split(",")):
+        time_, event, X = make_data(n)
+        t_ours, fit = timed(
+            lambda t=time_, e=event, x=X: cox_ph(t, e, x, ties="efron"), args.repeat
+        )
+        coef = np.array(fit.coef)
+        line = f"n={n:>8}  hcctrial {t_ours:7.3f} s"
+        r = run_r(time_, event, X, args.repeat)
+        if r is not None:
+            t_r, coef_r = r
+            line += f" | R {t_r:7.3f} s (x{t_r / t_ours:5.1f}; max rel coef diff {np.max(np.abs(coef / coef_r - 1)):.1e})"
+        if not args.no_lifelines and n <= args.lifelines_max:
+            import pandas as pd
+            from lifelines import CoxPHFitter
+
+            df = pd.DataFrame(X, columns=["x1", "x2", "x3", "x4"]).assign(T=time_, E=event)
+            t_ll, cph = timed(lambda d=df: CoxPHFitter().fit(d, "T", "E"), 1)
+            coef_ll = cph.params_.to_numpy()
+            line += f" | lifelines {t_ll:7.3f} s (x{t_ll / t_ours:5.1f}; max rel coef diff {np.max(np.abs(coef / coef_ll - 1)):.1e})"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()

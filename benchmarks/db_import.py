@@ -1,0 +1,245 @@
+"""Benchmark: load 10,000 synthetic patients' full records (audited) into SQLite and PostgreSQL.
+
+Each patient gets a screening with 8 criteria, a baseline, 12 lab results, 6 cycles with 3 doses
+each, 2 adverse events, 4 imaging assessments with 2 lesions each, 2 follow-ups: 57 rows, written
+through :func:`hcctrial.store.services.create_many` (the path the CSV importer and the demo use:
+checked, audited, hash-chained) in one transaction per table. Prints rows/s and seconds per
+backend. PostgreSQL: ``HCCTRIAL_TEST_POSTGRES_URL`` (default 127.0.0.1:5432/test), in a throw-away
+schema; skipped if unreachable.
+
+    .venv/bin/python benchmarks/db_import.py [--patients 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+PG_URL = os.environ.get(
+    "HCCTRIAL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def synthetic_rows(n_patients: int, seed: int = 1) -> dict[str, list[dict[str, Any]]]:
+    """Return rows per table name for ``n_patients`` patients, with explicit ids."""
+    rng = random.Random(seed)
+    t: dict[str, list[dict[str, Any]]] = {
+        k: []
+        for k in (
+            "sites",
+            "patients",
+            "screenings",
+            "screening_criteria",
+            "baselines",
+            "lab_results",
+            "treatment_cycles",
+            "cycle_doses",
+            "adverse_events",
+            "imaging_assessments",
+            "lesion_measurements",
+            "followups",
+        )
+    }
+    t["sites"].append({"id": 1, "code": "S1", "name": "Site 1"})
+    ids = dict.fromkeys(t, 0)
+
+    def nid(table: str) -> int:
+        ids[table] += 1
+        return ids[table]
+
+    analytes = [
+        ("bilirubin", "umol/L", 5, 40),
+        ("albumin", "g/L", 28, 48),
+        ("platelets", "x10^9/L", 60, 300),
+        ("afp", "ng/mL", 2, 2000),
+    ]
+    for _ in range(n_patients):
+        pid = nid("patients")
+        start = date(2017, 1, 1) + timedelta(days=rng.randrange(900))
+        t["patients"].append(
+            {
+                "id": pid,
+                "study_id": f"P{pid:06d}",
+                "site_id": 1,
+                "enrolment_date": start,
+                "status": "enrolled",
+            }
+        )
+        sid = nid("screenings")
+        t["screenings"].append(
+            {"id": sid, "patient_id": pid, "screening_date": start, "eligible": True}
+        )
+        for c in range(8):
+            t["screening_criteria"].append(
+                {
+                    "id": nid("screening_criteria"),
+                    "screening_id": sid,
+                    "criterion_id": f"c{c}",
+                    "verdict": "met",
+                }
+            )
+        t["baselines"].append(
+            {
+                "id": nid("baselines"),
+                "patient_id": pid,
+                "assessment_date": start,
+                "age_years": rng.randint(30, 75),
+                "sex": rng.choice(["male", "female"]),
+                "height_cm": round(rng.uniform(150, 185), 1),
+                "weight_kg": round(rng.uniform(45, 90), 1),
+                "n_nodules": rng.randint(1, 6),
+                "largest_cm": round(rng.uniform(2, 15), 1),
+                "vascular_invasion": rng.random() < 0.5,
+                "portal_vein_invasion": rng.random() < 0.4,
+                "extrahepatic_spread": rng.random() < 0.3,
+                "hbv": True,
+                "cirrhosis": True,
+                "ecog": rng.randint(0, 1),
+                "imaging_modality": "mri",
+                "ascites": "none",
+                "encephalopathy": "none",
+            }
+        )
+        for k in range(12):
+            name, unit, lo, hi = analytes[k % 4]
+            t["lab_results"].append(
+                {
+                    "id": nid("lab_results"),
+                    "patient_id": pid,
+                    "sample_date": start + timedelta(days=21 * (k // 4)),
+                    "analyte": name,
+                    "value_entered": round(rng.uniform(lo, hi), 1),
+                    "unit_entered": unit,
+                }
+            )
+        for c in range(6):
+            cid = nid("treatment_cycles")
+            t["treatment_cycles"].append(
+                {
+                    "id": cid,
+                    "patient_id": pid,
+                    "cycle_number": c + 1,
+                    "cycle_date": start + timedelta(days=21 * c),
+                    "sorafenib_daily_mg": 800.0,
+                    "sorafenib_level": 0,
+                }
+            )
+            for drug, mg in (
+                ("oxaliplatin", 150.0),
+                ("leucovorin", 700.0),
+                ("fluorouracil", 4000.0),
+            ):
+                t["cycle_doses"].append(
+                    {
+                        "id": nid("cycle_doses"),
+                        "cycle_id": cid,
+                        "drug": drug,
+                        "planned_mg": mg,
+                        "given_mg": mg,
+                    }
+                )
+        for term in ("Fatigue", "Nausea"):
+            t["adverse_events"].append(
+                {
+                    "id": nid("adverse_events"),
+                    "patient_id": pid,
+                    "term": term,
+                    "grade": rng.randint(1, 3),
+                    "onset_date": start + timedelta(days=5),
+                    "attribution": "possible",
+                    "serious": False,
+                }
+            )
+        for v in range(4):
+            iid = nid("imaging_assessments")
+            t["imaging_assessments"].append(
+                {
+                    "id": iid,
+                    "patient_id": pid,
+                    "assessment_date": start + timedelta(days=42 * v),
+                    "modality": "mri",
+                    "afp_ng_ml": 100.0,
+                }
+            )
+            for les in ("T1", "T2"):
+                t["lesion_measurements"].append(
+                    {
+                        "id": nid("lesion_measurements"),
+                        "imaging_id": iid,
+                        "lesion_id": les,
+                        "kind": "target",
+                        "organ": "liver",
+                        "diameter_mm": round(rng.uniform(10, 90), 1),
+                    }
+                )
+        for f in range(2):
+            t["followups"].append(
+                {
+                    "id": nid("followups"),
+                    "patient_id": pid,
+                    "contact_date": start + timedelta(days=200 + 100 * f),
+                    "vital_status": "alive",
+                }
+            )
+    return t
+
+
+def load(url: str, tables: dict[str, list[dict[str, Any]]]) -> tuple[int, float]:
+    from hcctrial.store import models as m
+    from hcctrial.store.migrations import upgrade_to_head
+    from hcctrial.store.services import create_many
+    from hcctrial.store.session import make_engine, session_factory
+
+    by_name = {model.__tablename__: model for model in m.DATA_TABLES}
+    engine = make_engine(url)
+    try:
+        upgrade_to_head(engine)
+        start = time.perf_counter()
+        with session_factory(engine)() as session, session.begin():
+            n = 0
+            for name, rows in tables.items():
+                n += len(
+                    create_many(session, by_name[name], rows, actor="bench", reason="benchmark")
+                )
+        return n, time.perf_counter() - start
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    args = parser.parse_args()
+    tables = synthetic_rows(args.patients)
+    total = sum(len(v) for v in tables.values())
+    print(f"{args.patients} patients, {total} rows (+ {total} audit entries)")
+    with tempfile.TemporaryDirectory() as tmp:
+        n, secs = load(f"sqlite:///{Path(tmp) / 'bench.sqlite'}", tables)
+        print(f"sqlite      {secs:8.1f} s  {n / secs:9.0f} rows/s")
+    try:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        admin = psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True, connect_timeout=5)
+    except Exception as exc:  # no server: report and skip
+        print(f"postgresql  skipped ({exc})")
+        return
+    with admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            sep = "&" if "?" in PG_URL else "?"
+            n, secs = load(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", tables)
+            print(f"postgresql  {secs:8.1f} s  {n / secs:9.0f} rows/s")
+        finally:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+if __name__ == "__main__":
+    main()

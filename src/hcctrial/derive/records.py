@@ -1,0 +1,204 @@
+"""One patient's raw records as plain frozen values, and their loading from the trial database.
+
+The derivations (:mod:`hcctrial.derive.subject`, :mod:`hcctrial.derive.endpoints`) work on these
+values, not on ORM objects, so that they can be tested on small hand-made records without a
+database. :func:`load_patient_records` reads every table once (one ``SELECT`` per table) and groups
+the rows by patient.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+__all__ = [
+    "AdverseEventRecord",
+    "CycleRecord",
+    "FollowupRecord",
+    "ImagingRecord",
+    "LabRecord",
+    "LesionRecord",
+    "PatientRecords",
+    "load_patient_records",
+]
+
+
+@dataclass(frozen=True)
+class LabRecord:
+    """A lab value as entered (``value``/``unit``), its canonical value, and the normal limits in
+    the unit as entered."""
+
+    sample_date: date
+    analyte: str
+    value: float
+    unit: str
+    canonical_value: float
+    uln: float | None = None
+    lln: float | None = None
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    """One treatment cycle: its date and, per drug, (planned mg, given mg)."""
+
+    number: int
+    cycle_date: date
+    doses: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sorafenib_daily_mg: float | None = None
+
+
+@dataclass(frozen=True)
+class AdverseEventRecord:
+    """A clinical adverse event as recorded (CTCAE term and the clinician's grade)."""
+
+    term: str
+    grade: int
+    onset_date: date
+
+
+@dataclass(frozen=True)
+class LesionRecord:
+    """One lesion at one scan (``kind`` target / non_target / new; ``status`` for non-targets)."""
+
+    lesion_id: str
+    kind: str
+    organ: str
+    diameter_mm: float | None = None
+    status: str | None = None
+    typical_pattern: bool | None = None
+
+
+@dataclass(frozen=True)
+class ImagingRecord:
+    """One imaging time point with its lesions and the AFP measured at that visit (ng/mL)."""
+
+    assessment_date: date
+    modality: str
+    afp_ng_ml: float | None
+    lesions: tuple[LesionRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class FollowupRecord:
+    """A contact and the vital status at that date."""
+
+    contact_date: date
+    vital_status: str
+
+
+@dataclass(frozen=True)
+class PatientRecords:
+    """Every raw record of one patient. ``baseline`` holds the baseline row's columns by name."""
+
+    study_id: str
+    status: str
+    enrolment_date: date | None
+    baseline: dict[str, Any] | None = None
+    labs: tuple[LabRecord, ...] = ()
+    cycles: tuple[CycleRecord, ...] = ()
+    adverse_events: tuple[AdverseEventRecord, ...] = ()
+    imaging: tuple[ImagingRecord, ...] = ()
+    followups: tuple[FollowupRecord, ...] = ()
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def enrolled(self) -> bool:
+        """Whether the patient was enrolled (has an enrolment date)."""
+        return self.enrolment_date is not None
+
+
+def _value(x: Any) -> Any:
+    return getattr(x, "value", x)
+
+
+def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
+    """Return every patient's raw records from the database, ordered by study id."""
+    from sqlalchemy import select
+
+    from hcctrial.store import models as m
+
+    def rows(model: type[Any]) -> list[Any]:
+        return list(session.execute(select(m.table_of(model))).mappings())
+
+    labs: dict[int, list[LabRecord]] = defaultdict(list)
+    for r in rows(m.LabResult):
+        labs[r["patient_id"]].append(
+            LabRecord(
+                r["sample_date"],
+                r["analyte"],
+                r["value_entered"],
+                r["unit_entered"],
+                r["canonical_value"],
+                r["uln"],
+                r["lln"],
+            )
+        )
+    doses: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for r in rows(m.CycleDose):
+        doses[r["cycle_id"]][r["drug"]] = (float(r["planned_mg"]), float(r["given_mg"]))
+    cycles: dict[int, list[CycleRecord]] = defaultdict(list)
+    for r in rows(m.TreatmentCycle):
+        cycles[r["patient_id"]].append(
+            CycleRecord(
+                r["cycle_number"], r["cycle_date"], doses.get(r["id"], {}), r["sorafenib_daily_mg"]
+            )
+        )
+    aes: dict[int, list[AdverseEventRecord]] = defaultdict(list)
+    for r in rows(m.AdverseEvent):
+        aes[r["patient_id"]].append(AdverseEventRecord(r["term"], r["grade"], r["onset_date"]))
+    lesions: dict[int, list[LesionRecord]] = defaultdict(list)
+    for r in rows(m.LesionMeasurement):
+        lesions[r["imaging_id"]].append(
+            LesionRecord(
+                r["lesion_id"],
+                _value(r["kind"]),
+                r["organ"],
+                r["diameter_mm"],
+                None if r["status"] is None else _value(r["status"]),
+                r["typical_pattern"],
+            )
+        )
+    imaging: dict[int, list[ImagingRecord]] = defaultdict(list)
+    for r in rows(m.ImagingAssessment):
+        imaging[r["patient_id"]].append(
+            ImagingRecord(
+                r["assessment_date"],
+                _value(r["modality"]),
+                r["afp_ng_ml"],
+                tuple(sorted(lesions.get(r["id"], []), key=lambda x: x.lesion_id)),
+            )
+        )
+    followups: dict[int, list[FollowupRecord]] = defaultdict(list)
+    for r in rows(m.Followup):
+        followups[r["patient_id"]].append(
+            FollowupRecord(r["contact_date"], _value(r["vital_status"]))
+        )
+    baselines = {r["patient_id"]: dict(r) for r in rows(m.Baseline)}
+    overrides: dict[int, dict[str, str]] = defaultdict(dict)
+    for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
+        overrides[r["patient_id"]][r["field"]] = r["override_value"]
+    out = []
+    for p in rows(m.Patient):
+        pid = p["id"]
+        out.append(
+            PatientRecords(
+                study_id=p["study_id"],
+                status=_value(p["status"]),
+                enrolment_date=p["enrolment_date"],
+                baseline=baselines.get(pid),
+                labs=tuple(sorted(labs.get(pid, []), key=lambda x: (x.sample_date, x.analyte))),
+                cycles=tuple(sorted(cycles.get(pid, []), key=lambda x: x.number)),
+                adverse_events=tuple(
+                    sorted(aes.get(pid, []), key=lambda x: (x.onset_date, x.term))
+                ),
+                imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
+                followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
+                overrides=overrides.get(pid, {}),
+            )
+        )
+    return tuple(sorted(out, key=lambda x: x.study_id))

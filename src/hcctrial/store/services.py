@@ -1,0 +1,420 @@
+"""The service layer: every create, update and delete of a trial record, audited.
+
+All writes to the data tables go through these functions (explicit calls, not ORM session events:
+simpler to read, and fast in bulk). Each takes the ``actor`` (who) and the ``reason`` (why), checks
+the values against the column specifications (:mod:`hcctrial.store.values`), writes the rows and
+their audit entries in the caller's transaction, and leaves commit/rollback to the caller::
+
+    with open_session(engine) as session:            # one transaction
+        site = create(session, Site, {"code": "GZ", "name": "Sun Yat-sen"}, actor="nurse",
+                      reason="site opened")
+        update(session, Site, site.id, {"name": "SYSUCC"}, expected_version=1, actor="nurse",
+               reason="official name")
+
+Optimistic locking: :func:`update` and :func:`delete` take the ``expected_version`` the user saw;
+the row is changed only ``WHERE id = :id AND version = :expected_version``. If someone else changed it
+first, :class:`hcctrial.errors.ConflictError` says so and nothing is written — never a lost update.
+
+Bulk: :func:`create_many` inserts thousands of rows with one ``executemany`` per chunk and one audit
+``executemany`` per chunk (used by the CSV importer, the demo generator and the benchmark). Rows
+may carry their own ``id`` (then foreign keys can be set before inserting); otherwise ids come back
+from ``INSERT ... RETURNING`` in the order of the rows.
+
+Derived column: a lab result's ``canonical_value`` is computed here from ``value_entered`` and
+``unit_entered`` by :func:`hcctrial.clinical.units.canonical_value`; a caller may pass it only if it
+agrees. A :class:`~hcctrial.store.models.DerivedOverride` needs a reason and defaults
+``overridden_by`` to the actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from hcctrial.errors import ConflictError, DataValidationError, UnitError, field_error
+from hcctrial.store.audit import PendingChange, append_audit
+from hcctrial.store.models import (
+    DATA_TABLES,
+    AuditAction,
+    DerivedOverride,
+    LabResult,
+    Record,
+    table_of,
+)
+from hcctrial.store.values import (
+    MANAGED_COLUMNS,
+    FieldProblem,
+    check_value,
+    column_specs,
+    row_state,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
+__all__ = [
+    "create",
+    "create_many",
+    "delete",
+    "get",
+    "prepare_row",
+    "update",
+]
+
+M = TypeVar("M", bound=Record)
+
+#: Rows per executemany in :func:`create_many` (bounds memory; one audit batch per chunk).
+CHUNK_ROWS = 5_000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_actor_reason(actor: str, reason: str) -> None:
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > 64:
+        raise field_error(
+            "actor", actor, "the non-empty name of who makes the change (<= 64 chars)"
+        )
+    if not isinstance(reason, str) or not reason.strip():
+        raise field_error("reason", reason, "a non-empty reason for the change")
+
+
+@lru_cache(maxsize=65_536)
+def _canonical_lab_value(analyte: str, value: float, unit: str) -> float:
+    """Cached :func:`hcctrial.clinical.units.canonical_value` (pint costs ~0.1 ms per call)."""
+    from hcctrial.clinical.units import canonical_value
+
+    return canonical_value(analyte, value, unit, field="value_entered")
+
+
+def _lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldProblem]:
+    analyte, value, unit = row.get("analyte"), row.get("value_entered"), row.get("unit_entered")
+    if analyte is None or value is None or unit is None:
+        return []
+    try:
+        canonical = _canonical_lab_value(str(analyte), float(value), str(unit))
+    except UnitError as exc:
+        column = "analyte" if "unknown analyte" in exc.message else "unit_entered"
+        if "physiological range" in exc.message:
+            column = "value_entered"
+        return [
+            FieldProblem(
+                column,
+                value if column == "value_entered" else row[column],
+                exc.message.split(": ", 1)[-1],
+            )
+        ]
+    if given_canonical not in (None, ""):
+        try:
+            given = float(given_canonical)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            given = float("nan")
+        if not abs(given - canonical) <= 1e-9 * max(1.0, abs(canonical)):
+            return [
+                FieldProblem(
+                    "canonical_value",
+                    given_canonical,
+                    f"{canonical!r} (derived from {value} {unit}) or empty",
+                )
+            ]
+    row["canonical_value"] = canonical
+    return []
+
+
+def prepare_row(
+    model: type[Record], values: Mapping[str, object], *, partial: bool = False
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Return the checked column values of one row and the problems found (empty when valid).
+
+    ``partial`` checks only the columns given (an update); otherwise every required column must be
+    present. Managed columns (``version``, ``created_at``, ``updated_at``) are refused — the
+    service layer sets them — except that a CSV export's values are ignored by the importer.
+    """
+    specs = column_specs(model)
+    out: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for name, raw in values.items():
+        spec = specs.get(name)
+        if spec is None:
+            problems.append(
+                FieldProblem(name, raw, f"a column of {model.__tablename__}: {', '.join(specs)}")
+            )
+            continue
+        if name in MANAGED_COLUMNS:
+            problems.append(FieldProblem(name, raw, "not to be set (the service layer sets it)"))
+            continue
+        if model is LabResult and name == "canonical_value":
+            continue  # derived below
+        value, problem = check_value(spec, raw)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            out[name] = value
+    if not partial:
+        for name, spec in specs.items():
+            if name in out or name in MANAGED_COLUMNS or name == "id" or spec.nullable:
+                continue
+            if model is LabResult and name == "canonical_value":
+                continue
+            if model is DerivedOverride and name == "overridden_by":
+                continue
+            if not any(p.column == name for p in problems):
+                problems.append(FieldProblem(name, None, spec.expected()))
+    if model is LabResult and not problems and not partial:
+        problems.extend(_lab_problems(out, values.get("canonical_value")))
+    return out, problems
+
+
+def _raise_problems(model: type[Record], problems: Sequence[FieldProblem], where: str = "") -> None:
+    if not problems:
+        return
+    table = model.__tablename__
+    text = "; ".join(
+        f"{table}{where}.{p.column}: got {p.value!r}; expected {p.expected}" for p in problems
+    )
+    raise DataValidationError(text, field=problems[0].column)
+
+
+def _refused_by_database(model: type[Record], exc: Exception) -> DataValidationError:
+    detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+    return DataValidationError(
+        f"{model.__tablename__}: the database refused the change ({detail}); check unique values "
+        "and that referenced records exist"
+    )
+
+
+def get(session: Session, model: type[M], pk: int) -> M:
+    """Return the record ``pk`` of ``model`` (fresh from the database) or raise if missing."""
+    obj = session.get(model, pk, populate_existing=True)
+    if obj is None:
+        raise field_error(f"{model.__tablename__}.id", pk, "the id of an existing record")
+    return obj
+
+
+def create(
+    session: Session, model: type[M], values: Mapping[str, object], *, actor: str, reason: str
+) -> M:
+    """Insert one record, audit it, and return it (with its ``id`` and ``version`` 1)."""
+    (pk,) = create_many(session, model, [values], actor=actor, reason=reason)
+    return get(session, model, pk)
+
+
+def create_many(
+    session: Session,
+    model: type[Record],
+    rows: Iterable[Mapping[str, object]],
+    *,
+    actor: str,
+    reason: str,
+) -> list[int]:
+    """Insert many records of one table with their audit entries; return their ids in order.
+
+    Either every row carries an ``id`` or none does. All rows are checked before anything of a
+    chunk is written; a bad row raises :class:`DataValidationError` naming the row (0-based index),
+    the column, the value and what was expected (the caller's transaction should then roll back).
+    """
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError as DbIntegrityError
+
+    _check_actor_reason(actor, reason)
+    table = table_of(model)
+    now = _now()
+    ids: list[int] = []
+    explicit: bool | None = None
+    chunk: list[dict[str, Any]] = []
+
+    def flush_chunk() -> None:
+        if not chunk:
+            return
+        try:
+            if explicit:
+                session.execute(insert(table), chunk)
+                chunk_ids = [int(r["id"]) for r in chunk]
+            else:
+                stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+                chunk_ids = [int(x) for x in session.execute(stmt, chunk).scalars()]
+        except DbIntegrityError as exc:
+            raise _refused_by_database(model, exc) from exc
+        changes = []
+        for row, pk in zip(chunk, chunk_ids, strict=True):
+            row["id"] = pk
+            changes.append(
+                PendingChange(table.name, pk, AuditAction.INSERT, None, row_state(model, row))
+            )
+        append_audit(session, changes, actor=actor, reason=reason, at=now)
+        ids.extend(chunk_ids)
+        chunk.clear()
+
+    for index, values in enumerate(rows):
+        prepared, problems = prepare_row(model, values)
+        _raise_problems(model, problems, f"[row {index}]")
+        has_id = prepared.get("id") is not None
+        if explicit is None:
+            explicit = has_id
+        elif explicit != has_id:
+            raise DataValidationError(
+                f"{table.name}[row {index}].id: either every row gives an id or none does"
+            )
+        if model is DerivedOverride and prepared.get("overridden_by") is None:
+            prepared["overridden_by"] = actor
+        full = {c.name: prepared.get(c.name) for c in table.columns}
+        if not explicit:
+            del full["id"]
+        full.update(version=1, created_at=now, updated_at=now)
+        chunk.append(full)
+        if len(chunk) >= CHUNK_ROWS:
+            flush_chunk()
+    flush_chunk()
+    if explicit and ids:
+        advance_id_sequence(session, model)
+    return ids
+
+
+def advance_id_sequence(session: Session, model: type[Record]) -> None:
+    """After inserting explicit ids on PostgreSQL, move the id sequence past the largest id."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite picks max(rowid) + 1 by itself
+    name = model.__tablename__
+    session.execute(
+        text(
+            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+            f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"
+        )
+    )
+
+
+def _load_for_change(
+    session: Session, model: type[Record], pk: int, expected_version: int
+) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    table = table_of(model)
+    row = session.execute(select(table).where(table.c.id == pk)).mappings().one_or_none()
+    if row is None:
+        raise field_error(f"{table.name}.id", pk, "the id of an existing record")
+    if row["version"] != expected_version:
+        raise _conflict(table.name, pk, expected_version, row["version"])
+    return dict(row)
+
+
+def _conflict(table: str, pk: int, expected: int, actual: object) -> ConflictError:
+    now = "deleted" if actual is None else f"at version {actual}"
+    return ConflictError(
+        f"{table} id {pk} was changed by someone else since you loaded it (you edited version "
+        f"{expected}, the record is now {now}); reload it and apply your change again"
+    )
+
+
+def update(
+    session: Session,
+    model: type[M],
+    pk: int,
+    changes: Mapping[str, object],
+    *,
+    expected_version: int,
+    actor: str,
+    reason: str,
+) -> M:
+    """Change some columns of record ``pk``, if it is still at ``expected_version``; audit it.
+
+    Raises :class:`ConflictError` when the record has another version (someone else saved first).
+    Returns the updated record (``version`` = ``expected_version + 1``).
+    """
+    from sqlalchemy import update as sql_update
+    from sqlalchemy.exc import IntegrityError as DbIntegrityError
+
+    _check_actor_reason(actor, reason)
+    if "id" in changes:
+        raise field_error(f"{model.__tablename__}.id", changes["id"], "no change of the id")
+    prepared, problems = prepare_row(model, changes, partial=True)
+    _raise_problems(model, problems)
+    table = table_of(model)
+    old = _load_for_change(session, model, pk, expected_version)
+    new = {**old, **prepared}
+    if model is LabResult:
+        lab_problems = _lab_problems(new, changes.get("canonical_value"))
+        _raise_problems(model, lab_problems)
+        prepared["canonical_value"] = new["canonical_value"]
+    now = _now()
+    prepared.update(version=expected_version + 1, updated_at=now)
+    new.update(prepared)
+    try:
+        result = session.execute(
+            sql_update(table)
+            .where(table.c.id == pk, table.c.version == expected_version)
+            .values(**prepared)
+        )
+    except DbIntegrityError as exc:
+        raise _refused_by_database(model, exc) from exc
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(table.name, pk, expected_version, _current_version(session, model, pk))
+    change = PendingChange(
+        table.name, pk, AuditAction.UPDATE, row_state(model, old), row_state(model, new)
+    )
+    append_audit(session, [change], actor=actor, reason=reason, at=now)
+    return get(session, model, pk)
+
+
+def _current_version(session: Session, model: type[Record], pk: int) -> int | None:
+    from sqlalchemy import select
+
+    table = table_of(model)
+    return session.execute(select(table.c.version).where(table.c.id == pk)).scalar_one_or_none()
+
+
+def _referencing_rows(session: Session, model: type[Record], pk: int) -> list[str]:
+    from sqlalchemy import func, select
+
+    found = []
+    for other in DATA_TABLES:
+        for column in table_of(other).columns:
+            for fk in column.foreign_keys:
+                if fk.column.table is table_of(model):
+                    n = session.execute(
+                        select(func.count()).select_from(table_of(other)).where(column == pk)
+                    ).scalar_one()
+                    if n:
+                        found.append(f"{n} row(s) of {other.__tablename__}.{column.name}")
+    return found
+
+
+def delete(
+    session: Session,
+    model: type[Record],
+    pk: int,
+    *,
+    expected_version: int,
+    actor: str,
+    reason: str,
+) -> None:
+    """Delete record ``pk`` if it is still at ``expected_version`` and nothing refers to it; audit.
+
+    Raises :class:`ConflictError` on another version, and :class:`DataValidationError` while other
+    records refer to it (delete those first: nothing disappears silently by cascade).
+    """
+    from sqlalchemy import delete as sql_delete
+
+    _check_actor_reason(actor, reason)
+    table = table_of(model)
+    old = _load_for_change(session, model, pk, expected_version)
+    referencing = _referencing_rows(session, model, pk)
+    if referencing:
+        raise DataValidationError(
+            f"{table.name} id {pk} cannot be deleted: {', '.join(referencing)} refer to it; "
+            "delete or re-assign those first"
+        )
+    result = session.execute(
+        sql_delete(table).where(table.c.id == pk, table.c.version == expected_version)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _conflict(table.name, pk, expected_version, _current_version(session, model, pk))
+    change = PendingChange(table.name, pk, AuditAction.DELETE, row_state(model, old), None)
+    append_audit(session, [change], actor=actor, reason=reason, at=_now())
+    obj = session.get(model, pk)
+    if obj is not None:
+        session.expunge(obj)
