@@ -2,8 +2,9 @@
 
 A research nurse records an adverse event as a CTCAE term, a grade 1-5, onset and resolution dates
 and the investigator's attribution to the study treatment. The term is checked against the bundled
-CTCAE v4.03 term list (``criteria/ctcae_v4.03_terms.json``: the paper's Table 3 terms, clinical and
-lab, with their CTCAE grade text) and stored under its CTCAE name; common names the paper uses are
+CTCAE v4.03 term list (``criteria/ctcae_v4.03_terms.json``: all 790 terms of the NCI list with their
+SOC, MedDRA code and defined grades; the grade text of the paper's Table 3 and lab terms; provenance
+in the file's header and docs/ctcae.md) and stored under its CTCAE name; common names the paper uses are
 accepted as synonyms ("hand-foot skin reaction" -> "Palmar-plantar erythrodysesthesia syndrome").
 A grade the term does not have in CTCAE (nausea grade 4; hand-foot skin reaction grade 4) is refused.
 
@@ -26,6 +27,7 @@ from typing import Any
 from hcctrial.errors import DataValidationError
 
 __all__ = [
+    "GRADE_TEXT_NOT_BUNDLED",
     "AdverseEvent",
     "Attribution",
     "CtcaeTerm",
@@ -53,47 +55,92 @@ class Attribution(StrEnum):
         return self in (Attribution.POSSIBLE, Attribution.PROBABLE, Attribution.DEFINITE)
 
 
+#: Grade text shown for a grade CTCAE defines but whose text is not bundled (see the JSON header).
+GRADE_TEXT_NOT_BUNDLED = "defined in CTCAE v4.03 (grade text not bundled; see the NCI document)"
+
+
 @dataclass(frozen=True)
 class CtcaeTerm:
-    """One CTCAE term of the bundled list: its system organ class, grade text and synonyms.
+    """One CTCAE term of the bundled list: its system organ class, grades and synonyms.
 
-    ``grades`` maps 1-5 to the CTCAE text, or None where CTCAE has no such grade.
+    ``grades`` maps 1-5 to the CTCAE text of the grade, or None where CTCAE has no such grade; for
+    a term whose grade text is not bundled, a defined grade maps to :data:`GRADE_TEXT_NOT_BUNDLED`.
+    ``defined_grades`` lists the grades CTCAE defines; ``meddra_code`` is the term's MedDRA v12.0
+    code (None if unknown).
     """
 
     term: str
     soc: str
     grades: dict[int, str | None]
     synonyms: tuple[str, ...]
+    meddra_code: int | None = None
+    defined_grades: tuple[int, ...] = ()
 
     @property
     def valid_grades(self) -> tuple[int, ...]:
         """The grades CTCAE defines for this term."""
+        if self.defined_grades:
+            return self.defined_grades
         return tuple(g for g, text in sorted(self.grades.items()) if text)
+
+    @property
+    def grade_text_bundled(self) -> bool:
+        """Whether the CTCAE text of the grades is bundled (else only which grades exist)."""
+        return GRADE_TEXT_NOT_BUNDLED not in self.grades.values()
 
 
 _TERMS_FILE = Path(__file__).with_name("criteria") / "ctcae_v4.03_terms.json"
 
 
+def _term_from_entry(entry: dict[str, Any]) -> CtcaeTerm:
+    """Build one :class:`CtcaeTerm` from its JSON entry, checking that the entry agrees with itself."""
+    name = entry["term"]
+    text: dict[int, str | None] | None = (
+        {int(g): t for g, t in entry["grades"].items()} if "grades" in entry else None
+    )
+    defined = tuple(sorted(int(g) for g in entry.get("defined_grades", ())))
+    if not defined and text is not None:
+        defined = tuple(g for g, t in sorted(text.items()) if t)
+    if not defined or any(g not in range(1, 6) for g in defined):
+        raise ValueError(
+            f"{_TERMS_FILE.name}: term {name!r}: defined grades {defined!r}; expected grades 1-5"
+        )
+    if text is None:
+        text = {g: (GRADE_TEXT_NOT_BUNDLED if g in defined else None) for g in range(1, 6)}
+    elif tuple(g for g, t in sorted(text.items()) if t) != defined:
+        raise ValueError(
+            f"{_TERMS_FILE.name}: term {name!r}: grade text for grades "
+            f"{[g for g, t in sorted(text.items()) if t]} but defined grades {list(defined)}"
+        )
+    code = entry.get("meddra_code")
+    return CtcaeTerm(
+        term=name,
+        soc=entry["soc"],
+        grades=text,
+        synonyms=tuple(entry.get("synonyms", ())),
+        meddra_code=int(code) if code is not None else None,
+        defined_grades=defined,
+    )
+
+
 @cache
 def ctcae_terms(version: str = "4.03") -> dict[str, CtcaeTerm]:
-    """Return the bundled CTCAE terms by name.
+    """Return the bundled CTCAE v4.03 terms (all 790 of the NCI list) by their CTCAE name.
 
-    Only a v4.03 list is bundled. For "5.0" the same list is used: every term in it keeps its name
-    in CTCAE v5.0 (the lab terms are those of the v5.0 lab criteria); the grade text is v4.03's.
+    Only a v4.03 list is bundled; for "5.0" the same v4.03 list is returned (the lab terms the
+    trial grades keep their names in v5.0, but other terms were renamed or added in v5.0).
     """
     from hcctrial.assess.ctcae import normalize_version
 
     normalize_version(version)
     data: dict[str, Any] = json.loads(_TERMS_FILE.read_text(encoding="utf-8"))
-    return {
-        t["term"]: CtcaeTerm(
-            term=t["term"],
-            soc=t["soc"],
-            grades={int(g): text for g, text in t["grades"].items()},
-            synonyms=tuple(t.get("synonyms", ())),
-        )
-        for t in data["terms"]
-    }
+    terms: dict[str, CtcaeTerm] = {}
+    for entry in data["terms"]:
+        term = _term_from_entry(entry)
+        if term.term in terms:
+            raise ValueError(f"{_TERMS_FILE.name}: term {term.term!r} listed twice")
+        terms[term.term] = term
+    return terms
 
 
 def _key(text: str) -> str:
@@ -102,12 +149,30 @@ def _key(text: str) -> str:
 
 @cache
 def _lookup(version: str) -> dict[str, str]:
+    """Map each lower-cased term name and synonym to the CTCAE name.
+
+    A synonym that names two terms is a bug in the bundled file: ValueError, not a user error.
+    """
     table: dict[str, str] = {}
     for name, t in ctcae_terms(version).items():
-        table[_key(name)] = name
-        for s in t.synonyms:
-            table[_key(s)] = name
+        for written in (name, *t.synonyms):
+            key = _key(written)
+            if table.get(key, name) != name:
+                raise ValueError(
+                    f"{_TERMS_FILE.name}: {written!r} names both {table[key]!r} and {name!r}"
+                )
+            table[key] = name
     return table
+
+
+def _suggestions(term: str, table: dict[str, str]) -> list[str]:
+    """Return up to 3 CTCAE names close to ``term``: spelling neighbours, else names containing it."""
+    key = _key(term)
+    close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.6)
+    found = list(dict.fromkeys(table[c] for c in close))
+    if not found and len(key) >= 4:
+        found = list(dict.fromkeys(table[k] for k in sorted(table) if key in k))[:3]
+    return found
 
 
 def validate_term(term: str, version: str = "4.03") -> str:
@@ -121,8 +186,7 @@ def validate_term(term: str, version: str = "4.03") -> str:
     found = table.get(_key(term))
     if found is not None:
         return found
-    close = difflib.get_close_matches(_key(term), list(table), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(table[c] for c in close))
+    suggestions = _suggestions(term, table)
     hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     raise DataValidationError(
         f"term: got {term!r}; expected a term of the bundled CTCAE v4.03 list "
