@@ -1,0 +1,90 @@
+"""``hcctrial report``: the trial report (tables and figures) as HTML and Word from a database.
+
+``hcctrial report [--database URL] [--out DIR] [--format html,docx] [--published/--no-published]
+[--json]`` derives the analysis datasets from the raw records, runs the statistical plan and writes
+``DIR/report.html`` (self-contained), ``DIR/report.docx``, ``DIR/figures/*.png|svg`` and, with
+``csv`` in ``--format``, ``DIR/tables/*.csv``. Heavy libraries are imported inside the command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+
+@app.command("report")
+def report_command(
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Trial database URL or SQLite file "
+            "(default: $HCCTRIAL_DATABASE_URL, else the default SQLite file).",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Directory for the report.")] = Path("report"),
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html, docx, csv.")
+    ] = "html,docx",
+    published: Annotated[
+        bool | None,
+        typer.Option(
+            "--published/--no-published",
+            help="Add the published-vs-reproduced section (default: for the demo trial).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the written paths as JSON.")
+    ] = False,
+) -> None:
+    """Write the trial report (HTML and Word) from the raw records of a trial database."""
+    from hcctrial.cli.main import emit
+    from hcctrial.errors import DataValidationError
+    from hcctrial.report.build import FORMATS, build_report
+    from hcctrial.store.session import make_engine
+
+    fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise DataValidationError(
+            f"--format: got {formats!r}; expected a comma-separated list of {', '.join(FORMATS)}",
+            field="format",
+        )
+    try:
+        engine = make_engine(database)
+    except Exception as exc:  # SQLAlchemy ArgumentError, missing driver
+        raise DataValidationError(
+            f"--database: got {database!r}; expected a SQLAlchemy URL or a SQLite file ({exc})",
+            field="database",
+        ) from exc
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            paths = build_report(engine, out, fmts, published=published)
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise DataValidationError(
+                f"--database: cannot read a trial from "
+                f"{engine.url.render_as_string(hide_password=True)} ({detail}); expected a "
+                "database created by `hcctrial init` or `hcctrial demo`",
+                field="database",
+            ) from exc
+    finally:
+        engine.dispose()
+    result = {
+        "out": str(paths.out_dir),
+        "html": None if paths.html is None else str(paths.html),
+        "docx": None if paths.docx is None else str(paths.docx),
+        "csv": [str(p) for p in paths.csv],
+        "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
+        "tables": list(paths.tables),
+    }
+    lines = [f"report written to {paths.out_dir}"]
+    lines += [f"  {k}: {result[k]}" for k in ("html", "docx") if result[k]]
+    lines.append(f"  {len(paths.figures)} figures (PNG 300 dpi + SVG), {len(paths.tables)} tables")
+    emit(result, as_json, "\n".join(lines))

@@ -1,0 +1,204 @@
+"""Report inputs from the trial database, through the derivations of :mod:`hcctrial.derive`.
+
+The derived analysis rows (:class:`hcctrial.derive.subject.SubjectRow`,
+:class:`hcctrial.derive.endpoints.EndpointRow`) map one-to-one onto the report's records. Three
+things the derivations do not carry are read here from the raw records:
+
+- the target-lesion sum per scan (sum of the recorded diameters of the target lesions) and its %
+  change from the baseline scan (the last scan on or before the first TACE-HAIC), for the waterfall
+  (best = most negative change after baseline) and spider plots;
+- time on treatment: from the first TACE-HAIC to 4 weeks (one nominal cycle) after the start of the
+  last cycle, capped at the last contact;
+- the disposition: screened patients (everyone in ``patients``), screen failures by their first
+  criterion not met, enrolled, treated (>= 1 cycle), response-assessable (best response not NE).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from hcctrial.report.inputs import (
+    Disposition,
+    EndpointRecord,
+    ReportInputs,
+    SubjectRecord,
+    SwimmerRecord,
+    TumourMeasurement,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.derive.endpoints import EndpointRow
+    from hcctrial.derive.records import PatientRecords
+    from hcctrial.derive.subject import SubjectRow
+
+__all__ = ["report_inputs_from_database", "report_inputs_from_derived"]
+
+DAYS_PER_MONTH = 30.4375
+NOMINAL_CYCLE_DAYS = 28
+
+
+def _months(a: date, b: date) -> float:
+    return (b - a).days / DAYS_PER_MONTH
+
+
+def _target_changes(rec: PatientRecords, day0: date) -> list[tuple[float, float]]:
+    """(months, % change of the target sum) for each post-baseline scan."""
+    scans = sorted(rec.imaging, key=lambda i: i.assessment_date)
+    sums = []
+    for s in scans:
+        d = [
+            les.diameter_mm
+            for les in s.lesions
+            if les.kind == "target" and les.diameter_mm is not None
+        ]
+        sums.append((s.assessment_date, float(sum(d)) if d else None))
+    base = [v for dt, v in sums if dt <= day0 and v is not None]
+    if not base or base[-1] == 0:
+        return []
+    b = base[-1]
+    return [
+        (_months(day0, dt), 100.0 * (v - b) / b) for dt, v in sums if dt > day0 and v is not None
+    ]
+
+
+def report_inputs_from_derived(
+    records: tuple[PatientRecords, ...],
+    subjects: tuple[SubjectRow, ...],
+    endpoints: tuple[EndpointRow, ...],
+    *,
+    screen_failure_reasons: dict[str, str] | None = None,
+    is_demo: bool = False,
+    notes: tuple[str, ...] = (),
+) -> ReportInputs:
+    """Return the report inputs from the raw records and their derived analysis rows.
+
+    ``screen_failure_reasons``: study id -> the criterion that failed (for the CONSORT diagram).
+    """
+    by_id = {r.study_id: r for r in records}
+    ends = tuple(
+        EndpointRecord(e.study_id, e.endpoint, float(e.months), int(e.event)) for e in endpoints
+    )
+    os_rows = {e.study_id: e for e in ends if e.endpoint == "os"}
+    subs: list[SubjectRecord] = []
+    meas: list[TumourMeasurement] = []
+    swim: list[SwimmerRecord] = []
+    for s in subjects:
+        rec = by_id[s.study_id]
+        day0 = s.first_treatment_date
+        changes = _target_changes(rec, day0)
+        meas += [TumourMeasurement(s.study_id, m, c) for m, c in changes]
+        best = min((c for _, c in changes), default=None)
+        subs.append(
+            SubjectRecord(
+                study_id=s.study_id,
+                sex=s.sex,
+                age_years=float(s.age_years),
+                largest_tumour_cm=float(s.largest_cm),
+                child_pugh=f"{s.child_pugh_class}{s.child_pugh_score}"
+                if s.child_pugh_class != "A"
+                else f"A{s.child_pugh_score}",
+                bclc=s.bclc_stage,
+                ecog=s.ecog,
+                vascular_invasion=s.vascular_invasion,
+                portal_vein_invasion=s.portal_vein_invasion,
+                extrahepatic_spread=s.extrahepatic_spread,
+                hbv=s.hbv,
+                hbv_dna_high=s.hbv_dna_high,
+                cirrhosis=s.cirrhosis,
+                afp_ng_ml=s.afp_baseline_ng_ml,
+                imaging_modality=s.imaging_modality,
+                best_response=s.best_response or None,
+                best_change_pct=best,
+                worst_grades={k: int(v) for k, v in s.worst_grades.items() if v is not None},
+                n_cycles=s.n_cycles,
+            )
+        )
+        osr = os_rows.get(s.study_id)
+        last = osr.time_months if osr is not None else 0.0
+        cycles = sorted(c.cycle_date for c in rec.cycles)
+        treat = _months(day0, cycles[-1] + timedelta(days=NOMINAL_CYCLE_DAYS)) if cycles else 0.0
+        swim.append(
+            SwimmerRecord(
+                s.study_id,
+                min(treat, last) if last > 0 else treat,
+                s.n_cycles,
+                s.best_response,
+                _months(day0, s.best_response_date)
+                if s.best_response in ("CR", "PR") and s.best_response_date is not None
+                else None,
+                _months(day0, s.first_pd_date) if s.first_pd_date is not None else None,
+                last if osr is not None and osr.event == 1 else None,
+                last,
+            )
+        )
+    enrolled = len(subjects)
+    reasons = Counter((screen_failure_reasons or {}).values())
+    screened = len(records)
+    disp = Disposition(
+        screened=screened,
+        excluded=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        enrolled=enrolled,
+        treated=sum(1 for s in subjects if s.n_cycles >= 1),
+        assessable=sum(1 for s in subs if s.best_response not in (None, "NE")),
+        analysed=enrolled,
+    )
+    return ReportInputs(
+        tuple(subs), ends, tuple(meas), tuple(swim), disp, is_demo=is_demo, notes=notes
+    )
+
+
+def _screen_failures(session: Any) -> dict[str, str]:
+    from sqlalchemy import select
+
+    from hcctrial.store import models as m
+
+    p, s, c = m.table_of(m.Patient), m.table_of(m.Screening), m.table_of(m.ScreeningCriterion)
+    q = (
+        select(p.c.study_id, c.c.criterion_id, c.c.verdict)
+        .join(s, s.c.patient_id == p.c.id)
+        .join(c, c.c.screening_id == s.c.id)
+        .where(p.c.enrolment_date.is_(None))
+        .order_by(p.c.study_id, c.c.id)
+    )
+    out: dict[str, str] = {}
+    for sid, crit, verdict in session.execute(q):
+        v = getattr(verdict, "value", verdict)
+        if v != "met" and sid not in out:
+            out[sid] = str(crit).replace("_", " ")
+    return out
+
+
+def report_inputs_from_database(engine: Any, *, is_demo: bool | None = None) -> ReportInputs:
+    """Load the raw records of ``engine``'s database, derive the datasets, return report inputs.
+
+    ``is_demo`` (default: every site's code is ``DEMO``, as the demo generator writes) adds the
+    published-vs-reproduced section.
+    """
+    from sqlalchemy import select
+
+    from hcctrial.derive.endpoints import derive_endpoints
+    from hcctrial.derive.records import load_patient_records
+    from hcctrial.derive.subject import derive_subjects
+    from hcctrial.errors import DataValidationError
+    from hcctrial.store import models as m
+    from hcctrial.store.session import open_session
+
+    with open_session(engine) as session:
+        records = load_patient_records(session)
+        failures = _screen_failures(session)
+        site_codes = set(session.execute(select(m.table_of(m.Site).c.code)).scalars())
+    enrolled = tuple(r for r in records if r.enrolled)
+    if not enrolled:
+        raise DataValidationError(
+            "database: no enrolled patients; expected a trial with at least one enrolled patient "
+            "(run `hcctrial demo` or `hcctrial import` first)",
+            field="database",
+        )
+    subjects = derive_subjects(enrolled)
+    endpoints = derive_endpoints(enrolled, subjects)
+    demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
+    return report_inputs_from_derived(
+        records, subjects, endpoints, screen_failure_reasons=failures, is_demo=demo
+    )

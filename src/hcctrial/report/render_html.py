@@ -1,0 +1,114 @@
+"""The report as one self-contained HTML file: CSS inline, figures embedded as base64 SVG images,
+no JavaScript, readable offline, with print CSS (A4, tables and figures kept whole)."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from hcctrial.report.document import ReportDocument, Section
+from hcctrial.report.figures import FigureFiles
+from hcctrial.report.tables import Table
+
+__all__ = ["render_html", "table_html"]
+
+_CSS = """
+:root { --ink: #1a1a1a; --muted: #555; --rule: #999; --head: #f0f0f0; }
+html { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+       font-size: 14px; line-height: 1.45; }
+body { max-width: 1050px; margin: 2em auto; padding: 0 1.2em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { font-size: 1.25em; border-bottom: 1px solid var(--rule); padding-bottom: 0.2em;
+     margin-top: 2em; }
+p.subtitle { color: var(--muted); margin-top: 0; }
+nav ol { columns: 2; }
+table { border-collapse: collapse; margin: 1.2em 0 0.4em; width: 100%; font-size: 0.9em; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
+th, td { padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+thead th { border-top: 2px solid var(--ink); border-bottom: 1px solid var(--ink);
+           background: var(--head); }
+tbody tr:last-child td { border-bottom: 2px solid var(--ink); }
+td.num { white-space: nowrap; }
+tr.heading td { font-weight: bold; padding-top: 0.5em; }
+td.indent-1 { padding-left: 1.8em; } td.indent-2 { padding-left: 3em; }
+tfoot td { font-size: 0.85em; color: var(--muted); padding-top: 0.3em; border: none; }
+p.table-caption { font-size: 0.85em; color: var(--muted); margin-top: 0; }
+figure { margin: 1.5em 0; page-break-inside: avoid; break-inside: avoid; }
+figure img { max-width: 100%; height: auto; display: block; border: 1px solid #ddd; }
+figcaption { font-size: 0.9em; color: var(--muted); margin-top: 0.4em; }
+.match { color: #006d2c; font-weight: bold; } .differ { color: #b30000; font-weight: bold; }
+@media print {
+  @page { size: A4; margin: 16mm 14mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  h2 { page-break-after: avoid; break-after: avoid; }
+  table, figure { page-break-inside: avoid; break-inside: avoid; }
+  thead { display: table-header-group; }
+}
+"""
+
+
+def table_html(t: Table, number: int | None = None) -> str:
+    """Return one table as HTML (caption = "Table N. title", footnotes in ``tfoot``)."""
+    ncol = len(t.columns)
+    head = "".join(f'<th scope="col">{escape(c)}</th>' for c in t.columns)
+    body = []
+    for r in t.rows:
+        cls = ' class="heading"' if r.heading else ""
+        ind = f' class="indent-{min(r.indent, 2)}"' if r.indent else ""
+        cells = "".join(f'<td class="num">{_mark(c)}</td>' for c in r.cells)
+        body.append(f"<tr{cls}><td{ind}>{escape(r.label)}</td>{cells}</tr>")
+    foot = "".join(f'<tr><td colspan="{ncol}">{escape(f)}</td></tr>' for f in t.footnotes)
+    cap = f'<p class="table-caption">{escape(t.caption)}</p>' if t.caption else ""
+    title = t.title if number is None else f"Table {number}. {t.title}"
+    return (
+        f'<table id="{escape(t.key)}"><caption>{escape(title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
+        f"<tfoot>{foot}</tfoot></table>{cap}"
+    )
+
+
+def _mark(cell: str) -> str:
+    if cell == "✓":
+        return '<span class="match">✓</span>'
+    if cell == "≠":
+        return '<span class="differ">≠</span>'
+    return escape(cell)
+
+
+def _figure_html(f: FigureFiles, number: int) -> str:
+    data = base64.b64encode(f.svg.read_bytes()).decode("ascii")
+    return (
+        f'<figure id="fig-{escape(f.key)}"><img alt="{escape(f.caption)}" '
+        f'src="data:image/svg+xml;base64,{data}"/>'
+        f"<figcaption>Figure {number}. {escape(f.caption)}</figcaption></figure>"
+    )
+
+
+def _section_html(s: Section, fig_start: int, table_start: int) -> str:
+    parts = [f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2>']
+    parts += [f"<p>{escape(p)}</p>" for p in s.paragraphs]
+    parts += [table_html(t, table_start + i) for i, t in enumerate(s.tables)]
+    parts += [_figure_html(f, fig_start + i) for i, f in enumerate(s.figures)]
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_html(doc: ReportDocument) -> str:
+    """Return the whole report as one HTML string."""
+    nav = "".join(
+        f'<li><a href="#{escape(s.key)}">{escape(s.title)}</a></li>' for s in doc.sections
+    )
+    sections = []
+    fig = tab = 1
+    for s in doc.sections:
+        sections.append(_section_html(s, fig, tab))
+        fig += len(s.figures)
+        tab += len(s.tables)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
+        f"<title>{escape(doc.title)}</title><style>{_CSS}</style></head><body>"
+        f'<header><h1>{escape(doc.title)}</h1><p class="subtitle">{escape(doc.subtitle)}</p>'
+        f"</header><nav><ol>{nav}</ol></nav>\n" + "\n".join(sections) + "\n</body></html>\n"
+    )

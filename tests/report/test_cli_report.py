@@ -1,0 +1,39 @@
+"""``hcctrial report``: bad input exits 2 naming the option, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "pdf"], "--format: got 'pdf'"),
+        (["--format", ""], "--format: got ''"),
+    ],
+)
+def test_report_rejects_bad_options_with_exit_2(cli, tmp_path, args, message):
+    r = cli(
+        "report",
+        "--database",
+        f"sqlite:///{tmp_path / 'x.sqlite'}",
+        "--out",
+        str(tmp_path / "out"),
+        *args,
+    )
+    assert r.exit_code == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_report_on_a_database_without_a_trial_exits_2(cli, tmp_path):
+    r = cli(
+        "report",
+        "--database",
+        f"sqlite:///{tmp_path / 'empty.sqlite'}",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert r.exit_code == 2
+    assert "--database" in r.stderr or "database" in r.stderr
+    assert "Traceback" not in r.stderr
