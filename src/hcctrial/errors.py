@@ -53,3 +53,44 @@ def field_error(field: str, value: object, expected: str) -> DataValidationError
     "albumin: got '35 g/dL'; expected a value between 0.5 and 7 g/dL"
     """
     return DataValidationError(f"{field}: got {value!r}; expected {expected}", field=field)
+
+
+_UNION_BRANCH_TAGS = frozenset({"float", "int", "str", "bool", "list", "dict"})
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """Return a pydantic error location as a key path: ``("drugs", 2, "dose")`` -> ``drugs[2].dose``.
+
+    Union-branch tags that pydantic puts in locations (``constrained-float``, ``literal['none']``,
+    ``function-after[...]``) are not keys of the input and are left out.
+    """
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not (any(c in part for c in "-[]'\"") or part in _UNION_BRANCH_TAGS):
+            out += ("." if out else "") + part
+    return out
+
+
+def validation_problems(exc: object, *, unknown_key: str = "unknown key") -> list[tuple[str, str]]:
+    """Return ``(key path, message)`` for each error of a pydantic ``ValidationError``.
+
+    One wording for every input file of hcctrial (patient files, patient records, regimen files):
+    a missing key says so, an unknown key says so, any other message shows the value given
+    (scalars only; a whole object or list is not repeated). Duplicates are dropped, order kept.
+    Duck-typed on ``exc.errors()`` so that this module does not import pydantic.
+    """
+    problems: dict[tuple[str, str], None] = {}
+    for err in exc.errors(include_url=False):  # type: ignore[attr-defined]
+        where = key_path(tuple(err["loc"]))
+        if err["type"] == "missing":
+            msg = "required key is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = unknown_key
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            msg = f"{err['msg']} (got {err['input']!r})"
+        else:
+            msg = str(err["msg"])
+        problems[(where, msg)] = None
+    return list(problems)

@@ -83,4 +83,4 @@ def test_screen_bad_input(cli: Cli, tmp_path: Path, content: str, message: str) 
 
 def test_screen_missing_file(cli: Cli, tmp_path: Path) -> None:
     r = cli("screen", str(tmp_path / "none.json"))
-    assert r.exit_code == 2 and "cannot read" in r.stderr
+    assert r.exit_code == 2 and "file not found" in r.stderr and "none.json" in r.stderr

@@ -14,33 +14,13 @@ Bad input raises an :class:`hcctrial.errors.HcctrialError` (exit 2, message on s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
-from hcctrial.errors import DataValidationError
+from hcctrial.cli.files import read_json_file
 
 app = typer.Typer(no_args_is_help=True)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataValidationError(f"{path}: file not found", field=str(path)) from None
-    except OSError as exc:
-        raise DataValidationError(
-            f"{path}: cannot read ({exc.strerror})", field=str(path)
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            field=str(path),
-        ) from None
 
 
 def _num(value: float | None, suffix: str = "") -> str:
@@ -75,7 +55,7 @@ def mrecist(
     from hcctrial.assess.mrecist import ProtocolRules, default_min_sd_days, patient_response
     from hcctrial.cli.main import emit
 
-    data = _read_json(patient_file)
+    data = read_json_file(patient_file)
     rules = ProtocolRules(
         new_nodule_threshold_mm=new_nodule_mm,
         min_sd_days=default_min_sd_days() if min_sd_days is None else min_sd_days,
@@ -117,7 +97,7 @@ def bor(
     from hcctrial.assess.mrecist import default_min_sd_days
     from hcctrial.cli.main import emit
 
-    data = _read_json(responses_file)
+    data = read_json_file(responses_file)
     result = best_overall_response_from_mapping(data, default_min_sd_days=default_min_sd_days())
     text = f"best overall response: {result.response.value}" + (
         f" ({result.date.isoformat()})" if result.date else ""

@@ -11,33 +11,14 @@ source, the dose table and the next dates. Bad input exits with code 2 and names
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from hcctrial.errors import DataValidationError
+from hcctrial.cli.files import read_json_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataValidationError(f"{path}: file not found", field=str(path)) from None
-    except OSError as exc:
-        raise DataValidationError(
-            f"{path}: cannot read ({exc.strerror})", field=str(path)
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError(
-            f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            field=str(path),
-        ) from None
 
 
 def _text(d: dict[str, Any]) -> str:
@@ -105,7 +86,7 @@ def next_command(
     from hcctrial.protocol.course import next_step
     from hcctrial.protocol.regimen import DEFAULT_REGIMEN, load_regimen
 
-    data = _read_json(record_file)
+    data = read_json_file(record_file)
     if today is None:
         day = date.today()
     else:

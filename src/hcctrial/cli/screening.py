@@ -14,31 +14,11 @@ from typing import Annotated, Any
 
 import typer
 
-from hcctrial.errors import DataValidationError
+from hcctrial.cli.files import read_json_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 _JSON = typer.Option("--json", help="Print the result as one JSON object.")
-
-
-def read_patient_file(path: Path) -> Any:
-    """Return the parsed JSON of a patient file; DataValidationError naming the file otherwise."""
-    import json
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataValidationError(
-            f"patient file {str(path)!r}: cannot read ({exc.strerror or exc})", field="patient"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError(
-            f"patient file {str(path)!r}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg})",
-            field="patient",
-        ) from None
 
 
 def _text(result: dict[str, Any]) -> str:
@@ -66,5 +46,7 @@ def screen_command(
     from hcctrial.protocol.regimen import load_regimen
 
     reg = load_regimen(regimen)
-    result = screen_patient(read_patient_file(patient), reg).to_dict()
+    result = screen_patient(
+        read_json_file(patient, what="patient file", field="patient"), reg
+    ).to_dict()
     emit(result, as_json, _text(result))

@@ -23,7 +23,7 @@ from pydantic import (
     ValidationError,
 )
 
-from hcctrial.errors import DataValidationError
+from hcctrial.errors import DataValidationError, validation_problems
 
 __all__ = [
     "History",
@@ -117,13 +117,6 @@ class PatientScreeningInput(_In):
     history: History = Field(default_factory=History)
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
-    return out
-
-
 def parse_patient(data: PatientScreeningInput | dict[str, Any]) -> PatientScreeningInput:
     """Return the validated patient; raise :class:`DataValidationError` naming the bad field."""
     if isinstance(data, PatientScreeningInput):
@@ -135,19 +128,8 @@ def parse_patient(data: PatientScreeningInput | dict[str, Any]) -> PatientScreen
     try:
         return PatientScreeningInput.model_validate(data)
     except ValidationError as exc:
-        parts = []
-        first = None
-        for err in exc.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if isinstance(p, int) or p.isidentifier())
-            where = _loc(loc) or "patient"
-            first = first or where
-            if err["type"] == "missing":
-                msg = "required key is missing"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            else:
-                msg = f"{err['msg']} (got {err.get('input')!r})"
-            parts.append(f"{where}: {msg}")
+        problems = validation_problems(exc)
         raise DataValidationError(
-            "patient file: " + "; ".join(dict.fromkeys(parts)), field=first
+            "patient file: " + "; ".join(f"{w or 'patient'}: {m}" for w, m in problems),
+            field=problems[0][0] or "patient",
         ) from exc

@@ -43,7 +43,7 @@ from pydantic import (
     ValidationError,
 )
 
-from hcctrial.errors import DataValidationError, HcctrialError
+from hcctrial.errors import DataValidationError, HcctrialError, validation_problems
 
 __all__ = [
     "AdverseEventEntry",
@@ -170,13 +170,6 @@ class PatientRecord(_In):
         """Return the latest date anywhere in the record (None for an empty record)."""
         dates = [d for _, d in _all_dates(self)]
         return max(dates) if dates else None
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
-    return out
 
 
 def _bad(field: str, message: str) -> DataValidationError:
@@ -322,21 +315,10 @@ def parse_record(
     try:
         rec = PatientRecord.model_validate(data)
     except ValidationError as exc:
-        parts = []
-        first = None
-        for err in exc.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if isinstance(p, int) or p.isidentifier())
-            where = _loc(loc) or "record"
-            first = first or where
-            if err["type"] == "missing":
-                msg = "required key is missing"
-            elif err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            else:
-                msg = f"{err['msg']} (got {err.get('input')!r})"
-            parts.append(f"{where}: {msg}")
+        problems = validation_problems(exc)
         raise DataValidationError(
-            "patient record: " + "; ".join(dict.fromkeys(parts)), field=first
+            "patient record: " + "; ".join(f"{w or 'record'}: {m}" for w, m in problems),
+            field=problems[0][0] or "record",
         ) from exc
     _check(rec, extra_terms)
     return rec

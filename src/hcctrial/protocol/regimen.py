@@ -11,7 +11,6 @@ and schema violations raise :class:`~hcctrial.errors.ProtocolError` naming the f
 
 from __future__ import annotations
 
-import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -20,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hcctrial.errors import ProtocolError
+from hcctrial.errors import ProtocolError, validation_problems
 from hcctrial.protocol.schema import Regimen
 
 __all__ = [
@@ -65,42 +64,9 @@ def regimen_path(path_or_name: str | Path) -> Path:
     return bundled
 
 
-_BRANCH_TAG = re.compile(r"[-\[\]'\"]")
-_BRANCH_NAMES = frozenset({"float", "int", "str", "bool", "list", "dict"})
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def _describe(exc: ValidationError, origin: str) -> str:
-    lines = []
-    for err in exc.errors(include_url=False):
-        # pydantic puts union branch tags ("constrained-float", "literal['none']",
-        # "function-after[...]") in the location: they are not keys of the file, drop them
-        loc = tuple(
-            p
-            for p in err["loc"]
-            if isinstance(p, int) or not (_BRANCH_TAG.search(p) or p in _BRANCH_NAMES)
-        )
-        msg = err["msg"]
-        if err["type"] == "missing":
-            msg = "required key is missing"
-        elif err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the regimen schema)"
-        elif "input" in err and err["type"] not in {"missing"}:
-            inp = err["input"]
-            if not isinstance(inp, dict | list):
-                msg = f"{msg} (got {inp!r})"
-        lines.append(f"{_key_path(loc)}: {msg}")
-    uniq = list(dict.fromkeys(lines))
-    return f"regimen {origin}: " + "; ".join(uniq)
+    problems = validation_problems(exc, unknown_key="unknown key (not part of the regimen schema)")
+    return f"regimen {origin}: " + "; ".join(f"{w or '(top level)'}: {m}" for w, m in problems)
 
 
 def regimen_from_mapping(data: dict[str, Any], *, origin: str = "(mapping)") -> Regimen:
