@@ -41,8 +41,13 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]
 
 
 # Hypothesis: no per-example deadline (CI machines are noisy, and the first example of a test pays
-# for lazy imports such as pint's registry); the number of examples stays at the default.
+# for lazy imports such as pint's registry); the number of examples stays at the default. Under CI
+# the examples are derandomized (a fixed sequence per test), so a CI run is reproducible; a
+# developer's run explores new examples each time.
+import os  # noqa: E402
+
 from hypothesis import settings  # noqa: E402
 
 settings.register_profile("hcctrial", deadline=None)
-settings.load_profile("hcctrial")
+settings.register_profile("hcctrial-ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("hcctrial-ci" if os.environ.get("CI") else "hcctrial")
