@@ -1,0 +1,178 @@
+"""The application factory: :func:`create_app` wires the database, sessions, CSRF and routers.
+
+Nothing is created at import time. ``create_app(database_url)`` makes its own engine (SQLite file by
+default, PostgreSQL by URL, :func:`hcctrial.store.session.make_engine`); the database must already
+be at the newest schema (``hcctrial init``). Error mapping, in one place:
+
+- :class:`hcctrial.errors.ConflictError` -> 409, other :class:`~hcctrial.errors.HcctrialError`
+  -> 400 (JSON ``{"detail", "field"}`` for ``/api``, a page otherwise);
+- a missing session -> 401 (API) or a redirect to ``/login`` (pages);
+- a refused CSRF token or a role/site without access -> 403.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from hcctrial.errors import ConflictError, HcctrialError
+from hcctrial.web.deps import NotSignedIn, WebState, render
+from hcctrial.web.security import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE_S,
+    UNSAFE_METHODS,
+    LoginRateLimiter,
+    csrf_valid,
+)
+
+__all__ = ["SECRET_ENV_VAR", "create_app"]
+
+HERE = Path(__file__).resolve().parent
+SECRET_ENV_VAR = "HCCTRIAL_SECRET_KEY"
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse (403) a state-changing request that does not echo the session's CSRF token."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    given = request.headers.get(CSRF_HEADER)
+    if not given:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+    if not csrf_valid(request.session, given):
+        raise HTTPException(
+            status_code=403,
+            detail="The form's security token is missing or out of date. Reload the page and "
+            "try again.",
+        )
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    database_url: str | None = None, *, secret_key: str | None = None, testing: bool = False
+) -> FastAPI:
+    """Return the web application on ``database_url`` (default: $HCCTRIAL_DATABASE_URL, else
+    ./hcctrial.sqlite).
+
+    ``secret_key`` signs the session cookies (default: $HCCTRIAL_SECRET_KEY, else a random key
+    per process, so sessions end when the server restarts). ``testing`` lowers the argon2 cost
+    (fast tests); never use it in production.
+    """
+    from hcctrial.protocol.regimen import default_regimen
+    from hcctrial.store.session import make_engine, session_factory
+    from hcctrial.web import security
+
+    if testing:
+        from argon2 import PasswordHasher
+
+        security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    engine = make_engine(database_url)
+    key = secret_key or os.environ.get(SECRET_ENV_VAR) or secrets.token_urlsafe(32)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["fmt"] = _fmt
+    state = WebState(
+        engine=engine,
+        sessions=session_factory(engine),
+        regimen=default_regimen(),
+        limiter=LoginRateLimiter(),
+        templates=templates,
+        today=date.today,
+        testing=testing,
+        dashboard_cache={},
+    )
+    app = FastAPI(
+        title="hcctrial",
+        summary="Electronic case report forms and protocol decisions for the sorafenib + "
+        "TACE-HAIC (FOLFOX) trial.",
+        version="0.1.0",
+        dependencies=[Depends(csrf_protect)],
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.web = state
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            if name == "Content-Security-Policy" and request.url.path == "/api/docs":
+                continue
+            response.headers.setdefault(name, value)
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE_S,
+        same_site="strict",
+        https_only=True,
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "Not signed in."}, status_code=401)
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(HcctrialError)
+    async def hcctrial_error(request: Request, exc: HcctrialError) -> Response:
+        status = 409 if isinstance(exc, ConflictError) else 400
+        if _is_api(request):
+            return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=status)
+        return render(request, "error.html", {"message": exc.message}, status_code=status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _is_api(request) or exc.status_code < 400:
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return render(request, "error.html", {"message": exc.detail}, status_code=exc.status_code)
+
+    from hcctrial.web import routes_api, routes_auth, routes_dashboard, routes_forms, routes_pages
+
+    for module in (routes_auth, routes_pages, routes_forms, routes_dashboard, routes_api):
+        app.include_router(module.router)
+    return app
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    """Format a number for display (``None`` -> an em dash, floats to ``digits`` significant)."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)

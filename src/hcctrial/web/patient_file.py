@@ -1,0 +1,284 @@
+"""One patient's records read from the database, and the course engine's input built from them.
+
+:func:`load_patient_file` reads every record of one patient (ORM objects, one query per table).
+:func:`course_record` writes them in the course engine's documented record format
+(:mod:`hcctrial.protocol.record`), and :func:`decision_for` asks
+:func:`hcctrial.protocol.course.next_step` for the next step. Translations made here (the database
+keeps raw observations, the engine reads a slightly different vocabulary):
+
+- the HAIC dose level of a cycle is the level whose dose sheet plans the recorded oxaliplatin dose
+  (0 when no oxaliplatin dose was recorded);
+- a cycle without a sorafenib level whose daily dose equals the regimen's starting dose is on the
+  starting dose (``"start"``);
+- the tumour response comes from the scans (mRECIST input as :mod:`hcctrial.derive.subject` builds
+  it); death from a follow-up contact with vital status dead; withdrawal kinds map to the engine's
+  reasons (consent withdrawn -> refusal, investigator decision -> investigator, lost to follow-up,
+  anything else -> other).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from hcctrial.errors import HcctrialError
+from hcctrial.store import models as m
+
+__all__ = [
+    "PatientFile",
+    "course_record",
+    "decision_for",
+    "imaging_records",
+    "load_patient_file",
+    "mrecist_dict",
+]
+
+
+@dataclass
+class PatientFile:
+    """Every record of one patient (ORM objects, sorted by date)."""
+
+    patient: Any
+    site: Any
+    screening: Any | None = None
+    criteria: list[Any] = field(default_factory=list)
+    baseline: Any | None = None
+    labs: list[Any] = field(default_factory=list)
+    cycles: list[Any] = field(default_factory=list)
+    doses: dict[int, list[Any]] = field(default_factory=dict)
+    adverse_events: list[Any] = field(default_factory=list)
+    imaging: list[Any] = field(default_factory=list)
+    lesions: dict[int, list[Any]] = field(default_factory=dict)
+    followups: list[Any] = field(default_factory=list)
+    withdrawal: Any | None = None
+    deviations: list[Any] = field(default_factory=list)
+
+
+def load_patient_file(session: Any, patient: Any) -> PatientFile:
+    """Return every record of ``patient`` (an ORM ``Patient``)."""
+    from sqlalchemy import select
+
+    pid = patient.id
+
+    def rows(model: Any, order: Any) -> list[Any]:
+        return list(
+            session.scalars(select(model).where(model.patient_id == pid).order_by(order, model.id))
+        )
+
+    pf = PatientFile(patient=patient, site=session.get(m.Site, patient.site_id))
+    pf.screening = session.scalars(select(m.Screening).where(m.Screening.patient_id == pid)).first()
+    if pf.screening is not None:
+        pf.criteria = list(
+            session.scalars(
+                select(m.ScreeningCriterion)
+                .where(m.ScreeningCriterion.screening_id == pf.screening.id)
+                .order_by(m.ScreeningCriterion.id)
+            )
+        )
+    pf.baseline = session.scalars(select(m.Baseline).where(m.Baseline.patient_id == pid)).first()
+    pf.labs = rows(m.LabResult, m.LabResult.sample_date)
+    pf.cycles = rows(m.TreatmentCycle, m.TreatmentCycle.cycle_number)
+    if pf.cycles:
+        for d in session.scalars(
+            select(m.CycleDose)
+            .where(m.CycleDose.cycle_id.in_([c.id for c in pf.cycles]))
+            .order_by(m.CycleDose.id)
+        ):
+            pf.doses.setdefault(d.cycle_id, []).append(d)
+    pf.adverse_events = rows(m.AdverseEvent, m.AdverseEvent.onset_date)
+    pf.imaging = rows(m.ImagingAssessment, m.ImagingAssessment.assessment_date)
+    if pf.imaging:
+        for les in session.scalars(
+            select(m.LesionMeasurement)
+            .where(m.LesionMeasurement.imaging_id.in_([i.id for i in pf.imaging]))
+            .order_by(m.LesionMeasurement.lesion_id)
+        ):
+            pf.lesions.setdefault(les.imaging_id, []).append(les)
+    pf.followups = rows(m.Followup, m.Followup.contact_date)
+    pf.withdrawal = session.scalars(
+        select(m.Withdrawal).where(m.Withdrawal.patient_id == pid)
+    ).first()
+    pf.deviations = rows(m.ProtocolDeviation, m.ProtocolDeviation.deviation_date)
+    return pf
+
+
+_WITHDRAWAL_REASON = {
+    "consent_withdrawn": "refusal",
+    "investigator_decision": "investigator",
+    "lost_to_follow_up": "lost_to_follow_up",
+}
+
+
+def _haic_level(pf: PatientFile, cycle: Any, regimen: Any, cp_class: str | None) -> int:
+    from hcctrial.clinical.body import body_surface_area_m2
+    from hcctrial.protocol.dosing import dose_sheet
+
+    oxa = [d.planned_mg for d in pf.doses.get(cycle.id, []) if d.drug == "oxaliplatin"]
+    if not oxa or pf.baseline is None or cp_class is None:
+        return 0
+    bsa = body_surface_area_m2(pf.baseline.height_cm, pf.baseline.weight_kg)
+    for lv in regimen.dosing.haic_levels:
+        sheet = dose_sheet(regimen, bsa_m2=bsa, child_pugh_class=cp_class, level=lv.level)
+        if abs(sheet.drug("oxaliplatin").dose_mg - oxa[0]) < 0.5:
+            return int(lv.level)
+    return 0
+
+
+def _sorafenib_level(cycle: Any, regimen: Any) -> int | str | None:
+    if cycle.sorafenib_level is not None:
+        return int(cycle.sorafenib_level)
+    s = regimen.sorafenib
+    if s is not None and cycle.sorafenib_daily_mg is not None:
+        from hcctrial.protocol.course_sorafenib import daily_mg
+
+        if abs(daily_mg(regimen, "start") - cycle.sorafenib_daily_mg) < 0.5:
+            return "start"
+    return None
+
+
+def imaging_records(pf: PatientFile) -> list[Any]:
+    """Return the patient's scans as :class:`hcctrial.derive.records.ImagingRecord` values."""
+    from hcctrial.derive.records import ImagingRecord, LesionRecord
+
+    return [
+        ImagingRecord(
+            i.assessment_date,
+            i.modality.value,
+            i.afp_ng_ml,
+            tuple(
+                LesionRecord(
+                    x.lesion_id,
+                    x.kind.value,
+                    x.organ,
+                    x.diameter_mm,
+                    None if x.status is None else x.status.value,
+                    x.typical_pattern,
+                )
+                for x in pf.lesions.get(i.id, [])
+            ),
+        )
+        for i in pf.imaging
+    ]
+
+
+def mrecist_dict(
+    pf: PatientFile, regimen: Any, extra_scans: tuple[Any, ...] = ()
+) -> dict[str, Any]:
+    """Return the scans (plus ``extra_scans``, ImagingRecord values) in the mRECIST input format."""
+    from hcctrial.derive.records import PatientRecords
+    from hcctrial.derive.subject import mrecist_input
+
+    scans = sorted([*imaging_records(pf), *extra_scans], key=lambda s: s.assessment_date)
+    recs = PatientRecords(
+        pf.patient.study_id,
+        pf.patient.status.value,
+        pf.patient.enrolment_date,
+        imaging=tuple(scans),
+    )
+    mr = mrecist_input(recs, float(regimen.assessment.afp_uln_ng_ml))
+    for a in mr["assessments"]:
+        a["date"] = a["date"].isoformat()
+    return mr
+
+
+def course_record(pf: PatientFile, regimen: Any, child_pugh_class: str | None) -> dict[str, Any]:
+    """Return ``pf`` in the course engine's record format (see the module docstring)."""
+    b = pf.baseline
+    patient: dict[str, Any] = {}
+    if b is not None:
+        patient = {
+            "height_cm": b.height_cm,
+            "weight_kg": b.weight_kg,
+            "ascites": b.ascites.value,
+            "encephalopathy": b.encephalopathy.value,
+        }
+    cycles = []
+    for c in pf.cycles:
+        entry: dict[str, Any] = {
+            "cycle": c.cycle_number,
+            "date": c.cycle_date.isoformat(),
+            "haic_level": _haic_level(pf, c, regimen, child_pugh_class),
+            "doses_mg": {d.drug: d.given_mg for d in pf.doses.get(c.id, [])},
+        }
+        level = _sorafenib_level(c, regimen)
+        if level is not None and regimen.sorafenib is not None:
+            entry["sorafenib_level"] = level
+        cycles.append(entry)
+    labs = [
+        {
+            "date": x.sample_date.isoformat(),
+            "analyte": x.analyte,
+            "value": x.value_entered,
+            "unit": None if x.unit_entered in ("", "1") else x.unit_entered,
+            "lln": x.lln,
+            "uln": x.uln,
+        }
+        for x in sorted(pf.labs, key=lambda x: (x.sample_date, x.id))
+    ]
+    aes = [
+        {
+            "term": a.term,
+            "grade": a.grade,
+            "onset": a.onset_date.isoformat(),
+            "resolution": None if a.resolution_date is None else a.resolution_date.isoformat(),
+        }
+        for a in pf.adverse_events
+    ]
+    record: dict[str, Any] = {
+        "patient_id": pf.patient.study_id,
+        "patient": patient,
+        "cycles": cycles,
+        "labs": labs,
+        "adverse_events": aes,
+    }
+    if pf.imaging:
+        record["mrecist"] = mrecist_dict(pf, regimen)
+    status: dict[str, Any] = {}
+    deaths = [f.contact_date for f in pf.followups if f.vital_status is m.VitalStatus.DEAD]
+    if deaths:
+        status["death_date"] = min(deaths).isoformat()
+    if pf.withdrawal is not None:
+        status["withdrawal_date"] = pf.withdrawal.withdrawal_date.isoformat()
+        status["withdrawal_reason"] = _WITHDRAWAL_REASON.get(pf.withdrawal.kind.value, "other")
+    record["status"] = status
+    return record
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """The engine's decision, or why there is none yet (``problem`` in plain words)."""
+
+    decision: Any | None
+    problem: str | None
+
+
+def decision_for(
+    pf: PatientFile, regimen: Any, child_pugh_class: str | None, today: date
+) -> DecisionOutcome:
+    """Return the course engine's next step for ``pf`` on ``today`` (or the reason it has none)."""
+    from hcctrial.protocol.course import next_step
+
+    if pf.patient.enrolment_date is None:
+        return DecisionOutcome(None, "The patient is not enrolled: no treatment decision.")
+    if pf.baseline is None:
+        return DecisionOutcome(
+            None, "Record the baseline (height and weight) to get the next step."
+        )
+    try:
+        record = course_record(pf, regimen, child_pugh_class)
+        latest = _latest(record)
+        on = today if latest is None or latest <= today else latest
+        return DecisionOutcome(next_step(record, regimen, today=on), None)
+    except HcctrialError as exc:
+        return DecisionOutcome(None, f"The protocol engine cannot decide yet: {exc}")
+
+
+def _latest(record: dict[str, Any]) -> date | None:
+    dates = [c["date"] for c in record["cycles"]] + [x["date"] for x in record["labs"]]
+    dates += [a["onset"] for a in record["adverse_events"]]
+    dates += [a["resolution"] for a in record["adverse_events"] if a["resolution"]]
+    if "mrecist" in record:
+        dates += [a["date"] for a in record["mrecist"]["assessments"]]
+    dates += [v for k, v in record["status"].items() if k.endswith("_date") and v]
+    return max(date.fromisoformat(d) for d in dates) if dates else None

@@ -1,0 +1,89 @@
+"""Who may do what, and on which site's patients: the one place the web layer's access rules live.
+
+Roles (:class:`hcctrial.store.models.Role`) and their capabilities:
+
+==============  ==============  ============  ==========  ==============  ===========
+capability      investigator    coordinator   monitor     statistician    admin
+==============  ==============  ============  ==========  ==============  ===========
+view patients   yes             yes           yes         no              yes
+edit records    yes             yes           no          no              yes
+view audit      yes             no            yes         no              yes
+view analysis   yes             yes           yes         yes             yes
+manage users    no              no            no          no              yes
+==============  ==============  ============  ==========  ==============  ===========
+
+Sites: investigators and coordinators work at one site and see only its patients. A monitor with
+a site sees that site; a monitor without one is a central monitor and sees every site. Admins and
+statisticians span sites (the statistician sees the trial only through the analysis pages, which
+are trial-wide). A user of a site-bound role without a site sees no patient at all.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from hcctrial.store.models import Role
+
+__all__ = [
+    "Capability",
+    "Principal",
+    "can",
+    "sees_site",
+    "spans_sites",
+]
+
+
+class Capability(enum.StrEnum):
+    VIEW_PATIENTS = "view_patients"
+    EDIT_RECORDS = "edit_records"
+    VIEW_AUDIT = "view_audit"
+    VIEW_ANALYSIS = "view_analysis"
+    MANAGE_USERS = "manage_users"
+
+
+_CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.INVESTIGATOR: frozenset(
+        {
+            Capability.VIEW_PATIENTS,
+            Capability.EDIT_RECORDS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_ANALYSIS,
+        }
+    ),
+    Role.COORDINATOR: frozenset(
+        {Capability.VIEW_PATIENTS, Capability.EDIT_RECORDS, Capability.VIEW_ANALYSIS}
+    ),
+    Role.MONITOR: frozenset(
+        {Capability.VIEW_PATIENTS, Capability.VIEW_AUDIT, Capability.VIEW_ANALYSIS}
+    ),
+    Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
+    Role.ADMIN: frozenset(Capability),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in user as the access rules see it."""
+
+    id: int
+    username: str
+    role: Role
+    site_id: int | None
+
+
+def can(user: Principal, capability: Capability) -> bool:
+    """Whether ``user``'s role grants ``capability``."""
+    return capability in _CAPABILITIES[user.role]
+
+
+def spans_sites(user: Principal) -> bool:
+    """Whether ``user`` sees every site's patients (admin, statistician, central monitor)."""
+    if user.role in (Role.ADMIN, Role.STATISTICIAN):
+        return True
+    return user.role is Role.MONITOR and user.site_id is None
+
+
+def sees_site(user: Principal, site_id: int) -> bool:
+    """Whether ``user`` may see the patients of site ``site_id``."""
+    return spans_sites(user) or (user.site_id is not None and user.site_id == site_id)

@@ -1,0 +1,623 @@
+"""The case report forms: screening (enrolment), cycles, imaging and the generic record forms.
+
+Every form has a ``.../preview`` endpoint the page calls as values are typed (``static/app.js``)
+to show the engines' results live: eligibility verdicts, CTCAE grades, the dose sheet, Child-Pugh/
+ALBI/BCLC, the mRECIST response. Saving writes all rows of a form in one transaction through the
+audited service layer: nothing is saved half-way.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from hcctrial.errors import HcctrialError
+from hcctrial.store import models as m
+from hcctrial.web.clinical import (
+    SCREENING_LABS,
+    UNIT_CHOICES,
+    FormProblems,
+    baseline_scores,
+    lab_grades,
+    parse_date,
+    parse_float,
+    parse_int,
+    run_screening,
+)
+from hcctrial.web.deps import db_session, load_patient, render, require, signed_in_user, state_of
+from hcctrial.web.patient_file import PatientFile, decision_for, load_patient_file
+from hcctrial.web.permissions import Capability, Principal, spans_sites
+from hcctrial.web.records import RECORD_TYPES, field_problems, record_values
+
+router = APIRouter(include_in_schema=False)
+
+CREATED = "entered via web form"
+STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+LESION_ROWS = 6
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def _editor(request: Request, session: Any) -> Principal:
+    user = signed_in_user(request, session)
+    require(user, Capability.EDIT_RECORDS)
+    return user
+
+
+# ------------------------------------------------------------------------------- screening
+
+
+def _screening_context(session: Any, user: Principal, form: dict[str, str]) -> dict[str, Any]:
+    sites = list(session.scalars(select(m.Site).order_by(m.Site.code)))
+    if not spans_sites(user):
+        sites = [s for s in sites if s.id == user.site_id]
+    return {"form": form, "labs": SCREENING_LABS, "units": UNIT_CHOICES, "sites": sites}
+
+
+@router.get("/patients/new")
+def screening_page(request: Request) -> Response:
+    """The screening form: enrol a patient, with each criterion's verdict shown live."""
+    with db_session(request) as session:
+        user = _editor(request, session)
+        ctx = _screening_context(session, user, {"screening_date": date.today().isoformat()})
+        return render(request, "screening.html", {**ctx, "errors": {}, "result": None}, user=user)
+
+
+@router.post("/patients/new/preview")
+async def screening_preview(request: Request) -> Response:
+    """The verdicts of the screening form as typed so far (an HTML fragment)."""
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+    result, problems = run_screening(form, state_of(request).regimen)
+    return render(request, "_verdicts.html", {"result": result, "errors": problems}, user=user)
+
+
+@router.post("/patients/new")
+async def screening_save(request: Request) -> Response:
+    """Save the screening: the patient, the visit, each criterion and the screening labs."""
+    from hcctrial.store.services import create, create_many
+
+    form = await _form(request)
+    regimen = state_of(request).regimen
+    with db_session(request) as session:
+        user = _editor(request, session)
+        ctx = _screening_context(session, user, form)
+        result, errors = run_screening(form, regimen)
+        study_id = form.get("study_id", "").strip()
+        if not STUDY_ID.match(study_id):
+            errors["study_id"] = (
+                "Please enter the study id: letters, digits, - or _, at most 32 characters."
+            )
+        elif session.scalars(select(m.Patient).where(m.Patient.study_id == study_id)).first():
+            errors["study_id"] = f"Study id {study_id} is already used."
+        site_ids = {s.id for s in ctx["sites"]}
+        site_id = parse_int(form, "site_id", errors) if form.get("site_id") else user.site_id
+        if site_id not in site_ids:
+            errors["site_id"] = "Please choose your site."
+        screening_date = parse_date(form, "screening_date", errors, required=True)
+        if result is not None and result.eligible is None and not errors:
+            errors["_form"] = (
+                "Eligibility cannot be decided yet. Missing: " + ", ".join(result.missing) + "."
+            )
+        if errors or result is None or screening_date is None or site_id is None:
+            return render(
+                request,
+                "screening.html",
+                {**ctx, "errors": errors, "result": result},
+                user=user,
+                status_code=400,
+            )
+        eligible = bool(result.eligible)
+        actor = user.username
+        patient = create(
+            session,
+            m.Patient,
+            {
+                "study_id": study_id,
+                "site_id": site_id,
+                "enrolment_date": screening_date if eligible else None,
+                "status": "enrolled" if eligible else "screen_failure",
+            },
+            actor=actor,
+            reason=CREATED,
+        )
+        screening = create(
+            session,
+            m.Screening,
+            {
+                "patient_id": patient.id,
+                "screening_date": screening_date,
+                "eligible": eligible,
+                "notes": form.get("notes") or None,
+            },
+            actor=actor,
+            reason=CREATED,
+        )
+        verdict = {"met": "met", "not_met": "not_met", "not_evaluable": "missing"}
+        create_many(
+            session,
+            m.ScreeningCriterion,
+            [
+                {
+                    "screening_id": screening.id,
+                    "criterion_id": c.id,
+                    "verdict": verdict[c.verdict.value],
+                    "value": None if c.value is None else str(c.value)[:200],
+                    "threshold": c.threshold[:200] or None,
+                    "reason": c.reason,
+                }
+                for c in result.criteria
+            ],
+            actor=actor,
+            reason=CREATED,
+        )
+        labs = []
+        for analyte in SCREENING_LABS:
+            value = parse_float(form, f"lab_{analyte}", {})
+            if value is not None:
+                unit = (form.get(f"unit_{analyte}") or UNIT_CHOICES[analyte][0]).strip()
+                labs.append(
+                    {
+                        "patient_id": patient.id,
+                        "sample_date": screening_date,
+                        "analyte": analyte,
+                        "value_entered": value,
+                        "unit_entered": unit,
+                    }
+                )
+        if labs:
+            create_many(session, m.LabResult, labs, actor=actor, reason=CREATED)
+        pid = patient.id
+    return RedirectResponse(f"/patients/{pid}", status_code=303)
+
+
+# ------------------------------------------------------------------------- generic records
+
+
+def _new_context(
+    rt: Any, patient: Any, form: dict[str, str], errors: FormProblems
+) -> dict[str, Any]:
+    from hcctrial.assess.ctcae import LAB_TERMS
+    from hcctrial.clinical.units import ANALYTES
+
+    units = sorted({u for us in UNIT_CHOICES.values() for u in us})
+    return {
+        "rt": rt,
+        "patient": patient,
+        "values": form,
+        "errors": errors,
+        "analytes": sorted(ANALYTES),
+        "units": units,
+        "terms": LAB_TERMS,
+    }
+
+
+def _generic(slug: str) -> Any:
+    rt = RECORD_TYPES.get(slug)
+    if rt is None or rt.parent is not None or slug in ("cycles", "imaging"):
+        raise HTTPException(status_code=404, detail=f"No form {slug!r}.")
+    return rt
+
+
+@router.get("/patients/{patient_id:int}/{slug}/new")
+def record_page(request: Request, patient_id: int, slug: str) -> Response:
+    """A new record of kind ``slug`` (labs, adverse_events, baseline, followups, ...)."""
+    if slug == "cycles":
+        return cycle_page(request, patient_id)
+    if slug == "imaging":
+        return imaging_page(request, patient_id)
+    rt = _generic(slug)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        ctx = _new_context(rt, patient, {}, {})
+        return render(request, "record_form.html", ctx, user=user)
+
+
+@router.post("/patients/{patient_id:int}/{slug}/preview")
+async def record_preview(request: Request, patient_id: int, slug: str) -> Response:
+    """Live results of a form: CTCAE grades (labs), scores (baseline), dose sheet, response."""
+    if slug == "cycles":
+        return await cycle_preview(request, patient_id)
+    if slug == "imaging":
+        return await imaging_preview(request, patient_id)
+    rt = _generic(slug)
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        errors = field_problems(rt.model, {**record_values(rt, form), "patient_id": patient.id})
+        ctx: dict[str, Any] = {"slug": slug, "errors": errors}
+        if slug == "labs":
+            ctx["grades"] = _preview_grades(form, errors)
+        elif slug == "baseline":
+            pf = load_patient_file(session, patient)
+            ctx["scores"] = _preview_scores(rt, pf, form, errors)
+        return render(request, "_record_preview.html", ctx, user=user)
+
+
+def _preview_grades(form: dict[str, str], errors: FormProblems) -> Any:
+    p: FormProblems = {}
+    value = parse_float(form, "value_entered", p)
+    uln, lln = parse_float(form, "uln", p), parse_float(form, "lln", p)
+    analyte = form.get("analyte", "")
+    if value is None or p or "analyte" in errors or "unit_entered" in errors:
+        return None
+    try:
+        return lab_grades(analyte, value, form.get("unit_entered"), uln=uln, lln=lln)
+    except HcctrialError as exc:
+        errors["value_entered"] = str(exc)
+        return None
+
+
+def _preview_scores(rt: Any, pf: PatientFile, form: dict[str, str], errors: FormProblems) -> Any:
+    from hcctrial.store.services import prepare_row
+
+    values, _ = prepare_row(rt.model, record_values(rt, form), partial=True)
+    needed = ("assessment_date", "ascites", "encephalopathy", "n_nodules", "largest_cm", "ecog")
+    if any(values.get(k) is None for k in needed):
+        return None
+
+    class _B:  # the form's values in the shape baseline_scores reads
+        pass
+
+    b: Any = _B()
+    for k in ("vascular_invasion", "portal_vein_invasion", "extrahepatic_spread"):
+        values.setdefault(k, False)
+    for k, v in values.items():
+        setattr(b, k, v)
+    return baseline_scores(b, pf.labs)
+
+
+@router.post("/patients/{patient_id:int}/{slug}/new")
+async def record_save(request: Request, patient_id: int, slug: str) -> Response:
+    """Save a new record of kind ``slug``."""
+    from hcctrial.store.services import create
+
+    if slug == "cycles":
+        return await cycle_save(request, patient_id)
+    if slug == "imaging":
+        return await imaging_save(request, patient_id)
+    rt = _generic(slug)
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        values = {**record_values(rt, form), "patient_id": patient.id}
+        errors = field_problems(rt.model, values)
+        if (
+            rt.one_per_patient
+            and session.scalars(
+                select(rt.model).where(rt.model.patient_id == patient.id)  # type: ignore[attr-defined]
+            ).first()
+        ):
+            errors["_form"] = f"This patient already has a {rt.title.lower()}; edit it instead."
+        if errors:
+            ctx = _new_context(rt, patient, form, errors)
+            return render(request, "record_form.html", ctx, user=user, status_code=400)
+        create(session, rt.model, values, actor=user.username, reason=CREATED)
+        if slug == "withdrawals":
+            _set_status(session, patient, "withdrawn", user)
+        pid = patient.id
+    return RedirectResponse(f"/patients/{pid}", status_code=303)
+
+
+def _set_status(session: Any, patient: Any, status: str, user: Principal) -> None:
+    from hcctrial.store.services import update
+
+    update(
+        session,
+        m.Patient,
+        patient.id,
+        {"status": status},
+        expected_version=patient.version,
+        actor=user.username,
+        reason=f"status {status} after the {status} form",
+    )
+
+
+# ---------------------------------------------------------------------------------- cycles
+
+
+def _cycle_defaults(pf: PatientFile, regimen: Any, today: date) -> dict[str, str]:
+    scores = baseline_scores(pf.baseline, pf.labs)
+    cp = scores.child_pugh.child_class.value if scores.child_pugh is not None else None
+    outcome = decision_for(pf, regimen, cp, today)
+    d = outcome.decision
+    level = "0" if d is None or d.haic_level is None else str(d.haic_level)
+    sor = "start" if not pf.cycles else ""
+    if d is not None and d.sorafenib_level is not None:
+        sor = str(d.sorafenib_level)
+    return {
+        "cycle_number": str(len(pf.cycles) + 1),
+        "cycle_date": today.isoformat(),
+        "haic_level": level,
+        "sorafenib_level": sor,
+    }
+
+
+def _sheet(pf: PatientFile, regimen: Any, form: dict[str, str], errors: FormProblems) -> Any:
+    from hcctrial.clinical.body import body_surface_area_m2
+    from hcctrial.protocol.dosing import dose_sheet
+
+    if pf.baseline is None:
+        errors["_form"] = "Record the baseline (height and weight) first: the doses need the BSA."
+        return None
+    scores = baseline_scores(pf.baseline, pf.labs)
+    if scores.child_pugh is None:
+        errors["_form"] = (
+            "Child-Pugh cannot be computed (missing: " + ", ".join(scores.missing) + "); "
+            "record bilirubin, albumin and INR first."
+        )
+        return None
+    level = parse_int(form, "haic_level", errors, required=True)
+    sor_raw = form.get("sorafenib_level", "").strip()
+    sor: int | Literal["start"] = "start"
+    if sor_raw and sor_raw != "start":
+        sor_int = parse_int(form, "sorafenib_level", errors)
+        sor = 0 if sor_int is None else sor_int
+    if level is None or errors:
+        return None
+    try:
+        bsa = body_surface_area_m2(pf.baseline.height_cm, pf.baseline.weight_kg)
+        return dose_sheet(
+            regimen,
+            bsa_m2=bsa,
+            child_pugh_class=scores.child_pugh.child_class,
+            level=level,
+            sorafenib_level=sor,
+        )
+    except HcctrialError as exc:
+        errors["haic_level" if exc.field == "level" else "sorafenib_level"] = str(exc)
+        return None
+
+
+def cycle_page(request: Request, patient_id: int) -> Response:
+    state = state_of(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        form = _cycle_defaults(pf, state.regimen, state.today())
+        errors: FormProblems = {}
+        sheet = _sheet(pf, state.regimen, form, errors)
+        ctx = {"patient": patient, "form": form, "errors": errors, "sheet": sheet}
+        return render(request, "cycle.html", ctx, user=user)
+
+
+async def cycle_preview(request: Request, patient_id: int) -> Response:
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        errors: FormProblems = {}
+        sheet = _sheet(pf, state_of(request).regimen, form, errors)
+        return render(request, "_dose_sheet.html", {"sheet": sheet, "errors": errors}, user=user)
+
+
+async def cycle_save(request: Request, patient_id: int) -> Response:
+    from hcctrial.store.services import create, create_many
+
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        errors: FormProblems = {}
+        sheet = _sheet(pf, state_of(request).regimen, form, errors)
+        cycle_date = parse_date(form, "cycle_date", errors, required=True)
+        number = len(pf.cycles) + 1
+        if cycle_date is not None and pf.cycles and cycle_date <= pf.cycles[-1].cycle_date:
+            errors["cycle_date"] = (
+                f"Cycle {number} must be after cycle {number - 1} ({pf.cycles[-1].cycle_date})."
+            )
+        if patient.enrolment_date is None:
+            errors["_form"] = "The patient is not enrolled."
+        given: dict[str, float] = {}
+        if sheet is not None:
+            for d in sheet.drugs:
+                if d.component == "sorafenib":
+                    continue
+                g = parse_float(form, f"given_{d.name}", errors)
+                given[d.name] = d.dose_mg if g is None else g
+                if g is not None and g < 0:
+                    errors[f"given_{d.name}"] = "A dose cannot be negative."
+        if errors or sheet is None:
+            ctx = {"patient": patient, "form": form, "errors": errors, "sheet": sheet}
+            return render(request, "cycle.html", ctx, user=user, status_code=400)
+        sor_level = sheet.sorafenib_level
+        sor_mg = next((d.dose_mg for d in sheet.drugs if d.component == "sorafenib"), None)
+        cycle = create(
+            session,
+            m.TreatmentCycle,
+            {
+                "patient_id": patient.id,
+                "cycle_number": number,
+                "cycle_date": cycle_date,
+                "sorafenib_daily_mg": sor_mg,
+                "sorafenib_level": None if sor_level in (None, "start") else sor_level,
+                "change_reason": form.get("change_reason") or None,
+            },
+            actor=user.username,
+            reason=CREATED,
+        )
+        create_many(
+            session,
+            m.CycleDose,
+            [
+                {
+                    "cycle_id": cycle.id,
+                    "drug": d.name,
+                    "planned_mg": d.dose_mg,
+                    "given_mg": given[d.name],
+                }
+                for d in sheet.drugs
+                if d.component != "sorafenib"
+            ],
+            actor=user.username,
+            reason=CREATED,
+        )
+        if patient.status is m.PatientStatus.ENROLLED:
+            _set_status(session, patient, "on_treatment", user)
+        pid = patient.id
+    return RedirectResponse(f"/patients/{pid}", status_code=303)
+
+
+# --------------------------------------------------------------------------------- imaging
+
+
+def _scan(form: dict[str, str], errors: FormProblems) -> tuple[Any | None, list[dict[str, Any]]]:
+    """Return the new scan as an ImagingRecord (for the response) and its lesion rows."""
+    from hcctrial.derive.records import ImagingRecord, LesionRecord
+
+    day = parse_date(form, "assessment_date", errors, required=True)
+    afp = parse_float(form, "afp_ng_ml", errors)
+    lesions: list[dict[str, Any]] = []
+    for i in range(LESION_ROWS):
+        label = form.get(f"lesion_id_{i}", "").strip()
+        if not label:
+            continue
+        row = {
+            "lesion_id": label,
+            "kind": form.get(f"kind_{i}") or "target",
+            "organ": form.get(f"organ_{i}", "").strip() or "liver",
+            "diameter_mm": form.get(f"diameter_mm_{i}") or None,
+            "status": form.get(f"status_{i}") or None,
+            "typical_pattern": form.get(f"typical_pattern_{i}") or None,
+        }
+        problems = field_problems(m.LesionMeasurement, row, partial=True)
+        for col, msg in problems.items():
+            errors[f"{col}_{i}"] = msg
+        lesions.append(row)
+    if day is None or errors:
+        return None, lesions
+    from hcctrial.store.services import prepare_row
+
+    records = []
+    for row in lesions:
+        v, _ = prepare_row(m.LesionMeasurement, row, partial=True)
+        records.append(
+            LesionRecord(
+                v["lesion_id"],
+                v["kind"].value,
+                v["organ"],
+                v.get("diameter_mm"),
+                None if v.get("status") is None else v["status"].value,
+                v.get("typical_pattern"),
+            )
+        )
+    modality = (form.get("modality") or "mri").strip()
+    return ImagingRecord(day, modality, afp, tuple(records)), lesions
+
+
+def imaging_page(request: Request, patient_id: int) -> Response:
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        form: dict[str, str] = {"assessment_date": state_of(request).today().isoformat()}
+        # offer the lesions of the last scan, so the same labels are measured again
+        last = pf.lesions.get(pf.imaging[-1].id, []) if pf.imaging else []
+        for i, les in enumerate(last[:LESION_ROWS]):
+            form.update(
+                {
+                    f"lesion_id_{i}": les.lesion_id,
+                    f"kind_{i}": les.kind.value,
+                    f"organ_{i}": les.organ,
+                }
+            )
+        ctx = {
+            "patient": patient,
+            "form": form,
+            "errors": {},
+            "rows": range(LESION_ROWS),
+            "tp": None,
+            "note": None,
+        }
+        return render(request, "imaging.html", ctx, user=user)
+
+
+async def imaging_preview(request: Request, patient_id: int) -> Response:
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        errors: FormProblems = {}
+        tp, note = _scan_response(pf, request, form, errors)
+        return render(
+            request, "_response.html", {"tp": tp, "note": note, "errors": errors}, user=user
+        )
+
+
+def _scan_response(
+    pf: PatientFile, request: Request, form: dict[str, str], errors: FormProblems
+) -> tuple[Any, str | None]:
+    from hcctrial.web.patient_view import response_with_scan
+
+    scan, _ = _scan(form, errors)
+    if scan is None:
+        return None, None
+    if not scan.lesions:
+        return None, "Add the lesions measured on this scan."
+    if any(i.assessment_date == scan.assessment_date for i in pf.imaging):
+        errors["assessment_date"] = "A scan of this patient is already recorded on this date."
+        return None, None
+    return response_with_scan(pf, state_of(request).regimen, scan)
+
+
+async def imaging_save(request: Request, patient_id: int) -> Response:
+    from hcctrial.store.services import create, create_many
+
+    form = await _form(request)
+    with db_session(request) as session:
+        user = _editor(request, session)
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        errors: FormProblems = {}
+        tp, note = _scan_response(pf, request, form, errors)
+        _, lesions = _scan(form, {})
+        if not lesions and not errors:
+            errors["_form"] = "Add at least one lesion."
+        if tp is None and note and pf.imaging and not errors:
+            errors["_form"] = note  # the response engine refused these measurements
+        if errors:
+            ctx = {
+                "patient": patient,
+                "form": form,
+                "errors": errors,
+                "rows": range(LESION_ROWS),
+                "tp": tp,
+                "note": note,
+            }
+            return render(request, "imaging.html", ctx, user=user, status_code=400)
+        scan = create(
+            session,
+            m.ImagingAssessment,
+            {
+                "patient_id": patient.id,
+                "assessment_date": form["assessment_date"],
+                "modality": form.get("modality") or "mri",
+                "afp_ng_ml": form.get("afp_ng_ml") or None,
+            },
+            actor=user.username,
+            reason=CREATED,
+        )
+        create_many(
+            session,
+            m.LesionMeasurement,
+            [{**row, "imaging_id": scan.id} for row in lesions],
+            actor=user.username,
+            reason=CREATED,
+        )
+        pid = patient.id
+    return RedirectResponse(f"/patients/{pid}", status_code=303)

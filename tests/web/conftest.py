@@ -1,0 +1,106 @@
+"""Fixtures of the web tests: a migrated SQLite trial database with two sites, one user per role,
+and signed-in TestClients (HTTPS base URL, since the session cookie is Secure)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PASSWORD = "correct horse battery"
+
+#: username -> (role, site code or None)
+USERS: dict[str, tuple[str, str | None]] = {
+    "admin": ("admin", None),
+    "inv_gz": ("investigator", "GZ"),
+    "coord_gz": ("coordinator", "GZ"),
+    "inv_sh": ("investigator", "SH"),
+    "monitor": ("monitor", None),
+    "monitor_sh": ("monitor", "SH"),
+    "stat": ("statistician", None),
+}
+
+#: The decision date the web tests run on (the app's clock is replaced).
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture
+def web_db(tmp_path: Path) -> str:
+    """URL of a migrated SQLite database with sites GZ and SH and the users of :data:`USERS`."""
+    from argon2 import PasswordHasher
+
+    from hcctrial.store import models as m
+    from hcctrial.store.migrations import upgrade_to_head
+    from hcctrial.store.services import create
+    from hcctrial.store.session import make_engine, open_session
+    from hcctrial.web import security
+
+    security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
+    engine = make_engine(url)
+    upgrade_to_head(engine)
+    with open_session(engine) as s:
+        sites = {
+            code: create(s, m.Site, {"code": code, "name": name}, actor="test", reason="setup").id
+            for code, name in (("GZ", "Guangzhou"), ("SH", "Shanghai"))
+        }
+        pw = security.hash_password(PASSWORD)
+        for username, (role, site) in USERS.items():
+            create(
+                s,
+                m.User,
+                {
+                    "username": username,
+                    "role": role,
+                    "site_id": sites.get(site or ""),
+                    "password_hash": pw,
+                    "active": True,
+                },
+                actor="test",
+                reason="setup",
+            )
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(web_db: str) -> Iterator[Any]:
+    from hcctrial.web import create_app
+
+    application = create_app(web_db, secret_key="test-secret", testing=True)
+    application.state.web.today = lambda: TODAY
+    yield application
+    application.state.web.engine.dispose()
+
+
+def _csrf(client: Any) -> str:
+    return str(client.get("/api/me").json()["csrf_token"])
+
+
+def sign_in(app: Any, username: str, password: str = PASSWORD) -> Any:
+    """Return a TestClient signed in as ``username`` (``client.csrf`` holds its CSRF token)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    client = TestClient(app, base_url="https://testserver")
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None
+    r = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    client.csrf = _csrf(client)  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+def login(app: Any) -> Callable[[str], Any]:
+    """``login("inv_gz")`` -> a signed-in TestClient."""
+    return lambda username: sign_in(app, username)
