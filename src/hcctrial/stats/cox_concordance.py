@@ -8,19 +8,25 @@ when their scores tie too). C = (concordant + tied.x / 2) / (concordant + discor
 R's ``timewt = "n"`` (Harrell's C).
 
 Why our own code: R uses a balanced binary tree in C, lifelines a Python loop with ``bisect``; both
-are O(n log n) but the loop is slow at n = 10^6. Here the "how many earlier elements have a smaller
-value" counts are a most-significant-bit-first radix pass: one vectorised stable partition per bit
-of the ranks (about 20 numpy passes at n = 10^6), no Python loop over subjects.
+are O(n log n) but the loop is slow at n = 10^6. Here, with v = 2 rank(time) + censored (so that j
+is comparable to an event i exactly when v_j > v_i in the same stratum), the comparable pairs and
+the tied pairs come from histograms and one sort by (stratum, score, v); the concordant pairs are
+"earlier elements with a larger v" in score order, summed over the events by a most-significant-
+bit-first radix pass over the bits of whichever dimension has fewer distinct values (v for
+continuous scores: ~12 vectorised passes for ~1,500 distinct days, at any n). No Python loop over
+subjects; ~0.2-0.3 s at n = 10^6 (the previous per-element version, :func:`_count_earlier_smaller`,
+is kept for callers that need each element's count).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ConcordanceCounts", "concordance_counts"]
+__all__ = ["ConcordanceCounts", "concordance_counts", "dense_rank"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class ConcordanceCounts:
 
 
 _LOW = 5  # bits settled by brute-force comparison inside blocks of 32
+_KEY_BITS = 63  # an int64 sort key holds at most this many bits
 
 
 def _count_earlier_smaller(v: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -107,15 +114,109 @@ def _count_earlier_smaller(v: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return out[:n]
 
 
+def dense_rank(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], int]:
+    """Return the 0-based rank of each value among the distinct values, and their number.
+
+    Equal values (``==``, so -0.0 and 0.0) share a rank; one quicksort argsort (SIMD in numpy).
+    """
+    n = values.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.intp), 0
+    o = np.argsort(values)
+    vs = values[o]
+    step = np.empty(n, dtype=np.intp)
+    step[0] = 0
+    np.not_equal(vs[1:], vs[:-1], out=step[1:])
+    np.cumsum(step, out=step)
+    rank = np.empty(n, dtype=np.intp)
+    rank[o] = step
+    return rank, int(step[-1]) + 1
+
+
+def _sum_earlier_smaller(
+    values: npt.NDArray[np.int64], query: npt.NDArray[np.int64], n_values: int
+) -> int:
+    """Return the sum over positions i with ``query[i] == 1`` of #{j < i : values[j] < values[i]}.
+
+    ``values`` are integers in [0, n_values). MSD radix over the bits of the values, as
+    :func:`_count_earlier_smaller` but for any multiset of values and returning only the total.
+    Before the pass of bit k the sequence is stably grouped by g = value >> (k + 1) (group g
+    starts at slot #{values < g 2^(k+1)}, from the cumulative histogram). An element with bit k
+    set gains the number of earlier elements of its group with bit k clear; then each group is
+    stably partitioned by bit k. Everything that depends only on the group (its start, the
+    zeros and ones of earlier groups, its queries with bit k set) comes from small per-level
+    tables of the histograms, so a pass is one cumsum, one small-table lookup, one scatter and
+    a few elementwise operations over n. There are ceil(log2(n_values)) passes, so callers pass
+    the dimension with fewer distinct values (e.g. ~3,000 distinct (day, status): 12 passes).
+    """
+    n = values.shape[0]
+    nb = max((n_values - 1).bit_length(), 1)
+    size = 1 << nb
+    # int32 halves the memory traffic of every pass when the slots fit
+    dt: type[np.signedinteger[Any]] = np.int32 if n < 2**30 and size < 2**30 else np.int64
+
+    def cumulative(vals: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        out = np.full(size + 1, vals.shape[0], dtype=np.int64)  # out[x] = #{vals < x}
+        out[0] = 0
+        np.cumsum(np.bincount(vals, minlength=n_values), out=out[1 : n_values + 1])
+        return out
+
+    H, HQ = cumulative(values), cumulative(values[query.astype(bool)])
+    cur: npt.NDArray[np.signedinteger[Any]] = values.astype(dt)
+    cur <<= 1
+    cur |= query.astype(dt)  # the value, and the query flag in bit 0
+    nxt = np.empty_like(cur)
+    q = np.arange(n, dtype=dt)
+    c1 = np.zeros(n + 1, dtype=dt)
+    ones_before = c1[:-1]
+    idx, b, z1, w = (np.empty(n, dtype=dt) for _ in range(4))
+    total = 0
+    for k in range(nb - 1, -1, -1):
+        step = 1 << (k + 1)
+        start, mid = H[0:size:step], H[step >> 1 : size : step]
+        ones_earlier = np.concatenate(([0], np.cumsum(H[step : size + 1 : step] - mid)[:-1]))
+        zeros_earlier = start - ones_earlier  # zeros of the earlier groups
+        queries_with_bit = HQ[step : size + 1 : step] - HQ[step >> 1 : size : step]
+        total -= int(zeros_earlier @ queries_with_bit)
+        # new slot = (ones or zeros before, in the whole sequence) + table[2 g + bit]
+        table = np.empty(2 * start.shape[0], dtype=dt)
+        table[0::2] = ones_earlier
+        table[1::2] = mid - ones_earlier
+        np.right_shift(cur, k + 1, out=idx)  # value >> k = 2 g + bit k
+        np.bitwise_and(idx, 1, out=b)
+        np.cumsum(b, out=c1[1:])
+        np.subtract(q, ones_before, out=z1)  # zeros before, in the whole sequence
+        np.bitwise_and(cur, b, out=w)  # a query with bit k set
+        np.multiply(w, z1, out=w)
+        total += int(w.sum(dtype=np.int64))
+        np.subtract(ones_before, z1, out=w)
+        np.multiply(w, b, out=w)
+        np.add(w, z1, out=w)  # bit ? ones before : zeros before
+        np.take(table, idx, out=b, mode="clip")  # in range; "clip" skips the bounds check
+        np.add(w, b, out=w)
+        nxt[w] = cur
+        cur, nxt = nxt, cur
+    return total
+
+
+def _run_ends(change: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
+    """Per run of a sorted array (``change[i]``: element i+1 starts a new run): its end slot."""
+    return np.append(np.flatnonzero(change) + 1, change.shape[0] + 1).astype(np.intp)
+
+
 def concordance_counts(
     time: npt.NDArray[np.float64],
     event: npt.NDArray[np.int8],
     score: npt.NDArray[np.float64],
     strata: npt.NDArray[np.intp] | None = None,
+    *,
+    time_rank: tuple[npt.NDArray[np.intp], int] | None = None,
 ) -> ConcordanceCounts:
     """Return the concordance pair counts of ``score`` (higher = higher risk) with survival.
 
-    ``strata`` are integer codes (pairs are compared within a stratum only).
+    ``strata`` are integer codes (pairs are compared within a stratum only). ``time_rank`` may
+    pass the dense ranks of ``time`` and their number when the caller has them (the Cox fit does),
+    to save a sort.
 
     >>> import numpy as np
     >>> c = concordance_counts(np.array([1., 2, 2, 2, 3, 4, 4, 5]), np.array([1, 1, 1, 0, 1, 0, 1, 0]),
@@ -124,66 +225,77 @@ def concordance_counts(
     (14, 3, 5, 0, 1)
     """
     n = time.shape[0]
+    if n == 0:
+        return ConcordanceCounts(0, 0, 0, 0, 0)
     s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    _, rank = np.unique(score, return_inverse=True)
-    rank = rank.reshape(n).astype(np.int64)
-    r_span = int(rank.max()) + 1
-    ut, t_rank = np.unique(time, return_inverse=True)
-    t_span = int(ut.shape[0])
+    n_strata = int(s.max()) + 1
+    tb, n_times = dense_rank(np.asarray(time)) if time_rank is None else time_rank
     ev = np.asarray(event, dtype=np.int64).reshape(n)
-    # Sequence: stratum descending, time descending, censored before events at a time, value
-    # descending. Values carry the stratum as their high part, so earlier elements of another
-    # (higher) stratum are never "smaller". One int64 sort key (all parts are dense ranks).
-    value = s * r_span + rank
-    key = ((s.max() - s) * t_span + (t_span - 1 - t_rank.reshape(n))) * 2 + ev
-    if (int(s.max()) + 1) * t_span * 2 * r_span < 2**62:
-        order = np.argsort(key * r_span + (r_span - 1 - rank), kind="stable")
-    else:  # the single key would overflow int64
-        order = np.lexsort((-rank, key))
-    v_seq = value[order]
-    idx = np.arange(n)
-    # permutation ranks: by value, equal values ranked later-position-first, so that an earlier
-    # element with an equal value never counts as smaller
-    by_value = np.argsort(v_seq * n + (n - 1 - idx), kind="stable")
-    u = np.empty(n, dtype=np.int64)
-    u[by_value] = idx
-    lt_seq = _count_earlier_smaller(u)[u]
-    # earlier elements with an equal value: those after it in by_value within its value group
-    vs = v_seq[by_value]
-    last = np.empty(n, dtype=bool)
-    last[-1] = True
-    np.not_equal(vs[1:], vs[:-1], out=last[:-1])
-    group_last = np.minimum.accumulate(np.where(last, idx, n - 1)[::-1])[::-1]
-    eq_seq = np.empty(n, dtype=np.int64)
-    eq_seq[by_value] = group_last - idx
-    s_o, k_o = s[order], key[order]
-    new_stratum = np.empty(n, dtype=bool)
-    new_stratum[0] = True
-    np.not_equal(s_o[1:], s_o[:-1], out=new_stratum[1:])
-    new_block = np.empty(n, dtype=bool)
-    new_block[0] = True
-    np.not_equal(k_o[1:], k_o[:-1], out=new_block[1:])
-    earlier = idx - np.maximum.accumulate(np.where(new_stratum, idx, 0))
-    is_event = ev[order] == 1
-    # pairs of events at one time (tied.y) and, of those, with equal scores (tied.xy): the events
-    # of a (stratum, time) block are contiguous and sorted by value
-    block_id = np.cumsum(new_block) - 1
-    ev_block = block_id[is_event]
-    ev_val = v_seq[is_event]
-    if ev_block.shape[0]:
-        nb = np.empty(ev_block.shape[0], dtype=bool)
-        nb[0] = True
-        np.not_equal(ev_block[1:], ev_block[:-1], out=nb[1:])
-        nbv = nb.copy()
-        nbv[1:] |= ev_val[1:] != ev_val[:-1]
-        c_time = np.diff(np.append(np.flatnonzero(nb), nb.shape[0]))
-        c_xy = np.diff(np.append(np.flatnonzero(nbv), nbv.shape[0]))
-        pairs_time = int((c_time * (c_time - 1) // 2).sum())
-        tied_xy = int((c_xy * (c_xy - 1) // 2).sum())
+    # v orders the subjects by comparability: for an event i (v_i = 2 rank(t_i)), j of the same
+    # stratum is comparable iff v_j > v_i: a later time, or the same time and censored.
+    n_v = 2 * n_times
+    v = 2 * tb.astype(np.int64) + (1 - ev)
+    # One pass over (stratum, v): comparable pairs per event and tied event pairs.
+    hist = np.bincount(s * n_v + v, minlength=n_strata * n_v).reshape(n_strata, n_v)
+    above = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # above[s, x] = #{stratum s, v >= x}
+    ev_hist = hist[:, 0::2]  # events per (stratum, time)
+    comparable = int((ev_hist * above[:, 1::2]).sum())  # sum over events of #{v_j > v_i}
+    tied_y_all = int((ev_hist * (ev_hist - 1) // 2).sum())
+    # Subjects in score order, with the dense rank of the score.
+    sc = np.asarray(score, dtype=np.float64)
+    o = np.argsort(sc)
+    sc = sc[o]
+    sr = np.empty(n, dtype=np.int64)
+    sr[0] = 0
+    np.not_equal(sc[1:], sc[:-1], out=sr[1:])
+    np.cumsum(sr, out=sr)
+    n_scores = int(sr[-1]) + 1
+    s_seq, v_seq = s[o], v[o]
+    bs, br, bv = (max((m - 1).bit_length(), 1) for m in (n_strata, n_scores, n_v))
+    packed = bs + br + bv <= _KEY_BITS
+    if n_scores == n and n_strata == 1:  # no tied scores: the score order is the sequence
+        tied_x = tied_xy = 0
     else:
-        pairs_time = tied_xy = 0
-    lt_e, eq_e, earlier_e = lt_seq[is_event], eq_seq[is_event], earlier[is_event]
-    concordant = int(lt_e.sum())
-    discordant = int((earlier_e - lt_e - eq_e).sum()) - (pairs_time - tied_xy)
-    tied_x = int(eq_e.sum()) - tied_xy
-    return ConcordanceCounts(concordant, discordant, tied_x, pairs_time - tied_xy, tied_xy)
+        # Sequence sorted by (stratum, score, v), as one int64 key when it fits (else lexsort).
+        if packed:
+            key = s_seq << (br + bv)
+            key |= sr << bv
+            key |= v_seq
+            key.sort()
+            grp = key >> bv
+            s_seq, v_seq = key >> (br + bv), key & ((1 << bv) - 1)
+        else:
+            o2 = np.lexsort((v_seq, sr, s_seq))
+            s_seq, v_seq = s_seq[o2], v_seq[o2]
+            grp = s_seq * n_scores + sr[o2]
+        # Ties of the score: for an event i, comparable j with the same score are the later
+        # elements of its (stratum, score) group with a larger v: group end - end of i's run.
+        grp_change = grp[1:] != grp[:-1]
+        run_end = _run_ends(grp_change | (v_seq[1:] != v_seq[:-1]))
+        grp_end = _run_ends(grp_change)
+        run_start = np.append(0, run_end[:-1])
+        run_len = run_end - run_start
+        run_grp = np.cumsum(np.append(False, grp_change))[run_start]
+        run_is_event = (v_seq[run_start] & 1) == 0
+        tied_x = int((run_len * (grp_end[run_grp] - run_end))[run_is_event].sum())
+        tied_xy = int((run_len * (run_len - 1) // 2)[run_is_event].sum())
+    # Concordant pairs: event i, comparable j (v_j > v_i, same stratum) with a lower score.
+    # Either count earlier elements with a larger v in the (stratum, score, v) sequence (an
+    # earlier stratum has smaller v, a tied score a smaller or equal v: neither counts), or, when
+    # scores have fewer distinct values than v, earlier lower scores in a (stratum desc, v desc,
+    # score desc) sequence; the radix passes go over the bits of the smaller dimension.
+    if n_v <= n_scores or not packed:
+        concordant = _sum_earlier_smaller(
+            n_strata * n_v - 1 - (s_seq * n_v + v_seq), 1 - (v_seq & 1), n_strata * n_v
+        )
+    else:
+        key2 = (n_strata - 1 - s[o]) << (bv + br)
+        key2 |= (n_v - 1 - v[o]) << br
+        key2 |= n_scores - 1 - sr
+        key2.sort()
+        s2 = n_strata - 1 - (key2 >> (bv + br))
+        sr2 = n_scores - 1 - (key2 & ((1 << br) - 1))
+        ev2 = 1 - ((n_v - 1 - ((key2 >> br) & ((1 << bv) - 1))) & 1)
+        concordant = _sum_earlier_smaller(s2 * n_scores + sr2, ev2, n_strata * n_scores)
+    discordant = comparable - concordant - tied_x
+    return ConcordanceCounts(concordant, discordant, tied_x, tied_y_all - tied_xy, tied_xy)

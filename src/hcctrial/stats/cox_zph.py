@@ -25,8 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
-from hcctrial.stats.cox import (
-    CoxResult,
+from hcctrial.stats.cox import CoxResult
+from hcctrial.stats.cox_likelihood import (
     _partial_terms,
     _prepare,
     _stratum_codes,
