@@ -1,24 +1,37 @@
 """Benchmark: 50 concurrent web clients on loopback against a 1,000-patient trial (SQLite).
 
-Builds a throw-away SQLite trial of 1,000 synthetic patients (the rows of
-``benchmarks/db_import.py``, written through the audited service layer), starts the web
-application under uvicorn in a separate process on 127.0.0.1, signs in 50 clients (httpx async)
-and lets each run a fixed number of operations: saving a lab-result form (POST with its CSRF
-token, the server checks, converts units, writes the row and its audit entry) or loading the
-dashboard (KM of PFS/OS, responses, toxicity of the 1,000 patients). Reports p50/p95 latency per
-operation, errors, and lost writes (saved forms whose row is not in the database afterwards).
-Bounded: ``--clients`` x ``--ops`` requests and a ``--timeout`` in seconds.
+Builds a throw-away SQLite trial of 1,000 patients (copies of the demo trial, so every patient has
+realistic records: screening, baseline labs, cycles, AEs, scans with lesions, follow-up; written
+through the audited service layer), starts the web application under one uvicorn process on
+127.0.0.1, loads the dashboard once (the cold build, reported), then runs 50 closed-loop clients
+(httpx async, one connection each, all signed in before the clock starts). Each client performs
+``--ops`` actions: with probability ``--dashboard-share`` it loads the dashboard (KM of PFS/OS,
+responses, toxicity of all patients), otherwise it saves a lab-result form (POST with its CSRF
+token; the server checks, converts units, writes the row and its hash-chained audit entry).
+
+Two runs against the same server:
+
+- ``people``: an exponential think time of mean ``--think`` seconds (default 1 s) before each
+  action -- research nurses do not submit forms back to back;
+- ``saturation``: no think time (every client fires its next request as soon as the previous one
+  returns): the server's throughput limit, where latency = clients / throughput by Little's law.
+
+Reported per run: p50/p95/max latency of saves and dashboards (ms, measured by the client),
+requests/s, server CPU seconds (from /proc), the 1-minute load average before/after, errors, and
+lost writes (acknowledged saves -- 303 -- whose row is not in the database afterwards). Finally the
+audit chain is verified against the tables. Bounded: ``--clients`` x ``--ops`` actions per run,
+``--timeout`` seconds per run.
 
 Target (issue 8): p95 of a form save under 100 ms on SQLite, zero errors, zero lost writes.
 
     .venv/bin/python benchmarks/web_load.py [--patients 1000] [--clients 50] [--ops 20]
+        [--think 1.0] [--runs people,saturation] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import os
 import random
@@ -34,20 +47,63 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "benchmark password"
-MARKER_DATE = "2030-01-01"
+#: The sample date of the benchmark's saved labs, one per run (finds them afterwards).
+MARKER_DATES = {"people": "2030-01-01", "saturation": "2030-01-02"}
 
 
-def _synthetic_rows(n: int) -> dict[str, list[dict[str, Any]]]:
-    spec = importlib.util.spec_from_file_location("db_import", HERE / "db_import.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows: dict[str, list[dict[str, Any]]] = module.synthetic_rows(n)
-    return rows
+#: Foreign keys of the demo rows: column -> the table it points into (ids are shifted per copy).
+_FOREIGN_KEYS = {
+    "patient_id": "patients",
+    "screening_id": "screenings",
+    "cycle_id": "treatment_cycles",
+    "imaging_id": "imaging_assessments",
+}
+
+
+def trial_rows(n_patients: int) -> dict[str, list[dict[str, Any]]]:
+    """Rows per table of an ``n_patients`` trial: copies of the demo trial (82 screened, 66
+    enrolled; :func:`hcctrial.demo.generate.build_records`), ids shifted per copy, study ids
+    suffixed, cut at ``n_patients`` patients. Realistic records: baseline labs before day 0,
+    cycles, AEs, scans with lesions, deaths -- so every dashboard number is computed for real."""
+    from hcctrial.demo.cohort import build_cohort
+    from hcctrial.demo.generate import build_records
+
+    demo = build_records(build_cohort())
+    demo.pop("users", None)
+    top = {name: max((int(r["id"]) for r in rows), default=0) for name, rows in demo.items()}
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in demo}
+    out["sites"] = [dict(r) for r in demo["sites"]]
+    kept: dict[str, set[int]] = {name: set() for name in demo}
+    copy = 0
+    while len(out["patients"]) < n_patients:
+        # parents before children (the demo's table order): a child is kept iff its parent is
+        for name, rows in demo.items():
+            if name == "sites":
+                continue
+            for r in rows:
+                row = dict(r)
+                row["id"] = int(r["id"]) + copy * top[name]
+                parent_ok = True
+                for col, target in _FOREIGN_KEYS.items():
+                    if row.get(col) is not None:
+                        row[col] = int(row[col]) + copy * top[target]
+                        parent_ok = parent_ok and row[col] in kept[target]
+                if name == "patients":
+                    if len(out["patients"]) >= n_patients:
+                        continue
+                    row["study_id"] = f"{r['study_id']}-{copy:02d}"
+                elif not parent_ok:
+                    continue
+                kept[name].add(row["id"])
+                out[name].append(row)
+        copy += 1
+    return out
 
 
 def build_trial(url: str, n_patients: int) -> list[int]:
     """Create the trial database; return the enrolled patients' ids."""
+    from sqlalchemy import select
+
     from hcctrial.store import models as m
     from hcctrial.store.migrations import upgrade_to_head
     from hcctrial.store.services import create, create_many
@@ -56,13 +112,12 @@ def build_trial(url: str, n_patients: int) -> list[int]:
 
     engine = make_engine(url)
     upgrade_to_head(engine)
-    tables = _synthetic_rows(n_patients)
-    by_name = {model.__tablename__: model for model in m.DATA_TABLES}
+    tables = trial_rows(n_patients)
     with open_session(engine) as s:
         for model in m.DATA_TABLES:
             rows = tables.get(model.__tablename__)
             if rows:
-                create_many(s, by_name[model.__tablename__], rows, actor="bench", reason="load")
+                create_many(s, model, rows, actor="bench", reason="load")
         create(
             s,
             m.User,
@@ -77,8 +132,6 @@ def build_trial(url: str, n_patients: int) -> list[int]:
             reason="load",
         )
     with open_session(engine) as s:
-        from sqlalchemy import select
-
         ids = list(s.scalars(select(m.Patient.id).where(m.Patient.enrolment_date.is_not(None))))
     engine.dispose()
     return ids
@@ -127,39 +180,72 @@ async def _sign_in(client: Any) -> str:
     return str(me.json()["csrf_token"])
 
 
+def _pct(xs: list[float], q: int) -> float | None:
+    """The ``q``-th percentile of ``xs`` (seconds) in ms (inclusive method), None if empty."""
+    if not xs:
+        return None
+    if len(xs) == 1:
+        return round(xs[0] * 1000, 1)
+    return round(statistics.quantiles(xs, n=100, method="inclusive")[q - 1] * 1000, 1)
+
+
+def _server_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_load(
     base: str,
     patient_ids: list[int],
+    *,
+    run: str,
     clients: int,
     ops: int,
+    think_mean_s: float,
     dashboard_share: float,
     timeout: float,
+    server_pid: int | None = None,
+    seed: int = 8,
 ) -> dict[str, Any]:
+    """Run ``clients`` closed-loop clients, each signed in first, then ``ops`` actions with an
+    exponential think time of mean ``think_mean_s`` before each (0: back to back). Returns the
+    latencies, errors and the acknowledged saves ``(patient id, value)``."""
     import httpx
 
     latencies: dict[str, list[float]] = {"save_form": [], "dashboard": []}
     errors: list[str] = []
     saved: list[tuple[int, float]] = []
-    rng = random.Random(8)
+    rng = random.Random(seed)
     targets = rng.sample(patient_ids, clients)
+    marker = MARKER_DATES[run]
+    http: list[Any] = []
+    tokens: list[str] = []
+    try:
+        for _ in range(clients):
+            http.append(
+                httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=1))
+            )
+        # everybody signs in first (argon2 is deliberately slow): not part of the measurement
+        tokens = list(await asyncio.gather(*(_sign_in(c) for c in http)))
 
-    async def one_client(k: int) -> None:
-        limits = httpx.Limits(max_connections=1)
-        async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-            csrf = await _sign_in(client)
-            pid = targets[k]
+        async def one_client(k: int) -> None:
+            client, csrf, pid = http[k], tokens[k], targets[k]
+            crng = random.Random(seed * 1000 + k)
             for i in range(ops):
-                if rng.random() < dashboard_share:
+                if think_mean_s > 0:
+                    await asyncio.sleep(crng.expovariate(1.0 / think_mean_s))
+                if crng.random() < dashboard_share:
                     t0 = time.perf_counter()
                     r = await client.get("/dashboard")
                     latencies["dashboard"].append(time.perf_counter() - t0)
                     if r.status_code != 200:
                         errors.append(f"dashboard {r.status_code}")
                     continue
-                value = round(100 + k + i / 100, 2)  # unique per (client, op): finds lost rows
+                value = round(100 + k + i / 1000, 3)  # unique per (client, op): finds lost rows
                 form = {
                     "csrf_token": csrf,
-                    "sample_date": MARKER_DATE,
+                    "sample_date": marker,
                     "analyte": "platelets",
                     "value_entered": str(value),
                     "unit_entered": "x10^9/L",
@@ -167,37 +253,45 @@ async def run_load(
                     "uln": "400",
                 }
                 t0 = time.perf_counter()
-                r = await client.post(f"/patients/{pid}/labs/new", data=form)
-                latencies["save_form"].append(time.perf_counter() - t0)
+                try:
+                    r = await client.post(f"/patients/{pid}/labs/new", data=form)
+                except httpx.HTTPError as exc:
+                    errors.append(f"save {type(exc).__name__}")
+                    continue
+                finally:
+                    latencies["save_form"].append(time.perf_counter() - t0)
                 if r.status_code == 303:
                     saved.append((pid, value))
                 else:
                     errors.append(f"save {r.status_code}: {r.text[:200]}")
 
-    started = time.perf_counter()
-    await asyncio.wait_for(asyncio.gather(*(one_client(k) for k in range(clients))), timeout)
-    wall = time.perf_counter() - started
-
-    def pct(xs: list[float], q: float) -> float | None:
-        if not xs:
-            return None
-        return (
-            round(statistics.quantiles(xs, n=100, method="inclusive")[q - 1] * 1000, 1)
-            if len(xs) > 1
-            else round(xs[0] * 1000, 1)
-        )
-
+        load_before = os.getloadavg()[0]
+        cpu0 = _server_cpu_s(server_pid) if server_pid else 0.0
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(one_client(k) for k in range(clients))), timeout)
+        wall = time.perf_counter() - started
+        cpu = _server_cpu_s(server_pid) - cpu0 if server_pid else None
+        load_after = os.getloadavg()[0]
+    finally:
+        for c in http:
+            await c.aclose()
+    n = sum(len(v) for v in latencies.values())
     return {
+        "run": run,
+        "think_mean_s": think_mean_s,
         "wall_s": round(wall, 2),
-        "requests": sum(len(v) for v in latencies.values()),
+        "requests": n,
+        "throughput_per_s": round(n / wall, 1),
+        "server_cpu_s": None if cpu is None else round(cpu, 2),
+        "loadavg_1min_before_after": [round(load_before, 2), round(load_after, 2)],
         "errors": len(errors),
         "error_examples": errors[:3],
         "saved": saved,
         "latency_ms": {
             name: {
                 "n": len(xs),
-                "p50": pct(xs, 50),
-                "p95": pct(xs, 95),
+                "p50": _pct(xs, 50),
+                "p95": _pct(xs, 95),
                 "max": round(max(xs) * 1000, 1) if xs else None,
             }
             for name, xs in latencies.items()
@@ -205,7 +299,10 @@ async def run_load(
     }
 
 
-def count_lost(url: str, saved: list[tuple[int, float]]) -> int:
+def count_lost(url: str, run: str, saved: list[tuple[int, float]]) -> int:
+    """How many acknowledged saves of ``run`` are not in the database (0 = none lost)."""
+    from datetime import date
+
     from sqlalchemy import select
 
     from hcctrial.store import models as m
@@ -216,8 +313,7 @@ def count_lost(url: str, saved: list[tuple[int, float]]) -> int:
         rows = set(
             s.execute(
                 select(m.LabResult.patient_id, m.LabResult.value_entered).where(
-                    m.LabResult.sample_date
-                    == __import__("datetime").date.fromisoformat(MARKER_DATE)
+                    m.LabResult.sample_date == date.fromisoformat(MARKER_DATES[run])
                 )
             ).all()
         )
@@ -225,15 +321,42 @@ def count_lost(url: str, saved: list[tuple[int, float]]) -> int:
     return sum(1 for x in saved if x not in rows)
 
 
+def audit_ok(url: str) -> bool:
+    """Whether the audit chain and the tables agree after the runs (``audit verify``)."""
+    from hcctrial.store.audit import verify_audit
+    from hcctrial.store.session import make_engine, open_session
+
+    engine = make_engine(url)
+    with open_session(engine) as s:
+        ok = verify_audit(s).ok
+    engine.dispose()
+    return ok
+
+
+def _target_met(result: dict[str, Any]) -> bool:
+    p95 = result["latency_ms"]["save_form"]["p95"]
+    return p95 is not None and p95 < 100 and not result["errors"] and not result["lost_writes"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=50)
-    ap.add_argument("--ops", type=int, default=20, help="operations per client")
+    ap.add_argument("--ops", type=int, default=20, help="actions per client and run")
+    ap.add_argument(
+        "--think", type=float, default=1.0, help="mean think time (s) of the people run"
+    )
     ap.add_argument("--dashboard-share", type=float, default=0.1)
-    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per run at most")
+    ap.add_argument(
+        "--runs", default="people,saturation", help="comma-separated: people, saturation"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    runs = [r.strip() for r in args.runs.split(",") if r.strip()]
+    if not set(runs) <= set(MARKER_DATES):
+        ap.error(f"--runs: expected some of {', '.join(MARKER_DATES)}")
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="hcctrial-web-load-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'trial.sqlite'}"
         t0 = time.perf_counter()
@@ -241,51 +364,86 @@ def main() -> None:
         build_s = time.perf_counter() - t0
         port = _free_port()
         server = start_server(url, port)
+        base = f"http://127.0.0.1:{port}"
         try:
-            result = asyncio.run(
-                run_load(
-                    f"http://127.0.0.1:{port}",
-                    ids,
-                    args.clients,
-                    args.ops,
-                    args.dashboard_share,
-                    args.timeout,
+            cold_s = asyncio.run(_first_dashboard(base))
+            for run in runs:
+                result = asyncio.run(
+                    run_load(
+                        base,
+                        ids,
+                        run=run,
+                        clients=args.clients,
+                        ops=args.ops,
+                        think_mean_s=args.think if run == "people" else 0.0,
+                        dashboard_share=args.dashboard_share,
+                        timeout=args.timeout,
+                        server_pid=server.pid,
+                    )
                 )
-            )
+                results.append(result)
         finally:
             server.terminate()
             server.wait(timeout=10)
-        saved = result.pop("saved")
-        result.update(
-            patients=args.patients,
-            clients=args.clients,
-            ops_per_client=args.ops,
-            build_s=round(build_s, 1),
-            saved=len(saved),
-            lost_writes=count_lost(url, saved),
-            cpu_count=os.cpu_count(),
-        )
+        for result in results:
+            saved = result.pop("saved")
+            result["saved"] = len(saved)
+            result["lost_writes"] = count_lost(url, result["run"], saved)
+            result["target_met"] = _target_met(result)
+        chain_ok = audit_ok(url)
+    summary = {
+        "patients": args.patients,
+        "enrolled": len(ids),
+        "clients": args.clients,
+        "ops_per_client": args.ops,
+        "dashboard_share": args.dashboard_share,
+        "build_s": round(build_s, 1),
+        "dashboard_cold_s": round(cold_s, 2),
+        "audit_chain_ok": chain_ok,
+        "cpu_count": os.cpu_count(),
+        "runs": results,
+    }
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(summary))
         return
-    lat = result["latency_ms"]
     print(
-        f"{result['patients']} patients, {result['clients']} clients x {result['ops_per_client']}"
-        f" operations in {result['wall_s']} s (database built in {result['build_s']} s)"
+        f"{args.patients} patients ({len(ids)} enrolled), {args.clients} clients x {args.ops}"
+        f" actions per run; database built in {summary['build_s']} s; first dashboard"
+        f" {summary['dashboard_cold_s']} s; {os.cpu_count()} CPUs"
     )
-    for name, v in lat.items():
-        print(f"  {name:<10} n={v['n']:<5} p50={v['p50']} ms  p95={v['p95']} ms  max={v['max']} ms")
-    print(
-        f"  errors={result['errors']}  saved={result['saved']}  lost writes={result['lost_writes']}"
-    )
-    save_p95 = lat["save_form"]["p95"]
-    ok = (
-        save_p95 is not None
-        and save_p95 < 100
-        and not result["errors"]
-        and not result["lost_writes"]
-    )
-    print(f"  target (p95 save < 100 ms, 0 errors, 0 lost): {'met' if ok else 'NOT met'}")
+    for r in results:
+        think = f"think time exp. mean {r['think_mean_s']} s" if r["think_mean_s"] else "no think"
+        print(
+            f"[{r['run']}] {think}: {r['requests']} requests in {r['wall_s']} s"
+            f" ({r['throughput_per_s']}/s), server CPU {r['server_cpu_s']} s,"
+            f" load average {r['loadavg_1min_before_after'][0]} -> "
+            f"{r['loadavg_1min_before_after'][1]}"
+        )
+        for name, v in r["latency_ms"].items():
+            print(
+                f"  {name:<10} n={v['n']:<5} p50={v['p50']} ms  p95={v['p95']} ms"
+                f"  max={v['max']} ms"
+            )
+        print(f"  errors={r['errors']}  saved={r['saved']}  lost writes={r['lost_writes']}")
+        if r["error_examples"]:
+            print(f"  e.g. {r['error_examples']}")
+        print(
+            "  target (p95 save < 100 ms, 0 errors, 0 lost): "
+            + ("met" if r["target_met"] else "NOT met")
+        )
+    print(f"audit chain and tables agree afterwards: {chain_ok}")
+
+
+async def _first_dashboard(base: str) -> float:
+    """Sign in and load the dashboard once (the cold build of every patient's derivation)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        await _sign_in(client)
+        t0 = time.perf_counter()
+        r = await client.get("/dashboard")
+        r.raise_for_status()
+        return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

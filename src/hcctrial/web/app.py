@@ -72,6 +72,35 @@ async def csrf_protect(request: Request) -> None:
         )
 
 
+class SecurityHeaders:
+    """Pure ASGI middleware adding :data:`_SECURITY_HEADERS` to every HTTP response (not
+    ``@app.middleware("http")``: that wraps each request in an extra task and stream, a measurable
+    cost per request under load). ``/api/docs`` keeps its own script policy."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope.get("path") == "/api/docs"
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                for name, value in _SECURITY_HEADERS.items():
+                    key = name.lower().encode("latin-1")
+                    if key in present or (docs and name == "Content-Security-Policy"):
+                        continue
+                    headers.append((key, value.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -89,6 +118,7 @@ def create_app(
     from hcctrial.protocol.regimen import default_regimen
     from hcctrial.store.session import make_engine, session_factory
     from hcctrial.web import security
+    from hcctrial.web.dashboard_cache import DashboardCache
 
     if testing:
         from argon2 import PasswordHasher
@@ -106,7 +136,7 @@ def create_app(
         templates=templates,
         today=date.today,
         testing=testing,
-        dashboard_cache={},
+        dashboard_cache=DashboardCache(),
     )
     app = FastAPI(
         title="hcctrial",
@@ -120,15 +150,7 @@ def create_app(
     )
     app.state.web = state
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            if name == "Content-Security-Policy" and request.url.path == "/api/docs":
-                continue
-            response.headers.setdefault(name, value)
-        return response
-
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
         secret_key=key,

@@ -7,16 +7,13 @@ Derivations are :mod:`hcctrial.derive`'s (subject rows, endpoints), estimates ar
 complete enough for the analysis (no baseline labs, no follow-up contact): they are left out of
 the curves and listed with the reason, instead of failing the page.
 
-The result is cached per audit-chain head (``audit_chain_head.last_seq``): every write through the
-service layer appends to the audit trail, so the dashboard is recomputed when data change -- at
-most once every :data:`MAX_STALE_S` seconds while writes keep coming (a busy trial's dashboard is
-then up to that many seconds old).
+:func:`dashboard_data` computes everything from scratch (the reference);
+the web application serves :class:`hcctrial.web.dashboard_cache.DashboardCache`, which gives the
+same numbers but re-derives only the patients whose records changed since its last refresh.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +21,14 @@ from typing import Any
 from hcctrial.errors import HcctrialError
 from hcctrial.store import models as m
 
-__all__ = ["TARGET_ENROLMENT", "Curve", "DashboardData", "dashboard_data"]
+__all__ = [
+    "TARGET_ENROLMENT",
+    "Curve",
+    "DashboardData",
+    "audit_head",
+    "curve_of",
+    "dashboard_data",
+]
 
 #: The planned sample size (the paper's 66 patients).
 TARGET_ENROLMENT = 66
@@ -105,7 +109,8 @@ class DashboardData:
         }
 
 
-def _curve(endpoint: str, rows: list[Any]) -> Curve | None:
+def curve_of(endpoint: str, rows: list[Any]) -> Curve | None:
+    """The Kaplan-Meier curve of ``rows`` (endpoint rows: ``.months``, ``.event``); None if empty."""
     from hcctrial.stats.kaplan_meier import kaplan_meier, risk_grid
 
     if not rows:
@@ -167,7 +172,7 @@ def dashboard_data(session: Any) -> DashboardData:
         for row in rows:
             endpoints[row.endpoint].append(row)
     curves = tuple(
-        c for c in (_curve("PFS", endpoints["pfs_paper"]), _curve("OS", endpoints["os"])) if c
+        c for c in (curve_of("PFS", endpoints["pfs_paper"]), curve_of("OS", endpoints["os"])) if c
     )
     responses = Counter(s.best_response for s in subjects)
     order = ("CR", "PR", "SD", "PD", "NE")
@@ -187,28 +192,3 @@ def dashboard_data(session: Any) -> DashboardData:
         responses=tuple((r, responses.get(r, 0)) for r in order),
         grade3_rates=tuple(grade3),
     )
-
-
-#: Under a stream of writes the dashboard is recomputed at most once per this many seconds.
-MAX_STALE_S = 5.0
-_LOCK = threading.Lock()
-
-
-def cached_dashboard(session: Any, cache: dict[str, Any]) -> DashboardData:
-    """:func:`dashboard_data`, recomputed only when the audit head moved since the last call.
-
-    While data keep changing, a result at most :data:`MAX_STALE_S` seconds old is served, and
-    one request at a time recomputes (the others get the previous result meanwhile).
-    """
-    head = audit_head(session)
-    hit = cache.get("dashboard")
-    if hit is not None and (hit[0] == head or time.monotonic() - hit[2] < MAX_STALE_S):
-        return hit[1]  # type: ignore[no-any-return]
-    if not _LOCK.acquire(blocking=hit is None):
-        return hit[1]  # type: ignore[index,no-any-return]
-    try:
-        data = dashboard_data(session)
-        cache["dashboard"] = (head, data, time.monotonic())
-    finally:
-        _LOCK.release()
-    return data

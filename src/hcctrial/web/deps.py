@@ -8,9 +8,10 @@ a page or as JSON); an anonymous request raises :class:`NotSignedIn` (pages redi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -49,7 +50,11 @@ class WebState:
     templates: Jinja2Templates
     today: Callable[[], date]
     testing: bool
-    dashboard_cache: dict[str, Any]
+    dashboard_cache: Any
+    #: Held for the whole of each writing transaction: this process's writers queue here, in
+    #: order, instead of fighting for SQLite's database lock (whose busy handler sleeps and
+    #: retries, a source of long tail latencies). Other processes still meet SQLite's lock.
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def state_of(request: Request) -> WebState:
@@ -59,11 +64,21 @@ def state_of(request: Request) -> WebState:
 
 
 @contextmanager
-def db_session(request: Request) -> Iterator[Any]:
-    """Yield a database session in one transaction (committed on success, rolled back on error)."""
-    factory = state_of(request).sessions
-    with factory() as session, session.begin():
-        yield session
+def db_session(request: Request, *, write: bool = False) -> Iterator[Any]:
+    """Yield a database session in one transaction (committed on success, rolled back on error).
+
+    ``write=True`` (every endpoint that saves): the transaction runs under the process's write
+    lock (:attr:`WebState.write_lock`), so it is short and never waits on SQLite's lock for
+    another thread of this process. Blocking work: call this from a sync (``def``) endpoint or
+    through :func:`starlette.concurrency.run_in_threadpool`, never on the event loop.
+    """
+    state = state_of(request)
+    if write:
+        with state.write_lock, state.sessions() as session, session.begin():
+            yield session
+    else:
+        with state.sessions() as session, session.begin():
+            yield session
 
 
 def signed_in_user(request: Request, session: Any) -> Principal:

@@ -23,7 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from hcctrial.store import models as m
 from hcctrial.store.values import column_specs, row_state
 from hcctrial.web.clinical import lab_grades
-from hcctrial.web.dashboard import cached_dashboard
 from hcctrial.web.deps import db_session, load_patient, require, signed_in_user, state_of
 from hcctrial.web.patient_file import load_patient_file
 from hcctrial.web.patient_view import patient_view
@@ -224,7 +223,7 @@ def dashboard(request: Request) -> dict[str, Any]:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_ANALYSIS)
-        return cached_dashboard(session, state_of(request).dashboard_cache).to_dict()
+        return state_of(request).dashboard_cache.data(session).to_dict()
 
 
 def _register(rt: RecordType) -> None:
@@ -242,7 +241,7 @@ def _register(rt: RecordType) -> None:
 
     def _create(request: Request, patient_id: int | None, body: BaseModel) -> dict[str, Any]:
         values = body.model_dump(exclude_unset=True)
-        with db_session(request) as session:
+        with db_session(request, write=True) as session:
             user = signed_in_user(request, session)
             require(user, Capability.EDIT_RECORDS)
             if rt.parent is not None:
@@ -296,7 +295,7 @@ def _register(rt: RecordType) -> None:
 
     def update_record(request: Request, record_id: int, body: update_model) -> dict[str, Any]:  # type: ignore[valid-type]
         data = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-        with db_session(request) as session:
+        with db_session(request, write=True) as session:
             user = signed_in_user(request, session)
             require(user, Capability.EDIT_RECORDS)
             obj = session.get(rt.model, record_id)

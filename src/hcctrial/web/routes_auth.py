@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from hcctrial.store import models as m
 from hcctrial.web.deps import db_session, password_stamp, render, state_of
@@ -42,13 +43,8 @@ async def login(request: Request) -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    with db_session(request) as session:
-        user = session.scalars(select(m.User).where(m.User.username == username)).first()
-        ok = user is not None and user.active and verify_password(user.password_hash, password)
-        if ok:
-            assert user is not None
-            uid, stamp = user.id, password_stamp(user)
-    if not ok:
+    found = await run_in_threadpool(_check_password, request, username, password)
+    if found is None:
         limiter.failed(*keys)
         return render(
             request,
@@ -56,12 +52,22 @@ async def login(request: Request) -> Response:
             {"error": "User name or password is wrong.", "username": username},
             status_code=401,
         )
+    uid, stamp = found
     limiter.succeeded(keys[0])
     request.session.clear()  # a new session (and CSRF token) after sign-in: no fixation
     request.session["uid"] = uid
     request.session["pwv"] = stamp
     csrf_token(request.session)  # a fresh token, bound to this session
     return RedirectResponse("/", status_code=303)
+
+
+def _check_password(request: Request, username: str, password: str) -> tuple[int, str] | None:
+    """(user id, password stamp) if the password is right (argon2 runs here, off the event loop)."""
+    with db_session(request) as session:
+        user = session.scalars(select(m.User).where(m.User.username == username)).first()
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            return None
+        return int(user.id), password_stamp(user)
 
 
 @router.post("/logout")

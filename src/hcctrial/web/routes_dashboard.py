@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from hcctrial.web.dashboard import cached_dashboard
 from hcctrial.web.deps import db_session, render, require, signed_in_user, state_of
 from hcctrial.web.permissions import Capability
 
@@ -26,7 +25,7 @@ def dashboard_page(request: Request) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_ANALYSIS)
-        data = cached_dashboard(session, state_of(request).dashboard_cache)
+        data = state_of(request).dashboard_cache.data(session)
     return render(request, "dashboard.html", {"d": data}, user=user)
 
 

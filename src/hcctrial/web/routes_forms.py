@@ -4,6 +4,11 @@ Every form has a ``.../preview`` endpoint the page calls as values are typed (``
 to show the engines' results live: eligibility verdicts, CTCAE grades, the dose sheet, Child-Pugh/
 ALBI/BCLC, the mRECIST response. Saving writes all rows of a form in one transaction through the
 audited service layer: nothing is saved half-way.
+
+Concurrency: an ``async`` endpoint only reads the request body on the event loop; the database
+work and the engines run in the thread pool (:func:`starlette.concurrency.run_in_threadpool`), so
+one slow request never stalls the others. Saves take the process's write lock
+(``db_session(request, write=True)``) for their one short transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from hcctrial.errors import HcctrialError
 from hcctrial.store import models as m
@@ -73,7 +79,10 @@ def screening_page(request: Request) -> Response:
 @router.post("/patients/new/preview")
 async def screening_preview(request: Request) -> Response:
     """The verdicts of the screening form as typed so far (an HTML fragment)."""
-    form = await _form(request)
+    return await run_in_threadpool(_screening_preview, request, await _form(request))
+
+
+def _screening_preview(request: Request, form: dict[str, str]) -> Response:
     with db_session(request) as session:
         user = _editor(request, session)
     result, problems = run_screening(form, state_of(request).regimen)
@@ -83,11 +92,14 @@ async def screening_preview(request: Request) -> Response:
 @router.post("/patients/new")
 async def screening_save(request: Request) -> Response:
     """Save the screening: the patient, the visit, each criterion and the screening labs."""
+    return await run_in_threadpool(_screening_save, request, await _form(request))
+
+
+def _screening_save(request: Request, form: dict[str, str]) -> Response:
     from hcctrial.store.services import create, create_many
 
-    form = await _form(request)
     regimen = state_of(request).regimen
-    with db_session(request) as session:
+    with db_session(request, write=True) as session:
         user = _editor(request, session)
         ctx = _screening_context(session, user, form)
         result, errors = run_screening(form, regimen)
@@ -225,12 +237,16 @@ def record_page(request: Request, patient_id: int, slug: str) -> Response:
 @router.post("/patients/{patient_id:int}/{slug}/preview")
 async def record_preview(request: Request, patient_id: int, slug: str) -> Response:
     """Live results of a form: CTCAE grades (labs), scores (baseline), dose sheet, response."""
-    if slug == "cycles":
-        return await cycle_preview(request, patient_id)
-    if slug == "imaging":
-        return await imaging_preview(request, patient_id)
-    rt = _generic(slug)
     form = await _form(request)
+    return await run_in_threadpool(_record_preview, request, patient_id, slug, form)
+
+
+def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str, str]) -> Response:
+    if slug == "cycles":
+        return _cycle_preview(request, patient_id, form)
+    if slug == "imaging":
+        return _imaging_preview(request, patient_id, form)
+    rt = _generic(slug)
     with db_session(request) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
@@ -280,15 +296,19 @@ def _preview_scores(rt: Any, pf: PatientFile, form: dict[str, str], errors: Form
 @router.post("/patients/{patient_id:int}/{slug}/new")
 async def record_save(request: Request, patient_id: int, slug: str) -> Response:
     """Save a new record of kind ``slug``."""
-    from hcctrial.store.services import create
+    form = await _form(request)
+    return await run_in_threadpool(_record_save, request, patient_id, slug, form)
+
+
+def _record_save(request: Request, patient_id: int, slug: str, form: dict[str, str]) -> Response:
+    from hcctrial.store.services import create_many
 
     if slug == "cycles":
-        return await cycle_save(request, patient_id)
+        return _cycle_save(request, patient_id, form)
     if slug == "imaging":
-        return await imaging_save(request, patient_id)
+        return _imaging_save(request, patient_id, form)
     rt = _generic(slug)
-    form = await _form(request)
-    with db_session(request) as session:
+    with db_session(request, write=True) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
         values = {**record_values(rt, form), "patient_id": patient.id}
@@ -303,7 +323,8 @@ async def record_save(request: Request, patient_id: int, slug: str) -> Response:
         if errors:
             ctx = _new_context(rt, patient, form, errors)
             return render(request, "record_form.html", ctx, user=user, status_code=400)
-        create(session, rt.model, values, actor=user.username, reason=CREATED)
+        # create_many, not create: the redirect needs no re-read of the new row
+        create_many(session, rt.model, [values], actor=user.username, reason=CREATED)
         if slug == "withdrawals":
             _set_status(session, patient, "withdrawn", user)
         pid = patient.id
@@ -393,8 +414,7 @@ def cycle_page(request: Request, patient_id: int) -> Response:
         return render(request, "cycle.html", ctx, user=user)
 
 
-async def cycle_preview(request: Request, patient_id: int) -> Response:
-    form = await _form(request)
+def _cycle_preview(request: Request, patient_id: int, form: dict[str, str]) -> Response:
     with db_session(request) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
@@ -404,11 +424,10 @@ async def cycle_preview(request: Request, patient_id: int) -> Response:
         return render(request, "_dose_sheet.html", {"sheet": sheet, "errors": errors}, user=user)
 
 
-async def cycle_save(request: Request, patient_id: int) -> Response:
+def _cycle_save(request: Request, patient_id: int, form: dict[str, str]) -> Response:
     from hcctrial.store.services import create, create_many
 
-    form = await _form(request)
-    with db_session(request) as session:
+    with db_session(request, write=True) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
         pf = load_patient_file(session, patient)
@@ -546,8 +565,7 @@ def imaging_page(request: Request, patient_id: int) -> Response:
         return render(request, "imaging.html", ctx, user=user)
 
 
-async def imaging_preview(request: Request, patient_id: int) -> Response:
-    form = await _form(request)
+def _imaging_preview(request: Request, patient_id: int, form: dict[str, str]) -> Response:
     with db_session(request) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
@@ -575,11 +593,10 @@ def _scan_response(
     return response_with_scan(pf, state_of(request).regimen, scan)
 
 
-async def imaging_save(request: Request, patient_id: int) -> Response:
+def _imaging_save(request: Request, patient_id: int, form: dict[str, str]) -> Response:
     from hcctrial.store.services import create, create_many
 
-    form = await _form(request)
-    with db_session(request) as session:
+    with db_session(request, write=True) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
         pf = load_patient_file(session, patient)

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, tuple_
+from starlette.concurrency import run_in_threadpool
 
 from hcctrial.store import models as m
 from hcctrial.web.deps import db_session, load_patient, render, require, signed_in_user, state_of
@@ -179,11 +180,15 @@ def edit_page(request: Request, slug: str, record_id: int) -> Response:
 @router.post("/records/{slug}/{record_id}/edit")
 async def edit_save(request: Request, slug: str, record_id: int) -> Response:
     """Save a change with its reason, if nobody changed the record meanwhile."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return await run_in_threadpool(_edit_save, request, slug, record_id, form)
+
+
+def _edit_save(request: Request, slug: str, record_id: int, form: dict[str, str]) -> Response:
     from hcctrial.errors import ConflictError
     from hcctrial.store.services import update
 
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    with db_session(request) as session:
+    with db_session(request, write=True) as session:
         user, rt, obj, patient = _editable(request, session, slug, record_id)
         values = record_values(rt, form)
         errors = field_problems(rt.model, values, partial=True)

@@ -1,0 +1,360 @@
+"""The dashboard kept current incrementally: each patient's derivation is cached and redone only
+when the audit trail says that patient's records changed.
+
+Why: deriving every subject of a 1,000-patient trial (CTCAE grading of every lab, the mRECIST
+engine on every scan series, the endpoints) costs seconds of CPU; a dashboard request must cost
+milliseconds. The values are still computed by the engines, never stored or typed in: only *when*
+they are recomputed changes.
+
+How it stays correct: every write to a trial table goes through :mod:`hcctrial.store.services`,
+which appends an audit entry (table, primary key, old and new row) in the same transaction. A
+refresh reads the audit entries after the last one it has seen (by primary key ``seq``), maps each
+to its patient (``patient_id`` of the row, or of its parent for lesions, doses and screening
+criteria), reloads only those patients' records (:func:`load_records_of`) and derives them again
+with :func:`hcctrial.derive.subject.derive_subject` and
+:func:`hcctrial.derive.endpoints.endpoints_of`. Counts (screened, enrolled, screen-failure reasons)
+are aggregate queries; the curves come from :func:`hcctrial.stats.kaplan_meier.kaplan_meier` over
+the cached endpoint rows. This works across processes and across writers other than the web
+application (the CLI importer, a second server): they all append to the same audit trail. A
+first call, or a gap of more than :data:`FULL_REBUILD_ENTRIES` entries (a bulk import), rebuilds
+everything from :func:`hcctrial.derive.records.load_patient_records`.
+
+Reads see committed data only; the audit entries and the rows they describe are committed
+together, so a refresh never misses a change (a patient may be derived from rows newer than the
+last entry read: it is derived again at the next refresh, which is harmless).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from hcctrial.errors import HcctrialError
+from hcctrial.store import models as m
+from hcctrial.web.dashboard import TARGET_ENROLMENT, DashboardData, audit_head, curve_of
+
+__all__ = [
+    "FULL_REBUILD_ENTRIES",
+    "MIN_REFRESH_INTERVAL_S",
+    "DashboardCache",
+    "PatientOutcome",
+    "load_records_of",
+]
+
+#: Beyond this many new audit entries, rebuilding everything is cheaper than following them.
+FULL_REBUILD_ENTRIES = 20_000
+#: Under a stream of writes the dashboard is refreshed at most once per this many seconds, so a
+#: busy trial's dashboard is at most this old (plus one refresh) and costs bounded CPU.
+MIN_REFRESH_INTERVAL_S = 1.0
+
+_BOOKKEEPING = frozenset({"version", "created_at", "updated_at"})
+
+#: Tables whose rows reach their patient through a parent: table -> (fk column, parent model).
+_THROUGH_PARENT: dict[str, tuple[str, type[m.Record]]] = {
+    "lesion_measurements": ("imaging_id", m.ImagingAssessment),
+    "cycle_doses": ("cycle_id", m.TreatmentCycle),
+    "screening_criteria": ("screening_id", m.Screening),
+}
+
+
+@dataclass(frozen=True)
+class PatientOutcome:
+    """One patient's derivation: the subject row and endpoint rows, or why there are none."""
+
+    study_id: str
+    enrolled: bool
+    subject: Any | None  # hcctrial.derive.subject.SubjectRow
+    endpoints: tuple[Any, ...]  # hcctrial.derive.endpoints.EndpointRow
+    problem: str | None
+
+
+def _outcome(rec: Any) -> PatientOutcome:
+    from hcctrial.derive.endpoints import endpoints_of
+    from hcctrial.derive.subject import derive_subject
+
+    if not rec.enrolled:
+        return PatientOutcome(rec.study_id, False, None, (), None)
+    try:
+        subject = derive_subject(rec)
+        rows = endpoints_of(rec, subject)
+    except HcctrialError as exc:
+        return PatientOutcome(rec.study_id, True, None, (), str(exc))
+    return PatientOutcome(rec.study_id, True, subject, tuple(rows), None)
+
+
+def load_records_of(session: Any, patient_ids: Iterable[int]) -> dict[int, Any]:
+    """Return ``{patient id: PatientRecords}`` of the given patients (absent ids are left out).
+
+    The same values as :func:`hcctrial.derive.records.load_patient_records` gives for these
+    patients (a test checks it on the demo trial), read with ``WHERE ... IN`` instead of whole
+    tables: that function reads every patient, which is what a refresh must avoid.
+    """
+    from sqlalchemy import select
+
+    from hcctrial.derive.records import (
+        AdverseEventRecord,
+        CycleRecord,
+        FollowupRecord,
+        ImagingRecord,
+        LabRecord,
+        LesionRecord,
+        PatientRecords,
+    )
+
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+
+    def rows(model: Any, column: str = "patient_id", keys: list[int] = ids) -> list[Any]:
+        table = m.table_of(model)
+        if not keys:
+            return []
+        # the bookkeeping columns are not read by the derivations (the baseline keeps all its
+        # columns, as load_patient_records gives them)
+        cols = [c for c in table.c if model is m.Baseline or c.name not in _BOOKKEEPING]
+        query = select(*cols).where(table.c[column].in_(keys))
+        return list(session.execute(query).mappings())
+
+    def value(x: Any) -> Any:
+        return getattr(x, "value", x)
+
+    labs: dict[int, list[Any]] = defaultdict(list)
+    for r in rows(m.LabResult):
+        labs[r["patient_id"]].append(
+            LabRecord(
+                r["sample_date"],
+                r["analyte"],
+                r["value_entered"],
+                r["unit_entered"],
+                r["canonical_value"],
+                r["uln"],
+                r["lln"],
+            )
+        )
+    cycle_rows = rows(m.TreatmentCycle)
+    doses: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
+    for r in rows(m.CycleDose, "cycle_id", [c["id"] for c in cycle_rows]):
+        doses[r["cycle_id"]][r["drug"]] = (float(r["planned_mg"]), float(r["given_mg"]))
+    cycles: dict[int, list[Any]] = defaultdict(list)
+    for r in cycle_rows:
+        cycles[r["patient_id"]].append(
+            CycleRecord(
+                r["cycle_number"], r["cycle_date"], doses.get(r["id"], {}), r["sorafenib_daily_mg"]
+            )
+        )
+    aes: dict[int, list[Any]] = defaultdict(list)
+    for r in rows(m.AdverseEvent):
+        aes[r["patient_id"]].append(AdverseEventRecord(r["term"], r["grade"], r["onset_date"]))
+    scan_rows = rows(m.ImagingAssessment)
+    lesions: dict[int, list[Any]] = defaultdict(list)
+    for r in rows(m.LesionMeasurement, "imaging_id", [s["id"] for s in scan_rows]):
+        lesions[r["imaging_id"]].append(
+            LesionRecord(
+                r["lesion_id"],
+                value(r["kind"]),
+                r["organ"],
+                r["diameter_mm"],
+                None if r["status"] is None else value(r["status"]),
+                r["typical_pattern"],
+            )
+        )
+    imaging: dict[int, list[Any]] = defaultdict(list)
+    for r in scan_rows:
+        imaging[r["patient_id"]].append(
+            ImagingRecord(
+                r["assessment_date"],
+                value(r["modality"]),
+                r["afp_ng_ml"],
+                tuple(sorted(lesions.get(r["id"], []), key=lambda x: x.lesion_id)),
+            )
+        )
+    followups: dict[int, list[Any]] = defaultdict(list)
+    for r in rows(m.Followup):
+        followups[r["patient_id"]].append(
+            FollowupRecord(r["contact_date"], value(r["vital_status"]))
+        )
+    baselines = {r["patient_id"]: dict(r) for r in rows(m.Baseline)}
+    overrides: dict[int, dict[str, str]] = defaultdict(dict)
+    for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
+        overrides[r["patient_id"]][r["field"]] = r["override_value"]
+    out: dict[int, Any] = {}
+    for p in rows(m.Patient, "id"):
+        pid = p["id"]
+        out[pid] = PatientRecords(
+            study_id=p["study_id"],
+            status=value(p["status"]),
+            enrolment_date=p["enrolment_date"],
+            baseline=baselines.get(pid),
+            labs=tuple(sorted(labs.get(pid, []), key=lambda x: (x.sample_date, x.analyte))),
+            cycles=tuple(sorted(cycles.get(pid, []), key=lambda x: x.number)),
+            adverse_events=tuple(sorted(aes.get(pid, []), key=lambda x: (x.onset_date, x.term))),
+            imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
+            followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
+            overrides=overrides.get(pid, {}),
+        )
+    return out
+
+
+def _changed_patients(session: Any, after_seq: int, upto_seq: int) -> set[int]:
+    """The ids of the patients whose records the audit entries ``after_seq < seq <= upto_seq``
+    touched (inserted, updated or deleted rows, old and new values)."""
+    from sqlalchemy import select
+
+    audit = m.table_of(m.AuditEntry)
+    entries = session.execute(
+        select(audit.c.table_name, audit.c.row_pk, audit.c.old_values, audit.c.new_values).where(
+            audit.c.seq > after_seq, audit.c.seq <= upto_seq
+        )
+    )
+    patients: set[int] = set()
+    parents: dict[type[m.Record], set[int]] = defaultdict(set)
+    for table, pk, old, new in entries:
+        if table == "patients":
+            patients.add(int(pk))
+            continue
+        for text in (old, new):
+            if not text:
+                continue
+            state = json.loads(text)
+            if "patient_id" in state and state["patient_id"] is not None:
+                patients.add(int(state["patient_id"]))
+            elif table in _THROUGH_PARENT:
+                column, parent = _THROUGH_PARENT[table]
+                if state.get(column) is not None:
+                    parents[parent].add(int(state[column]))
+    for parent, ids in parents.items():
+        table = m.table_of(parent)
+        found = session.execute(select(table.c.patient_id).where(table.c.id.in_(sorted(ids))))
+        patients.update(int(pid) for (pid,) in found)
+    return patients
+
+
+class DashboardCache:
+    """Per-patient derivations and the dashboard built from them, refreshed from the audit log.
+
+    One instance per application, thread-safe. A refresh costs the patients changed since the
+    previous one. Freshness: when data changed, a request refreshes -- unless the last refresh is
+    less than ``min_interval_s`` old or another request is refreshing right now; then it gets the
+    previous result at once (so under continuous writes the dashboard is at most about
+    ``min_interval_s`` old). The first call waits for the full build. ``stats`` counts full
+    rebuilds, refreshes, patients derived and stale answers (for tests and the benchmark).
+    """
+
+    def __init__(self, min_interval_s: float = MIN_REFRESH_INTERVAL_S) -> None:
+        self.min_interval_s = min_interval_s
+        self._lock = threading.Lock()
+        self._seq = -1
+        self._refreshed_at = 0.0
+        self._outcomes: dict[int, PatientOutcome] = {}
+        self._data: DashboardData | None = None
+        self.stats: Counter[str] = Counter()
+
+    def data(self, session: Any) -> DashboardData:
+        """The dashboard as of the newest committed audit entry (see the class for staleness)."""
+        head = audit_head(session)
+        previous = self._data
+        if previous is not None and (
+            self._seq == head or time.monotonic() - self._refreshed_at < self.min_interval_s
+        ):
+            if self._seq != head:
+                self.stats["stale"] += 1
+            return previous
+        if not self._lock.acquire(blocking=previous is None):
+            self.stats["stale"] += 1
+            assert previous is not None
+            return previous
+        try:
+            head = audit_head(session)
+            if self._data is not None and self._seq == head:
+                return self._data
+            if self._seq < 0 or head - self._seq > FULL_REBUILD_ENTRIES or head < self._seq:
+                self._rebuild(session)
+            else:
+                self._refresh(session, self._seq, head)
+            data = self._assemble(session)
+            self._seq, self._data = head, data
+            self._refreshed_at = time.monotonic()
+            return data
+        finally:
+            self._lock.release()
+
+    def _rebuild(self, session: Any) -> None:
+        from sqlalchemy import select
+
+        from hcctrial.derive.records import load_patient_records
+
+        ids = {sid: pid for pid, sid in session.execute(select(m.Patient.id, m.Patient.study_id))}
+        self._outcomes = {
+            ids[rec.study_id]: _outcome(rec)
+            for rec in load_patient_records(session)
+            if rec.study_id in ids
+        }
+        self.stats["rebuilds"] += 1
+        self.stats["derived"] += len(self._outcomes)
+
+    def _refresh(self, session: Any, after: int, head: int) -> None:
+        changed = _changed_patients(session, after, head)
+        records = load_records_of(session, changed)
+        for pid in changed:
+            rec = records.get(pid)
+            if rec is None:
+                self._outcomes.pop(pid, None)  # the patient was deleted
+            else:
+                self._outcomes[pid] = _outcome(rec)
+        self.stats["refreshes"] += 1
+        self.stats["derived"] += len(records)
+
+    def _assemble(self, session: Any) -> DashboardData:
+        from sqlalchemy import func, select
+
+        from hcctrial.derive.subject import AE_TERMS
+
+        failed = (
+            select(m.ScreeningCriterion.criterion_id, func.count())
+            .join(m.Screening, m.Screening.id == m.ScreeningCriterion.screening_id)
+            .where(
+                m.Screening.eligible.is_(False),
+                m.ScreeningCriterion.verdict == m.CriterionVerdict.NOT_MET,
+            )
+            .group_by(m.ScreeningCriterion.criterion_id)
+        )
+        reasons = sorted(
+            ((str(c), int(n)) for c, n in session.execute(failed)), key=lambda x: -x[1]
+        )
+        n_fail = session.scalar(
+            select(func.count()).select_from(m.Screening).where(m.Screening.eligible.is_(False))
+        )
+        outcomes = sorted(self._outcomes.values(), key=lambda o: o.study_id)
+        subjects = [o.subject for o in outcomes if o.subject is not None]
+        skipped = tuple((o.study_id, o.problem) for o in outcomes if o.problem is not None)
+        endpoints: dict[str, list[Any]] = defaultdict(list)
+        for o in outcomes:
+            for row in o.endpoints:
+                endpoints[row.endpoint].append(row)
+        curves = tuple(
+            c
+            for c in (curve_of("PFS", endpoints["pfs_paper"]), curve_of("OS", endpoints["os"]))
+            if c
+        )
+        responses = Counter(s.best_response for s in subjects)
+        grade3 = tuple(
+            (label, sum(1 for s in subjects if (s.worst_grades.get(key) or 0) >= 3), len(subjects))
+            for key, (label, _, _) in AE_TERMS.items()
+        )
+        return DashboardData(
+            screened=len(outcomes),
+            enrolled=sum(1 for o in outcomes if o.enrolled),
+            target=TARGET_ENROLMENT,
+            screen_failures=int(n_fail or 0),
+            failure_reasons=tuple(reasons),
+            analysed=len(subjects),
+            not_analysable=skipped,  # type: ignore[arg-type]
+            curves=curves,
+            responses=tuple((r, responses.get(r, 0)) for r in ("CR", "PR", "SD", "PD", "NE")),
+            grade3_rates=grade3,
+        )
