@@ -1,16 +1,23 @@
-"""Benchmark: the time `hcctrial demo` takes to produce the full report (target < 10 s).
+"""Benchmark: `hcctrial demo` end to end — build the trial, derive, analyse, full report (< 10 s).
 
-Runs, in one fresh process each, ``hcctrial demo --out DIR`` (build the trial, derive, analyse)
-and ``hcctrial report --database DIR/demo.sqlite --out DIR/report --format html,docx,csv``, then
-times the report's parts in-process (engine results, figures, HTML, Word). Prints seconds; the
-wall-clock total is what a user waits for when ``hcctrial demo`` writes the report.
+Runs ``hcctrial demo --out DIR`` (SQLite, HTML + Word report with 19 figures as PNG 300 dpi + SVG)
+``--repeat`` times (default 3), each in a fresh process and a fresh directory, and prints the
+median wall time against the target of issue 7 (< 10 s on this 2-core machine; the target is the
+peer: no other tool produces this report). Also prints the CPU time of each run (the demo process
+and its writer and figure processes: less sensitive to other jobs than the wall time), the load
+average before and after (1-minute), and the start-up figures of issue 4 (`import hcctrial` and
+`hcctrial --help`, median of 5, target < 0.3 s). ``--parts`` adds an in-process breakdown of the
+report on the database of the last run.
 
-    .venv/bin/python benchmarks/report.py [--repeat 3]
+    .venv/bin/python benchmarks/report.py [--repeat 3] [--parts]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,58 +25,85 @@ import time
 from pathlib import Path
 
 HCCTRIAL = [sys.executable, "-m", "hcctrial"]
+#: the console script a user runs (``python -m`` adds runpy's start-up to ``--help``)
+_SCRIPT = Path(sys.executable).with_name("hcctrial")
+HCCTRIAL_SCRIPT = [str(_SCRIPT)] if _SCRIPT.exists() else HCCTRIAL
+TARGET_S = 10.0
+STARTUP_TARGET_S = 0.3
 
 
-def _run(args: list[str]) -> float:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed(args: list[str]) -> tuple[float, float]:
+    """Run ``args`` in a fresh process; return (wall seconds, CPU seconds of it and its children)."""
+    cpu0 = _children_cpu()
     t = time.perf_counter()
-    subprocess.run(HCCTRIAL + args, check=True, capture_output=True)
-    return time.perf_counter() - t
+    subprocess.run(args, check=True, capture_output=True)
+    return time.perf_counter() - t, _children_cpu() - cpu0
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--parts", action="store_true", help="also time the report's parts")
     ns = ap.parse_args()
-    rows = []
-    for _ in range(ns.repeat):
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            t_demo = _run(["demo", "--out", str(out), "--json"])
-            t_report = _run(
-                [
-                    "report",
-                    "--database",
-                    f"sqlite:///{out / 'demo.sqlite'}",
-                    "--out",
-                    str(out / "report"),
-                    "--format",
-                    "html,docx,csv",
-                ]
+    print(f"cores: {os.cpu_count()}, load average before: {_load():.2f}")
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(ns.repeat):
+            out = Path(tmp) / f"run{k}"
+            wall, cpu = _timed([*HCCTRIAL, "demo", "--out", str(out), "--json"])
+            report = out / "report"
+            assert (report / "report.html").stat().st_size > 0
+            assert (report / "report.docx").stat().st_size > 0
+            n_png = len(list((report / "figures").glob("*.png")))
+            n_svg = len(list((report / "figures").glob("*.svg")))
+            walls.append(wall)
+            cpus.append(cpu)
+            print(
+                f"  run {k + 1}: {wall:.2f} s wall, {cpu:.2f} s CPU "
+                f"({n_png} PNG + {n_svg} SVG figures, HTML, Word); load {_load():.2f}"
             )
-            parts = _parts(out / "demo.sqlite", out / "parts")
-            rows.append((t_demo, t_report, parts))
-    best = min(rows, key=lambda r: r[0] + r[1])
-    print(f"demo (build, derive, analyse): {best[0]:.2f} s")
-    print(f"report (html + docx + csv):    {best[1]:.2f} s")
-    print(f"total:                         {best[0] + best[1]:.2f} s  (target < 10 s)")
-    for k, v in best[2].items():
-        print(f"  report part {k:<22} {v:.2f} s")
-
-
-def _parts(db: Path, out: Path) -> dict[str, float]:
-    from hcctrial.report.build import (
-        _draw_and_save,
-        _import_matplotlib,
-        build_document,
-        figure_jobs,
+        med = statistics.median(walls)
+        verdict = "meets" if med < TARGET_S else "does NOT meet"
+        print(
+            f"hcctrial demo (trial + derive + analysis + full report): median {med:.2f} s wall "
+            f"of {ns.repeat} (min {min(walls):.2f}, max {max(walls):.2f}); "
+            f"CPU median {statistics.median(cpus):.2f} s"
+        )
+        print(f"target < {TARGET_S:.0f} s: {verdict} it ({TARGET_S / med:.2f}x the target)")
+        if ns.parts:
+            for name, sec in _parts(Path(tmp) / f"run{ns.repeat - 1}" / "demo.sqlite").items():
+                print(f"  report part {name:<28} {sec:.2f} s")
+    base = statistics.median(_timed([sys.executable, "-c", "pass"])[0] for _ in range(5))
+    imp = statistics.median(_timed([sys.executable, "-c", "import hcctrial"])[0] for _ in range(5))
+    hlp = statistics.median(_timed([*HCCTRIAL_SCRIPT, "--help"])[0] for _ in range(5))
+    print(
+        f"start-up (median of 5, fresh processes; bare python {base:.3f} s): "
+        f"import hcctrial {imp:.3f} s, hcctrial --help {hlp:.3f} s "
+        f"(target < {STARTUP_TARGET_S} s)"
     )
+    print(f"load average after: {_load():.2f}")
+
+
+def _parts(db: Path) -> dict[str, float]:
+    """Time the report's parts in this process (imports included where they happen first)."""
+    from hcctrial.report.build import build_document, default_workers, draw_figures, figure_jobs
     from hcctrial.report.from_database import report_inputs_from_database
     from hcctrial.report.render_docx import render_docx
     from hcctrial.report.render_html import render_html
     from hcctrial.report.results import analyse
     from hcctrial.store.session import make_engine
 
-    t = {}
+    t: dict[str, float] = {}
+    out = db.parent / "parts"
     t0 = time.perf_counter()
     engine = make_engine(f"sqlite:///{db}")
     inputs = report_inputs_from_database(engine)
@@ -79,9 +113,9 @@ def _parts(db: Path, out: Path) -> dict[str, float]:
     res = analyse(inputs)
     t["engine results"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    _import_matplotlib()
-    figs = tuple(_draw_and_save(j, out / "figures", 300) for j in figure_jobs(inputs, res))
-    t[f"{len(figs)} figures"] = time.perf_counter() - t0
+    jobs = figure_jobs(inputs, res)
+    figs = draw_figures(jobs, out / "figures", workers=default_workers())
+    t[f"{len(figs)} figures ({default_workers()} processes)"] = time.perf_counter() - t0
     doc = build_document(inputs, res, figs, published=True)
     t0 = time.perf_counter()
     (out / "report.html").write_text(render_html(doc), encoding="utf-8")

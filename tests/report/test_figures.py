@@ -82,3 +82,40 @@ def test_risk_table_prints_the_engine_grid_at_the_plot_ticks(synthetic_inputs):
             # a direct count: subjects with time >= tick (R's at-risk convention)
             times = c.time.repeat(c.n_event + c.n_censor)
             assert g.n_risk == tuple(int((times >= t).sum()) for t in ticks)
+
+
+def _pixels(png):
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(png) as im:
+        im.verify()  # chunk CRCs and structure
+    with Image.open(png) as im:
+        return im.mode, np.asarray(im), im.info["dpi"]
+
+
+@pytest.mark.parametrize("facecolor", ["white", (1.0, 1.0, 1.0, 0.0)])
+def test_write_png_gives_matplotlibs_own_pixels_at_300_dpi(tmp_path, facecolor):
+    """The fast PNG writer against matplotlib's ``savefig`` on the same Figure: same pixels (RGB
+    for an opaque figure, RGBA with its alpha for a transparent one) and 300 dpi in the file."""
+    import numpy as np
+
+    from hcctrial.report.figures import new_figure, write_png
+
+    fig = new_figure(3.0, 2.0)
+    fig.patch.set_facecolor(facecolor)
+    ax = fig.add_axes((0.15, 0.15, 0.8, 0.75))
+    ax.step([0, 1, 2, 3], [1.0, 0.8, 0.5, 0.4], where="post", color="#0072B2")
+    ax.fill_between([0, 3], [0.2, 0.2], [0.4, 0.4], color="#D55E00", alpha=0.3)
+    ax.set_title("Kaplan–Meier", loc="left")
+    ours, theirs = tmp_path / "ours.png", tmp_path / "theirs.png"
+    write_png(fig, ours, 300)
+    fig.savefig(theirs, dpi=300)
+    mode, got, dpi = _pixels(ours)
+    _, want, _ = _pixels(theirs)
+    assert dpi[0] == pytest.approx(300, abs=0.5)
+    assert fig.dpi == 100  # the figure's own dpi is restored
+    if mode == "RGB":
+        assert np.array_equal(got, want[:, :, :3]) and (want[:, :, 3] == 255).all()
+    else:
+        assert mode == "RGBA" and np.array_equal(got, want)

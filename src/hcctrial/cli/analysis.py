@@ -1,9 +1,11 @@
 """``hcctrial demo`` (the main job) and ``hcctrial analyze``: build, derive and analyse.
 
-- ``hcctrial demo [--out DIR] [--database URL] [--json]`` builds the synthetic 66-patient trial as
-  raw records (a fresh SQLite file ``DIR/demo.sqlite`` by default; a given database must be empty),
-  derives the analysis datasets, runs the statistical plan and writes ``DIR/results.json``,
-  ``DIR/subjects.csv`` and ``DIR/endpoints.csv``, with a progress bar on stderr.
+- ``hcctrial demo [--out DIR] [--database URL] [--no-report] [--json]`` builds the synthetic
+  66-patient trial as raw records (a fresh SQLite file ``DIR/demo.sqlite`` by default; a given
+  database must be empty), derives the analysis datasets, runs the statistical plan and writes
+  ``DIR/results.json``, ``DIR/subjects.csv`` and ``DIR/endpoints.csv``, then the full report from
+  the same derived datasets (``DIR/report/report.html``, ``report.docx``, ``figures/*.png|svg``,
+  with the published-vs-reproduced section), with a progress bar over the stages on stderr.
 - ``hcctrial analyze --database URL [--json]`` derives and analyses an existing trial database;
   its JSON holds the fixed contract of issue 6 (``n_enrolled``, ``best_response``, ``orr``, ``dcr``,
   ``adverse_events``, ``pfs``, ``os``, ``followup``) and more.
@@ -14,7 +16,7 @@ Heavy libraries are imported inside the commands so that ``hcctrial --help`` sta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,7 +26,7 @@ import typer
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from hcctrial.derive.analysis import AnalysisResult
+    from hcctrial.derive.analysis import AnalysisResult, DerivedTrial
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -65,7 +67,9 @@ def _engine(database: str | None, *, migrate: bool) -> Iterator[Engine]:
         engine.dispose()
 
 
-def _summary_text(result: AnalysisResult, out: Path | None = None) -> str:
+def _summary_text(
+    result: AnalysisResult, out: Path | None = None, report: dict[str, Any] | None = None
+) -> str:
     r = result.to_json()
 
     def med(s: dict[str, Any]) -> str:
@@ -93,6 +97,12 @@ def _summary_text(result: AnalysisResult, out: Path | None = None) -> str:
     ]
     if out is not None:
         lines.append(f"results written to {out}/ (results.json, subjects.csv, endpoints.csv)")
+    if report is not None:
+        n_fig = len(report["figures"]) // 2
+        lines.append(
+            f"report written to {report['dir']}/ (report.html, report.docx, {n_fig} figures as "
+            "PNG 300 dpi + SVG)"
+        )
     return "\n".join(lines)
 
 
@@ -113,6 +123,165 @@ def analyze_command(
     emit(trial.result.to_json(), as_json, _summary_text(trial.result))
 
 
+#: Share of the progress bar per stage of ``hcctrial demo`` (out of 100).
+_STAGES: dict[str, tuple[float, float]] = {
+    "cohort": (0, 6),
+    "records": (6, 40),
+    "analysis": (40, 50),
+    "results": (50, 52),
+    "report results": (52, 56),
+    "figures": (56, 92),
+    "html": (92, 93),
+    "docx": (93, 100),
+}
+
+#: Modules the main process imports while the writer process builds the trial (they are what the
+#: derivation, the engines and the report need; importing them is ~2 s of the demo's wall time,
+#: so it overlaps the database writes on the second core instead of following them).
+#: ``module:function`` also calls a set-up function of the module (pint's registry, matplotlib).
+_WARM_UP = (
+    "sqlalchemy",
+    "hcctrial.clinical.units:unit_registry",
+    "hcctrial.store.models",
+    "hcctrial.store.session",
+    "hcctrial.derive.analysis",
+    "hcctrial.derive.subject",
+    "hcctrial.derive.endpoints",
+    "hcctrial.derive.records",
+    "scipy.stats",
+    "hcctrial.stats.kaplan_meier",
+    "hcctrial.stats.km_quantiles",
+    "hcctrial.stats.logrank",
+    "hcctrial.stats.cox",
+    "hcctrial.stats.landmark",
+    "hcctrial.stats.proportions",
+)
+_WARM_UP_REPORT = (
+    "hcctrial.report.build:_import_matplotlib",
+    "hcctrial.report.figures_more",
+    "hcctrial.report.from_database",
+    "hcctrial.report.published",
+    "hcctrial.report.render_html",
+    "hcctrial.report.render_docx",
+    "docx",
+)
+
+
+def _build_trial(database: str, progress: Callable[[str, int, int], None]) -> dict[str, Any]:
+    """Migrate ``database``, check it is empty, build the cohort and write the demo trial.
+
+    ``progress(stage, done, total)`` with stage ``cohort`` (cohort built) or ``<table name>``.
+    Returns the ``demo`` part of the results (database URL, rows written, cohort provenance).
+    """
+    from sqlalchemy import func, select
+
+    from hcctrial.demo.cohort import build_cohort
+    from hcctrial.demo.generate import write_demo_trial
+    from hcctrial.errors import DataValidationError
+    from hcctrial.store.models import Patient
+    from hcctrial.store.session import open_session
+
+    with _engine(database, migrate=True) as engine:
+        with open_session(engine) as session:
+            n = session.execute(select(func.count()).select_from(Patient)).scalar_one()
+        if n:
+            raise DataValidationError(
+                f"--database: got a database that already holds {n} patients; expected an "
+                "empty one for the demo trial",
+                field="database",
+            )
+        cohort = build_cohort()
+        progress("cohort", 1, 1)
+        summary = write_demo_trial(engine, cohort, progress=progress)
+        return {
+            "database": engine.url.render_as_string(hide_password=True),
+            "rows_written": summary.rows,
+            "skeleton": cohort.skeleton_source,
+            "seed": cohort.seed,
+            "data_notes": list(cohort.data_notes),
+        }
+
+
+def _writer_process(database: str, conn: Any) -> None:
+    """Body of the forked writer: run :func:`_build_trial`, send progress and the outcome on
+    ``conn`` (an HcctrialError as its class, message and field, so the parent re-raises it)."""
+    import traceback
+
+    from hcctrial.errors import HcctrialError
+
+    try:
+        info = _build_trial(database, lambda stage, i, k: conn.send(("progress", stage, i, k)))
+        conn.send(("done", info))
+    except HcctrialError as exc:
+        conn.send(("error", type(exc), exc.message, exc.field))
+    except BaseException:
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _build_trial_beside_imports(
+    database: str, progress: Callable[[str, int, int], None], warm_up: tuple[str, ...]
+) -> dict[str, Any]:
+    """Run :func:`_build_trial` in a forked process while this one imports ``warm_up``.
+
+    Without ``fork`` (Windows, or macOS by choice) everything runs here, one after the other.
+    """
+    import importlib
+    import multiprocessing
+
+    from hcctrial.errors import HcctrialError
+
+    def warm(item: str) -> None:
+        module, _, function = item.partition(":")
+        loaded = importlib.import_module(module)
+        if function:
+            getattr(loaded, function)()
+
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Linux has it
+        info = _build_trial(database, progress)
+        for item in warm_up:
+            warm(item)
+        return info
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    writer = ctx.Process(target=_writer_process, args=(database, send), daemon=True)
+    writer.start()
+    send.close()
+    outcome: tuple[Any, ...] | None = None
+
+    def handle(block: bool) -> None:
+        nonlocal outcome
+        while outcome is None and (block or receive.poll()):
+            try:
+                msg = receive.recv()
+            except EOFError:
+                outcome = ("crash", f"the demo writer process ended (exit code {writer.exitcode})")
+                return
+            if msg[0] == "progress":
+                progress(*msg[1:])
+            else:
+                outcome = msg
+
+    try:
+        for item in warm_up:
+            warm(item)
+            handle(block=False)
+        handle(block=True)
+    finally:
+        writer.join()
+        receive.close()
+    assert outcome is not None
+    if outcome[0] == "done":
+        return dict(outcome[1])
+    if outcome[0] == "error":
+        cls, message, field = outcome[1:]
+        exc = cls(message, field=field) if issubclass(cls, HcctrialError) else None
+        if exc is not None:
+            raise exc
+    raise RuntimeError(f"hcctrial demo: building the trial failed:\n{outcome[-1]}")
+
+
 @app.command("demo")
 def demo_command(
     out: Annotated[Path, typer.Option("--out", help="Directory for the results.")] = Path("out"),
@@ -124,20 +293,24 @@ def demo_command(
             "(default: a fresh SQLite file OUT/demo.sqlite).",
         ),
     ] = None,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="Also write the full report (HTML + Word, figures) into OUT/report/.",
+        ),
+    ] = True,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Build the demo trial, derive the analysis datasets, run the plan, write the results."""
+    """Build the demo trial, derive the datasets, run the plan, write the results and report.
+
+    The trial is written by a second process while this one loads the engines, so that the two
+    cores work at once; the report's figures are drawn by two processes.
+    """
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-    from sqlalchemy import func, select
 
     from hcctrial.cli.main import emit
-    from hcctrial.demo.cohort import build_cohort
-    from hcctrial.demo.generate import write_demo_trial
-    from hcctrial.derive.analysis import analyse_database
-    from hcctrial.derive.endpoints import write_datasets_csv
-    from hcctrial.errors import DataValidationError
-    from hcctrial.store.models import Patient
-    from hcctrial.store.session import open_session
 
     out.mkdir(parents=True, exist_ok=True)
     if database is None:
@@ -145,44 +318,94 @@ def demo_command(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_file}{suffix}").unlink(missing_ok=True)
         database = f"sqlite:///{db_file.resolve()}"
+    # no auto-refresh thread: the writer and the figure workers are forked, and a fork must not
+    # happen while another thread may hold the console's lock; every update refreshes instead.
     progress = Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn("{task.description:<30}"),
         BarColumn(),
         TimeElapsedColumn(),
+        console=Console(stderr=True),
+        auto_refresh=False,
         transient=False,
         disable=as_json,
     )
-    with progress, _engine(database, migrate=True) as engine:
-        task = progress.add_task("building the cohort", total=20)
-        with open_session(engine) as session:
-            n = session.execute(select(func.count()).select_from(Patient)).scalar_one()
-        if n:
-            raise DataValidationError(
-                f"--database: got a database that already holds {n} patients; expected an "
-                "empty one for the demo trial",
-                field="database",
-            )
-        cohort = build_cohort()
-        progress.update(task, advance=2, description="writing raw records")
+    total = 100.0 if report else _STAGES["results"][1]
+    task = progress.add_task("building the cohort", total=total)
 
-        def step(table: str, done: int, total: int) -> None:
-            progress.update(task, completed=2 + 14 * done / total, description=f"wrote {table}")
+    def stage(name: str, done: float = 1.0, of: float = 1.0, text: str | None = None) -> None:
+        lo, hi = _STAGES[name]
+        progress.update(
+            task, completed=lo + (hi - lo) * done / max(of, 1.0), description=text or name
+        )
+        progress.refresh()
 
-        summary = write_demo_trial(engine, cohort, progress=step)
-        progress.update(task, completed=16, description="deriving datasets, analysing")
-        trial = analyse_database(engine)
-        progress.update(task, completed=19, description="writing results")
-        write_datasets_csv(trial.subjects, trial.endpoints, out)
-        payload = trial.result.to_json()
-        payload["demo"] = {
-            "database": engine.url.render_as_string(hide_password=True),
-            "rows_written": summary.rows,
-            "skeleton": cohort.skeleton_source,
-            "seed": cohort.seed,
-            "data_notes": list(cohort.data_notes),
-        }
+    def writer_progress(name: str, done: int, of: int) -> None:
+        if name == "cohort":
+            stage("cohort", text="writing raw records")
+        else:
+            stage("records", done, of, f"wrote {name}")
+
+    with progress:
+        demo = _build_trial_beside_imports(
+            database, writer_progress, _WARM_UP + (_WARM_UP_REPORT if report else ())
+        )
+        stage("records", text="deriving datasets, analysing")
+        from hcctrial.derive.analysis import analyse_database
+        from hcctrial.derive.endpoints import write_datasets_csv
+        from hcctrial.store.session import make_engine
+
+        engine = make_engine(database)
+        try:
+            trial = analyse_database(engine)
+            stage("analysis", text="writing results")
+            write_datasets_csv(trial.subjects, trial.endpoints, out)
+            payload = trial.result.to_json()
+            payload["demo"] = demo
+            stage("results", text="report: engine results" if report else "done")
+            if report:
+                payload["demo"]["report"] = _write_report(engine, trial, out / "report", stage)
+        finally:
+            engine.dispose()
         (out / "results.json").write_text(
             json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8"
         )
-        progress.update(task, completed=20, description="done")
-    emit(payload, as_json, _summary_text(trial.result, out))
+    emit(payload, as_json, _summary_text(trial.result, out, payload["demo"].get("report")))
+
+
+def _write_report(
+    engine: Engine, trial: DerivedTrial, report_dir: Path, stage: Callable[..., None]
+) -> dict[str, Any]:
+    """Write the full report (HTML + Word, published-vs-reproduced section) from the datasets
+    already derived by the demo (no second load or derivation); return its paths."""
+    from hcctrial.report.build import build_report
+    from hcctrial.report.from_database import report_inputs_from_derived, screen_failure_reasons
+    from hcctrial.store.session import open_session
+
+    with open_session(engine) as session:
+        failures = screen_failure_reasons(session)
+    inputs = report_inputs_from_derived(
+        trial.records,
+        trial.subjects,
+        trial.endpoints,
+        screen_failure_reasons=failures,
+        is_demo=True,
+    )
+    following = {"results": "drawing figures", "html": "writing Word", "docx": "done"}
+
+    def report_stage(name: str, done: int, of: int) -> None:
+        key = "report results" if name == "results" else name
+        text = following.get(name, f"figure {done}/{of}" if name == "figures" else name)
+        if name == "figures" and done == of:
+            text = "writing HTML"
+        stage(key, done, of, text)
+
+    paths = build_report(
+        inputs, report_dir, ("html", "docx"), published=True, progress=report_stage
+    )
+    return {
+        "dir": str(paths.out_dir),
+        "html": str(paths.html),
+        "docx": str(paths.docx),
+        "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
+        "tables": list(paths.tables),
+    }

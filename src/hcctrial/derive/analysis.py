@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from hcctrial.derive.endpoints import ENDPOINTS, EndpointRow
+from hcctrial.derive.records import PatientRecords
 from hcctrial.derive.subject import AE_TERMS, SubjectRow
 
 __all__ = [
@@ -357,11 +358,16 @@ def result_dict(summary: SurvivalSummary) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class DerivedTrial:
-    """The analysis datasets of one database and the plan's result on them."""
+    """The analysis datasets of one database and the plan's result on them.
+
+    ``records``: every patient's raw records as loaded (screen failures too), so that a caller
+    (the report of ``hcctrial demo``) can reuse them instead of loading and deriving again.
+    """
 
     subjects: tuple[SubjectRow, ...]
     endpoints: tuple[EndpointRow, ...]
     result: AnalysisResult
+    records: tuple[PatientRecords, ...] = ()
 
 
 def analyse_database(engine: Any) -> DerivedTrial:
@@ -376,5 +382,5 @@ def analyse_database(engine: Any) -> DerivedTrial:
     subjects = derive_subjects(records)
     endpoints = derive_endpoints(records, subjects)
     return DerivedTrial(
-        subjects, endpoints, run_analysis(subjects, endpoints, n_screened=len(records))
+        subjects, endpoints, run_analysis(subjects, endpoints, n_screened=len(records)), records
     )

@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from hcctrial.derive.records import PatientRecords
     from hcctrial.derive.subject import SubjectRow
 
-__all__ = ["report_inputs_from_database", "report_inputs_from_derived"]
+__all__ = ["report_inputs_from_database", "report_inputs_from_derived", "screen_failure_reasons"]
 
 DAYS_PER_MONTH = 30.4375
 NOMINAL_CYCLE_DAYS = 28
@@ -149,7 +149,8 @@ def report_inputs_from_derived(
     )
 
 
-def _screen_failures(session: Any) -> dict[str, str]:
+def screen_failure_reasons(session: Any) -> dict[str, str]:
+    """Return study id -> the first screening criterion not met, for every patient not enrolled."""
     from sqlalchemy import select
 
     from hcctrial.store import models as m
@@ -187,7 +188,7 @@ def report_inputs_from_database(engine: Any, *, is_demo: bool | None = None) -> 
 
     with open_session(engine) as session:
         records = load_patient_records(session)
-        failures = _screen_failures(session)
+        failures = screen_failure_reasons(session)
         site_codes = set(session.execute(select(m.table_of(m.Site).c.code)).scalars())
     enrolled = tuple(r for r in records if r.enrolled)
     if not enrolled:
