@@ -57,19 +57,18 @@ def _cached(factory: Any, cache: Any) -> Any:
 def test_records_of_some_patients_equal_the_whole_trial_loader(demo: Any) -> None:
     from sqlalchemy import select
 
-    from hcctrial.derive.records import load_patient_records
+    from hcctrial.derive.records import load_patient_records, records_by_patient_id
     from hcctrial.store import models as m
-    from hcctrial.web.dashboard_cache import load_records_of
 
     with demo() as s:
         every = {r.study_id: r for r in load_patient_records(s)}
         ids = list(s.scalars(select(m.Patient.id)))
-        some = load_records_of(s, ids)
+        some = records_by_patient_id(s, ids)
         assert len(some) == len(every) == 82
         for rec in some.values():
             assert rec == every[rec.study_id], rec.study_id
-        assert load_records_of(s, []) == {}
-        assert load_records_of(s, [10**6]) == {}  # an absent patient is left out
+        assert records_by_patient_id(s, []) == {}
+        assert records_by_patient_id(s, [10**6]) == {}  # an absent patient is left out
 
 
 def test_first_dashboard_equals_the_reference(demo: Any) -> None:

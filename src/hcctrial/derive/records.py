@@ -14,6 +14,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
     from sqlalchemy.orm import Session
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "LesionRecord",
     "PatientRecords",
     "load_patient_records",
+    "records_by_patient_id",
 ]
 
 
@@ -118,12 +121,35 @@ def _value(x: Any) -> Any:
 
 def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
     """Return every patient's raw records from the database, ordered by study id."""
+    return tuple(sorted(records_by_patient_id(session).values(), key=lambda x: x.study_id))
+
+
+def records_by_patient_id(
+    session: Session, patient_ids: Iterable[int] | None = None
+) -> dict[int, PatientRecords]:
+    """Return ``{patient id: PatientRecords}`` for the given patients (default: every patient).
+
+    With ``patient_ids`` the tables are read with ``WHERE ... IN`` (absent ids are left out), so
+    that a dashboard refresh reads only the patients whose records changed.
+    """
     from sqlalchemy import select
 
     from hcctrial.store import models as m
 
-    def rows(model: type[Any]) -> list[Any]:
-        return list(session.execute(select(m.table_of(model))).mappings())
+    ids = None if patient_ids is None else sorted(set(patient_ids))
+    if ids == []:
+        return {}
+
+    def rows(
+        model: type[Any], column: str = "patient_id", keys: list[int] | None = ids
+    ) -> list[Any]:
+        table = m.table_of(model)
+        query = select(table)
+        if keys is not None:
+            if not keys:
+                return []
+            query = query.where(table.c[column].in_(keys))
+        return list(session.execute(query).mappings())
 
     labs: dict[int, list[LabRecord]] = defaultdict(list)
     for r in rows(m.LabResult):
@@ -138,11 +164,13 @@ def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
                 r["lln"],
             )
         )
+    cycle_rows = rows(m.TreatmentCycle)
     doses: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
-    for r in rows(m.CycleDose):
+    cycle_keys = None if ids is None else [c["id"] for c in cycle_rows]
+    for r in rows(m.CycleDose, "cycle_id", cycle_keys):
         doses[r["cycle_id"]][r["drug"]] = (float(r["planned_mg"]), float(r["given_mg"]))
     cycles: dict[int, list[CycleRecord]] = defaultdict(list)
-    for r in rows(m.TreatmentCycle):
+    for r in cycle_rows:
         cycles[r["patient_id"]].append(
             CycleRecord(
                 r["cycle_number"], r["cycle_date"], doses.get(r["id"], {}), r["sorafenib_daily_mg"]
@@ -151,8 +179,10 @@ def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
     aes: dict[int, list[AdverseEventRecord]] = defaultdict(list)
     for r in rows(m.AdverseEvent):
         aes[r["patient_id"]].append(AdverseEventRecord(r["term"], r["grade"], r["onset_date"]))
+    scan_rows = rows(m.ImagingAssessment)
     lesions: dict[int, list[LesionRecord]] = defaultdict(list)
-    for r in rows(m.LesionMeasurement):
+    scan_keys = None if ids is None else [r["id"] for r in scan_rows]
+    for r in rows(m.LesionMeasurement, "imaging_id", scan_keys):
         lesions[r["imaging_id"]].append(
             LesionRecord(
                 r["lesion_id"],
@@ -164,7 +194,7 @@ def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
             )
         )
     imaging: dict[int, list[ImagingRecord]] = defaultdict(list)
-    for r in rows(m.ImagingAssessment):
+    for r in scan_rows:
         imaging[r["patient_id"]].append(
             ImagingRecord(
                 r["assessment_date"],
@@ -182,23 +212,19 @@ def load_patient_records(session: Session) -> tuple[PatientRecords, ...]:
     overrides: dict[int, dict[str, str]] = defaultdict(dict)
     for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
         overrides[r["patient_id"]][r["field"]] = r["override_value"]
-    out = []
-    for p in rows(m.Patient):
+    out: dict[int, PatientRecords] = {}
+    for p in rows(m.Patient, "id"):
         pid = p["id"]
-        out.append(
-            PatientRecords(
-                study_id=p["study_id"],
-                status=_value(p["status"]),
-                enrolment_date=p["enrolment_date"],
-                baseline=baselines.get(pid),
-                labs=tuple(sorted(labs.get(pid, []), key=lambda x: (x.sample_date, x.analyte))),
-                cycles=tuple(sorted(cycles.get(pid, []), key=lambda x: x.number)),
-                adverse_events=tuple(
-                    sorted(aes.get(pid, []), key=lambda x: (x.onset_date, x.term))
-                ),
-                imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
-                followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
-                overrides=overrides.get(pid, {}),
-            )
+        out[pid] = PatientRecords(
+            study_id=p["study_id"],
+            status=_value(p["status"]),
+            enrolment_date=p["enrolment_date"],
+            baseline=baselines.get(pid),
+            labs=tuple(sorted(labs.get(pid, []), key=lambda x: (x.sample_date, x.analyte))),
+            cycles=tuple(sorted(cycles.get(pid, []), key=lambda x: x.number)),
+            adverse_events=tuple(sorted(aes.get(pid, []), key=lambda x: (x.onset_date, x.term))),
+            imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
+            followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
+            overrides=overrides.get(pid, {}),
         )
-    return tuple(sorted(out, key=lambda x: x.study_id))
+    return out

@@ -10,7 +10,7 @@ How it stays correct: every write to a trial table goes through :mod:`hcctrial.s
 which appends an audit entry (table, primary key, old and new row) in the same transaction. A
 refresh reads the audit entries after the last one it has seen (by primary key ``seq``), maps each
 to its patient (``patient_id`` of the row, or of its parent for lesions, doses and screening
-criteria), reloads only those patients' records (:func:`load_records_of`) and derives them again
+criteria), reloads only those patients' records (:func:`hcctrial.derive.records.records_by_patient_id`) and derives them again
 with :func:`hcctrial.derive.subject.derive_subject` and
 :func:`hcctrial.derive.endpoints.endpoints_of`. Counts (screened, enrolled, screen-failure reasons)
 are aggregate queries; the curves come from :func:`hcctrial.stats.kaplan_meier.kaplan_meier` over
@@ -30,10 +30,10 @@ import json
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from hcctrial.derive.records import records_by_patient_id
 from hcctrial.errors import HcctrialError
 from hcctrial.store import models as m
 from hcctrial.web.dashboard import TARGET_ENROLMENT, DashboardData, audit_head, curve_of
@@ -43,7 +43,6 @@ __all__ = [
     "MIN_REFRESH_INTERVAL_S",
     "DashboardCache",
     "PatientOutcome",
-    "load_records_of",
 ]
 
 #: Beyond this many new audit entries, rebuilding everything is cheaper than following them.
@@ -52,7 +51,6 @@ FULL_REBUILD_ENTRIES = 20_000
 #: busy trial's dashboard is at most this old (plus one refresh) and costs bounded CPU.
 MIN_REFRESH_INTERVAL_S = 1.0
 
-_BOOKKEEPING = frozenset({"version", "created_at", "updated_at"})
 
 #: Tables whose rows reach their patient through a parent: table -> (fk column, parent model).
 _THROUGH_PARENT: dict[str, tuple[str, type[m.Record]]] = {
@@ -85,119 +83,6 @@ def _outcome(rec: Any) -> PatientOutcome:
     except HcctrialError as exc:
         return PatientOutcome(rec.study_id, True, None, (), str(exc))
     return PatientOutcome(rec.study_id, True, subject, tuple(rows), None)
-
-
-def load_records_of(session: Any, patient_ids: Iterable[int]) -> dict[int, Any]:
-    """Return ``{patient id: PatientRecords}`` of the given patients (absent ids are left out).
-
-    The same values as :func:`hcctrial.derive.records.load_patient_records` gives for these
-    patients (a test checks it on the demo trial), read with ``WHERE ... IN`` instead of whole
-    tables: that function reads every patient, which is what a refresh must avoid.
-    """
-    from sqlalchemy import select
-
-    from hcctrial.derive.records import (
-        AdverseEventRecord,
-        CycleRecord,
-        FollowupRecord,
-        ImagingRecord,
-        LabRecord,
-        LesionRecord,
-        PatientRecords,
-    )
-
-    ids = sorted(set(patient_ids))
-    if not ids:
-        return {}
-
-    def rows(model: Any, column: str = "patient_id", keys: list[int] = ids) -> list[Any]:
-        table = m.table_of(model)
-        if not keys:
-            return []
-        # the bookkeeping columns are not read by the derivations (the baseline keeps all its
-        # columns, as load_patient_records gives them)
-        cols = [c for c in table.c if model is m.Baseline or c.name not in _BOOKKEEPING]
-        query = select(*cols).where(table.c[column].in_(keys))
-        return list(session.execute(query).mappings())
-
-    def value(x: Any) -> Any:
-        return getattr(x, "value", x)
-
-    labs: dict[int, list[Any]] = defaultdict(list)
-    for r in rows(m.LabResult):
-        labs[r["patient_id"]].append(
-            LabRecord(
-                r["sample_date"],
-                r["analyte"],
-                r["value_entered"],
-                r["unit_entered"],
-                r["canonical_value"],
-                r["uln"],
-                r["lln"],
-            )
-        )
-    cycle_rows = rows(m.TreatmentCycle)
-    doses: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
-    for r in rows(m.CycleDose, "cycle_id", [c["id"] for c in cycle_rows]):
-        doses[r["cycle_id"]][r["drug"]] = (float(r["planned_mg"]), float(r["given_mg"]))
-    cycles: dict[int, list[Any]] = defaultdict(list)
-    for r in cycle_rows:
-        cycles[r["patient_id"]].append(
-            CycleRecord(
-                r["cycle_number"], r["cycle_date"], doses.get(r["id"], {}), r["sorafenib_daily_mg"]
-            )
-        )
-    aes: dict[int, list[Any]] = defaultdict(list)
-    for r in rows(m.AdverseEvent):
-        aes[r["patient_id"]].append(AdverseEventRecord(r["term"], r["grade"], r["onset_date"]))
-    scan_rows = rows(m.ImagingAssessment)
-    lesions: dict[int, list[Any]] = defaultdict(list)
-    for r in rows(m.LesionMeasurement, "imaging_id", [s["id"] for s in scan_rows]):
-        lesions[r["imaging_id"]].append(
-            LesionRecord(
-                r["lesion_id"],
-                value(r["kind"]),
-                r["organ"],
-                r["diameter_mm"],
-                None if r["status"] is None else value(r["status"]),
-                r["typical_pattern"],
-            )
-        )
-    imaging: dict[int, list[Any]] = defaultdict(list)
-    for r in scan_rows:
-        imaging[r["patient_id"]].append(
-            ImagingRecord(
-                r["assessment_date"],
-                value(r["modality"]),
-                r["afp_ng_ml"],
-                tuple(sorted(lesions.get(r["id"], []), key=lambda x: x.lesion_id)),
-            )
-        )
-    followups: dict[int, list[Any]] = defaultdict(list)
-    for r in rows(m.Followup):
-        followups[r["patient_id"]].append(
-            FollowupRecord(r["contact_date"], value(r["vital_status"]))
-        )
-    baselines = {r["patient_id"]: dict(r) for r in rows(m.Baseline)}
-    overrides: dict[int, dict[str, str]] = defaultdict(dict)
-    for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
-        overrides[r["patient_id"]][r["field"]] = r["override_value"]
-    out: dict[int, Any] = {}
-    for p in rows(m.Patient, "id"):
-        pid = p["id"]
-        out[pid] = PatientRecords(
-            study_id=p["study_id"],
-            status=value(p["status"]),
-            enrolment_date=p["enrolment_date"],
-            baseline=baselines.get(pid),
-            labs=tuple(sorted(labs.get(pid, []), key=lambda x: (x.sample_date, x.analyte))),
-            cycles=tuple(sorted(cycles.get(pid, []), key=lambda x: x.number)),
-            adverse_events=tuple(sorted(aes.get(pid, []), key=lambda x: (x.onset_date, x.term))),
-            imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
-            followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
-            overrides=overrides.get(pid, {}),
-        )
-    return out
 
 
 def _changed_patients(session: Any, after_seq: int, upto_seq: int) -> set[int]:
@@ -299,7 +184,7 @@ class DashboardCache:
 
     def _refresh(self, session: Any, after: int, head: int) -> None:
         changed = _changed_patients(session, after, head)
-        records = load_records_of(session, changed)
+        records = records_by_patient_id(session, changed)
         for pid in changed:
             rec = records.get(pid)
             if rec is None:
