@@ -109,9 +109,9 @@ def _solve(info: FloatArray, vec: FloatArray) -> FloatArray:
 
 
 def _chisq_sf(x: float, df: int) -> float:
-    from scipy.stats import chi2
+    from hcctrial.stats.distributions import chi2_sf
 
-    return float(chi2.sf(x, df))
+    return float(chi2_sf(x, df))
 
 
 def _check_design(X: FloatArray, names: tuple[str, ...]) -> None:
@@ -267,10 +267,10 @@ def cox_ph(
     for msg in messages:
         warnings.warn(msg, CoxConvergenceWarning, stacklevel=2)
 
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_sf
 
     z = beta / se
-    pz = 2.0 * norm.sf(np.abs(z))
+    pz = 2.0 * normal_sf(np.abs(z))
     with np.errstate(over="ignore"):  # a separated fit (already warned about) has CI up to inf
         hr, lower, upper = np.exp(beta), np.exp(beta - _Z975 * se), np.exp(beta + _Z975 * se)
     lr = 2.0 * (loglik - loglik_null)

@@ -137,13 +137,13 @@ def cox_zph(
     info = np.block([[i11, i12], [i12, i22]])
     u_time = prep.XT[:, prep.death_rows] @ g_sorted[prep.death_rows] - _weighted_mean_sum(t, g_time)
 
-    from scipy.stats import chi2
+    from hcctrial.stats.distributions import chi2_sf
 
     def test(name: str, cols: list[int]) -> ZphTest:
         kk = list(range(p)) + [p + j for j in cols]
         u = np.concatenate((np.zeros(p), u_time[cols]))
         stat = float(u @ np.linalg.solve(info[np.ix_(kk, kk)], u))
-        return ZphTest(name, stat, len(cols), float(chi2.sf(stat, len(cols))))
+        return ZphTest(name, stat, len(cols), float(chi2_sf(stat, len(cols))))
 
     per_term = tuple(test(name, cols) for name, cols in term_map.items())
     return CoxZphResult(transform, per_term, test("GLOBAL", list(range(p))))

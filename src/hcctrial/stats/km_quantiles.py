@@ -153,7 +153,7 @@ def _quantile_r(curve: KaplanMeierCurve, prob: float) -> SurvivalQuantile:
 
 
 def _quantile_spss(curve: KaplanMeierCurve, prob: float) -> SurvivalQuantile:
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_ppf
 
     s = 1.0 - prob
     ev = curve.n_event > 0
@@ -190,7 +190,7 @@ def _quantile_spss(curve: KaplanMeierCurve, prob: float) -> SurvivalQuantile:
     u, l_ = int(upper_side[-1]), int(lower_side[0])
     f_hat = (float(s_ev[u]) - float(s_ev[l_])) / (float(t_ev[l_]) - float(t_ev[u]))
     se = float(se_ev[k]) / f_hat
-    z = _SPSS_Z95 if level == 0.95 else float(norm.ppf(1.0 - (1.0 - level) / 2.0))
+    z = _SPSS_Z95 if level == 0.95 else float(normal_ppf(1.0 - (1.0 - level) / 2.0))
     return SurvivalQuantile(
         prob, t_p, t_p - z * se, t_p + z * se, MedianCIMethod.SPSS, None, level, se=se
     )

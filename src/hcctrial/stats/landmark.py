@@ -100,7 +100,7 @@ def landmark_test(
     >>> round(r.z, 6)
     1.380131
     """
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_cdf, normal_ppf, normal_sf
 
     sc, alt = LandmarkScale(scale), Alternative(alternative)
     if not 0.0 < p0 < 1.0:
@@ -120,7 +120,7 @@ def landmark_test(
             "positive SE (at least one event before the landmark and someone surviving it)",
             field="time",
         )
-    zq = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    zq = float(normal_ppf(1.0 - (1.0 - conf_level) / 2.0))
     if sc is LandmarkScale.PLAIN:
         z = (s - p0) / se
         lower, upper = s - zq * se, s + zq * se
@@ -130,9 +130,9 @@ def landmark_test(
         g = np.log(-ls)
         z = (np.log(-np.log(p0)) - g) / se_g
         lower, upper = np.exp(-np.exp(g + zq * se_g)), np.exp(-np.exp(g - zq * se_g))
-    p_greater = float(norm.sf(z))
-    p_less = float(norm.cdf(z))
-    p_two = float(2.0 * norm.sf(abs(z)))
+    p_greater = float(normal_sf(z))
+    p_less = float(normal_cdf(z))
+    p_two = float(2.0 * normal_sf(abs(z)))
     p = {Alternative.GREATER: p_greater, Alternative.LESS: p_less}.get(alt, p_two)
     return LandmarkTestResult(
         float(time),
@@ -175,7 +175,7 @@ def restricted_mean(
     >>> restricted_mean(kaplan_meier([2, 4], [1, 1]), 5).estimate   # 2 * 1 + 2 * 0.5 + 1 * 0
     3.0
     """
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_ppf
 
     if not np.isfinite(tau) or tau <= 0:
         raise DataValidationError(f"tau: got {tau!r}; expected a time > 0", field="tau")
@@ -191,7 +191,7 @@ def restricted_mean(
     # A_j = area from t_j to tau = sum of the rectangles after t_j
     area_after = np.cumsum(rect[::-1])[::-1][1:]
     se = float(np.sqrt(np.sum(area_after**2 * hh)))
-    zq = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    zq = float(normal_ppf(1.0 - (1.0 - conf_level) / 2.0))
     return RestrictedMean(
         curve.label, float(tau), estimate, se, estimate - zq * se, estimate + zq * se, conf_level
     )
@@ -214,14 +214,14 @@ def restricted_mean_difference(
     a: KaplanMeierCurve, b: KaplanMeierCurve, tau: float, *, conf_level: float = 0.95
 ) -> RestrictedMeanDifference:
     """Return RMST(``b``) - RMST(``a``) to ``tau`` with a two-sided Wald p value."""
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_ppf, normal_sf
 
     ra = restricted_mean(a, tau, conf_level=conf_level)
     rb = restricted_mean(b, tau, conf_level=conf_level)
     diff = rb.estimate - ra.estimate
     se = float(np.hypot(ra.se, rb.se))
-    zq = float(norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
-    p = float(2.0 * norm.sf(abs(diff) / se)) if se > 0 else 1.0
+    zq = float(normal_ppf(1.0 - (1.0 - conf_level) / 2.0))
+    p = float(2.0 * normal_sf(abs(diff) / se)) if se > 0 else 1.0
     return RestrictedMeanDifference(
         float(tau), diff, se, diff - zq * se, diff + zq * se, p, conf_level
     )

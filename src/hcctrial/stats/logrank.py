@@ -158,9 +158,9 @@ def logrank_test(
         c = np.where(n_ev > 1, w_ev * w_ev * d_ev * (n_ev - d_ev) / (n_ev * (n_ev - 1.0)), 0.0)
     var = np.diag(nk @ c) - (nk * (c / n_ev)) @ nk.T
     chisq, df = _quadratic_chisq(observed, expected, var)
-    from scipy.stats import chi2
+    from hcctrial.stats.distributions import chi2_sf
 
-    p = float(chi2.sf(chisq, df)) if df > 0 else 1.0
+    p = float(chi2_sf(chisq, df)) if df > 0 else 1.0
     n_per = np.bincount(g, minlength=k)
     return LogRankResult(
         tuple(labels),
@@ -201,7 +201,7 @@ def logrank_trend_test(
     ``scores``: one number per group in ``result.groups`` order (default 1, 2, ..., k). For two
     groups it equals the log-rank test itself.
     """
-    from scipy.stats import chi2
+    from hcctrial.stats.distributions import chi2_sf
 
     k = len(result.groups)
     w = np.arange(1.0, k + 1.0) if scores is None else np.asarray(scores, dtype=np.float64)
@@ -224,6 +224,6 @@ def logrank_trend_test(
         u / np.sqrt(v),
         chisq,
         1,
-        float(chi2.sf(chisq, 1)),
+        float(chi2_sf(chisq, 1)),
         result.rho,
     )

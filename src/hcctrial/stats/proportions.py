@@ -73,16 +73,16 @@ def proportion_ci(
     >>> round(ci.percent, 1), round(ci.lower, 4), round(ci.upper, 4)
     (42.4, 0.3034, 0.5521)
     """
-    from scipy.stats import beta, norm
+    from hcctrial.stats.distributions import beta_ppf, normal_ppf
 
     _check(count, n, conf_level)
     m = ProportionMethod(method)
     alpha = 1.0 - conf_level
     if m is ProportionMethod.CLOPPER_PEARSON:
-        lower = 0.0 if count == 0 else float(beta.ppf(alpha / 2.0, count, n - count + 1))
-        upper = 1.0 if count == n else float(beta.ppf(1.0 - alpha / 2.0, count + 1, n - count))
+        lower = 0.0 if count == 0 else float(beta_ppf(alpha / 2.0, count, n - count + 1))
+        upper = 1.0 if count == n else float(beta_ppf(1.0 - alpha / 2.0, count + 1, n - count))
     else:
-        z = float(norm.ppf(1.0 - alpha / 2.0))
+        z = float(normal_ppf(1.0 - alpha / 2.0))
         z2 = z * z
         centre = count + z2 / 2.0
         half = z * math.sqrt(count * (n - count) / n + z2 / 4.0)
