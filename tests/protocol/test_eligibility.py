@@ -363,3 +363,30 @@ def test_ineligible_example_fails_for_the_documented_reasons() -> None:
     # born 1949-05-20, screened 2026-03-02 -> 76; B8 by hand (2+2+1+2+1); WBC exactly 3.0;
     # albumin 2.9 g/dL; prior sorafenib
     assert failed == ["age", "albumin", "child_pugh", "no_prior_sorafenib", "wbc"]
+
+
+@pytest.mark.parametrize(
+    ("criterion_id", "words"),
+    [
+        ("no_prior_sorafenib", "prior sorafenib"),  # an exclusion is named by what the patient had
+        ("not_pregnant_or_breastfeeding", "pregnant or breastfeeding"),
+        ("child_pugh", "Child-Pugh worse than B7"),
+        ("wbc", "WBC too low"),
+        ("sister_regimen_rule", "sister regimen rule"),  # unknown ids: underscores as spaces
+    ],
+)
+def test_failure_label_names_what_the_patient_had(criterion_id: str, words: str) -> None:
+    from hcctrial.protocol.eligibility import failure_label
+
+    assert failure_label(criterion_id) == words
+
+
+def test_every_criterion_of_the_seed_regimen_has_failure_words() -> None:
+    from hcctrial.protocol.eligibility import failure_label
+    from hcctrial.protocol.regimen import default_regimen
+
+    reg = default_regimen()
+    ids = ["diagnosis", "age", "ecog", "child_pugh", "bclc"]
+    ids += [c.id for c in reg.eligibility.labs] + [c.id for c in reg.eligibility.exclusions]
+    for cid in ids:
+        assert "_" not in failure_label(cid), cid

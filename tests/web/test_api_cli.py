@@ -118,7 +118,7 @@ def test_dashboard_counts_enrolment_and_failures(login: Any) -> None:
     enrol(c, "GZ-D2", lab_wbc="2.5")  # WBC 2.5 x10^9/L is not > 3.0: screen failure
     d = login("stat").get("/api/dashboard").json()
     assert (d["screened"], d["enrolled"], d["screen_failures"], d["target"]) == (2, 1, 1, 66)
-    assert d["failure_reasons"] == {"wbc": 1}
+    assert d["failure_reasons"] == {"WBC too low": 1}
     # the enrolled patient has no baseline yet: listed as not analysable, not an error
     assert [x["study_id"] for x in d["not_analysable"]] == ["GZ-D1"]
     html = login("stat").get("/dashboard").text

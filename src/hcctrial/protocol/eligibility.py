@@ -45,6 +45,7 @@ __all__ = [
     "PatientScreeningInput",
     "ScreeningResult",
     "Verdict",
+    "failure_label",
     "parse_patient",
     "screen_patient",
 ]
@@ -484,6 +485,35 @@ def _overall(criteria: tuple[CriterionResult, ...]) -> bool | None:
     if Verdict.NOT_EVALUABLE in verdicts:
         return None
     return True
+
+
+#: How a failed criterion is named in a CONSORT diagram or a screen-failure count: by what the
+#: patient had ("prior sorafenib"), not by the requirement's id ("no_prior_sorafenib").
+_FAILURE_LABELS = {
+    "diagnosis": "diagnosis not confirmed",
+    "age": "age outside 18-75",
+    "ecog": "ECOG PS > 2",
+    "child_pugh": "Child-Pugh worse than B7",
+    "bclc": "BCLC stage not B/C",
+    "wbc": "WBC too low",
+    "anc": "ANC too low",
+    "creatinine": "creatinine too high",
+    "albumin": "albumin too low",
+    "lvef": "LVEF too low",
+    "no_other_malignancy": "other malignancy",
+    "no_uncontrolled_infection": "uncontrolled infection",
+    "not_pregnant_or_breastfeeding": "pregnant or breastfeeding",
+    "no_prior_sorafenib": "prior sorafenib",
+    "no_severe_allergy": "severe contrast or drug allergy",
+}
+
+
+def failure_label(criterion_id: str) -> str:
+    """Return the words for a patient who failed ``criterion_id``: ``"prior sorafenib"``.
+
+    Criterion ids a sister regimen adds are shown with underscores as spaces.
+    """
+    return _FAILURE_LABELS.get(criterion_id, criterion_id.replace("_", " "))
 
 
 def screen_patient(

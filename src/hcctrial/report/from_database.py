@@ -153,6 +153,7 @@ def screen_failure_reasons(session: Any) -> dict[str, str]:
     """Return study id -> the first screening criterion not met, for every patient not enrolled."""
     from sqlalchemy import select
 
+    from hcctrial.protocol.eligibility import failure_label
     from hcctrial.store import models as m
 
     p, s, c = m.table_of(m.Patient), m.table_of(m.Screening), m.table_of(m.ScreeningCriterion)
@@ -167,7 +168,7 @@ def screen_failure_reasons(session: Any) -> dict[str, str]:
     for sid, crit, verdict in session.execute(q):
         v = getattr(verdict, "value", verdict)
         if v != "met" and sid not in out:
-            out[sid] = str(crit).replace("_", " ")
+            out[sid] = failure_label(str(crit))
     return out
 
 

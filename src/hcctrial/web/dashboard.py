@@ -134,15 +134,13 @@ def audit_head(session: Any) -> int:
     return 0 if head is None else int(head.last_seq)
 
 
-def dashboard_data(session: Any) -> DashboardData:
-    """Compute the dashboard from the database of ``session``."""
+def screen_failures(session: Any) -> tuple[tuple[tuple[str, int], ...], int]:
+    """Return the screen-failure reasons (words, number of patients; most frequent first) and the
+    number of patients who failed screening."""
     from sqlalchemy import func, select
 
-    from hcctrial.derive.endpoints import endpoints_of
-    from hcctrial.derive.records import load_patient_records
-    from hcctrial.derive.subject import AE_TERMS, derive_subject
+    from hcctrial.protocol.eligibility import failure_label
 
-    records = load_patient_records(session)
     failed = (
         select(m.ScreeningCriterion.criterion_id, func.count())
         .join(m.Screening, m.Screening.id == m.ScreeningCriterion.screening_id)
@@ -152,10 +150,24 @@ def dashboard_data(session: Any) -> DashboardData:
         )
         .group_by(m.ScreeningCriterion.criterion_id)
     )
-    reasons = sorted(((str(c), int(n)) for c, n in session.execute(failed)), key=lambda x: -x[1])
+    reasons = sorted(
+        ((failure_label(str(c)), int(n)) for c, n in session.execute(failed)), key=lambda x: -x[1]
+    )
     n_fail = session.scalar(
         select(func.count()).select_from(m.Screening).where(m.Screening.eligible.is_(False))
     )
+    return tuple(reasons), int(n_fail or 0)
+
+
+def dashboard_data(session: Any) -> DashboardData:
+    """Compute the dashboard from the database of ``session``."""
+
+    from hcctrial.derive.endpoints import endpoints_of
+    from hcctrial.derive.records import load_patient_records
+    from hcctrial.derive.subject import AE_TERMS, derive_subject
+
+    records = load_patient_records(session)
+    reasons, n_fail = screen_failures(session)
     subjects = []
     endpoints: dict[str, list[Any]] = {"pfs_paper": [], "pfs": [], "os": []}
     skipped: list[tuple[str, str]] = []
@@ -184,8 +196,8 @@ def dashboard_data(session: Any) -> DashboardData:
         screened=len(records),
         enrolled=sum(1 for r in records if r.enrolled),
         target=TARGET_ENROLMENT,
-        screen_failures=int(n_fail or 0),
-        failure_reasons=tuple(reasons),
+        screen_failures=n_fail,
+        failure_reasons=reasons,
         analysed=len(subjects),
         not_analysable=tuple(skipped),
         curves=curves,

@@ -36,7 +36,13 @@ from typing import Any
 from hcctrial.derive.records import records_by_patient_id
 from hcctrial.errors import HcctrialError
 from hcctrial.store import models as m
-from hcctrial.web.dashboard import TARGET_ENROLMENT, DashboardData, audit_head, curve_of
+from hcctrial.web.dashboard import (
+    TARGET_ENROLMENT,
+    DashboardData,
+    audit_head,
+    curve_of,
+    screen_failures,
+)
 
 __all__ = [
     "FULL_REBUILD_ENTRIES",
@@ -195,25 +201,10 @@ class DashboardCache:
         self.stats["derived"] += len(records)
 
     def _assemble(self, session: Any) -> DashboardData:
-        from sqlalchemy import func, select
 
         from hcctrial.derive.subject import AE_TERMS
 
-        failed = (
-            select(m.ScreeningCriterion.criterion_id, func.count())
-            .join(m.Screening, m.Screening.id == m.ScreeningCriterion.screening_id)
-            .where(
-                m.Screening.eligible.is_(False),
-                m.ScreeningCriterion.verdict == m.CriterionVerdict.NOT_MET,
-            )
-            .group_by(m.ScreeningCriterion.criterion_id)
-        )
-        reasons = sorted(
-            ((str(c), int(n)) for c, n in session.execute(failed)), key=lambda x: -x[1]
-        )
-        n_fail = session.scalar(
-            select(func.count()).select_from(m.Screening).where(m.Screening.eligible.is_(False))
-        )
+        reasons, n_fail = screen_failures(session)
         outcomes = sorted(self._outcomes.values(), key=lambda o: o.study_id)
         subjects = [o.subject for o in outcomes if o.subject is not None]
         skipped = tuple((o.study_id, o.problem) for o in outcomes if o.problem is not None)
@@ -235,8 +226,8 @@ class DashboardCache:
             screened=len(outcomes),
             enrolled=sum(1 for o in outcomes if o.enrolled),
             target=TARGET_ENROLMENT,
-            screen_failures=int(n_fail or 0),
-            failure_reasons=tuple(reasons),
+            screen_failures=n_fail,
+            failure_reasons=reasons,
             analysed=len(subjects),
             not_analysable=skipped,  # type: ignore[arg-type]
             curves=curves,
