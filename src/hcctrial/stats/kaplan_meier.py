@@ -278,13 +278,17 @@ def _small_integer_codes(arr: npt.NDArray[Any]) -> tuple[list[str], IntArray] | 
     lo, hi = arr.min(), arr.max()
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo > 100_000:
         return None
-    shifted = (arr - lo).astype(np.int64)
-    if arr.dtype.kind == "f" and not np.array_equal(shifted + lo, arr):
+    offset = arr - lo if lo != 0 else arr
+    shifted = offset.astype(np.int64)
+    if arr.dtype.kind == "f" and not np.array_equal(shifted, offset):
         return None
     present = np.bincount(shifted) > 0
-    lut = np.cumsum(present) - 1
     levels = np.flatnonzero(present) + lo
-    return [_label(v) for v in levels.tolist()], lut[shifted]
+    labels = [_label(v) for v in levels.tolist()]
+    if present.all():  # consecutive levels (e.g. 0/1): the shifted values are the codes
+        return labels, shifted
+    lut = np.cumsum(present) - 1
+    return labels, lut[shifted]
 
 
 def _is_number(text: str) -> bool:
