@@ -262,11 +262,16 @@ def run_analysis(
 
     def prop(count: int) -> dict[str, Any]:
         ci = proportion_ci(count, n)
+        # "pct" is a percentage (its name says so); "lower"/"upper" are fractions like every other
+        # rate of the plan; the same interval in percent and the proportion stand beside them
         return {
             "n": count,
             "pct": ci.percent,
             "lower": ci.lower,
             "upper": ci.upper,
+            "proportion": count / n,
+            "lower_pct": 100.0 * ci.lower,
+            "upper_pct": 100.0 * ci.upper,
             "denominator": n,
             "method": "clopper-pearson",
         }  # type: ignore[dict-item]
