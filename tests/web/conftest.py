@@ -1,5 +1,11 @@
-"""Fixtures of the web tests: a migrated SQLite trial database with two sites, one user per role,
-and signed-in TestClients (HTTPS base URL, since the session cookie is Secure)."""
+"""Fixtures of the web tests: a migrated trial database with two sites, one user per role, and
+signed-in TestClients (HTTPS base URL, since the session cookie is Secure).
+
+Every test that uses :func:`web_db` (through :func:`app` or :func:`login`) runs twice: on a SQLite
+file and on a PostgreSQL schema of its own (:mod:`tests.store.databases`: skipped without a server,
+except under ``CI=true``, where a missing server fails). A module pins one backend by overriding
+the :func:`backend` fixture (the Playwright flow stays on SQLite).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.store.databases import BACKENDS, fresh_database_url
 
 PASSWORD = "correct horse battery"
 
@@ -27,9 +35,35 @@ USERS: dict[str, tuple[str, str | None]] = {
 TODAY = date(2026, 3, 2)
 
 
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database the test runs on: "sqlite" or "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A seeded SQLite file, made once per test process and copied for each test (saves the
+    migration and the seeding, ~0.3 s a test)."""
+    path = tmp_path_factory.mktemp("template") / "trial.sqlite"
+    _seed(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def web_db(tmp_path: Path) -> str:
-    """URL of a migrated SQLite database with sites GZ and SH and the users of :data:`USERS`."""
+def web_db(backend: str, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """URL of a migrated database with sites GZ and SH and the users of :data:`USERS`."""
+    import shutil
+
+    with fresh_database_url(backend, tmp_path) as url:
+        if backend == "sqlite":
+            shutil.copyfile(sqlite_template, url.removeprefix("sqlite:///"))
+        else:
+            _seed(url)
+        yield url
+
+
+def _seed(url: str) -> None:
     from argon2 import PasswordHasher
 
     from hcctrial.store import models as m
@@ -39,7 +73,6 @@ def web_db(tmp_path: Path) -> str:
     from hcctrial.web import security
 
     security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    url = f"sqlite:///{tmp_path / 'web.sqlite'}"
     engine = make_engine(url)
     upgrade_to_head(engine)
     with open_session(engine) as s:
@@ -63,7 +96,6 @@ def web_db(tmp_path: Path) -> str:
                 reason="setup",
             )
     engine.dispose()
-    return url
 
 
 @pytest.fixture

@@ -58,6 +58,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
+def backend() -> str:
+    """The browser flow runs on SQLite only (the TestClient tests cover PostgreSQL)."""
+    return "sqlite"
+
+
+@pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
     import uvicorn
 

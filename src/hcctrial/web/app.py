@@ -182,9 +182,25 @@ def create_app(
             )
         return render(request, "error.html", {"message": exc.detail}, status_code=exc.status_code)
 
-    from hcctrial.web import routes_api, routes_auth, routes_dashboard, routes_forms, routes_pages
+    from hcctrial.web import (
+        routes_admin,
+        routes_api,
+        routes_auth,
+        routes_dashboard,
+        routes_forms,
+        routes_pages,
+        routes_records,
+    )
 
-    for module in (routes_auth, routes_pages, routes_forms, routes_dashboard, routes_api):
+    for module in (
+        routes_auth,
+        routes_pages,
+        routes_records,
+        routes_forms,
+        routes_admin,
+        routes_dashboard,
+        routes_api,
+    ):
         app.include_router(module.router)
     return app
 

@@ -4,8 +4,9 @@ No clinical rule lives here. Each function turns form values (text) into the inp
 and returns its result object: eligibility (:func:`hcctrial.protocol.eligibility.screen_patient`),
 CTCAE grades (:func:`hcctrial.assess.ctcae.grade_lab`), the dose sheet
 (:func:`hcctrial.protocol.dosing.dose_sheet`), Child-Pugh/ALBI/BCLC
-(:mod:`hcctrial.clinical.scores`) and the mRECIST response of a time point
-(:func:`hcctrial.assess.mrecist.patient_response`).
+(:mod:`hcctrial.clinical.scores`), the mRECIST response of a time point
+(:func:`hcctrial.assess.mrecist.patient_response`) and the adverse-event term and grade against the
+bundled CTCAE v4.03 list (:func:`hcctrial.assess.adverse_events.validate_term`).
 
 Form problems are returned as ``{field: message}`` in words a nurse understands; an engine's
 :class:`~hcctrial.errors.HcctrialError` becomes the message of the field it names.
@@ -23,8 +24,10 @@ __all__ = [
     "ANALYTE_TERMS",
     "SCREENING_LABS",
     "UNIT_CHOICES",
+    "AdverseEventCheck",
     "BaselineScores",
     "FormProblems",
+    "adverse_event_check",
     "baseline_scores",
     "lab_grades",
     "parse_bool",
@@ -329,3 +332,44 @@ def baseline_scores(baseline: Any | None, labs: list[Any]) -> BaselineScores:
     except HcctrialError as exc:
         problems.append(str(exc))
     return BaselineScores(cp, ab, bc, tuple(missing), tuple(problems))
+
+
+@dataclass(frozen=True)
+class AdverseEventCheck:
+    """An adverse event's term and grade checked against the bundled CTCAE v4.03 list.
+
+    ``ctcae_term`` is the CTCAE name (None when the term is not on the list: ``term_problem`` then
+    says so, with close matches on a typo). ``grade_text`` is CTCAE's text of the grade (the
+    "not bundled" note of :data:`hcctrial.assess.adverse_events.GRADE_TEXT_NOT_BUNDLED` for a term
+    whose grade text is not bundled); ``grade_problem`` names a grade the term does not have.
+    """
+
+    ctcae_term: str | None
+    term_problem: str | None
+    soc: str | None
+    grade: int | None
+    grade_text: str | None
+    grade_problem: str | None
+    valid_grades: tuple[int, ...]
+
+
+def adverse_event_check(term: str, grade: str = "") -> AdverseEventCheck | None:
+    """Check a typed term (and grade 1-5, as typed) against CTCAE v4.03; None while the term is
+    blank."""
+    from hcctrial.assess.adverse_events import ctcae_terms, validate_term
+
+    if not term.strip():
+        return None
+    try:
+        name = validate_term(term)
+    except HcctrialError as exc:
+        return AdverseEventCheck(None, str(exc), None, None, None, None, ())
+    entry = ctcae_terms()[name]
+    g = int(grade) if grade.strip().isdigit() else None
+    text = problem = None
+    if g is not None:
+        text = entry.grades.get(g)
+        if text is None:
+            allowed = ", ".join(str(x) for x in entry.valid_grades)
+            problem = f"CTCAE v4.03 has no grade {g} for {name} (grades {allowed})."
+    return AdverseEventCheck(name, None, entry.soc, g, text, problem, entry.valid_grades)

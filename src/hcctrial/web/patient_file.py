@@ -163,13 +163,21 @@ def imaging_records(pf: PatientFile) -> list[Any]:
 
 
 def mrecist_dict(
-    pf: PatientFile, regimen: Any, extra_scans: tuple[Any, ...] = ()
+    pf: PatientFile,
+    regimen: Any,
+    extra_scans: tuple[Any, ...] = (),
+    *,
+    scans: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the scans (plus ``extra_scans``, ImagingRecord values) in the mRECIST input format."""
+    """Return the scans (plus ``extra_scans``, ImagingRecord values) in the mRECIST input format.
+
+    ``scans`` replaces the patient's saved scans (ImagingRecord values, e.g. a saved scan with a
+    lesion about to be added)."""
     from hcctrial.derive.records import PatientRecords
     from hcctrial.derive.subject import mrecist_input
 
-    scans = sorted([*imaging_records(pf), *extra_scans], key=lambda s: s.assessment_date)
+    saved = imaging_records(pf) if scans is None else scans
+    scans = sorted([*saved, *extra_scans], key=lambda s: s.assessment_date)
     recs = PatientRecords(
         pf.patient.study_id,
         pf.patient.status.value,

@@ -28,6 +28,7 @@ from hcctrial.web.clinical import (
     SCREENING_LABS,
     UNIT_CHOICES,
     FormProblems,
+    adverse_event_check,
     baseline_scores,
     lab_grades,
     parse_date,
@@ -197,7 +198,7 @@ def _screening_save(request: Request, form: dict[str, str]) -> Response:
 def _new_context(
     rt: Any, patient: Any, form: dict[str, str], errors: FormProblems
 ) -> dict[str, Any]:
-    from hcctrial.assess.ctcae import LAB_TERMS
+    from hcctrial.assess.adverse_events import ctcae_terms
     from hcctrial.clinical.units import ANALYTES
 
     units = sorted({u for us in UNIT_CHOICES.values() for u in us})
@@ -208,7 +209,7 @@ def _new_context(
         "errors": errors,
         "analytes": sorted(ANALYTES),
         "units": units,
-        "terms": LAB_TERMS,
+        "terms": sorted(ctcae_terms()),  # the AE form's term list (CTCAE v4.03)
     }
 
 
@@ -257,6 +258,8 @@ def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str
         elif slug == "baseline":
             pf = load_patient_file(session, patient)
             ctx["scores"] = _preview_scores(rt, pf, form, errors)
+        elif slug == "adverse_events":
+            ctx["ae"] = adverse_event_check(form.get("term", ""), form.get("grade", ""))
         return render(request, "_record_preview.html", ctx, user=user)
 
 

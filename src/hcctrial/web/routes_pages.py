@@ -134,7 +134,9 @@ def audit_page(request: Request, patient_id: int) -> Response:
         return render(request, "audit.html", {"pf": pf, "entries": entries}, user=user)
 
 
-def _editable(request: Request, session: Any, slug: str, record_id: int) -> tuple[Any, ...]:
+def editable_record(request: Request, session: Any, slug: str, record_id: int) -> tuple[Any, ...]:
+    """Return (user, record type, record, patient) of a record the signed-in user may change:
+    403 without the edit capability or for another site's patient, 404 when absent."""
     user = signed_in_user(request, session)
     require(user, Capability.EDIT_RECORDS)
     rt = RECORD_TYPES.get(slug)
@@ -164,7 +166,7 @@ def _values_of(rt: Any, obj: Any) -> dict[str, str]:
 def edit_page(request: Request, slug: str, record_id: int) -> Response:
     """The form to change a saved record (asks for the reason)."""
     with db_session(request) as session:
-        user, rt, obj, patient = _editable(request, session, slug, record_id)
+        user, rt, obj, patient = editable_record(request, session, slug, record_id)
         ctx = {
             "rt": rt,
             "obj": obj,
@@ -189,7 +191,7 @@ def _edit_save(request: Request, slug: str, record_id: int, form: dict[str, str]
     from hcctrial.store.services import update
 
     with db_session(request, write=True) as session:
-        user, rt, obj, patient = _editable(request, session, slug, record_id)
+        user, rt, obj, patient = editable_record(request, session, slug, record_id)
         values = record_values(rt, form)
         errors = field_problems(rt.model, values, partial=True)
         reason = form.get("reason", "").strip()
