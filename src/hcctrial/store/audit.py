@@ -65,13 +65,15 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
+#: The encoder of :func:`canonical_json`, built once (``json.dumps`` builds one per call).
+_CANONICAL_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 
 
 def canonical_json(obj: object) -> str:
     """Return the canonical JSON text of ``obj``: sorted keys, no spaces, UTF-8, no NaN."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL_ENCODER.encode(obj)
 
 
 def entry_hash(

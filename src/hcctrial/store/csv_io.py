@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from hcctrial.errors import DataValidationError
 from hcctrial.store.models import DATA_TABLES, AuditEntry, LabResult, Record, table_of
-from hcctrial.store.services import create_many, prepare_row
+from hcctrial.store.services import create_many, prepare_insert_row
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, format_cell
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -191,7 +191,7 @@ def import_directory(
         groups = {g: _existing_groups(session, model, g) for g in _unique_groups(model)}
         for number, raw in enumerate(rows, start=2):
             cells = {k: v for k, v in raw.items() if k not in MANAGED_COLUMNS}
-            values, problems = prepare_row(model, cells)
+            values, problems = prepare_insert_row(model, cells)  # = prepare_row, faster
             for p in problems:
                 errors.append(
                     RowError(

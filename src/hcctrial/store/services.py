@@ -28,13 +28,14 @@ agrees. A :class:`~hcctrial.store.models.DerivedOverride` needs a reason and def
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hcctrial.errors import ConflictError, DataValidationError, UnitError, field_error
 from hcctrial.store.audit import PendingChange, append_audit
+from hcctrial.store.audit_bulk import append_insert_audit, insert_state_texts
 from hcctrial.store.models import (
     DATA_TABLES,
     AuditAction,
@@ -46,8 +47,10 @@ from hcctrial.store.models import (
 from hcctrial.store.values import (
     MANAGED_COLUMNS,
     FieldProblem,
+    NeedsFullCheck,
     check_value,
     column_specs,
+    fast_checkers,
     row_state,
 )
 
@@ -59,6 +62,7 @@ __all__ = [
     "create_many",
     "delete",
     "get",
+    "prepare_insert_row",
     "prepare_row",
     "update",
 ]
@@ -202,6 +206,73 @@ def create(
     return get(session, model, pk)
 
 
+def _required_columns(model: type[Record]) -> frozenset[str]:
+    """The columns a new row must give (as :func:`prepare_row` requires them)."""
+    return frozenset(
+        name
+        for name, spec in column_specs(model).items()
+        if not (
+            name in MANAGED_COLUMNS
+            or name == "id"
+            or spec.nullable
+            or (model is LabResult and name == "canonical_value")
+            or (model is DerivedOverride and name == "overridden_by")
+        )
+    )
+
+
+_Preparer = Callable[[Mapping[str, object]], tuple[dict[str, Any], list[FieldProblem]]]
+_PREPARERS: dict[type[Record], _Preparer] = {}
+
+
+def _insert_preparer(model: type[Record]) -> _Preparer:
+    """Return :func:`prepare_row` for new rows of ``model``, with a fast path for valid rows.
+
+    The fast path runs the precompiled per-column checkers of
+    :func:`hcctrial.store.values.fast_checkers`, which accept only values they convert exactly
+    as :func:`~hcctrial.store.values.check_value` does; any other value, an unknown or managed
+    column, a missing required column or a lab value the units layer refuses sends the row to
+    :func:`prepare_row` itself, so every refusal and its message are those of
+    :func:`prepare_row`.
+    """
+    cached = _PREPARERS.get(model)
+    if cached is not None:
+        return cached
+    is_lab = model is LabResult
+    checkers = {n: c for n, c in fast_checkers(model).items() if n not in MANAGED_COLUMNS}
+    if is_lab:
+        del checkers["canonical_value"]  # derived below, as in prepare_row
+    required = _required_columns(model)
+
+    def prepare(values: Mapping[str, object]) -> tuple[dict[str, Any], list[FieldProblem]]:
+        out: dict[str, Any] = {}
+        try:
+            for name, raw in values.items():
+                check = checkers.get(name)
+                if check is None:
+                    if is_lab and name == "canonical_value":
+                        continue
+                    raise NeedsFullCheck
+                out[name] = check(raw)
+        except NeedsFullCheck:
+            return prepare_row(model, values)
+        if not required <= out.keys():
+            return prepare_row(model, values)
+        if is_lab and _lab_problems(out, values.get("canonical_value")):
+            return prepare_row(model, values)
+        return out, []
+
+    _PREPARERS[model] = prepare
+    return prepare
+
+
+def prepare_insert_row(
+    model: type[Record], values: Mapping[str, object]
+) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Return what ``prepare_row(model, values)`` returns (a new, complete row), faster in bulk."""
+    return _insert_preparer(model)(values)
+
+
 def create_many(
     session: Session,
     model: type[Record],
@@ -215,56 +286,67 @@ def create_many(
     Either every row carries an ``id`` or none does. All rows are checked before anything of a
     chunk is written; a bad row raises :class:`DataValidationError` naming the row (0-based index),
     the column, the value and what was expected (the caller's transaction should then roll back).
+
+    Speed (see ``docs/performance.md``): rows are checked by precompiled per-column checkers
+    (:func:`prepare_insert_row`), kept as tuples, their canonical JSON built with per-column
+    encoders (:func:`~hcctrial.store.audit_bulk.insert_state_texts`), the audit chain hashed in one
+    loop (:func:`~hcctrial.store.audit_bulk.append_insert_audit`), and rows with ids inserted
+    at driver level (:func:`~hcctrial.store.bulk_insert.insert_rows`: ``COPY`` on PostgreSQL,
+    ``executemany`` on SQLite). Rows without ids go through ``INSERT ... RETURNING``.
     """
     from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
+    from hcctrial.store.bulk_insert import insert_rows
+
     _check_actor_reason(actor, reason)
     table = table_of(model)
+    table_name = str(table.name)  # a plain str: drivers adapt str subclasses slowly
     now = _now()
+    prepare = _insert_preparer(model)
+    constants: dict[str, object] = {"version": 1, "created_at": now, "updated_at": now}
+    data_columns = [c.name for c in table.columns if c.name not in MANAGED_COLUMNS]
+    names: list[str] = []
     ids: list[int] = []
     explicit: bool | None = None
-    chunk: list[dict[str, Any]] = []
+    chunk: list[tuple[object, ...]] = []
+    is_override = model is DerivedOverride
 
     def flush_chunk() -> None:
         if not chunk:
             return
         try:
             if explicit:
-                session.execute(insert(table), chunk)
-                chunk_ids = [int(r["id"]) for r in chunk]
+                insert_rows(session, table, names, chunk, constants)
+                at = names.index("id")
+                chunk_ids = [int(r[at]) for r in chunk]  # type: ignore[call-overload]
             else:
                 stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-                chunk_ids = [int(x) for x in session.execute(stmt, chunk).scalars()]
+                params = [{**dict(zip(names, r, strict=True)), **constants} for r in chunk]
+                chunk_ids = [int(x) for x in session.execute(stmt, params).scalars()]
         except DbIntegrityError as exc:
             raise _refused_by_database(model, exc) from exc
-        changes = []
-        for row, pk in zip(chunk, chunk_ids, strict=True):
-            row["id"] = pk
-            changes.append(
-                PendingChange(table.name, pk, AuditAction.INSERT, None, row_state(model, row))
-            )
-        append_audit(session, changes, actor=actor, reason=reason, at=now)
+        news = insert_state_texts(model, names, chunk, chunk_ids, constants)
+        append_insert_audit(
+            session, table_name, chunk_ids, news, actor=actor, reason=reason, at=now
+        )
         ids.extend(chunk_ids)
         chunk.clear()
 
     for index, values in enumerate(rows):
-        prepared, problems = prepare_row(model, values)
+        prepared, problems = prepare(values)
         _raise_problems(model, problems, f"[row {index}]")
         has_id = prepared.get("id") is not None
         if explicit is None:
             explicit = has_id
+            names = data_columns if explicit else [n for n in data_columns if n != "id"]
         elif explicit != has_id:
             raise DataValidationError(
                 f"{table.name}[row {index}].id: either every row gives an id or none does"
             )
-        if model is DerivedOverride and prepared.get("overridden_by") is None:
+        if is_override and prepared.get("overridden_by") is None:
             prepared["overridden_by"] = actor
-        full = {c.name: prepared.get(c.name) for c in table.columns}
-        if not explicit:
-            del full["id"]
-        full.update(version=1, created_at=now, updated_at=now)
-        chunk.append(full)
+        chunk.append(tuple(map(prepared.get, names)))
         if len(chunk) >= CHUNK_ROWS:
             flush_chunk()
     flush_chunk()
