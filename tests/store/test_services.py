@@ -333,3 +333,61 @@ def test_duplicate_unique_value_is_refused_by_the_database_with_a_clear_error(
         create(s, m.Site, {"code": "A", "name": "A"}, actor=ACTOR, reason=REASON)
         with pytest.raises(DataValidationError, match="sites: the database refused"):
             create(s, m.Site, {"code": "A", "name": "again"}, actor=ACTOR, reason=REASON)
+
+
+def test_an_adverse_event_term_must_be_a_ctcae_term_and_is_stored_under_its_ctcae_name(
+    sessions: Any,
+) -> None:
+    with sessions() as s, s.begin():
+        ids = write_sample_trial(s)
+    base = {
+        "patient_id": ids["patient"],
+        "grade": 2,
+        "onset_date": date(2019, 4, 1),
+        "attribution": "possible",
+        "serious": False,
+    }
+    with sessions() as s, s.begin():
+        # the paper's name of the term is a synonym of CTCAE's (docs/ctcae.md)
+        ae = create(
+            s,
+            m.AdverseEvent,
+            {**base, "term": "hand-foot skin reaction"},
+            actor=ACTOR,
+            reason=REASON,
+        )
+        assert ae.term == "Palmar-plantar erythrodysesthesia syndrome"
+    with sessions() as s, s.begin():
+        n_before = s.scalar(select(func.count()).select_from(m.table_of(m.AdverseEvent)))
+    with sessions() as s:
+        with pytest.raises(
+            DataValidationError, match=r"adverse_events.*?\.term: got 'Nausia'; expected a term of"
+        ) as e:
+            create(s, m.AdverseEvent, {**base, "term": "Nausia"}, actor=ACTOR, reason=REASON)
+        assert "Nausea" in str(e.value)  # the close match is suggested
+        s.rollback()
+        # CTCAE v4.03 defines nausea grades 1-3 only
+        with pytest.raises(
+            DataValidationError, match=r"adverse_events.*?\.grade: got 4; expected a grade CTCAE"
+        ):
+            create(
+                s,
+                m.AdverseEvent,
+                {**base, "term": "Nausea", "grade": 4},
+                actor=ACTOR,
+                reason=REASON,
+            )
+        s.rollback()
+    with sessions() as s, s.begin():
+        n_after = s.scalar(select(func.count()).select_from(m.table_of(m.AdverseEvent)))
+        assert n_after == n_before  # nothing half-written
+        with pytest.raises(DataValidationError, match=r"adverse_events\.grade"):
+            update(
+                s,
+                m.AdverseEvent,
+                ae.id,
+                {"term": "Nausea", "grade": 4},
+                expected_version=1,
+                actor=ACTOR,
+                reason="recoded",
+            )

@@ -155,9 +155,9 @@ PAYLOADS = (
     '" onmouseover="alert(1)" x="',
 )
 
-#: (form, field): every free-text field of the forms
+#: (form, field): every free-text field of the forms (an adverse event's term is not free text: it
+#: must be a CTCAE v4.03 term, see the test below)
 FREE_TEXT = [
-    ("adverse_events", "term"),
     ("deviations", "category"),
     ("deviations", "description"),
     ("followups", "cause_of_death"),
@@ -209,6 +209,21 @@ def test_injection_in_free_text_is_stored_verbatim_and_shown_escaped(
         assert "<script>alert" not in html
         assert '" onmouseover="alert(1)' not in html
     assert "&lt;script&gt;" in pages[1] or payload != PAYLOADS[0]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=["script", "sql", "attribute"])
+def test_injection_in_the_adverse_event_term_is_refused_beside_the_field_and_inert(
+    login: Any, gz_patient: int, payload: str
+) -> None:
+    # the term is a controlled vocabulary (CTCAE v4.03): a payload is not a term, so the form is
+    # shown again with the error beside the term, escaped, and nothing is saved
+    c = login("inv_gz")
+    before = c.get(f"/api/patients/{gz_patient}").json()["adverse_events"]
+    values = {**BASE_VALUES["adverse_events"], "term": payload}
+    r = post_form(c, f"/patients/{gz_patient}/adverse_events/new", values)
+    assert r.status_code == 400 and 'id="error-term"' in r.text
+    assert "<script>alert" not in r.text and '" onmouseover="alert(1)' not in r.text
+    assert c.get(f"/api/patients/{gz_patient}").json()["adverse_events"] == before
 
 
 @pytest.mark.parametrize("payload", PAYLOADS, ids=["script", "sql", "attribute"])

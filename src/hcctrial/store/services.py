@@ -38,6 +38,7 @@ from hcctrial.store.audit import PendingChange, append_audit
 from hcctrial.store.audit_bulk import append_insert_audit, insert_state_texts
 from hcctrial.store.models import (
     DATA_TABLES,
+    AdverseEvent,
     AuditAction,
     DerivedOverride,
     LabResult,
@@ -128,6 +129,37 @@ def _lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldPro
     return []
 
 
+@lru_cache(maxsize=4_096)
+def _ctcae_term(term: str) -> tuple[str, tuple[int, ...]]:
+    """Cached CTCAE v4.03 name of ``term`` (synonyms accepted) and the grades CTCAE defines."""
+    from hcctrial.assess.adverse_events import ctcae_terms, validate_term
+
+    name = validate_term(term)
+    return name, tuple(ctcae_terms()[name].valid_grades)
+
+
+def _adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
+    """Check an adverse event's term against the bundled CTCAE v4.03 list and its grade against
+    the grades CTCAE defines for the term; store the term under its CTCAE name.
+
+    The term is a controlled vocabulary, not free text: an unknown term would leave the worst-grade
+    tables unable to count it, so it is refused here, for every way in (web, API, CSV, demo).
+    """
+    term, grade = row.get("term"), row.get("grade")
+    if term is None:
+        return []
+    try:
+        name, grades = _ctcae_term(str(term))
+    except DataValidationError as exc:
+        expected = exc.message.split("; expected ", 1)[-1]  # validate_term names the value itself
+        return [FieldProblem("term", term, expected)]
+    row["term"] = name
+    if grade is not None and int(grade) not in grades:
+        listed = ", ".join(str(g) for g in grades)
+        return [FieldProblem("grade", grade, f"a grade CTCAE v4.03 defines for {name} ({listed})")]
+    return []
+
+
 def prepare_row(
     model: type[Record], values: Mapping[str, object], *, partial: bool = False
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
@@ -169,6 +201,8 @@ def prepare_row(
                 problems.append(FieldProblem(name, None, spec.expected()))
     if model is LabResult and not problems and not partial:
         problems.extend(_lab_problems(out, values.get("canonical_value")))
+    if model is AdverseEvent and not problems and not partial:
+        problems.extend(_adverse_event_problems(out))
     return out, problems
 
 
@@ -259,6 +293,8 @@ def _insert_preparer(model: type[Record]) -> _Preparer:
         if not required <= out.keys():
             return prepare_row(model, values)
         if is_lab and _lab_problems(out, values.get("canonical_value")):
+            return prepare_row(model, values)
+        if model is AdverseEvent and _adverse_event_problems(out):
             return prepare_row(model, values)
         return out, []
 
@@ -422,6 +458,9 @@ def update(
         lab_problems = _lab_problems(new, changes.get("canonical_value"))
         _raise_problems(model, lab_problems)
         prepared["canonical_value"] = new["canonical_value"]
+    if model is AdverseEvent and ("term" in changes or "grade" in changes):
+        _raise_problems(model, _adverse_event_problems(new))
+        prepared["term"] = new["term"]
     now = _now()
     prepared.update(version=expected_version + 1, updated_at=now)
     new.update(prepared)
