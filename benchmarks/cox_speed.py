@@ -24,26 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-
-def make_data(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Exponential times (rounded to whole days: many ties), ~30 % censored, 4 covariates."""
-    rng = np.random.default_rng(seed)
-    X = np.column_stack(
-        [rng.normal(60, 10, n), rng.integers(0, 2, n), rng.integers(0, 4, n), rng.normal(0, 1, n)]
-    ).astype(float)
-    beta = np.array([0.01, -0.4, 0.3, 0.2])
-    t_event = rng.exponential(365.0 * np.exp(-(X - X.mean(0)) @ beta))
-    t_cens = rng.uniform(0, 1500, n)
-    time_ = np.ceil(np.minimum(t_event, t_cens))
-    event = (t_event <= t_cens).astype(int)
-    return time_, event, X
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median wall time of ``repeat`` calls, and the last result."""
-    wall, _cpu, out = timed_cpu(fn, repeat)
-    return wall, out
+from survival import make_data, timed  # the same data and timer as benchmarks/survival.py
 
 
 def timed_cpu(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:

@@ -47,7 +47,7 @@ cat(sprintf('{"km": %.6f, "logrank": %.6f, "cox": %.6f, "coef": [%s]}',
 def make_data(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exponential times rounded up to whole days (many ties), ~30 % censored, 4 covariates.
 
-    The same generator as benchmarks/cox_speed.py. The log-rank groups are x2 (0/1).
+    benchmarks/cox_speed.py uses it too. The log-rank groups are x2 (0/1).
     """
     rng = np.random.default_rng(seed)
     X = np.column_stack(
