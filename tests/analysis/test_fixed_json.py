@@ -1,0 +1,79 @@
+"""``hcctrial analyze --json`` with the shipped plan reproduces every key of the output it had
+before the plan became a data file (tests/reference/analysis/analyze_demo_before_plan.json, made
+at commit b51c3e2), value for value; new keys may only be added beside them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.demo.demo_run import demo_output
+from tests.support import TESTS_REFERENCE
+
+BEFORE = TESTS_REFERENCE / "analysis" / "analyze_demo_before_plan.json"
+
+
+def _paths(before: Any, now: Any, where: str = "") -> list[str]:
+    """Return the key paths where ``now`` differs from ``before`` (keys of ``before`` only)."""
+    if isinstance(before, dict):
+        if not isinstance(now, dict):
+            return [f"{where}: was an object, now {type(now).__name__}"]
+        out: list[str] = []
+        for k, v in before.items():
+            if k not in now:
+                out.append(f"{where}.{k}: missing")
+            else:
+                out += _paths(v, now[k], f"{where}.{k}")
+        return out
+    if isinstance(before, list):
+        if not isinstance(now, list) or len(now) != len(before):
+            return [f"{where}: list changed length or type"]
+        return [
+            p
+            for i, (a, b) in enumerate(zip(before, now, strict=True))
+            for p in _paths(a, b, f"{where}[{i}]")
+        ]
+    if type(before) is not type(now) or before != now:
+        return [f"{where}: was {before!r}, now {now!r}"]
+    return []
+
+
+@pytest.fixture(scope="module")
+def analyzed_now() -> dict[str, Any]:
+    import contextlib
+    import io
+
+    from hcctrial.cli.main import run
+
+    out, _ = demo_output()
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), pytest.raises(SystemExit) as exc:
+        run(["analyze", "--database", str(out / "demo.sqlite"), "--json"])
+    assert exc.value.code in (0, None)
+    return dict(json.loads(buf.getvalue()))
+
+
+def test_the_reference_pins_the_fixed_contract_keys() -> None:
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))
+    fixed = {"n_enrolled", "best_response", "orr", "dcr", "adverse_events", "pfs", "os", "followup"}
+    assert fixed <= set(before)
+
+
+def test_analyze_json_with_the_shipped_plan_reproduces_every_key_of_before(
+    analyzed_now: dict[str, Any],
+) -> None:
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))
+    assert _paths(before, analyzed_now) == []
+
+
+def test_the_comparison_sees_a_changed_value() -> None:
+    """The comparer itself: a changed number, a missing key and a changed type are all found."""
+    before = {"a": {"b": 1.5, "c": [1, 2]}, "d": "x"}
+    assert _paths(before, {"a": {"b": 1.5, "c": [1, 2]}, "d": "x", "new": 1}) == []
+    assert _paths(before, {"a": {"b": 1.5000001, "c": [1, 2]}, "d": "x"}) == [
+        ".a.b: was 1.5, now 1.5000001"
+    ]
+    assert _paths(before, {"a": {"c": [1, 2]}, "d": "x"}) == [".a.b: missing"]
+    assert _paths(before, {"a": {"b": 1.5, "c": [1, 2]}, "d": 1}) == [".d: was 'x', now 1"]
