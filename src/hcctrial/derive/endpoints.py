@@ -1,23 +1,30 @@
-"""The time-to-event dataset: one row per patient and endpoint, in days and months.
+"""The time-to-event dataset: one row per patient and endpoint of the plan, in days and months.
 
-Time origin: day 0 = the first TACE-HAIC (cycle 1; the enrolment date when no cycle was given).
-Months = days / 30.4375 (the mean Gregorian month, 365.25 / 12), stated in every row's ``unit``.
+Each endpoint is derived from its definition in the statistical analysis plan
+(``[endpoints.*]`` of :mod:`hcctrial.analysis.schema`; default: the seed plan), from the patient's
+dates (:class:`EventDates`):
 
-Endpoints, each named for what it is:
+- **origin**: ``first_treatment`` = the first TACE-HAIC (cycle 1; the enrolment date when no cycle
+  was given), ``enrolment``, or ``first_response`` = the first mRECIST time point of CR or PR
+  (patients without one have no row: the duration of response);
+- **events**: ``progression`` = the first PD time point of the mRECIST engine (the protocol's rule:
+  the PFS event is the first PD even though treatment may continue to a second PD), ``death``
+  (the first follow-up contact with vital status dead), ``withdrawal`` (from the protocol);
+- the first of the endpoint's events is the event (status 1; on a tie, the first listed); the first
+  of its **competing** events strictly before it ends the time as a competing event (status 2);
+- otherwise the patient is censored (status 0) at ``last_adequate_assessment`` (the last follow-up
+  scan with a response other than NE, up to the first PD; day 0 without one) or ``last_contact``
+  (the latest follow-up date).
 
-- ``pfs_paper`` — **PFS as the paper defined it**: "from the date of the first TACE-HAIC treatment
-  until disease progression". Only progression is an event (strictly a time to progression),
-  dated at the first PD time point of the mRECIST engine (the protocol's rule: the PFS event is the
-  first PD even though treatment may continue to a second PD). Patients without progression --
-  including those who died -- are censored at their last adequate assessment (the last follow-up
-  scan with a response other than NE), or at day 0 without one. The reproduction uses this one.
-- ``pfs`` — **standard PFS**: progression or death from any cause, whichever comes first; censored
-  at the last adequate assessment when neither happened.
-- ``os`` — **overall survival**: death from any cause; censored at the last contact (the latest
-  follow-up date).
+Months = days / the plan's days per month (30.4375 in the seed plan, the mean Gregorian month),
+stated in every row's ``unit``.
 
-The paper's 43 PFS events against 45 deaths are impossible under the standard definition (seed
-AUDIT.md INC-13): it must have censored deaths without progression, hence ``pfs_paper``.
+The seed plan's endpoints, each named for what it is: ``pfs_paper`` -- **PFS as the paper defined
+it** ("from the date of the first TACE-HAIC treatment until disease progression": progression only,
+deaths without progression censored; strictly a time to progression), ``pfs`` -- standard PFS
+(progression or death), ``os``, ``ttp``, ``dor``, ``ttf`` and ``cif_progression`` (progression
+with death as a competing event). The paper's 43 PFS events against 45 deaths are impossible under
+the standard definition (seed AUDIT.md INC-13): it must have censored deaths without progression.
 """
 
 from __future__ import annotations
@@ -25,32 +32,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hcctrial.derive.records import PatientRecords
 from hcctrial.derive.subject import SubjectRow
 
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.analysis.schema import Endpoint, Plan
+
 __all__ = [
     "DAYS_PER_MONTH",
-    "ENDPOINTS",
     "EndpointRow",
+    "EventDates",
     "derive_endpoints",
+    "endpoint_row",
     "endpoints_of",
+    "event_dates",
     "write_datasets_csv",
 ]
 
+#: The seed plan's days per month (365.25 / 12); the plan file is the keeper of this number.
 DAYS_PER_MONTH = 30.4375
-#: endpoint code -> description
-ENDPOINTS: dict[str, str] = {
-    "pfs_paper": "time to progression as defined in the paper (death without progression "
-    "censored at the last adequate assessment)",
-    "pfs": "standard progression-free survival (progression or death, whichever first)",
-    "os": "overall survival (death from any cause; censored at last contact)",
-}
 
 
 @dataclass(frozen=True)
 class EndpointRow:
-    """One patient's time for one endpoint. ``event`` 1 = event, 0 = censored at ``end_date``."""
+    """One patient's time for one endpoint. ``event`` 1 = event, 0 = censored at ``end_date``,
+    2 = a competing event (cumulative-incidence endpoints only)."""
 
     study_id: str
     endpoint: str
@@ -63,15 +71,34 @@ class EndpointRow:
     unit: str = "months = days / 30.4375"
 
 
-def _row(
-    study_id: str, endpoint: str, start: date, end: date, event: int, reason: str
-) -> EndpointRow:
-    days = (end - start).days
-    return EndpointRow(study_id, endpoint, start, end, event, days, days / DAYS_PER_MONTH, reason)
+@dataclass(frozen=True)
+class EventDates:
+    """The dates a patient's endpoints are derived from (None: did not happen / not recorded)."""
+
+    study_id: str
+    first_treatment: date
+    enrolment: date | None
+    first_response: date | None
+    progression: date | None
+    death: date | None
+    withdrawal: date | None
+    last_adequate_assessment: date
+    last_contact: date
 
 
-def endpoints_of(rec: PatientRecords, subject: SubjectRow) -> tuple[EndpointRow, ...]:
-    """Return the ``pfs_paper``, ``pfs`` and ``os`` rows of one enrolled patient."""
+_EVENT_REASON = {
+    "progression": "first PD (mRECIST + protocol rules)",
+    "death": "death",
+    "withdrawal": "withdrawal from the protocol",
+}
+_CENSOR_REASON = {
+    "last_adequate_assessment": "the last adequate assessment",
+    "last_contact": "last contact",
+}
+
+
+def event_dates(rec: PatientRecords, subject: SubjectRow) -> EventDates:
+    """Return the dates of one enrolled patient's endpoints (raises without a follow-up contact)."""
     from hcctrial.errors import DataValidationError
 
     start = subject.first_treatment_date
@@ -82,50 +109,87 @@ def endpoints_of(rec: PatientRecords, subject: SubjectRow) -> tuple[EndpointRow,
             field="followups",
         )
     deaths = [f.contact_date for f in rec.followups if f.vital_status == "dead"]
-    death = min(deaths) if deaths else None
-    last_contact = max(f.contact_date for f in rec.followups)
-    pd = subject.first_pd_date
-    censor = subject.last_adequate_assessment or start
-    if pd is not None:
-        paper = _row(rec.study_id, "pfs_paper", start, pd, 1, "first PD (mRECIST + protocol rules)")
+    return EventDates(
+        study_id=rec.study_id,
+        first_treatment=start,
+        enrolment=rec.enrolment_date,
+        first_response=subject.first_response_date,
+        progression=subject.first_pd_date,
+        death=min(deaths) if deaths else None,
+        withdrawal=None if rec.withdrawal is None else rec.withdrawal.withdrawal_date,
+        last_adequate_assessment=subject.last_adequate_assessment or start,
+        last_contact=max(f.contact_date for f in rec.followups),
+    )
+
+
+def endpoint_row(
+    key: str, endpoint: Endpoint, dates: EventDates, days_per_month: float = DAYS_PER_MONTH
+) -> EndpointRow | None:
+    """Return the row of endpoint ``key`` for one patient (None when it has no origin for him)."""
+    from hcctrial.errors import DataValidationError
+
+    origin = {
+        "first_treatment": dates.first_treatment,
+        "enrolment": dates.enrolment,
+        "first_response": dates.first_response,
+    }[endpoint.origin]
+    if origin is None:
+        return None
+
+    def first(kinds: list[str]) -> tuple[date, str] | None:
+        found = [(getattr(dates, k), i, k) for i, k in enumerate(kinds) if getattr(dates, k)]
+        return min(found)[::2] if found else None
+
+    event, competing = first(list(endpoint.events)), first(list(endpoint.competing))
+    if competing is not None and (event is None or competing[0] < event[0]):
+        end, status = competing[0], 2
+        reason = f"{_EVENT_REASON[competing[1]]} (competing event)"
+    elif event is not None:
+        end, status, reason = event[0], 1, _EVENT_REASON[event[1]]
     else:
-        why = "death without progression: censored" if death else "no progression: censored"
-        paper = _row(
-            rec.study_id, "pfs_paper", start, censor, 0, f"{why} at the last adequate assessment"
+        end, status = getattr(dates, endpoint.censor_at), 0
+        what = " or ".join(endpoint.events)
+        died = "death without an event: " if dates.death and "death" not in endpoint.events else ""
+        reason = f"{died}no {what}: censored at {_CENSOR_REASON[endpoint.censor_at]}"
+    days = (end - origin).days
+    if days < 0:
+        raise DataValidationError(
+            f"{dates.study_id}: {key} ends {end}, before its origin {origin}; expected dates on or "
+            "after the origin",
+            field=key,
         )
-    if pd is not None and (death is None or pd <= death):
-        standard = _row(rec.study_id, "pfs", start, pd, 1, "first PD")
-    elif death is not None:
-        standard = _row(rec.study_id, "pfs", start, death, 1, "death without progression")
-    else:
-        standard = _row(
-            rec.study_id,
-            "pfs",
-            start,
-            censor,
-            0,
-            "no progression or death: censored at the last adequate assessment",
-        )
-    if death is not None:
-        os_row = _row(rec.study_id, "os", start, death, 1, "death")
-    else:
-        os_row = _row(rec.study_id, "os", start, last_contact, 0, "alive: censored at last contact")
-    for row in (paper, standard, os_row):
-        if row.days < 0:
-            raise DataValidationError(
-                f"{rec.study_id}: {row.endpoint} ends {row.end_date}, before day 0 {start}; "
-                "expected dates on or after the first treatment",
-                field=row.endpoint,
-            )
-    return paper, standard, os_row
+    unit = f"months = days / {days_per_month:g}"
+    return EndpointRow(
+        dates.study_id, key, origin, end, status, days, days / days_per_month, reason, unit
+    )
+
+
+def _plan(plan: Plan | None) -> Plan:
+    if plan is not None:
+        return plan
+    from hcctrial.analysis.plan import default_plan
+
+    return default_plan().plan
+
+
+def endpoints_of(
+    rec: PatientRecords, subject: SubjectRow, plan: Plan | None = None
+) -> tuple[EndpointRow, ...]:
+    """Return the rows of every endpoint of ``plan`` (default: the seed plan) for one enrolled
+    patient, in the plan's order (an endpoint without an origin for him has no row)."""
+    p = _plan(plan)
+    dates = event_dates(rec, subject)
+    rows = (endpoint_row(k, e, dates, p.days_per_month()) for k, e in p.endpoints.items())
+    return tuple(r for r in rows if r is not None)
 
 
 def derive_endpoints(
-    records: tuple[PatientRecords, ...], subjects: tuple[SubjectRow, ...]
+    records: tuple[PatientRecords, ...], subjects: tuple[SubjectRow, ...], plan: Plan | None = None
 ) -> tuple[EndpointRow, ...]:
-    """Return the endpoint rows of every subject (three per patient, in subject order)."""
+    """Return the endpoint rows of every subject (in subject order, the plan's endpoint order)."""
     by_id = {r.study_id: r for r in records}
-    return tuple(row for s in subjects for row in endpoints_of(by_id[s.study_id], s))
+    p = _plan(plan)
+    return tuple(row for s in subjects for row in endpoints_of(by_id[s.study_id], s, p))
 
 
 def write_datasets_csv(

@@ -21,11 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "AdverseEventRecord",
     "CycleRecord",
+    "DeviationRecord",
     "FollowupRecord",
     "ImagingRecord",
     "LabRecord",
     "LesionRecord",
     "PatientRecords",
+    "WithdrawalRecord",
     "load_patient_records",
     "records_by_patient_id",
 ]
@@ -95,6 +97,23 @@ class FollowupRecord:
 
 
 @dataclass(frozen=True)
+class DeviationRecord:
+    """A protocol deviation: its date, category and severity (minor / major)."""
+
+    deviation_date: date
+    category: str
+    severity: str
+
+
+@dataclass(frozen=True)
+class WithdrawalRecord:
+    """A withdrawal from the protocol: its date and reason category."""
+
+    withdrawal_date: date
+    kind: str
+
+
+@dataclass(frozen=True)
 class PatientRecords:
     """Every raw record of one patient. ``baseline`` holds the baseline row's columns by name."""
 
@@ -108,6 +127,8 @@ class PatientRecords:
     imaging: tuple[ImagingRecord, ...] = ()
     followups: tuple[FollowupRecord, ...] = ()
     overrides: dict[str, str] = field(default_factory=dict)
+    deviations: tuple[DeviationRecord, ...] = ()
+    withdrawal: WithdrawalRecord | None = None
 
     @property
     def enrolled(self) -> bool:
@@ -208,6 +229,15 @@ def records_by_patient_id(
         followups[r["patient_id"]].append(
             FollowupRecord(r["contact_date"], _value(r["vital_status"]))
         )
+    deviations: dict[int, list[DeviationRecord]] = defaultdict(list)
+    for r in rows(m.ProtocolDeviation):
+        deviations[r["patient_id"]].append(
+            DeviationRecord(r["deviation_date"], r["category"], _value(r["severity"]))
+        )
+    withdrawals = {
+        r["patient_id"]: WithdrawalRecord(r["withdrawal_date"], _value(r["kind"]))
+        for r in rows(m.Withdrawal)
+    }
     baselines = {r["patient_id"]: dict(r) for r in rows(m.Baseline)}
     overrides: dict[int, dict[str, str]] = defaultdict(dict)
     for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
@@ -226,5 +256,7 @@ def records_by_patient_id(
             imaging=tuple(sorted(imaging.get(pid, []), key=lambda x: x.assessment_date)),
             followups=tuple(sorted(followups.get(pid, []), key=lambda x: x.contact_date)),
             overrides=overrides.get(pid, {}),
+            deviations=tuple(sorted(deviations.get(pid, []), key=lambda x: x.deviation_date)),
+            withdrawal=withdrawals.get(pid),
         )
     return out

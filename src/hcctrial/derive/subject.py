@@ -11,10 +11,12 @@ result (``docs/derivations.md`` explains them):
 - **best overall response and the first PD date** (:func:`hcctrial.assess.mrecist.patient_response`
   with the regimen's rules) from the lesion measurements and AFP of every scan, the first scan being
   the baseline;
-- **worst grade per Table 3 term**: lab terms by :func:`hcctrial.assess.ctcae.grade_lab` (v4.03)
-  on every lab drawn on or after day 0 (treatment-emergent; screening labs excluded), ALT and AST
-  pooled as the paper pooled them; clinical terms from the recorded grades (nausea and vomiting
-  pooled); 0 when nothing was recorded, ``None`` when lab values exist but none could be graded;
+- **worst grade per row of the plan's adverse-event table** (``[adverse_events]`` of the analysis
+  plan, :mod:`hcctrial.analysis.schema`; the seed plan's rows are the paper's Table 3): lab terms by
+  :func:`hcctrial.assess.ctcae.grade_lab` (v4.03) on every lab drawn on or after day 0
+  (treatment-emergent; screening labs excluded), ALT and AST pooled as the paper pooled them;
+  clinical terms from the recorded grades (nausea and vomiting pooled); 0 when nothing was
+  recorded, ``None`` when lab values exist but none could be graded;
 - **number of cycles** and **relative dose intensity** per drug = given mg / planned mg summed
   over the cycles given (planned = the protocol's full-level dose for the patient's BSA and
   Child-Pugh class: reductions and omissions lower it; the time dimension is not included).
@@ -27,12 +29,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcctrial.derive.records import PatientRecords
 
+if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Sequence
+
+    from hcctrial.analysis.schema import AdverseEventTerm
+
 __all__ = [
-    "AE_TERMS",
     "SubjectRow",
     "best_response_of",
     "derive_subject",
@@ -41,42 +47,6 @@ __all__ = [
     "worst_grades_of",
 ]
 
-#: Table 3 rows: key -> (label, CTCAE lab terms with their analytes, clinical CTCAE terms).
-AE_TERMS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = {
-    "platelet_count_decreased": (
-        "Decreased platelet count",
-        (("Platelet count decreased", "platelets"),),
-        (),
-    ),
-    "neutrophil_count_decreased": (
-        "Decreased neutrophil count",
-        (("Neutrophil count decreased", "anc"),),
-        (),
-    ),
-    "transaminase_increased": (
-        "Elevated ALT/AST",
-        (
-            ("Alanine aminotransferase increased", "alt"),
-            ("Aspartate aminotransferase increased", "ast"),
-        ),
-        (),
-    ),
-    "blood_bilirubin_increased": (
-        "Elevated serum bilirubin",
-        (("Blood bilirubin increased", "bilirubin"),),
-        (),
-    ),
-    "nausea_vomiting": ("Nausea and vomiting", (), ("Nausea", "Vomiting")),
-    "pain": ("Pain", (), ("Abdominal pain",)),
-    "fever": ("Fever", (), ("Fever",)),
-    "diarrhea": ("Diarrhoea", (), ("Diarrhea",)),
-    "hand_foot_skin_reaction": (
-        "Hand-foot skin reaction",
-        (),
-        ("Palmar-plantar erythrodysesthesia syndrome",),
-    ),
-    "neurotoxicity": ("Neurotoxicity", (), ("Peripheral sensory neuropathy",)),
-}
 #: HBV DNA > 2 x 10^3 copies/mL (Table 1) in IU/mL, at 5.6 copies per IU (a common conversion).
 HBV_DNA_HIGH_IU_ML = 2_000 / 5.6
 
@@ -113,6 +83,7 @@ class SubjectRow:
     dose_intensity: dict[str, float] = field(default_factory=dict)
     worst_grades: dict[str, int | None] = field(default_factory=dict)
     overridden: tuple[str, ...] = ()
+    first_response_date: date | None = None
 
     def as_flat_dict(self) -> dict[str, Any]:
         """Return the row as one flat mapping (CSV columns): ``rdi_<drug>``, ``worst_<term>``."""
@@ -201,8 +172,11 @@ def mrecist_input(rec: PatientRecords, afp_uln_ng_ml: float) -> dict[str, Any]:
     return {"afp_uln_ng_ml": afp_uln_ng_ml, "assessments": assessments}
 
 
-def best_response_of(rec: PatientRecords) -> tuple[str, date | None, date | None, date | None]:
-    """Return (best overall response, its date, first PD date, last adequate assessment date).
+def best_response_of(
+    rec: PatientRecords,
+) -> tuple[str, date | None, date | None, date | None, date | None]:
+    """Return (best overall response, its date, first PD date, last adequate assessment date,
+    date of the first CR or PR time point).
 
     ``NE`` when the patient has no follow-up scan. The last adequate assessment is the last
     follow-up scan whose response is not NE, up to the first PD.
@@ -210,7 +184,7 @@ def best_response_of(rec: PatientRecords) -> tuple[str, date | None, date | None
     from hcctrial.assess.mrecist import patient_response
 
     if len(rec.imaging) < 2:
-        return "NE", None, None, None
+        return "NE", None, None, None, None
     rules, afp_uln = _regimen_rules()
     result = patient_response(mrecist_input(rec, afp_uln), rules)
     adequate = [
@@ -219,11 +193,13 @@ def best_response_of(rec: PatientRecords) -> tuple[str, date | None, date | None
         if tp.response.value != "NE"
         and (result.first_pd_date is None or tp.date <= result.first_pd_date)
     ]
+    responses = [tp.date for tp in result.time_points if tp.response.value in ("CR", "PR")]
     return (
         result.best_overall_response.value,
         result.best_overall_response_date,
         result.first_pd_date,
         adequate[-1] if adequate else None,
+        responses[0] if responses else None,
     )
 
 
@@ -257,8 +233,17 @@ def _worst_lab_grade(rec: PatientRecords, term: str, analyte: str, day0: date) -
     return worst
 
 
-def worst_grades_of(rec: PatientRecords, day0: date) -> dict[str, int | None]:
-    """Return the worst grade (0-4; None = lab values but none gradable) per Table 3 term."""
+def _plan_terms() -> Sequence[AdverseEventTerm]:
+    from hcctrial.analysis.plan import default_plan
+
+    return default_plan().plan.adverse_events.terms
+
+
+def worst_grades_of(
+    rec: PatientRecords, day0: date, terms: Sequence[AdverseEventTerm] | None = None
+) -> dict[str, int | None]:
+    """Return the worst grade (0-4; None = lab values but none gradable) per row of the plan's
+    adverse-event table ``terms`` (default: the seed plan's, the paper's Table 3)."""
     from hcctrial.assess.adverse_events import validate_term
 
     clinical: dict[str, int] = {}
@@ -266,7 +251,10 @@ def worst_grades_of(rec: PatientRecords, day0: date) -> dict[str, int | None]:
         term = validate_term(ae.term)
         clinical[term] = max(clinical.get(term, 0), ae.grade)
     out: dict[str, int | None] = {}
-    for key, (_, lab_terms, clinical_terms) in AE_TERMS.items():
+    for row in _plan_terms() if terms is None else terms:
+        key = row.key
+        lab_terms = [(t.term, t.analyte) for t in row.lab_terms]
+        clinical_terms = row.clinical_terms
         worst: int | None = max((clinical.get(t, 0) for t in clinical_terms), default=0)
         if lab_terms:
             graded = [_worst_lab_grade(rec, term, analyte, day0) for term, analyte in lab_terms]
@@ -292,8 +280,12 @@ def dose_intensity_of(rec: PatientRecords) -> dict[str, float]:
     return {d: given[d] / planned[d] for d in sorted(planned) if planned[d] > 0}
 
 
-def derive_subject(rec: PatientRecords) -> SubjectRow:
-    """Return the subject row of one enrolled patient (raises if baseline data are missing)."""
+def derive_subject(
+    rec: PatientRecords, ae_terms: Sequence[AdverseEventTerm] | None = None
+) -> SubjectRow:
+    """Return the subject row of one enrolled patient (raises if baseline data are missing).
+
+    ``ae_terms``: the rows of the plan's adverse-event table (default: the seed plan's)."""
     from hcctrial.clinical.scores import albi, bclc_stage, child_pugh
     from hcctrial.errors import DataValidationError
 
@@ -325,7 +317,7 @@ def derive_subject(rec: PatientRecords) -> SubjectRow:
         bool(b["vascular_invasion"]),
         bool(b["extrahepatic_spread"]),
     )
-    bor, bor_date, first_pd, last_adequate = best_response_of(rec)
+    bor, bor_date, first_pd, last_adequate, first_response = best_response_of(rec)
     overridden = tuple(
         k for k in ("best_overall_response", "child_pugh_class", "bclc_stage") if k in rec.overrides
     )
@@ -357,11 +349,14 @@ def derive_subject(rec: PatientRecords) -> SubjectRow:
         last_adequate_assessment=last_adequate,
         n_cycles=len(rec.cycles),
         dose_intensity=dose_intensity_of(rec),
-        worst_grades=worst_grades_of(rec, day0),
+        worst_grades=worst_grades_of(rec, day0, ae_terms),
         overridden=overridden,
+        first_response_date=first_response,
     )
 
 
-def derive_subjects(records: tuple[PatientRecords, ...]) -> tuple[SubjectRow, ...]:
+def derive_subjects(
+    records: tuple[PatientRecords, ...], ae_terms: Sequence[AdverseEventTerm] | None = None
+) -> tuple[SubjectRow, ...]:
     """Return the subject rows of every enrolled patient, in study-id order."""
-    return tuple(derive_subject(r) for r in records if r.enrolled)
+    return tuple(derive_subject(r, ae_terms) for r in records if r.enrolled)
