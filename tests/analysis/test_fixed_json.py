@@ -1,6 +1,14 @@
-"""``hcctrial analyze --json`` with the shipped plan reproduces every key of the output it had
-before the plan became a data file (tests/reference/analysis/analyze_demo_before_plan.json, made
-at commit b51c3e2), value for value; new keys may only be added beside them."""
+"""``hcctrial analyze --json`` with the shipped plan reproduces the output it had before the plan
+became a data file (tests/reference/analysis/analyze_demo_before_plan.json, made at commit
+b51c3e2): the fixed keys of issue 6 and the other keys of that output value for value; new keys
+may only be added beside them.
+
+Two deliberate changes, each checked here: ``primary_endpoint.lower``/``upper`` are now the plan's
+one CI of S(12) (the curve's log-log band, :func:`hcctrial.stats.kaplan_meier.confidence_band`),
+which equals the landmark test's own log-log interval to the last bit or two (rel. 1e-12); and
+``subgroups`` lists the plan's six subgroups (reference level first, the report's level labels)
+where it listed three -- the three it had keep their numbers.
+"""
 
 from __future__ import annotations
 
@@ -61,11 +69,47 @@ def test_the_reference_pins_the_fixed_contract_keys() -> None:
     assert fixed <= set(before)
 
 
-def test_analyze_json_with_the_shipped_plan_reproduces_every_key_of_before(
-    analyzed_now: dict[str, Any],
+FIXED = ("n_enrolled", "best_response", "orr", "dcr", "adverse_events", "pfs", "os", "followup")
+
+
+@pytest.mark.parametrize("key", [*FIXED, "n_screened", "pfs_standard", "conventions"])
+def test_analyze_json_with_the_shipped_plan_reproduces_the_key_exactly(
+    analyzed_now: dict[str, Any], key: str
 ) -> None:
     before = json.loads(BEFORE.read_text(encoding="utf-8"))
-    assert _paths(before, analyzed_now) == []
+    assert _paths({key: before[key]}, analyzed_now) == []
+
+
+def test_primary_endpoint_is_reproduced_with_the_ci_of_s12_to_rounding(
+    analyzed_now: dict[str, Any],
+) -> None:
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))["primary_endpoint"]
+    now = analyzed_now["primary_endpoint"]
+    for key, value in before.items():
+        if isinstance(value, float):
+            assert now[key] == pytest.approx(value, rel=1e-12), key
+        else:
+            assert now[key] == value, key
+
+
+#: old subgroup label -> the plan's (portal-vein invasion was "PVI"/"no PVI" in analyze only)
+_LABELS = {"PVI": "Present", "no PVI": "Absent"}
+_VARIABLES = {"portal_vein_invasion": "pvi", "bclc": "bclc", "imaging": "imaging"}
+
+
+def test_the_three_subgroups_of_before_keep_their_numbers(analyzed_now: dict[str, Any]) -> None:
+    before = json.loads(BEFORE.read_text(encoding="utf-8"))["subgroups"]
+    now = {(s["endpoint"], s["variable"]): s for s in analyzed_now["subgroups"]}
+    assert len(before) == 6 and len(now) == 12
+    for old in before:
+        new = now[(old["endpoint"], _VARIABLES[old["variable"]])]
+        for key in ("logrank_chisq", "logrank_p", "hazard_ratio", "hr_lower", "hr_upper", "hr_p"):
+            assert new[key] == pytest.approx(old[key], rel=1e-12), (old["variable"], key)
+        groups = {g["label"]: g for g in new["groups"]}
+        for g in old["groups"]:
+            ng = groups[_LABELS.get(g["label"], g["label"])]
+            for key in ("n", "events", "median", "lower", "upper", "r_median", "rates"):
+                assert ng[key] == g[key], (old["variable"], g["label"], key)
 
 
 def test_the_comparison_sees_a_changed_value() -> None:

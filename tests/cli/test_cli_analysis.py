@@ -131,9 +131,8 @@ def test_demo_report_tables_equal_the_report_built_from_the_database() -> None:
     document model built through the database path)."""
     from docx import Document
 
-    from hcctrial.report.build import build_document
+    from hcctrial.report.build import build_document, report_results
     from hcctrial.report.from_database import report_inputs_from_database
-    from hcctrial.report.results import analyse
     from hcctrial.store.session import make_engine
 
     out, _ = demo_output()
@@ -142,7 +141,7 @@ def test_demo_report_tables_equal_the_report_built_from_the_database() -> None:
         inputs = report_inputs_from_database(engine)
     finally:
         engine.dispose()
-    model = build_document(inputs, analyse(inputs), (), published=True).tables()
+    model = build_document(inputs, report_results(inputs), (), published=True).tables()
     word = Document(str(out / "report" / "report.docx")).tables
     assert len(word) == len(model)
     for wt, mt in zip(word, model, strict=True):

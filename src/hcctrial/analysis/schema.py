@@ -21,6 +21,7 @@ days a month has.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -34,8 +35,8 @@ __all__ = [
     "CILevel",
     "Condition",
     "Conventions",
-    "CoxModel",
     "Covariate",
+    "CoxModel",
     "Design",
     "Endpoint",
     "FollowUpConvention",
@@ -94,7 +95,7 @@ class _Sourced(_Model):
 
 
 def _ascending(values: list[float], what: str) -> list[float]:
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(values)):
         raise ValueError(f"{what} must be strictly increasing")
     return values
 
@@ -482,7 +483,9 @@ class Subgroup(_Sourced):
             _ascending(list(self.cut_points), "cut_points")
             kind = SUBJECT_VARIABLES[self.variable][0]
             if kind != "number":
-                raise ValueError(f"cut_points need a numeric variable; {self.variable!r} is a {kind}")
+                raise ValueError(
+                    f"cut_points need a numeric variable; {self.variable!r} is a {kind}"
+                )
             if self.labels and len(self.labels) != len(self.cut_points) + 1:
                 raise ValueError(
                     f"labels needs {len(self.cut_points) + 1} entries (one per interval), got "
@@ -498,7 +501,7 @@ class Subgroup(_Sourced):
         if self.labels:
             return tuple(self.labels)
         c = [f"{x:g}" for x in self.cut_points]
-        mids = [f"> {a} to {b}" for a, b in zip(c, c[1:], strict=False)]
+        mids = [f"> {a} to {b}" for a, b in itertools.pairwise(c)]
         return (f"≤ {c[0]}", *mids, f"> {c[-1]}")
 
 
@@ -531,7 +534,9 @@ class Covariate(_Model):
         if self.coding == "above" and self.threshold is None:
             raise ValueError("coding 'above' needs threshold")
         if self.coding in ("above", "continuous") and kind != "number":
-            raise ValueError(f"coding {self.coding!r} needs a numeric variable; {self.variable!r} is a {kind}")
+            raise ValueError(
+                f"coding {self.coding!r} needs a numeric variable; {self.variable!r} is a {kind}"
+            )
         if self.coding != "indicator" and self.values:
             raise ValueError(f"coding {self.coding!r} takes no values")
         if self.coding != "above" and self.threshold is not None:

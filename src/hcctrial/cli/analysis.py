@@ -1,14 +1,19 @@
 """``hcctrial demo`` (the main job) and ``hcctrial analyze``: build, derive and analyse.
 
-- ``hcctrial demo [--out DIR] [--database URL] [--no-report] [--json]`` builds the synthetic
-  66-patient trial as raw records (a fresh SQLite file ``DIR/demo.sqlite`` by default; a given
-  database must be empty), derives the analysis datasets, runs the statistical plan and writes
+- ``hcctrial demo [--out DIR] [--database URL] [--sap FILE] [--no-report] [--json]`` builds the
+  synthetic 66-patient trial as raw records (a fresh SQLite file ``DIR/demo.sqlite`` by default; a
+  given database must be empty), derives the analysis datasets, runs the statistical plan and writes
   ``DIR/results.json``, ``DIR/subjects.csv`` and ``DIR/endpoints.csv``, then the full report from
   the same derived datasets (``DIR/report/report.html``, ``report.docx``, ``figures/*.png|svg``,
   with the published-vs-reproduced section), with a progress bar over the stages on stderr.
-- ``hcctrial analyze --database URL [--json]`` derives and analyses an existing trial database;
-  its JSON holds the fixed contract of issue 6 (``n_enrolled``, ``best_response``, ``orr``, ``dcr``,
-  ``adverse_events``, ``pfs``, ``os``, ``followup``) and more.
+- ``hcctrial analyze --database URL [--sap FILE] [--json]`` derives and analyses an existing trial
+  database; its JSON holds the fixed contract of issue 6 (``n_enrolled``, ``best_response``,
+  ``orr``, ``dcr``, ``adverse_events``, ``pfs``, ``os``, ``followup``) and more, with ``plan``
+  naming the plan file and its SHA-256 (:mod:`hcctrial.analysis.contract`).
+
+``--sap`` names the statistical analysis plan (a ``.toml`` file or a bundled plan name; default:
+the seed plan ``sorafenib_tace_haic_folfox``). Everything printed or written renders the one
+:class:`~hcctrial.analysis.results.AnalysisResults` of :func:`hcctrial.analysis.run.analyse`.
 
 Heavy libraries are imported inside the commands so that ``hcctrial --help`` stays fast.
 """
@@ -26,11 +31,17 @@ import typer
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from hcctrial.derive.analysis import AnalysisResult, DerivedTrial
+    from hcctrial.analysis.results import AnalysisResults
+    from hcctrial.analysis.trial import DerivedTrial
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
 _JSON = typer.Option("--json", help="Print the result as one JSON object.")
+_SAP = typer.Option(
+    "--sap",
+    help="Statistical analysis plan: a .toml file or a bundled plan name "
+    "(default: the seed plan, sorafenib_tace_haic_folfox).",
+)
 
 
 @contextmanager
@@ -68,32 +79,59 @@ def _engine(database: str | None, *, migrate: bool) -> Iterator[Engine]:
 
 
 def _summary_text(
-    result: AnalysisResult, out: Path | None = None, report: dict[str, Any] | None = None
+    result: AnalysisResults, out: Path | None = None, report: dict[str, Any] | None = None
 ) -> str:
-    r = result.to_json()
+    from hcctrial.analysis.contract import analyze_json
+
+    r = analyze_json(result)
+    c = result.plan.conventions
+    level = f"{100 * c.ci_level.level:g}%"
+    rule = {"spss": "SPSS rule", "r": "R rule"}[c.median.rule]
+
+    def f1(x: float | None) -> str:
+        return "NA" if x is None else f"{x:.1f}"
 
     def med(s: dict[str, Any]) -> str:
         if s["median"] is None:
             return "not reached"
-        lo = "NA" if s["lower"] is None else f"{s['lower']:.1f}"
-        hi = "NA" if s["upper"] is None else f"{s['upper']:.1f}"
-        return f"{s['median']:.1f} months (95% CI {lo}-{hi}, SPSS rule)"
+        return f"{s['median']:.1f} months ({level} CI {f1(s['lower'])}-{f1(s['upper'])}, {rule})"
+
+    def survival(key: str, what: str) -> str:
+        s = r.get(key)
+        if s is None:
+            return f"{key}: not estimable"
+        ep = result.endpoints[s.get("endpoint", result.plan.outputs.json_os)]
+        return f"{ep.label}: {s['events']} {what}, median {med(s)}; " + ", ".join(
+            f"{k} mo {100 * (v or 0):.1f}%" for k, v in s["rates"].items()
+        )
 
     b = r["best_response"]
-    pfs, os_, fu = r["pfs"], r["os"], r["followup"]
+    fu = r["followup"]
+    p = result.primary
+    if p.landmark is not None:
+        primary = (
+            f"S({p.landmark.time:g}) = {100 * p.landmark.surv:.1f}% vs "
+            f"{100 * p.landmark.p0:g}%, {p.alternative} p = {p.p:.2g}"
+        )
+    elif p.logrank is not None:
+        primary = (
+            f"one-sample log-rank: {p.logrank.observed} events vs {p.logrank.expected:.1f} "
+            f"expected, {p.alternative} p = {p.p:.2g}"
+        )
+    else:
+        primary = f"not computed ({p.note})"
     lines = [
+        f"plan {result.plan.id} {result.plan.version} ({result.plan_file}, sha256 "
+        f"{result.plan_sha256[:12]})",
         f"screened {r['n_screened']}, enrolled {r['n_enrolled']}",
         f"best response: CR {b['CR']}, PR {b['PR']}, SD {b['SD']}, PD {b['PD']}; "
-        f"ORR {r['orr']['pct']:.1f}% (95% CI {100 * r['orr']['lower']:.1f}-"
+        f"ORR {r['orr']['pct']:.1f}% ({level} CI {100 * r['orr']['lower']:.1f}-"
         f"{100 * r['orr']['upper']:.1f}), DCR {r['dcr']['pct']:.1f}%",
-        f"PFS (as defined in the paper): {pfs['events']} events, median {med(pfs)}; "
-        + ", ".join(f"{k} mo {100 * (v or 0):.1f}%" for k, v in pfs["rates"].items()),
-        f"OS: {os_['events']} deaths, median {med(os_)}; "
-        + ", ".join(f"{k} mo {100 * (v or 0):.1f}%" for k, v in os_["rates"].items()),
-        f"follow-up: median {fu['median']:.1f} months (range {fu['min']:.0f}-{fu['max']:.0f}; "
-        f"simple median), reverse KM {fu['reverse_km_median']:.1f}",
-        f"primary endpoint: S(12) = {100 * r['primary_endpoint']['estimate']:.1f}% vs 30%, "
-        f"one-sided p = {r['primary_endpoint']['p_one_sided']:.2g}",
+        survival("pfs", "events"),
+        survival("os", "deaths"),
+        f"follow-up: median {f1(fu['median'])} months (range {f1(fu['min'])}-{f1(fu['max'])}; "
+        f"{fu['method']}), reverse KM {f1(fu.get('reverse_km_median'))}",
+        f"primary endpoint ({p.title}): {primary}",
     ]
     if out is not None:
         lines.append(f"results written to {out}/ (results.json, subjects.csv, endpoints.csv)")
@@ -112,15 +150,19 @@ def analyze_command(
         str | None,
         typer.Option("--database", help="SQLAlchemy URL or SQLite file of the trial database."),
     ] = None,
+    sap: Annotated[str | None, _SAP] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Derive the analysis datasets from a trial database and run the statistical plan."""
+    from hcctrial.analysis.contract import analyze_json
+    from hcctrial.analysis.plan import load_plan
+    from hcctrial.analysis.trial import analyse_database
     from hcctrial.cli.main import emit
-    from hcctrial.derive.analysis import analyse_database
 
+    plan = load_plan(sap)
     with _engine(database, migrate=False) as engine:
-        trial = analyse_database(engine)
-    emit(trial.result.to_json(), as_json, _summary_text(trial.result))
+        trial = analyse_database(engine, plan)
+    emit(analyze_json(trial.result), as_json, _summary_text(trial.result))
 
 
 #: Share of the progress bar per stage of ``hcctrial demo`` (out of 100).
@@ -144,7 +186,8 @@ _WARM_UP = (
     "hcctrial.clinical.units:unit_registry",
     "hcctrial.store.models",
     "hcctrial.store.session",
-    "hcctrial.derive.analysis",
+    "hcctrial.analysis.run",
+    "hcctrial.analysis.contract",
     "hcctrial.derive.subject",
     "hcctrial.derive.endpoints",
     "hcctrial.derive.records",
@@ -300,6 +343,7 @@ def demo_command(
             help="Also write the full report (HTML + Word, figures) into OUT/report/.",
         ),
     ] = True,
+    sap: Annotated[str | None, _SAP] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Build the demo trial, derive the datasets, run the plan, write the results and report.
@@ -310,8 +354,10 @@ def demo_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from hcctrial.analysis.plan import load_plan
     from hcctrial.cli.main import emit
 
+    plan = load_plan(sap)  # a bad plan is refused before anything is built
     out.mkdir(parents=True, exist_ok=True)
     if database is None:
         db_file = out / "demo.sqlite"
@@ -350,16 +396,17 @@ def demo_command(
             database, writer_progress, _WARM_UP + (_WARM_UP_REPORT if report else ())
         )
         stage("records", text="deriving datasets, analysing")
-        from hcctrial.derive.analysis import analyse_database
+        from hcctrial.analysis.contract import analyze_json
+        from hcctrial.analysis.trial import analyse_database
         from hcctrial.derive.endpoints import write_datasets_csv
         from hcctrial.store.session import make_engine
 
         engine = make_engine(database)
         try:
-            trial = analyse_database(engine)
+            trial = analyse_database(engine, plan)
             stage("analysis", text="writing results")
             write_datasets_csv(trial.subjects, trial.endpoints, out)
-            payload = trial.result.to_json()
+            payload = analyze_json(trial.result)
             payload["demo"] = demo
             stage("results", text="report: engine results" if report else "done")
             if report:
@@ -375,8 +422,8 @@ def demo_command(
 def _write_report(
     engine: Engine, trial: DerivedTrial, report_dir: Path, stage: Callable[..., None]
 ) -> dict[str, Any]:
-    """Write the full report (HTML + Word, published-vs-reproduced section) from the datasets
-    already derived by the demo (no second load or derivation); return its paths."""
+    """Write the full report (HTML + Word, published-vs-reproduced section) of the plan's result
+    the demo already computed (no second load, derivation or analysis); return its paths."""
     from hcctrial.report.build import build_report
     from hcctrial.report.from_database import report_inputs_from_derived, screen_failure_reasons
     from hcctrial.store.session import open_session
@@ -389,6 +436,7 @@ def _write_report(
         trial.endpoints,
         screen_failure_reasons=failures,
         is_demo=True,
+        datasets=trial.datasets,
     )
     following = {"results": "drawing figures", "html": "writing Word", "docx": "done"}
 
@@ -400,7 +448,12 @@ def _write_report(
         stage(key, done, of, text)
 
     paths = build_report(
-        inputs, report_dir, ("html", "docx"), published=True, progress=report_stage
+        inputs,
+        report_dir,
+        ("html", "docx"),
+        published=True,
+        progress=report_stage,
+        results=trial.result,
     )
     return {
         "dir": str(paths.out_dir),

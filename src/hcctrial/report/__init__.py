@@ -1,7 +1,8 @@
 """The report: the paper's tables and figures regenerated from the raw records, for Word and the web.
 
 - :mod:`~hcctrial.report.inputs` — what the report reads (analysis rows as frozen records);
-- :mod:`~hcctrial.report.results` — the statistical plan run once through :mod:`hcctrial.stats`;
+- every statistic is a field of the plan's one result (:func:`hcctrial.analysis.run.analyse`);
+  the report's statistical-methods text is the plan in words (:mod:`hcctrial.analysis.describe`);
 - :mod:`~hcctrial.report.tables`, :mod:`~hcctrial.report.survival_tables`,
   :mod:`~hcctrial.report.published` — the one table model and its builders;
 - :mod:`~hcctrial.report.figures`, :mod:`~hcctrial.report.figures_more` — matplotlib figures;

@@ -1,7 +1,12 @@
 """Build the whole report: run the plan (engines), draw the figures, render HTML, Word and CSV.
 
-``build_report(source, out_dir, formats=("html", "docx"))`` takes a database URL (or SQLAlchemy
-engine), or ready :class:`~hcctrial.report.inputs.ReportInputs`, and writes into ``out_dir``::
+``build_report(source, out_dir, formats=("html", "docx"), plan=..., results=...)`` takes a database
+URL (or SQLAlchemy engine), or ready :class:`~hcctrial.report.inputs.ReportInputs`, and writes into
+``out_dir`` what the statistical analysis plan (default: the seed plan) computes -- or renders the
+plan's result already computed (``results``, as the demo passes it: one analysis for every
+output). The statistical-methods paragraphs are the plan in words
+(:func:`hcctrial.analysis.describe.methods_paragraphs`); sensitivity analyses have their own
+table, labelled as such::
 
     report.html          self-contained (figures embedded, no JavaScript)
     report.docx          Word, real tables, numbered captions, footnotes
@@ -25,22 +30,27 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hcctrial.analysis.plan import PlanFile
+from hcctrial.analysis.results import AnalysisResults, EndpointResult, SubgroupResult
 from hcctrial.errors import DataValidationError
 from hcctrial.report.document import ReportDocument, Section
 from hcctrial.report.figures import FigureFiles, km_figure, save_figure
 from hcctrial.report.inputs import ReportInputs
-from hcctrial.report.results import EndpointResult, ReportResults, SubgroupResult, analyse
 from hcctrial.report.survival_tables import (
     cox_table,
+    incidence_table,
     primary_endpoint_table,
+    sensitivity_table,
     subgroup_table,
+    survival_ci_text,
     survival_summary_table,
 )
 from hcctrial.report.tables import (
     Table,
+    ci_header,
     fmt_ci,
     fmt_num,
-    fmt_p,
+    fmt_p_plan,
     table1_baseline,
     table2_response,
     table3_adverse_events,
@@ -57,14 +67,10 @@ __all__ = [
     "default_workers",
     "draw_figures",
     "figure_jobs",
+    "report_results",
 ]
 
 FORMATS = ("html", "docx", "csv")
-
-_KM_ENDPOINTS = (
-    ("pfs_paper", "Progression-free survival (as the paper defined it)", "PFS"),
-    ("os", "Overall survival", "OS"),
-)
 
 
 @dataclass(frozen=True)
@@ -89,32 +95,38 @@ class FigureJob:
     draw: Callable[[], Figure]
 
 
-def _comparison_text(sg: SubgroupResult) -> str:
+def _comparison_text(sg: SubgroupResult, results: AnalysisResults) -> str:
     if sg.cox is None or sg.logrank is None:
         return sg.note or ""
-    return (
-        f"HR {sg.levels[1]} vs {sg.levels[0]}: {fmt_num(sg.cox.hr[0], 2)} "
-        f"({fmt_ci(sg.cox.lower[0], sg.cox.upper[0], 2)})\nlog-rank p = {fmt_p(sg.logrank.p)}"
-    )
+    lines = []
+    for lv in sg.levels[1:]:
+        h = sg.hazard_ratio(lv)
+        if h is not None:
+            lines.append(f"HR {lv} vs {sg.levels[0]}: {fmt_num(h[0], 2)} ({fmt_ci(h[1], h[2], 2)})")
+    return "\n".join([*lines, f"log-rank p = {fmt_p_plan(sg.logrank.p, results)}"])
 
 
 def _km_overall(ep: EndpointResult, title: str, short: str) -> Figure:
     return km_figure(
-        [ep.curve], title=title, ylabel=short, medians=[ep.median_spss], ci_band=True
+        [ep.curve], title=title, ylabel=short, medians=[ep.median], ci_band=True
     ).figure
 
 
-def _km_groups(sg: SubgroupResult, title: str, short: str) -> Figure:
+def _km_groups(sg: SubgroupResult, results: AnalysisResults, title: str, short: str) -> Figure:
     return km_figure(
         sg.curves,
         title=f"{title}: {sg.label}",
         ylabel=short,
-        medians=sg.medians_spss,
-        comparison=_comparison_text(sg),
+        medians=sg.medians,
+        comparison=_comparison_text(sg, results),
     ).figure
 
 
-def figure_jobs(inputs: ReportInputs, results: ReportResults) -> tuple[FigureJob, ...]:
+def _rule(results: AnalysisResults) -> str:
+    return {"spss": "SPSS rule", "r": "R rule"}[results.plan.conventions.median.rule]
+
+
+def figure_jobs(inputs: ReportInputs, results: AnalysisResults) -> tuple[FigureJob, ...]:
     """Return every figure of the report as a job (drawn lazily)."""
     from hcctrial.report.figures_more import (
         consort_figure,
@@ -166,44 +178,43 @@ def figure_jobs(inputs: ReportInputs, results: ReportResults) -> tuple[FigureJob
                 lambda: swimmer_figure(inputs.swimmers),
             )
         )
-    for key, title, short in _KM_ENDPOINTS:
-        ep = results.endpoints.get(key)
-        if ep is None:
-            continue
+    level = ci_header(results)
+    shown = [k for k in results.plan.outputs.figures if k in results.endpoints]
+    for key in shown:
+        ep = results.endpoints[key]
+        pop = results.plan.populations[ep.population].label.lower()
         jobs.append(
             FigureJob(
                 f"km_{key}",
-                f"Kaplan–Meier estimate of {title.lower()}, all patients, with 95 % "
-                "pointwise CI (log scale), censoring ticks, the median (SPSS rule) and the number at "
-                "risk.",
+                f"Kaplan–Meier estimate of {ep.label}, {pop}, with the "
+                f"{survival_ci_text(results)}, censoring ticks, the median ({_rule(results)}) and "
+                "the number at risk.",
                 "survival",
-                partial(_km_overall, ep, title, short),
+                partial(_km_overall, ep, ep.label, ep.short),
             )
         )
-        for sg in results.subgroups.get(key, ()):
+        for sg in results.subgroups_of(key):
             if len(sg.curves) < 2:
                 continue
             jobs.append(
                 FigureJob(
-                    f"km_{key}_{sg.subgroup}",
-                    f"{title} by {sg.label.lower()}: Kaplan–Meier "
-                    "curves with HR (95 % CI, Cox) and log-rank p, medians (SPSS rule) and the number "
-                    "at risk.",
+                    f"km_{key}_{sg.key}",
+                    f"{ep.label} by {sg.label}: Kaplan–Meier curves with HR ({level}, Cox) and "
+                    f"log-rank p, medians ({_rule(results)}) and the number at risk.",
                     "subgroups",
-                    partial(_km_groups, sg, title, short),
+                    partial(_km_groups, sg, results, ep.label, ep.short),
                 )
             )
-    short_names = {"pfs_paper": "PFS (progression only)", "os": "Overall survival"}
     panels = [
-        (short_names[k], results.subgroups[k])
-        for k, _, _ in _KM_ENDPOINTS
-        if k in results.subgroups
+        (results.endpoints[k].short, results.subgroups_of(k))
+        for k in shown
+        if results.subgroups_of(k)
     ]
     if panels:
         jobs.append(
             FigureJob(
                 "forest",
-                "Hazard ratios (95 % CI) by subgroup (univariable Cox); log-rank p.",
+                f"Hazard ratios ({level}) by subgroup (univariable Cox); log-rank p.",
                 "subgroups",
                 lambda: forest_figure(panels),
             )
@@ -294,18 +305,18 @@ def draw_figures(
     return tuple(f for f in done if f is not None)
 
 
-def _methods_paragraphs(inputs: ReportInputs, results: ReportResults) -> tuple[str, ...]:
+def _methods_paragraphs(inputs: ReportInputs, results: AnalysisResults) -> tuple[str, ...]:
+    from hcctrial.analysis.describe import methods_paragraphs
+
+    plan = results.plan
+    pops = ", ".join(f"{p.label.lower()} {p.n}" for p in results.populations.values())
     paras = [
-        f"{results.n} enrolled patients are analysed (intention to treat). Every number is "
+        f"{results.n_enrolled} enrolled patients are analysed ({pops}). Every number is "
         "recomputed from the raw records: Child-Pugh class, BCLC stage, CTCAE grades and mRECIST "
-        "responses by the domain engines, statistics by the hcctrial engine (checked against R "
-        "survival and SPSS conventions).",
-        "Times are in months from the first TACE-HAIC (days / 30.4375). PFS is analysed as the "
-        "paper defined it (progression only; deaths without progression censored), with standard "
-        "PFS (progression or death) beside it. Medians follow SPSS's rule with its CI, as the "
-        "paper (SPSS 22); R's rule and CI are shown beside them. Median follow-up is the simple "
-        "median of the observed times, as the paper computed it, with the reverse Kaplan–Meier "
-        "median beside it.",
+        "responses by the domain engines, statistics by the hcctrial engine as the statistical "
+        f"analysis plan declares them: {plan.title}, version {plan.version} "
+        f"({results.plan_file}; SHA-256 {results.plan_sha256 or 'n/a'}).",
+        *methods_paragraphs(plan, results.software),
     ]
     if inputs.is_demo:
         paras.append(
@@ -317,7 +328,11 @@ def _methods_paragraphs(inputs: ReportInputs, results: ReportResults) -> tuple[s
 
 
 def build_document(
-    inputs: ReportInputs, results: ReportResults, figures: Sequence[FigureFiles], *, published: bool
+    inputs: ReportInputs,
+    results: AnalysisResults,
+    figures: Sequence[FigureFiles],
+    *,
+    published: bool,
 ) -> ReportDocument:
     """Assemble the document model from the tables and the drawn figures."""
     from hcctrial.report.published import (
@@ -327,10 +342,13 @@ def build_document(
     )
 
     by_section: dict[str, list[FigureFiles]] = {}
-    jobs_section = {f.key: f for f in figures}
     for f in figures:
-        by_section.setdefault(_section_of(f.key), []).append(f)
-    del jobs_section
+        by_section.setdefault(_section_of(f.key, results), []).append(f)
+    survival_tables = [survival_summary_table(results)]
+    if results.incidence:
+        survival_tables.append(incidence_table(results))
+    survival_tables.append(primary_endpoint_table(results))
+    subgroup_endpoints = list(dict.fromkeys(s.endpoint for s in results.subgroups))
     sections = [
         Section(
             "trial",
@@ -342,30 +360,39 @@ def build_document(
         Section(
             "response",
             "Tumour response",
-            tables=(table2_response(inputs, results),),
+            tables=(table2_response(results),),
             figures=tuple(by_section.get("response", ())),
         ),
-        Section("safety", "Safety", tables=(table3_adverse_events(inputs),)),
+        Section("safety", "Safety", tables=(table3_adverse_events(results),)),
         Section(
             "survival",
             "Survival and the primary endpoint",
-            tables=(survival_summary_table(results), primary_endpoint_table(results)),
+            tables=tuple(survival_tables),
             figures=tuple(by_section.get("survival", ())),
         ),
         Section(
             "subgroups",
             "Subgroups and multivariable analysis",
             tables=(
-                *(
-                    subgroup_table(results, k)
-                    for k in ("pfs_paper", "os")
-                    if k in results.subgroups
-                ),
-                cox_table(results),
+                *(subgroup_table(results, k) for k in subgroup_endpoints),
+                *((cox_table(results),) if results.cox else ()),
             ),
             figures=tuple(by_section.get("subgroups", ())),
         ),
     ]
+    if results.sensitivity:
+        sections.append(
+            Section(
+                "sensitivity",
+                "Sensitivity analyses",
+                (
+                    "The sensitivity analyses the plan declares, each re-running the primary "
+                    "analysis and its endpoints with one convention or definition changed. They "
+                    "are labelled as such and do not replace the planned analyses.",
+                ),
+                tables=(sensitivity_table(results),),
+            )
+        )
     if published:
         sections.append(
             Section(
@@ -385,21 +412,24 @@ def build_document(
         )
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return ReportDocument(
-        inputs.title, f"Generated by hcctrial on {stamp}; n = {results.n}.", tuple(sections)
+        inputs.title,
+        f"Generated by hcctrial on {stamp}; n = {results.n_enrolled}; plan {results.plan.id} "
+        f"{results.plan.version}.",
+        tuple(sections),
     )
 
 
-def _section_of(key: str) -> str:
+def _section_of(key: str, results: AnalysisResults) -> str:
     if key == "consort":
         return "trial"
     if key in ("waterfall", "spider", "swimmer"):
         return "response"
-    if key in ("km_pfs_paper", "km_os", "km_pfs"):
+    if key.startswith("km_") and key[3:] in results.endpoints:
         return "survival"
     return "subgroups"
 
 
-def _resolve_inputs(source: Any) -> ReportInputs:
+def _resolve_inputs(source: Any, plan: PlanFile) -> ReportInputs:
     if isinstance(source, ReportInputs):
         return source
     from hcctrial.report.from_database import report_inputs_from_database
@@ -408,10 +438,19 @@ def _resolve_inputs(source: Any) -> ReportInputs:
     if isinstance(source, str | Path):
         engine = make_engine(str(source))
         try:
-            return report_inputs_from_database(engine)
+            return report_inputs_from_database(engine, plan=plan)
         finally:
             engine.dispose()
-    return report_inputs_from_database(source)
+    return report_inputs_from_database(source, plan=plan)
+
+
+def report_results(inputs: ReportInputs, plan: PlanFile | None = None) -> AnalysisResults:
+    """Run the plan (default: the seed plan) on the analysis datasets of ``inputs``."""
+    from hcctrial.analysis.plan import default_plan
+    from hcctrial.analysis.run import analyse
+    from hcctrial.report.inputs import analysis_datasets
+
+    return analyse(plan or default_plan(), analysis_datasets(inputs))
 
 
 def build_report(
@@ -423,6 +462,8 @@ def build_report(
     dpi: int = 300,
     workers: int | None = None,
     progress: Progress | None = None,
+    plan: PlanFile | None = None,
+    results: AnalysisResults | None = None,
 ) -> ReportPaths:
     """Write the report for ``source`` (inputs, database URL or engine) into ``out_dir``.
 
@@ -444,10 +485,14 @@ def build_report(
         if progress is not None:
             progress(stage, done, total)
 
+    from hcctrial.analysis.plan import default_plan
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    inputs = _resolve_inputs(source)
-    results = analyse(inputs)
+    pf = plan or default_plan()
+    inputs = _resolve_inputs(source, pf)
+    if results is None:
+        results = report_results(inputs, pf)
     tick("results")
     jobs = figure_jobs(inputs, results)
     figures = draw_figures(

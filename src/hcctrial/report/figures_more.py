@@ -11,9 +11,9 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from hcctrial.analysis.results import SubgroupResult
 from hcctrial.report.figures import COLOURS, RESPONSE_COLOURS, new_figure
 from hcctrial.report.inputs import Disposition, SubjectRecord, SwimmerRecord, TumourMeasurement
-from hcctrial.report.results import SubgroupResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

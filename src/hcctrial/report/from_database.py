@@ -29,6 +29,8 @@ from hcctrial.report.inputs import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.analysis.datasets import AnalysisDatasets
+    from hcctrial.analysis.plan import PlanFile
     from hcctrial.derive.endpoints import EndpointRow
     from hcctrial.derive.records import PatientRecords
     from hcctrial.derive.subject import SubjectRow
@@ -71,10 +73,12 @@ def report_inputs_from_derived(
     screen_failure_reasons: dict[str, str] | None = None,
     is_demo: bool = False,
     notes: tuple[str, ...] = (),
+    datasets: AnalysisDatasets | None = None,
 ) -> ReportInputs:
     """Return the report inputs from the raw records and their derived analysis rows.
 
-    ``screen_failure_reasons``: study id -> the criterion that failed (for the CONSORT diagram).
+    ``screen_failure_reasons``: study id -> the criterion that failed (for the CONSORT diagram);
+    ``datasets``: the analysis datasets derived with the rows (the report analyses those).
     """
     by_id = {r.study_id: r for r in records}
     ends = tuple(
@@ -113,6 +117,8 @@ def report_inputs_from_derived(
                 best_change_pct=best,
                 worst_grades={k: int(v) for k, v in s.worst_grades.items() if v is not None},
                 n_cycles=s.n_cycles,
+                major_deviations=sum(1 for d in rec.deviations if d.severity == "major"),
+                withdrawn=rec.withdrawal is not None,
             )
         )
         osr = os_rows.get(s.study_id)
@@ -145,7 +151,14 @@ def report_inputs_from_derived(
         analysed=enrolled,
     )
     return ReportInputs(
-        tuple(subs), ends, tuple(meas), tuple(swim), disp, is_demo=is_demo, notes=notes
+        tuple(subs),
+        ends,
+        tuple(meas),
+        tuple(swim),
+        disp,
+        is_demo=is_demo,
+        notes=notes,
+        datasets=datasets,
     )
 
 
@@ -172,17 +185,20 @@ def screen_failure_reasons(session: Any) -> dict[str, str]:
     return out
 
 
-def report_inputs_from_database(engine: Any, *, is_demo: bool | None = None) -> ReportInputs:
-    """Load the raw records of ``engine``'s database, derive the datasets, return report inputs.
+def report_inputs_from_database(
+    engine: Any, *, is_demo: bool | None = None, plan: PlanFile | None = None
+) -> ReportInputs:
+    """Load the raw records of ``engine``'s database, derive the datasets ``plan`` asks for
+    (default: the seed plan), return report inputs.
 
     ``is_demo`` (default: every site's code is ``DEMO``, as the demo generator writes) adds the
     published-vs-reproduced section.
     """
     from sqlalchemy import select
 
-    from hcctrial.derive.endpoints import derive_endpoints
+    from hcctrial.analysis.plan import default_plan
+    from hcctrial.analysis.trial import derive_trial
     from hcctrial.derive.records import load_patient_records
-    from hcctrial.derive.subject import derive_subjects
     from hcctrial.errors import DataValidationError
     from hcctrial.store import models as m
     from hcctrial.store.session import open_session
@@ -198,9 +214,13 @@ def report_inputs_from_database(engine: Any, *, is_demo: bool | None = None) -> 
             "(run `hcctrial demo` or `hcctrial import` first)",
             field="database",
         )
-    subjects = derive_subjects(enrolled)
-    endpoints = derive_endpoints(enrolled, subjects)
+    subjects, endpoints, datasets = derive_trial(records, plan or default_plan())
     demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
     return report_inputs_from_derived(
-        records, subjects, endpoints, screen_failure_reasons=failures, is_demo=demo
+        records,
+        subjects,
+        endpoints,
+        screen_failure_reasons=failures,
+        is_demo=demo,
+        datasets=datasets,
     )

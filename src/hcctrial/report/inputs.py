@@ -7,8 +7,13 @@ and the trial disposition (:class:`Disposition`, for the CONSORT diagram), bundl
 :class:`ReportInputs`. :mod:`hcctrial.derive` produces these from the raw records;
 :func:`report_inputs_from_mappings` accepts the same fields as dicts (CSV exports, tests).
 
-Endpoint names: ``pfs_paper`` (PFS as the seed paper defined it: progression only, deaths without
-progression censored), ``pfs`` (progression or death) and ``os`` (death from any cause).
+Every statistic comes from the plan's one analysis (:func:`hcctrial.analysis.run.analyse`) of the
+analysis datasets: those derived from the database travel with the inputs (``datasets``); for
+inputs given as records, :func:`analysis_datasets` makes them from the records.
+
+Endpoint names are the plan's (the seed plan: ``pfs_paper``, PFS as the paper defined it --
+progression only, deaths without progression censored; ``pfs``, progression or death; ``os``;
+``ttp``, ``dor``, ``ttf``, ``cif_progression``).
 """
 
 from __future__ import annotations
@@ -17,57 +22,25 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hcctrial.analysis.datasets import AnalysisDatasets, SubjectData, TimeToEvent, Value
 from hcctrial.errors import DataValidationError
 
 __all__ = [
-    "DEFAULT_AE_TERMS",
-    "ENDPOINTS",
-    "AdverseEventTerm",
+    "DAYS_PER_MONTH",
     "Disposition",
     "EndpointRecord",
     "ReportInputs",
     "SubjectRecord",
     "SwimmerRecord",
     "TumourMeasurement",
+    "analysis_datasets",
     "report_inputs_from_mappings",
 ]
 
-#: Endpoint key -> label used in tables and figures.
-ENDPOINTS: dict[str, str] = {
-    "pfs_paper": "PFS (as the paper defined it: progression only)",
-    "pfs": "PFS (standard: progression or death)",
-    "os": "Overall survival",
-}
+#: The months of :class:`EndpointRecord` (days / 30.4375, as :mod:`hcctrial.derive` writes them).
+DAYS_PER_MONTH = 30.4375
 
 BEST_RESPONSES: tuple[str, ...] = ("CR", "PR", "SD", "PD", "NE")
-
-
-@dataclass(frozen=True)
-class AdverseEventTerm:
-    """A Table 3 row: the term key (as in the worst-grade maps), its printed label and category."""
-
-    key: str
-    label: str
-    category: str  # "Haematological" or "Non-haematological"
-
-
-#: The seed paper's Table 3 rows in its order (keys as in published.json ``table3.rows``).
-DEFAULT_AE_TERMS: tuple[AdverseEventTerm, ...] = (
-    AdverseEventTerm("platelet_count_decreased", "Platelet count decreased", "Haematological"),
-    AdverseEventTerm("neutrophil_count_decreased", "Neutrophil count decreased", "Haematological"),
-    AdverseEventTerm(
-        "transaminase_increased", "Transaminases (ALT/AST) increased", "Non-haematological"
-    ),
-    AdverseEventTerm(
-        "blood_bilirubin_increased", "Blood bilirubin increased", "Non-haematological"
-    ),
-    AdverseEventTerm("nausea_vomiting", "Nausea and vomiting", "Non-haematological"),
-    AdverseEventTerm("pain", "Pain", "Non-haematological"),
-    AdverseEventTerm("fever", "Fever", "Non-haematological"),
-    AdverseEventTerm("diarrhea", "Diarrhoea", "Non-haematological"),
-    AdverseEventTerm("hand_foot_skin_reaction", "Hand-foot skin reaction", "Non-haematological"),
-    AdverseEventTerm("neurotoxicity", "Neurotoxicity", "Non-haematological"),
-)
 
 
 @dataclass(frozen=True)
@@ -100,11 +73,14 @@ class SubjectRecord:
     best_change_pct: float | None = None
     worst_grades: Mapping[str, int] = field(default_factory=dict)
     n_cycles: int | None = None
+    major_deviations: int | None = None
+    withdrawn: bool | None = None
 
 
 @dataclass(frozen=True)
 class EndpointRecord:
-    """One patient x endpoint: time in months from the first TACE-HAIC, event 1 or censored 0."""
+    """One patient x endpoint: time in months (days / 30.4375) from the endpoint's origin, event
+    1, censored 0, or 2 a competing event."""
 
     study_id: str
     endpoint: str
@@ -159,28 +135,85 @@ class Disposition:
 @dataclass(frozen=True)
 class ReportInputs:
     """Everything the report reads. ``title`` heads the documents; ``notes`` are data notes
-    (e.g. the demo generator's forced compromises) printed in the report's methods section."""
+    (e.g. the demo generator's forced compromises) printed in the report's methods section;
+    ``datasets``: the analysis datasets derived with the records (None: made from the records)."""
 
     subjects: tuple[SubjectRecord, ...]
     endpoints: tuple[EndpointRecord, ...]
     measurements: tuple[TumourMeasurement, ...] = ()
     swimmers: tuple[SwimmerRecord, ...] = ()
     disposition: Disposition | None = None
-    ae_terms: tuple[AdverseEventTerm, ...] = DEFAULT_AE_TERMS
     title: str = "Sorafenib + TACE-HAIC (FOLFOX) for intermediate and advanced HCC: trial report"
     notes: tuple[str, ...] = ()
     is_demo: bool = False
+    datasets: AnalysisDatasets | None = None
 
     def endpoint_data(self, endpoint: str) -> tuple[list[str], list[float], list[int]]:
         """Return (study ids, times in months, events) of ``endpoint`` in subject order."""
         rows = {r.study_id: r for r in self.endpoints if r.endpoint == endpoint}
         if not rows:
             raise DataValidationError(
-                f"endpoint: no rows for {endpoint!r}; expected one of {sorted(ENDPOINTS)}",
+                f"endpoint: no rows for {endpoint!r}; expected one of "
+                f"{sorted({r.endpoint for r in self.endpoints})}",
                 field="endpoint",
             )
         ids = [s.study_id for s in self.subjects if s.study_id in rows]
         return ids, [rows[i].time_months for i in ids], [rows[i].event for i in ids]
+
+
+def _child_pugh_class(cp: str | None) -> str | None:
+    return None if not cp else cp.strip().upper()[:1]
+
+
+def _child_pugh_score(cp: str | None) -> int | None:
+    digits = "".join(c for c in (cp or "") if c.isdigit())
+    return int(digits) if digits else None
+
+
+def subject_values(s: SubjectRecord) -> dict[str, Value]:
+    """Return a report subject record as the analysis' subject variables (None: not recorded)."""
+    return {
+        "sex": s.sex,
+        "age_years": s.age_years,
+        "ecog": s.ecog,
+        "n_nodules": None,
+        "largest_tumour_cm": s.largest_tumour_cm,
+        "vascular_invasion": s.vascular_invasion,
+        "portal_vein_invasion": s.portal_vein_invasion,
+        "extrahepatic_spread": s.extrahepatic_spread,
+        "hbv": s.hbv,
+        "hbv_dna_high": s.hbv_dna_high,
+        "cirrhosis": s.cirrhosis,
+        "afp_ng_ml": s.afp_ng_ml,
+        "imaging_modality": None if s.imaging_modality is None else s.imaging_modality.upper(),
+        "child_pugh_class": _child_pugh_class(s.child_pugh),
+        "child_pugh_score": _child_pugh_score(s.child_pugh),
+        "albi_grade": None,
+        "bclc": None if s.bclc is None else s.bclc.upper(),
+        "best_response": s.best_response or "NE",
+        "n_cycles": s.n_cycles,
+        "major_deviations": s.major_deviations,
+        "withdrawn": s.withdrawn,
+    }
+
+
+def analysis_datasets(inputs: ReportInputs) -> AnalysisDatasets:
+    """Return the analysis datasets of ``inputs``: those derived with them, else made from the
+    records (times back in days: months x 30.4375)."""
+    if inputs.datasets is not None:
+        return inputs.datasets
+    return AnalysisDatasets(
+        tuple(
+            SubjectData(s.study_id, subject_values(s), dict(s.worst_grades))
+            for s in inputs.subjects
+        ),
+        tuple(
+            TimeToEvent(e.study_id, e.endpoint, e.time_months * DAYS_PER_MONTH, int(e.event))
+            for e in inputs.endpoints
+        ),
+        inputs.disposition.screened if inputs.disposition is not None else None,
+        "report inputs",
+    )
 
 
 def _build(cls: type[Any], row: Mapping[str, Any], what: str, index: int) -> Any:
@@ -249,10 +282,11 @@ def check_inputs(inputs: ReportInputs) -> None:
                 field="best_response",
             )
     for e in inputs.endpoints:
-        if e.endpoint not in ENDPOINTS:
+        if e.event not in (0, 1, 2):
             raise DataValidationError(
-                f"endpoint: got {e.endpoint!r} for {e.study_id}; expected one of {sorted(ENDPOINTS)}",
-                field="endpoint",
+                f"event: got {e.event!r} for {e.study_id} ({e.endpoint}); expected 0 (censored), "
+                "1 (event) or 2 (competing event)",
+                field="event",
             )
         if e.study_id not in seen:
             raise DataValidationError(

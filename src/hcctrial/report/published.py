@@ -23,8 +23,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from hcctrial.analysis.results import AnalysisResults, EndpointResult, SubgroupResult
 from hcctrial.report.inputs import ReportInputs, SubjectRecord
-from hcctrial.report.results import ReportResults, SubgroupResult
 from hcctrial.report.survival_tables import fmt_median
 from hcctrial.report.tables import DASH, Row, Table, fmt_num, fmt_pct
 
@@ -178,111 +178,114 @@ def _table1(p: dict[str, Any], inputs: ReportInputs) -> list[Comparison]:
     return out
 
 
-def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: ReportResults) -> list[Comparison]:
+def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: AnalysisResults) -> list[Comparison]:
+    del inputs
     out: list[Comparison] = []
-    n = res.n
+    n = res.response.n
+    counts = res.response.counts
     for r in ("CR", "PR", "SD", "PD"):
-        out.append(_compare("Table 2", f"{r}, n", p["table2"][r]["n"], float(res.best_response[r])))
+        out.append(_compare("Table 2", f"{r}, n", p["table2"][r]["n"], float(counts[r])))
         out.append(
-            _compare(
-                "Table 2",
-                f"{r}, %",
-                p["table2"][r]["pct_reported"],
-                100.0 * res.best_response[r] / n,
-            )
+            _compare("Table 2", f"{r}, %", p["table2"][r]["pct_reported"], 100.0 * counts[r] / n)
         )
-    for key, prop in (("ORR", res.orr), ("DCR", res.dcr)):
+    for key in ("ORR", "DCR"):
+        prop = res.response.rates[key.lower()].ci
         out.append(_compare("Table 2", f"{key}, n", p["table2"][key]["n"], float(prop.count)))
         out.append(_compare("Table 2", f"{key}, %", p["table2"][key]["pct_reported"], prop.percent))
-    labels = {t.key: t.label for t in inputs.ae_terms}
+    ae = {row.key: row for row in res.adverse_events.rows}
     for term, row in p["table3"]["rows"].items():
-        worst = [int(s.worst_grades.get(term, 0) or 0) for s in inputs.subjects]
+        mine = ae.get(term)
         for g in (1, 2, 3, 4):
             out.append(
                 _compare(
                     "Table 3",
-                    f"{labels.get(term, row['label'])}: grade {g}",
+                    f"{mine.label if mine else row['label']}: grade {g}",
                     row[f"G{g}"]["n"],
-                    float(sum(w == g for w in worst)),
+                    None if mine is None else float(mine.by_grade[g - 1]),
                 )
             )
     st = p["safety_text"]
+    n_ae = res.adverse_events.n
 
-    def worst_of(term: str) -> list[int]:
-        return [int(s.worst_grades.get(term, 0) or 0) for s in inputs.subjects]
+    def count(term: str, which: str) -> float | None:
+        mine = ae.get(term)
+        if mine is None:
+            return None
+        return float(mine.any_grade if which == "any" else mine.grade3_or_more)
 
-    out.append(
+    g34 = count("transaminase_increased", "g3")
+    out += [
         _compare(
             "Safety text",
             "Liver function damage, any grade (n)",
             st["liver_function_damage_any"]["n"],
-            float(sum(w >= 1 for w in worst_of("transaminase_increased"))),
+            count("transaminase_increased", "any"),
             "INC-04: reproduced = transaminase row total",
-        )
-    )
-    out.append(
+        ),
         _compare(
             "Safety text",
             "Grade 3–4 transaminase increase (n)",
             st["liver_function_damage_g34"]["n"],
-            float(sum(w >= 3 for w in worst_of("transaminase_increased"))),
-        )
-    )
-    out.append(
+            g34,
+        ),
         _compare(
             "Safety text",
             "Grade 3–4 transaminase increase (%)",
             st["liver_function_damage_g34"]["pct_reported"],
-            100.0 * sum(w >= 3 for w in worst_of("transaminase_increased")) / n,
+            None if g34 is None else 100.0 * g34 / n_ae,
             "INC-05: printed 12.2, 8/66 = 12.1",
-        )
-    )
-    out.append(
+        ),
         _compare(
             "Safety text",
             "Grade 3–4 thrombocytopenia (n)",
             st["thrombocytopenia_g34"]["n"],
-            float(sum(w >= 3 for w in worst_of("platelet_count_decreased"))),
-        )
-    )
-    out.append(
+            count("platelet_count_decreased", "g3"),
+        ),
         _compare(
             "Safety text",
             "Grade 3–4 neutropenia (n)",
             st["neutropenia_g34"]["n"],
-            float(sum(w >= 3 for w in worst_of("neutrophil_count_decreased"))),
-        )
-    )
-    out.append(
+            count("neutrophil_count_decreased", "g3"),
+        ),
         _compare(
             "Safety text",
             "Hand-foot skin reaction, any grade (n)",
             st["hfsr_any"]["n"],
-            float(sum(w >= 1 for w in worst_of("hand_foot_skin_reaction"))),
-        )
-    )
+            count("hand_foot_skin_reaction", "any"),
+        ),
+    ]
     return out
 
 
-def _sub_median(res: ReportResults, endpoint: str, key: str, level: str) -> float | None:
-    sgs: tuple[SubgroupResult, ...] = res.subgroups.get(endpoint, ())
+def _sub_median(res: AnalysisResults, endpoint: str, key: str, level: str) -> float | None:
+    sgs: tuple[SubgroupResult, ...] = res.subgroups_of(endpoint)
     for sg in sgs:
-        if sg.subgroup == key and level in sg.levels:
+        if sg.key == key and level in sg.levels:
             return sg.medians_spss[sg.levels.index(level)].estimate
     return None
 
 
-def _sub_p(res: ReportResults, endpoint: str, key: str) -> float | None:
-    for sg in res.subgroups.get(endpoint, ()):
-        if sg.subgroup == key and sg.logrank is not None:
+def _sub_p(res: AnalysisResults, endpoint: str, key: str) -> float | None:
+    for sg in res.subgroups_of(endpoint):
+        if sg.key == key and sg.logrank is not None:
             return sg.logrank.p
     return None
 
 
-def _survival(p: dict[str, Any], res: ReportResults) -> list[Comparison]:
+def _paper_endpoints(
+    res: AnalysisResults,
+) -> tuple[EndpointResult | None, EndpointResult | None, EndpointResult | None]:
+    """The endpoints the paper's PFS, standard PFS and OS figures are compared with (the plan's
+    ``[outputs]``)."""
+    o = res.plan.outputs
+    std = res.endpoints.get(o.json_pfs_standard) if o.json_pfs_standard else None
+    return res.endpoints.get(o.json_pfs), std, res.endpoints.get(o.json_os)
+
+
+def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
     out: list[Comparison] = []
     sv = p["survival"]
-    os_ep, pfs_ep = res.endpoints.get("os"), res.endpoints.get("pfs_paper")
+    pfs_ep, _, os_ep = _paper_endpoints(res)
     if os_ep is not None:
         fu = os_ep.followup
         out.append(
@@ -317,17 +320,19 @@ def _survival(p: dict[str, Any], res: ReportResults) -> list[Comparison]:
         lo, hi = d["median_ci95"]["value"]
         out.append(_compare("Survival", f"{name} median 95 % CI lower (SPSS)", lo, m.lower))
         out.append(_compare("Survival", f"{name} median 95 % CI upper (SPSS)", hi, m.upper))
-        for t, at in zip(rates, ep.rates, strict=True):
+        for t in rates:
+            at = ep.rate_at(float(t))
             out.append(
                 _compare(
                     "Survival",
                     f"{name} rate at {t} months, %",
                     d[f"rate_{t}m"]["value"],
-                    100.0 * at.surv,
+                    None if at is None else 100.0 * at.surv,
+                    "" if at is not None else "not a landmark of the plan",
                 )
             )
         sub = d["subgroups"]
-        endpoint = "os" if key == "os" else "pfs_paper"
+        endpoint = ep.key
         for pkey, (sg, level) in (
             ("bclc_B_median", ("bclc", "B")),
             ("bclc_C_median", ("bclc", "C")),
@@ -353,13 +358,13 @@ def _survival(p: dict[str, Any], res: ReportResults) -> list[Comparison]:
     return out
 
 
-def comparisons(inputs: ReportInputs, results: ReportResults) -> tuple[Comparison, ...]:
+def comparisons(inputs: ReportInputs, results: AnalysisResults) -> tuple[Comparison, ...]:
     """Return every published number beside the reproduced value."""
     p = published_data()
     return tuple(_table1(p, inputs) + _table2_3(p, inputs, results) + _survival(p, results))
 
 
-def comparison_table(inputs: ReportInputs, results: ReportResults) -> Table:
+def comparison_table(inputs: ReportInputs, results: AnalysisResults) -> Table:
     """The published-vs-reproduced table with match marks and a count of matches."""
     cs = comparisons(inputs, results)
     rows: list[Row] = []
@@ -387,11 +392,11 @@ def comparison_table(inputs: ReportInputs, results: ReportResults) -> Table:
     )
 
 
-def conventions_table(results: ReportResults) -> Table:
+def conventions_table(results: AnalysisResults) -> Table:
     """Numbers that depend on a convention, both ways, with the one the paper used."""
     rows: list[Row] = []
-    for key, name in (("os", "OS"), ("pfs_paper", "PFS (paper)")):
-        ep = results.endpoints.get(key)
+    paper, std, os_ep = _paper_endpoints(results)
+    for ep, name in ((os_ep, "OS"), (paper, "PFS (paper)")):
         if ep is None:
             continue
         rows.append(
@@ -400,7 +405,6 @@ def conventions_table(results: ReportResults) -> Table:
                 (fmt_median(ep.median_spss), fmt_median(ep.median_r), "SPSS"),
             )
         )
-    paper, std = results.endpoints.get("pfs_paper"), results.endpoints.get("pfs")
     if paper is not None and std is not None:
         rows.append(Row("PFS events", (str(paper.events), str(std.events), "progression only")))
         rows.append(
@@ -413,14 +417,18 @@ def conventions_table(results: ReportResults) -> Table:
                 ),
             )
         )
-        for a, b in zip(paper.rates, std.rates, strict=True):
+        for a in paper.rates:
+            b = std.rate_at(a.time)
             rows.append(
                 Row(
                     f"PFS at {a.time:g} months, %",
-                    (fmt_num(100 * a.surv), fmt_num(100 * b.surv), "progression only"),
+                    (
+                        fmt_num(100 * a.surv),
+                        DASH if b is None else fmt_num(100 * b.surv),
+                        "progression only",
+                    ),
                 )
             )
-    os_ep = results.endpoints.get("os")
     if os_ep is not None:
         fu = os_ep.followup
         rows.append(
@@ -446,82 +454,70 @@ def conventions_table(results: ReportResults) -> Table:
     )
 
 
-def _used(inc_id: str, inputs: ReportInputs, res: ReportResults) -> str:
+def _used(inc_id: str, inputs: ReportInputs, res: AnalysisResults) -> str:
     """The value this report uses for an inconsistency, where the data decide it."""
     import numpy as np
 
     s = inputs.subjects
-    n = res.n
-
-    def worst(term: str) -> list[int]:
-        return [int(x.worst_grades.get(term, 0) or 0) for x in s]
-
+    n = res.n_enrolled
+    ae = {row.key: row for row in res.adverse_events.rows}
+    n_ae = res.adverse_events.n
+    paper, std, os_ep = _paper_endpoints(res)
+    orr = res.response.rates["orr"].ci
     if inc_id == "INC-01":
         ages = np.array([x.age_years for x in s if x.age_years is not None], dtype=float)
         return f"SD {fmt_num(float(ages.std(ddof=1)))} (n − 1)" if ages.size > 1 else DASH
     if inc_id == "INC-02":
-        return f"ORR {res.orr.count}/{res.orr.n} = {fmt_num(res.orr.percent)} %"
+        return f"ORR {orr.count}/{orr.n} = {fmt_num(orr.percent)} %"
     if inc_id == "INC-03":
         m = _count(s, lambda x: (x.sex or "").lower() == "male")
         return f"male {m}/{n} = {fmt_pct(m, n)} %"
-    if inc_id == "INC-04":
-        k = sum(w >= 1 for w in worst("transaminase_increased"))
-        return f"{k}/{n} = {fmt_pct(k, n)} %"
-    if inc_id == "INC-05":
-        k = sum(w >= 3 for w in worst("transaminase_increased"))
-        return f"{k}/{n} = {fmt_pct(k, n)} %"
-    if inc_id == "INC-07":
-        best = max(inputs.ae_terms, key=lambda t: sum(w >= 1 for w in worst(t.key)))
-        k = sum(w >= 1 for w in worst(best.key))
-        return f"{best.label}: {k}/{n} = {fmt_pct(k, n)} %"
+    if inc_id in ("INC-04", "INC-05") and "transaminase_increased" in ae:
+        row = ae["transaminase_increased"]
+        k = row.any_grade if inc_id == "INC-04" else row.grade3_or_more
+        return f"{k}/{n_ae} = {fmt_pct(k, n_ae)} %"
+    if inc_id == "INC-07" and ae:
+        best = max(ae.values(), key=lambda r: r.any_grade)
+        return f"{best.label}: {best.any_grade}/{n_ae} = {fmt_pct(best.any_grade, n_ae)} %"
     if inc_id == "INC-08":
-        parts = [
-            f"{t.label} {sum(w >= 3 for w in worst(t.key))}"
-            for t in inputs.ae_terms
-            if any(w >= 3 for w in worst(t.key))
-        ]
+        parts = [f"{r.label} {r.grade3_or_more}" for r in ae.values() if r.grade3_or_more]
         return "grade ≥ 3: " + "; ".join(parts) if parts else "no grade ≥ 3 events"
-    if inc_id == "INC-09" and res.primary is not None:
-        r = res.primary
+    if inc_id == "INC-09" and res.primary.landmark is not None:
+        r = res.primary.landmark
         return (
-            f"S(12) = {fmt_num(100 * r.surv)} % vs 30 %: one-sided p = {r.p_greater:.2g} (log–log)"
+            f"S({r.time:g}) = {fmt_num(100 * r.surv)} % vs {100 * r.p0:g} %: "
+            f"{res.primary.alternative} p = {r.p:.2g} ({r.scale.value})"
         )
     if inc_id == "INC-11":
         vi = _count(s, lambda x: x.vascular_invasion is True)
         pvi = _count(s, lambda x: x.portal_vein_invasion is True)
         return f"vascular invasion {vi}, portal-vein invasion {pvi}"
-    if inc_id == "INC-12" and "os" in res.endpoints:
-        return f"maximum follow-up {fmt_num(res.endpoints['os'].followup.maximum)} months"
-    if inc_id == "INC-13" and "pfs_paper" in res.endpoints and "pfs" in res.endpoints:
-        return (
-            f"PFS events {res.endpoints['pfs_paper'].events} (paper) and "
-            f"{res.endpoints['pfs'].events} (standard)"
-        )
-    if inc_id == "INC-23":
-        for sg in res.subgroups.get("os", ()):
-            if sg.subgroup == "bclc" and sg.cox is not None and sg.logrank is not None:
+    if inc_id == "INC-12" and os_ep is not None:
+        return f"maximum follow-up {fmt_num(os_ep.followup.maximum)} months"
+    if inc_id == "INC-13" and paper is not None and std is not None:
+        return f"PFS events {paper.events} (paper) and {std.events} (standard)"
+    if inc_id == "INC-23" and os_ep is not None:
+        for sg in res.subgroups_of(os_ep.key):
+            h = sg.hazard_ratio("C") if sg.key == "bclc" else None
+            if h is not None and sg.logrank is not None:
                 return (
-                    f"OS HR C vs B {fmt_num(sg.cox.hr[0], 2)} "
-                    f"({fmt_num(sg.cox.lower[0], 2)}–{fmt_num(sg.cox.upper[0], 2)}), "
+                    f"OS HR C vs B {fmt_num(h[0], 2)} ({fmt_num(h[1], 2)}–{fmt_num(h[2], 2)}), "
                     f"log-rank p = {sg.logrank.p:.3f} (new result)"
                 )
     if inc_id == "INC-26":
-        return f"not evaluable: {res.best_response['NE']}"
-    if inc_id == "INC-28" and "os" in res.endpoints:
-        fu = res.endpoints["os"].followup
+        return f"not evaluable: {res.response.counts['NE']}"
+    if inc_id == "INC-28" and os_ep is not None:
+        fu = os_ep.followup
         return (
             f"simple median {fmt_num(fu.simple_median)}; reverse KM "
             f"{fmt_median(fu.reverse_km, with_ci=False)} months"
         )
-    if inc_id == "INC-29" and "os" in res.endpoints and "pfs_paper" in res.endpoints:
-        return (
-            f"OS {fmt_median(res.endpoints['os'].median_spss)}; PFS "
-            f"{fmt_median(res.endpoints['pfs_paper'].median_spss)} (SPSS)"
-        )
+    if inc_id == "INC-29" and os_ep is not None and paper is not None:
+        return f"OS {fmt_median(os_ep.median_spss)}; PFS {fmt_median(paper.median_spss)} (SPSS)"
     return DASH
 
 
-def inconsistencies_table(inputs: ReportInputs, results: ReportResults) -> Table:
+def inconsistencies_table(inputs: ReportInputs, results: AnalysisResults) -> Table:
     """The paper's internal inconsistencies (all of them) with the handling and the value used."""
     rows = []
     for inc in published_data()["inconsistencies"]:

@@ -2,9 +2,10 @@
 
 A :class:`Table` is what every renderer (HTML, Word, CSV) draws: a title, column headers, rows of
 already-formatted cells (with an indent level and a flag for section headings), footnotes
-(abbreviations, denominators, methods) and a caption. Builders format engine results; they compute
-counts and descriptive statistics of the subject rows (n, %, mean, SD, quartiles) and take every
-inferential number (CIs, medians, tests) from :mod:`hcctrial.report.results`.
+(abbreviations, denominators, methods) and a caption. Builders format engine results; Table 1
+computes descriptive statistics of the subject rows (n, %, mean, SD, quartiles); every count of an
+analysis population and every inferential number (CIs, medians, tests) is a field of the plan's one
+result (:class:`hcctrial.analysis.results.AnalysisResults`).
 
 Number conventions: percentages of the stated denominator, rounded half-up to one decimal (the seed
 audit's rule: compute from counts, never sum rounded percentages); SD with n - 1 (as SPSS);
@@ -17,15 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from hcctrial.analysis.results import AnalysisResults
 from hcctrial.report.inputs import BEST_RESPONSES, ReportInputs, SubjectRecord
-from hcctrial.report.results import ReportResults
 
 __all__ = [
     "Row",
     "Table",
+    "ci_header",
     "fmt_ci",
     "fmt_num",
     "fmt_p",
+    "fmt_p_plan",
     "fmt_pct",
     "n_pct",
     "table1_baseline",
@@ -104,11 +107,23 @@ def fmt_ci(
     return f"{lo}–{up}"
 
 
-def fmt_p(p: float | None) -> str:
-    """Return a p value: 3 decimals, ``< 0.001`` below that."""
+def fmt_p(p: float | None, digits: int = 3, below: float = 0.001) -> str:
+    """Return a p value with ``digits`` decimals, ``< below`` under it (the plan's
+    ``conventions.p_values``; default 3 decimals and ``< 0.001``)."""
     if p is None:
         return DASH
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return f"< {below:g}" if p < below else f"{p:.{digits}f}"
+
+
+def fmt_p_plan(p: float | None, results: AnalysisResults) -> str:
+    """Return a p value formatted as the plan says (``conventions.p_values``)."""
+    pv = results.plan.conventions.p_values
+    return fmt_p(p, pv.digits, pv.below)
+
+
+def ci_header(results: AnalysisResults) -> str:
+    """The plan's CI level as a column header fragment, e.g. ``95 % CI``."""
+    return f"{100 * results.plan.conventions.ci_level.level:g} % CI"
 
 
 # ----------------------------------------------------------------------------- descriptives
@@ -267,10 +282,14 @@ def table1_baseline(inputs: ReportInputs) -> Table:
     )
 
 
-def table2_response(inputs: ReportInputs, results: ReportResults) -> Table:
-    """Table 2: best overall response (mRECIST) with ORR and DCR and exact 95 % CIs."""
-    n = results.n
-    c = results.best_response
+_CI_NAMES = {"clopper-pearson": "exact Clopper–Pearson", "wilson": "Wilson score"}
+
+
+def table2_response(results: AnalysisResults) -> Table:
+    """Table 2: best overall response with the plan's response rates and their CIs."""
+    resp = results.response
+    n = resp.n
+    c = resp.counts
     names = {
         "CR": "Complete response (CR)",
         "PR": "Partial response (PR)",
@@ -279,54 +298,58 @@ def table2_response(inputs: ReportInputs, results: ReportResults) -> Table:
         "NE": "Not evaluable (NE)",
     }
     rows = [Row(names[r], (n_pct(c[r], n), "")) for r in BEST_RESPONSES if r != "NE" or c["NE"]]
-    for label, prop in (
-        ("Objective response rate (CR + PR)", results.orr),
-        ("Disease control rate (CR + PR + SD)", results.dcr),
-    ):
+    for rate in resp.rates.values():
+        prop = rate.ci
         rows.append(
             Row(
-                label,
+                rate.label,
                 (
                     f"{prop.count}/{prop.n} ({fmt_pct(prop.count, prop.n)})",
                     fmt_ci(prop.lower, prop.upper, scale=100.0),
                 ),
             )
         )
+    pop = results.plan.populations[resp.population].label
+    methods = sorted({_CI_NAMES[r.ci.method.value] for r in resp.rates.values()})
     return Table(
         "table2",
-        "Best tumour response (mRECIST)",
-        ("Best overall response", f"n (%), N = {n}", "95 % CI, %"),
+        f"Best tumour response ({resp.criteria})",
+        ("Best overall response", f"n (%), N = {n}", f"{ci_header(results)}, %"),
         tuple(rows),
         footnotes=(
-            f"Denominator: all {n} enrolled patients (intention to treat); patients without an "
-            "evaluable assessment count as not evaluable and as non-responders.",
-            "95 % CI: exact Clopper–Pearson.",
+            f"Denominator: {pop.lower()}, {n} patients; patients without an evaluable "
+            "assessment count as not evaluable and as non-responders.",
+            f"{ci_header(results)}: {'; '.join(methods)}.",
             "CI, confidence interval; DCR, disease control rate; mRECIST, modified Response "
             "Evaluation Criteria in Solid Tumours; ORR, objective response rate.",
         ),
     )
 
 
-def table3_adverse_events(inputs: ReportInputs) -> Table:
-    """Table 3: patients by their worst CTCAE grade per term (grades I-IV, any grade, >= 3)."""
-    s = inputs.subjects
-    n = len(s)
+def table3_adverse_events(results: AnalysisResults) -> Table:
+    """Table 3: patients by their worst CTCAE grade per row of the plan's adverse-event table
+    (grades I-IV, any grade, >= III), over the plan's population."""
+    ae = results.adverse_events
+    n = ae.n
     rows: list[Row] = []
     category = None
-    for term in inputs.ae_terms:
+    for term in ae.rows:
         if term.category != category:
             category = term.category
             rows.append(Row(category, ("",) * 6, heading=True))
-        worst = [int(r.worst_grades.get(term.key, 0) or 0) for r in s]
-        by_grade = [sum(w == g for w in worst) for g in (1, 2, 3, 4)]
-        any_grade = sum(w >= 1 for w in worst)
-        g3 = sum(w >= 3 for w in worst)
         rows.append(
             Row(
-                term.label, (*(n_pct(k, n) for k in by_grade), n_pct(any_grade, n), n_pct(g3, n)), 1
+                term.label,
+                (
+                    *(n_pct(k, n) for k in term.by_grade),
+                    n_pct(term.any_grade, n),
+                    n_pct(term.grade3_or_more, n),
+                ),
+                1,
             )
         )
-    g5 = sum(any(int(g or 0) >= 5 for g in r.worst_grades.values()) for r in s)
+    pop = results.plan.populations[ae.population].label
+    not_gradable = [f"{t.label} {t.not_gradable}" for t in ae.rows if t.not_gradable]
     return Table(
         "table3",
         "Adverse events by worst CTCAE grade per patient",
@@ -341,11 +364,20 @@ def table3_adverse_events(inputs: ReportInputs) -> Table:
         ),
         tuple(rows),
         footnotes=(
-            f"n (%) of all {n} patients; each patient counts once per term, at the worst grade "
-            "recorded.",
-            f"Grade V (death related to an adverse event): {g5} patients.",
-            "Grades by CTCAE v4.03, derived by the grading engine from the recorded labs and "
-            "clinical findings. ALT, alanine aminotransferase; AST, aspartate aminotransferase; "
-            "CTCAE, Common Terminology Criteria for Adverse Events.",
+            f"n (%) of {pop.lower()} ({n} patients); each patient counts once per term, at the "
+            "worst grade recorded.",
+            f"Grade V (death related to an adverse event): {ae.grade5_patients} patients.",
+            *(
+                (
+                    "Lab values recorded but not gradable (counted in no grade): "
+                    + "; ".join(not_gradable)
+                    + ".",
+                )
+                if not_gradable
+                else ()
+            ),
+            f"Grades by CTCAE v{ae.ctcae_version}, derived by the grading engine from the "
+            "recorded labs and clinical findings. ALT, alanine aminotransferase; AST, aspartate "
+            "aminotransferase; CTCAE, Common Terminology Criteria for Adverse Events.",
         ),
     )

@@ -75,9 +75,7 @@ def one_sample_logrank_test(
     alt = Alternative(alternative)
     for name, v in (("null_median", null_median), ("null_shape", null_shape)):
         if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
-            raise DataValidationError(
-                f"{name}: got {v!r}; expected a positive number", field=name
-            )
+            raise DataValidationError(f"{name}: got {v!r}; expected a positive number", field=name)
     data = survival_data(time, event)
     t = np.asarray(data.time, dtype=np.float64)
     expected = float(np.sum(math.log(2.0) * (t / null_median) ** null_shape))
