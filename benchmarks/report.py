@@ -95,11 +95,16 @@ def main() -> None:
 
 def _parts(db: Path) -> dict[str, float]:
     """Time the report's parts in this process (imports included where they happen first)."""
-    from hcctrial.report.build import build_document, default_workers, draw_figures, figure_jobs
+    from hcctrial.report.build import (
+        build_document,
+        default_workers,
+        draw_figures,
+        figure_jobs,
+        report_results,
+    )
     from hcctrial.report.from_database import report_inputs_from_database
     from hcctrial.report.render_docx import render_docx
     from hcctrial.report.render_html import render_html
-    from hcctrial.report.results import analyse
     from hcctrial.store.session import make_engine
 
     t: dict[str, float] = {}
@@ -110,7 +115,7 @@ def _parts(db: Path) -> dict[str, float]:
     engine.dispose()
     t["load + derive"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res = analyse(inputs)
+    res = report_results(inputs)
     t["engine results"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     jobs = figure_jobs(inputs, res)

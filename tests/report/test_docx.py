@@ -3,12 +3,11 @@ numbered captions (SEQ fields) and the figures."""
 
 from __future__ import annotations
 
-from hcctrial.report.build import build_document
-from hcctrial.report.results import analyse
+from hcctrial.report.build import build_document, report_results
 
 
 def _model_tables(built_report, synthetic_inputs):
-    res = analyse(synthetic_inputs)
+    res = report_results(synthetic_inputs)
     doc = build_document(synthetic_inputs, res, built_report.figures, published=True)
     return doc.tables()
 

@@ -65,10 +65,10 @@ def test_risk_table_counts_by_hand():
 
 
 def test_risk_table_prints_the_engine_grid_at_the_plot_ticks(synthetic_inputs):
-    from hcctrial.report.results import analyse
+    from hcctrial.report.build import report_results
 
-    res = analyse(synthetic_inputs)
-    for sg in res.subgroups["os"]:
+    res = report_results(synthetic_inputs)
+    for sg in res.subgroups_of("os"):
         plot = km_figure(sg.curves, title="t", ylabel="OS")
         ticks = [float(x) for x in plot.figure.axes[0].get_xticks()]
         risk = _drawn_counts(plot, "risk-")

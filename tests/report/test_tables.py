@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from hcctrial.errors import DataValidationError
+from hcctrial.report.build import report_results as analyse
 from hcctrial.report.inputs import report_inputs_from_mappings
 from hcctrial.report.published import (
     _compare,
@@ -13,10 +14,10 @@ from hcctrial.report.published import (
     inconsistencies_table,
     published_data,
 )
-from hcctrial.report.results import analyse
 from hcctrial.report.survival_tables import (
     cox_table,
     primary_endpoint_table,
+    sensitivity_table,
     subgroup_table,
     survival_summary_table,
 )
@@ -80,7 +81,7 @@ def test_table1_states_the_denominator_and_abbreviations(tiny):
 def test_table2_best_response_counts_and_exact_ci_against_statsmodels(tiny):
     from statsmodels.stats.proportion import proportion_confint
 
-    t = table2_response(tiny[0], tiny[1])
+    t = table2_response(tiny[1])
     col = "n (%), N = 6"
     # CR P1, PR P2, SD P3 P5, PD P4, NE P6 (no evaluable assessment)
     assert t.cell("Complete response (CR)", col) == "1 (16.7)"
@@ -96,7 +97,7 @@ def test_table2_best_response_counts_and_exact_ci_against_statsmodels(tiny):
     assert t.cell("Disease control rate (CR + PR + SD)", "95 % CI, %") == (
         f"{fmt_num(100 * lo)}–{fmt_num(100 * up)}"
     )
-    assert any("all 6 enrolled patients" in f for f in t.footnotes)
+    assert any("all enrolled patients (intention to treat), 6 patients" in f for f in t.footnotes)
     assert any("Clopper–Pearson" in f for f in t.footnotes)
 
 
@@ -106,12 +107,12 @@ def test_table2_best_response_counts_and_exact_ci_against_statsmodels(tiny):
     [
         # platelets: P1 grade 1, P2 grade 3, P5 grade 2 -> one patient each; any 3; >= 3 one
         (
-            "Platelet count decreased",
+            "Decreased platelet count",
             ("1 (16.7)", "1 (16.7)", "1 (16.7)", "0 (0.0)", "3 (50.0)", "1 (16.7)"),
         ),
         # transaminases: P3 grade 4 only
         (
-            "Transaminases (ALT/AST) increased",
+            "Elevated ALT/AST",
             ("0 (0.0)", "0 (0.0)", "0 (0.0)", "1 (16.7)", "1 (16.7)", "1 (16.7)"),
         ),
         # pain: P1 grade 2, P2 grade 1, P5 grade 2
@@ -120,7 +121,7 @@ def test_table2_best_response_counts_and_exact_ci_against_statsmodels(tiny):
     ],
 )
 def test_table3_counts_each_patient_once_at_the_worst_grade(tiny, term, expected):
-    t = table3_adverse_events(tiny[0])
+    t = table3_adverse_events(tiny[1])
     row = next(r for r in t.rows if r.label == term)
     assert row.cells == expected
     assert t.columns[1:] == (
@@ -141,13 +142,19 @@ def test_survival_summary_by_hand(tiny):
     assert t.cell("Events, n", pfs) == "4"  # PFS events 1, 1, 0, 1, 1, 0 (times 11 3 5 7 9 1)
     assert t.cell("Events, n", os_) == "4"  # OS events 1, 0, 1, 1, 0, 1
     # PFS: S(1) = 5/6, S(3) = 4/6; at 6 months 66.7 %; Greenwood var log S = 1/30 + 1/20 =
-    # 0.08333, SE 0.2887: log CI 0.6667 exp(-/+ 1.96 * 0.2887) = 0.379 and 1.174 -> capped at 1
-    assert t.cell("6 months", pfs) == "66.7 (37.9–100.0)"
-    # S(7) = 4/6 * 2/3 = 0.444 (first time S <= 0.5, so SPSS and R medians are both 7)
-    assert t.cell("SPSS rule and CI (as the paper)", pfs).startswith("7.0 ")
-    assert t.cell("R rule and CI (log band)", pfs).startswith("7.0 ")
+    # 0.08333, SE 0.2887. The seed plan's CI of S(t) is log-log: log S = -0.4055,
+    # se2 = 1.96 * 0.2887 / -0.4055 = -1.3954, log(-log S) = -0.9027; lower exp(-exp(-0.9027 +
+    # 1.3954)) = 0.1946, upper exp(-exp(-0.9027 - 1.3954)) = 0.9044 (R survfit conf.type =
+    # "log-log": 0.194617, 0.904434)
+    assert t.cell("6 months", pfs) == "66.7 (19.5–90.4)"
+    # S(7) = 4/6 * 2/3 = 0.444 (first time S <= 0.5, so SPSS and R medians are both 7); the plan's
+    # rule (SPSS) in the summary, R's in the sensitivity analysis that the plan declares for it
+    assert t.cell("Median, months (95 % CI)", pfs).startswith("7.0 ")
+    st = sensitivity_table(tiny[1])
+    r_rows = [r for r in st.rows if r.label.startswith(pfs)]
+    assert r_rows and all(r.cells[1].startswith("7.0 ") for r in r_rows)
     # follow-up: median of OS times 2 4 6 8 10 12 = 7, range 2-12
-    assert t.cell("Simple median of observed times (as the paper)", os_) == ("7.0 (range 2.0–12.0)")
+    assert t.cell("Simple median of observed times (range)", os_) == "7.0 (range 2.0–12.0)"
 
 
 def test_survival_summary_medians_agree_with_lifelines():
@@ -183,9 +190,9 @@ def test_subgroup_table_hr_and_logrank_against_lifelines():
     lr = logrank_test(df.t[df.c == 0], df.t[df.c == 1], df.e[df.c == 0], df.e[df.c == 1])
     table = subgroup_table(res, "os")
     row = next(r for r in table.rows if r.label == "BCLC stage")
-    assert row.cells[3] == f"{fmt_num(hr, 2)} ({fmt_num(lo, 2)}–{fmt_num(up, 2)})"
     assert float(row.cells[4]) == pytest.approx(lr.p_value, abs=5e-4)
     level_c = next(r for r in table.rows if r.label == "C")
+    assert level_c.cells[3] == f"{fmt_num(hr, 2)} ({fmt_num(lo, 2)}–{fmt_num(up, 2)})"
     assert level_c.cells[0] == str(int(sum(c)))
 
 
@@ -195,7 +202,7 @@ def test_cox_and_primary_tables_show_the_engine_results():
     inputs = random_inputs(60, seed=2)
     res = analyse(inputs)
     ct = cox_table(res)
-    fit = res.cox["os"].result
+    fit = next(f for f in res.cox if f.endpoint == "os").result
     assert fit is not None
     j = fit.names.index("Portal-vein invasion")
     col = "Overall survival: HR (95 % CI)"
@@ -204,8 +211,8 @@ def test_cox_and_primary_tables_show_the_engine_results():
     )
     pt = primary_endpoint_table(res)
     r = landmark_test(res.endpoints["pfs_paper"].curve, 12.0, 0.30, scale="log-log")
-    assert pt.cell("Log–log scale (primary)", "z") == fmt_num(r.z, 2)
-    assert pt.cell("Log–log scale (primary)", "12-month PFS, % (95 % CI)").startswith(
+    assert pt.cell("log–log scale (planned)", "z") == fmt_num(r.z, 2)
+    assert pt.cell("log–log scale (planned)", "12-month rate, % (95 % CI)").startswith(
         fmt_num(100 * r.surv)
     )
 
@@ -254,8 +261,8 @@ def test_package_copy_of_published_figures_equals_the_seed_file():
         ([{"study_id": "A", "best_response": "XX"}], [], "best_response: got 'XX'"),
         (
             [{"study_id": "A"}],
-            [{"study_id": "A", "endpoint": "ttp", "time_months": 1.0, "event": 1}],
-            "endpoint: got 'ttp'",
+            [{"study_id": "A", "endpoint": "ttp", "time_months": 1.0, "event": 3}],
+            "event: got 3",
         ),
         (
             [{"study_id": "A"}],

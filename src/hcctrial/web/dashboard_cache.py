@@ -14,7 +14,8 @@ criteria), reloads only those patients' records (:func:`hcctrial.derive.records.
 with :func:`hcctrial.derive.subject.derive_subject` and
 :func:`hcctrial.derive.endpoints.endpoints_of`. Counts (screened, enrolled, screen-failure reasons)
 are aggregate queries; the curves come from :func:`hcctrial.stats.kaplan_meier.kaplan_meier` over
-the cached endpoint rows. This works across processes and across writers other than the web
+the cached endpoint rows; the statistical plan's one analysis (:func:`hcctrial.analysis.run.analyse`)
+runs on the cached rows at each refresh. This works across processes and across writers other than the web
 application (the CLI importer, a second server): they all append to the same audit trail. A
 first call, or a gap of more than :data:`FULL_REBUILD_ENTRIES` entries (a bulk import), rebuilds
 everything from :func:`hcctrial.derive.records.load_patient_records`.
@@ -33,14 +34,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from hcctrial.analysis.plan import PlanFile, default_plan
 from hcctrial.derive.records import records_by_patient_id
 from hcctrial.errors import HcctrialError
 from hcctrial.store import models as m
 from hcctrial.web.dashboard import (
-    TARGET_ENROLMENT,
     DashboardData,
     audit_head,
-    curve_of,
+    dashboard_from,
     screen_failures,
 )
 
@@ -68,27 +69,32 @@ _THROUGH_PARENT: dict[str, tuple[str, type[m.Record]]] = {
 
 @dataclass(frozen=True)
 class PatientOutcome:
-    """One patient's derivation: the subject row and endpoint rows, or why there are none."""
+    """One patient's derivation: the subject row, its analysis variables and endpoint rows, or
+    why there are none."""
 
     study_id: str
     enrolled: bool
     subject: Any | None  # hcctrial.derive.subject.SubjectRow
     endpoints: tuple[Any, ...]  # hcctrial.derive.endpoints.EndpointRow
     problem: str | None
+    data: Any | None = None  # hcctrial.analysis.datasets.SubjectData
 
 
-def _outcome(rec: Any) -> PatientOutcome:
+def _outcome(rec: Any, plan: PlanFile) -> PatientOutcome:
+    from hcctrial.derive.datasets import subject_data
     from hcctrial.derive.endpoints import endpoints_of
     from hcctrial.derive.subject import derive_subject
 
     if not rec.enrolled:
         return PatientOutcome(rec.study_id, False, None, (), None)
     try:
-        subject = derive_subject(rec)
-        rows = endpoints_of(rec, subject)
+        subject = derive_subject(rec, plan.plan.adverse_events.terms)
+        rows = endpoints_of(rec, subject, plan.plan)
     except HcctrialError as exc:
         return PatientOutcome(rec.study_id, True, None, (), str(exc))
-    return PatientOutcome(rec.study_id, True, subject, tuple(rows), None)
+    return PatientOutcome(
+        rec.study_id, True, subject, tuple(rows), None, subject_data(subject, rec)
+    )
 
 
 def _changed_patients(session: Any, after_seq: int, upto_seq: int) -> set[int]:
@@ -134,10 +140,14 @@ class DashboardCache:
     previous result at once (so under continuous writes the dashboard is at most about
     ``min_interval_s`` old). The first call waits for the full build. ``stats`` counts full
     rebuilds, refreshes, patients derived and stale answers (for tests and the benchmark).
+    ``plan``: the statistical analysis plan the dashboard follows (default: the seed plan).
     """
 
-    def __init__(self, min_interval_s: float = MIN_REFRESH_INTERVAL_S) -> None:
+    def __init__(
+        self, min_interval_s: float = MIN_REFRESH_INTERVAL_S, plan: PlanFile | None = None
+    ) -> None:
         self.min_interval_s = min_interval_s
+        self.plan = plan or default_plan()
         self._lock = threading.Lock()
         self._seq = -1
         self._refreshed_at = 0.0
@@ -181,7 +191,7 @@ class DashboardCache:
 
         ids = {sid: pid for pid, sid in session.execute(select(m.Patient.id, m.Patient.study_id))}
         self._outcomes = {
-            ids[rec.study_id]: _outcome(rec)
+            ids[rec.study_id]: _outcome(rec, self.plan)
             for rec in load_patient_records(session)
             if rec.study_id in ids
         }
@@ -196,41 +206,20 @@ class DashboardCache:
             if rec is None:
                 self._outcomes.pop(pid, None)  # the patient was deleted
             else:
-                self._outcomes[pid] = _outcome(rec)
+                self._outcomes[pid] = _outcome(rec, self.plan)
         self.stats["refreshes"] += 1
         self.stats["derived"] += len(records)
 
     def _assemble(self, session: Any) -> DashboardData:
-
-        from hcctrial.derive.subject import AE_TERMS
-
         reasons, n_fail = screen_failures(session)
         outcomes = sorted(self._outcomes.values(), key=lambda o: o.study_id)
-        subjects = [o.subject for o in outcomes if o.subject is not None]
-        skipped = tuple((o.study_id, o.problem) for o in outcomes if o.problem is not None)
-        endpoints: dict[str, list[Any]] = defaultdict(list)
-        for o in outcomes:
-            for row in o.endpoints:
-                endpoints[row.endpoint].append(row)
-        curves = tuple(
-            c
-            for c in (curve_of("PFS", endpoints["pfs_paper"]), curve_of("OS", endpoints["os"]))
-            if c
-        )
-        responses = Counter(s.best_response for s in subjects)
-        grade3 = tuple(
-            (label, sum(1 for s in subjects if (s.worst_grades.get(key) or 0) >= 3), len(subjects))
-            for key, (label, _, _) in AE_TERMS.items()
-        )
-        return DashboardData(
+        return dashboard_from(
+            self.plan,
+            [o.data for o in outcomes if o.data is not None],
+            [row for o in outcomes for row in o.endpoints],
             screened=len(outcomes),
             enrolled=sum(1 for o in outcomes if o.enrolled),
-            target=TARGET_ENROLMENT,
-            screen_failures=n_fail,
-            failure_reasons=reasons,
-            analysed=len(subjects),
-            not_analysable=skipped,  # type: ignore[arg-type]
-            curves=curves,
-            responses=tuple((r, responses.get(r, 0)) for r in ("CR", "PR", "SD", "PD", "NE")),
-            grade3_rates=grade3,
+            failures=reasons,
+            n_fail=n_fail,
+            skipped=tuple((o.study_id, o.problem) for o in outcomes if o.problem is not None),
         )

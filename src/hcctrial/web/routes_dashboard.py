@@ -39,9 +39,12 @@ def report_download(request: Request, fmt: str) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_ANALYSIS)
-    engine = state_of(request).engine
+    state = state_of(request)
     with tempfile.TemporaryDirectory(prefix="hcctrial-report-") as tmp:
-        paths = build_report(engine, tmp, formats=(fmt,), dpi=100, workers=1)
+        # the dashboard's plan, so that the report and the dashboard show the same analysis
+        paths = build_report(
+            state.engine, tmp, formats=(fmt,), dpi=100, workers=1, plan=state.dashboard_cache.plan
+        )
         path = paths.html if fmt == "html" else paths.docx
         assert path is not None
         content = Path(path).read_bytes()
