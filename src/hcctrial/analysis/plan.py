@@ -1,5 +1,9 @@
 """Load and validate statistical analysis plan files (TOML, see :mod:`hcctrial.analysis.schema`).
 
+Validation has three steps, each naming key paths: the schema (types, ranges, unknown keys), the
+cross references (an endpoint, population or regimen named but not defined) and the design (the
+sample size the plan states must follow from its parameters, :mod:`hcctrial.analysis.design`).
+
 A plan is named by a path to a ``.toml`` file or by the name of a bundled plan
 (``sorafenib_tace_haic_folfox``: the seed trial's; ``ttp_one_sample_logrank``: a sister plan; see
 :func:`list_plans`). A malformed file, a schema violation or a broken cross reference (an endpoint,
@@ -175,6 +179,10 @@ def plan_from_mapping(
         problems = validation_problems(exc, unknown_key="unknown key (not part of the plan schema)")
         raise DataValidationError(_describe(problems, origin), field="sap") from exc
     problems = cross_reference_problems(plan, base=base)
+    if not problems:
+        from hcctrial.analysis.design import design_problems
+
+        problems = design_problems(plan)
     if problems:
         raise DataValidationError(_describe(problems, origin), field="sap")
     return plan

@@ -2,6 +2,11 @@
 
 Every command prints a readable summary with its formula and reference, or one JSON object with
 ``--json``. Alphas of one-sided designs are one-sided; ``--sides 2`` splits alpha over both tails.
+
+``single-arm`` and ``one-sample-logrank`` read the design of the statistical analysis plan
+(``[design]``; ``--sap FILE``, default the seed plan) when their required flags are left out, or
+with ``--sap``; flags given beside ``--sap`` override the plan's values. The JSON then names the
+plan (``plan``).
 Bad input raises :class:`hcctrial.errors.DataValidationError` naming the flag (exit code 2).
 numpy/scipy are imported inside the commands so that ``hcctrial --help`` stays fast.
 """
@@ -33,30 +38,91 @@ def _positive(value: float, flag: str) -> None:
     check_positive(value, flag)
 
 
+_SAP = typer.Option(
+    "--sap",
+    help="Read the design from this statistical analysis plan (a .toml file or bundled plan "
+    "name); used by default when the required flags are left out (the seed plan).",
+)
+
+
+_COMMAND = {"single-arm-normal": "single-arm", "one-sample-logrank": "one-sample-logrank"}
+
+
+def _plan_design(sap: str | None, method: str) -> tuple[Any, dict[str, str]]:
+    """Return the ``[design]`` of the plan ``sap`` (default: the seed plan) if its method is
+    ``method``, with the plan's reference; else raise naming the method found."""
+    from hcctrial.analysis.plan import load_plan
+    from hcctrial.errors import DataValidationError
+
+    pf = load_plan(sap)
+    d = pf.plan.design
+    if d.method != method:
+        raise DataValidationError(
+            f"--sap: the design of plan {pf.path} is {d.method!r}; expected {method!r} "
+            f"(use `hcctrial design {_COMMAND[d.method]}`)",
+            field="sap",
+        )
+    return d, pf.reference()
+
+
+def _pick(flag: Any, planned: Any, default: Any) -> Any:
+    return flag if flag is not None else (planned if planned is not None else default)
+
+
 @app.command("single-arm")
 def single_arm_command(
-    p0: Annotated[float, typer.Option("--p0", help="Uninteresting rate (H0), e.g. 0.3.")],
-    p1: Annotated[float, typer.Option("--p1", help="Target rate (H1), e.g. 0.5.")],
-    alpha: Annotated[float, _ALPHA] = 0.05,
-    power: Annotated[float, _POWER] = 0.9,
-    sides: Annotated[int, _SIDES] = 1,
-    dropout: Annotated[float, typer.Option(help="Drop-out proportion, in [0, 1).")] = 0.0,
+    p0: Annotated[
+        float | None, typer.Option("--p0", help="Uninteresting rate (H0), e.g. 0.3.")
+    ] = None,
+    p1: Annotated[float | None, typer.Option("--p1", help="Target rate (H1), e.g. 0.5.")] = None,
+    alpha: Annotated[float | None, _ALPHA] = None,
+    power: Annotated[float | None, _POWER] = None,
+    sides: Annotated[int | None, _SIDES] = None,
+    dropout: Annotated[
+        float | None, typer.Option(help="Drop-out proportion, in [0, 1) (default 0).")
+    ] = None,
     dropout_rule: Annotated[
-        str, typer.Option(help="divide: n/(1-d) (default); multiply: n(1+d), the paper's rule.")
-    ] = "divide",
+        str | None,
+        typer.Option(help="divide: n/(1-d) (default); multiply: n(1+d), the paper's rule."),
+    ] = None,
     variance: Annotated[
-        str,
+        str | None,
         typer.Option(help="null_alt (default: p0 on z_alpha, p1 on z_beta), null or alt."),
-    ] = "null_alt",
+    ] = None,
+    sap: Annotated[str | None, _SAP] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Single-arm binary endpoint, normal approximation (the seed paper's formula).
 
     n = [z_{1-a/s} sqrt(p0 q0) + z_{1-b} sqrt(p1 q1)]^2 / (p1 - p0)^2 (Fleiss 2003; A'Hern 2001 eq. 1).
     The paper's 60 and 66: --p0 0.3 --p1 0.5 --alpha 0.05 --power 0.9 --sides 2 --dropout 0.1
-    --dropout-rule multiply. Defaults: one-sided alpha, drop-out rule divide.
+    --dropout-rule multiply -- or no flag at all: the seed plan's design. With --p0 and --p1 and
+    no --sap the defaults are alpha 0.05, power 0.9, one-sided alpha, drop-out 0 (rule divide).
     """
+    from hcctrial.errors import DataValidationError
     from hcctrial.stats.design_binary import single_arm_normal
+
+    planned: Any = None
+    reference: dict[str, str] | None = None
+    if sap is not None or (p0 is None and p1 is None):
+        planned, reference = _plan_design(sap, "single-arm-normal")
+    elif p0 is None or p1 is None:
+        missing = "--p0" if p0 is None else "--p1"
+        raise DataValidationError(
+            f"{missing}: missing; expected both --p0 and --p1, or neither to read the plan's "
+            "design",
+            field=missing.strip("-"),
+        )
+
+    def get(flag: Any, name: str, default: Any) -> Any:
+        return _pick(flag, None if planned is None else getattr(planned, name), default)
+
+    p0, p1 = get(p0, "p0", None), get(p1, "p1", None)
+    alpha, power = get(alpha, "alpha", 0.05), get(power, "power", 0.9)
+    sides, dropout = get(sides, "sides", 1), get(dropout, "dropout", 0.0)
+    dropout_rule = get(dropout_rule, "dropout_rule", "divide")
+    variance = get(variance, "variance", "null_alt")
+    assert p0 is not None and p1 is not None
 
     d = single_arm_normal(
         p0,
@@ -68,14 +134,20 @@ def single_arm_command(
         dropout=dropout,
         dropout_rule=dropout_rule,
     )
-    result = {
+    result: dict[str, Any] = {
         "n": d.n,
         "n_unrounded": d.n_unrounded,
         "n_enrolled": d.n_enrolled,
         "method": d.method,
     }
+    source = ""
+    if reference is not None:
+        result["plan"] = reference
+        source = (
+            f"  design of plan {reference['id']} {reference['version']} ({reference['file']})\n"
+        )
     text = (
-        f"Single-arm design, normal approximation (Fleiss 2003; A'Hern 2001 eq. 1)\n"
+        f"Single-arm design, normal approximation (Fleiss 2003; A'Hern 2001 eq. 1)\n{source}"
         f"  n = [z_(1-a/{sides}) sqrt(p0 q0) + z_(1-b) sqrt(p1 q1)]^2 / (p1 - p0)^2  "
         f"(variance convention {d.variance.value})\n"
         f"    = [{d.z_alpha:.5f} sqrt({p0:g}*{1 - p0:g}) + {d.z_beta:.5f} sqrt({p1:g}*{1 - p1:g})]^2"
@@ -245,20 +317,60 @@ def two_arm_command(
 
 @app.command("one-sample-logrank")
 def one_sample_logrank_command(
-    median0: Annotated[float, typer.Option(help="Median of the historical (null) curve.")],
-    hr: Annotated[float, typer.Option("--hr", help="Hazard ratio under H1 (e.g. 1/1.75).")],
-    accrual: Annotated[float, typer.Option(help="Uniform accrual duration.")],
-    follow_up: Annotated[float, typer.Option(help="Follow-up after accrual.")],
-    shape: Annotated[float, typer.Option(help="Weibull shape of the null curve (1 = exp).")] = 1.0,
-    alpha: Annotated[float, typer.Option(help="One-sided type I error.")] = 0.05,
-    power: Annotated[float, _POWER] = 0.8,
+    median0: Annotated[
+        float | None, typer.Option(help="Median of the historical (null) curve.")
+    ] = None,
+    hr: Annotated[
+        float | None, typer.Option("--hr", help="Hazard ratio under H1 (e.g. 1/1.75).")
+    ] = None,
+    accrual: Annotated[float | None, typer.Option(help="Uniform accrual duration.")] = None,
+    follow_up: Annotated[float | None, typer.Option(help="Follow-up after accrual.")] = None,
+    shape: Annotated[
+        float | None, typer.Option(help="Weibull shape of the null curve (1 = exp, default).")
+    ] = None,
+    alpha: Annotated[
+        float | None, typer.Option(help="One-sided type I error (default 0.05).")
+    ] = None,
+    power: Annotated[float | None, typer.Option(help="Power, in (0.5, 1) (default 0.8).")] = None,
+    sap: Annotated[str | None, _SAP] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """One-sample log-rank test sample size, Wu (2015, Pharm Stat 14:26), Weibull null curve.
 
     n = (sqrt(p0) z_(1-a) + sigma z_(1-b))^2 / (p1 - p0)^2 with Wu's exact variance under H1.
+    Without --median0, --hr, --accrual and --follow-up: the design of the plan (--sap).
     """
+    from hcctrial.errors import DataValidationError
     from hcctrial.stats.design_survival import one_sample_logrank_wu
+
+    required = {"--median0": median0, "--hr": hr, "--accrual": accrual, "--follow-up": follow_up}
+    planned: Any = None
+    reference: dict[str, str] | None = None
+    if sap is not None or all(v is None for v in required.values()):
+        planned, reference = _plan_design(sap, "one-sample-logrank")
+    else:
+        missing = [k for k, v in required.items() if v is None]
+        if missing:
+            raise DataValidationError(
+                f"{missing[0]}: missing; expected {', '.join(required)}, or none of them to "
+                "read the plan's design",
+                field=missing[0].strip("-"),
+            )
+
+    def get(flag: Any, name: str, default: Any) -> Any:
+        return _pick(flag, None if planned is None else getattr(planned, name), default)
+
+    median0, hr = get(median0, "median0_months", None), get(hr, "hr", None)
+    accrual, follow_up = (
+        get(accrual, "accrual_months", None),
+        get(follow_up, "follow_up_months", None),
+    )
+    shape, alpha, power = (
+        get(shape, "shape", 1.0),
+        get(alpha, "alpha", 0.05),
+        get(power, "power", 0.8),
+    )
+    assert median0 is not None and hr is not None and accrual is not None and follow_up is not None
 
     n = one_sample_logrank_wu(median0, hr, accrual, follow_up, alpha, power, shape=shape)
     text = (
@@ -268,7 +380,11 @@ def one_sample_logrank_command(
         "  n = (sqrt(p0) z_(1-a) + sigma z_(1-b))^2 / omega^2\n"
         f"  n = {n}"
     )
-    _emit({"n": n}, as_json, text)
+    out: dict[str, Any] = {"n": n}
+    if reference is not None:
+        out["plan"] = reference
+        text += f"\n  design of plan {reference['id']} {reference['version']} ({reference['file']})"
+    _emit(out, as_json, text)
 
 
 @app.command("landmark")

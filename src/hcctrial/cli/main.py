@@ -30,6 +30,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("design", "design", "Trial design: sample size, Simon, survival designs, simulation."),
     ("database", None, "The trial database: init, import, export, audit."),
     ("analysis", None, "The demo trial and the statistical plan: demo, analyze."),
+    ("sap", "sap", "The statistical analysis plan file: validate, show."),
     ("reporting", None, "The report: tables and figures for HTML and Word."),
     ("webapp", None, "The web application."),
 ]

@@ -201,7 +201,7 @@ def single_arm_normal(
     >>> single_arm_normal(0.3, 0.5, 0.05, 0.9, sides=2).n
     60
     """
-    from scipy.stats import norm
+    from hcctrial.stats.distributions import normal_ppf
 
     check_design_inputs(p0, p1, alpha, power)
     if sides not in (1, 2):
@@ -212,8 +212,8 @@ def single_arm_normal(
         raise DataValidationError(
             f"variance: got {variance!r}; expected one of null_alt, null, alt", field="variance"
         ) from None
-    z_a = float(norm.ppf(1.0 - alpha / sides))
-    z_b = float(norm.ppf(power))
+    z_a = float(normal_ppf(1.0 - alpha / sides))  # scipy.stats.norm.ppf is this ndtri
+    z_b = float(normal_ppf(power))
     s0 = math.sqrt(p0 * (1.0 - p0))
     s1 = math.sqrt(p1 * (1.0 - p1))
     sa, sb = {
