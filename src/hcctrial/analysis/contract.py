@@ -158,6 +158,7 @@ def _followup(r: AnalysisResults) -> dict[str, Any]:
         return {"median": None, "min": None, "max": None, "method": "not estimable"}
     fu, c = ep.followup, r.plan.conventions.followup
     rk = fu.reverse_km
+    median: float | None
     if c.method == "simple-median":
         paper = " (the paper's method)" if c.source == "paper" else ""
         median, method = fu.simple_median, f"simple median of all observed {ep.short} times{paper}"

@@ -23,6 +23,7 @@ from hcctrial.analysis.datasets import (
 from hcctrial.analysis.results import CoxFit, EndpointResult, SubgroupResult
 from hcctrial.analysis.schema import CoxModel, Endpoint, Plan, Subgroup
 from hcctrial.errors import HcctrialError
+from hcctrial.stats.cox import CoxResult
 
 __all__ = ["Estimation", "cox_fit", "kaplan_meier_endpoint", "subgroup_result", "times_of"]
 
@@ -105,13 +106,19 @@ def kaplan_meier_endpoint(
 
 
 def _fit_quietly(
-    t: list[float], e: list[int], x: list[list[float]], names: list[str], **kw: object
-):  # type: ignore[no-untyped-def]
+    t: list[float],
+    e: list[int],
+    x: list[list[float]],
+    names: list[str],
+    ties: str,
+    strata: list[str] | None = None,
+) -> CoxResult:
+    """R coxph's fit (its warnings are kept in the result, not issued)."""
     from hcctrial.stats.cox import cox_ph
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cox_ph(t, e, x, names=names, **kw)  # type: ignore[arg-type]
+        return cox_ph(t, e, x, names=names, ties=ties, strata=strata)
 
 
 def subgroup_result(
