@@ -45,6 +45,8 @@ def _value(name: str, text: str) -> Any:
 @cache
 def _datasets() -> AnalysisDatasets:
     rows = list(csv.DictReader((HERE / "analysis_cases.csv").open(encoding="utf-8")))
+    for r in rows:
+        r["imaging"] = r.pop("imaging_modality")
     variables = (
         "bclc",
         "portal_vein_invasion",
@@ -52,7 +54,7 @@ def _datasets() -> AnalysisDatasets:
         "afp_ng_ml",
         "child_pugh_class",
         "largest_tumour_cm",
-        "imaging_modality",
+        "imaging",
         "best_response",
         "n_cycles",
         "major_deviations",

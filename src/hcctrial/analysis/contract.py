@@ -114,7 +114,8 @@ def _subgroups(r: AnalysisResults, band: str) -> list[dict[str, Any]]:
         out.append(
             {
                 "endpoint": sg.endpoint,
-                "variable": sg.key,
+                "variable": sg.variable,
+                "subgroup": sg.key,
                 "groups": groups,
                 "logrank_chisq": None if sg.logrank is None else sg.logrank.chisq,
                 "logrank_p": None if sg.logrank is None else sg.logrank.p,

@@ -64,7 +64,7 @@ SUBJECT_VARIABLES: dict[str, tuple[VariableKind, str]] = {
     "hbv_dna_high": ("boolean", "HBV DNA > 2 x 10^3 copies/mL"),
     "cirrhosis": ("boolean", "cirrhosis"),
     "afp_ng_ml": ("number", "alpha-fetoprotein at baseline, ng/mL"),
-    "imaging_modality": ("category", "response imaging modality: MRI / CT"),
+    "imaging": ("category", "response imaging modality: MRI / CT"),
     "child_pugh_class": ("category", "Child-Pugh class derived at baseline: A / B / C"),
     "child_pugh_score": ("number", "Child-Pugh points derived at baseline, 5-15"),
     "albi_grade": ("number", "ALBI grade derived at baseline, 1-3"),

@@ -35,7 +35,7 @@ def subject_data(subject: SubjectRow, rec: PatientRecords | None = None) -> Subj
         "hbv_dna_high": subject.hbv_dna_high,
         "cirrhosis": subject.cirrhosis,
         "afp_ng_ml": subject.afp_baseline_ng_ml,
-        "imaging_modality": subject.imaging_modality,
+        "imaging": subject.imaging_modality,
         "child_pugh_class": subject.child_pugh_class,
         "child_pugh_score": subject.child_pugh_score,
         "albi_grade": subject.albi_grade,

@@ -185,7 +185,7 @@ def subject_values(s: SubjectRecord) -> dict[str, Value]:
         "hbv_dna_high": s.hbv_dna_high,
         "cirrhosis": s.cirrhosis,
         "afp_ng_ml": s.afp_ng_ml,
-        "imaging_modality": None if s.imaging_modality is None else s.imaging_modality.upper(),
+        "imaging": None if s.imaging_modality is None else s.imaging_modality.upper(),
         "child_pugh_class": _child_pugh_class(s.child_pugh),
         "child_pugh_score": _child_pugh_score(s.child_pugh),
         "albi_grade": None,

@@ -336,7 +336,7 @@ def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
         for pkey, (sg, level) in (
             ("bclc_B_median", ("bclc", "B")),
             ("bclc_C_median", ("bclc", "C")),
-            ("portal_vein_invasion_median", ("pvi", "Present")),
+            ("portal_vein_invasion_median", ("pvi", "PVI")),
         ):
             out.append(
                 _compare(
