@@ -23,8 +23,9 @@ interest, 2 a competing event (only in cumulative-incidence endpoints).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from hcctrial.errors import DataValidationError
@@ -44,6 +45,7 @@ __all__ = [
     "covariate_value",
     "select_population",
     "subgroup_level",
+    "subgroup_levels",
 ]
 
 #: A subject variable's value: a category (str), a number, a flag, or None (not recorded).
@@ -111,13 +113,20 @@ class AnalysisDatasets:
     n_screened: int | None = None
     source: str = ""
 
+    @cached_property
+    def _by_endpoint(self) -> dict[str, dict[str, TimeToEvent]]:
+        out: dict[str, dict[str, TimeToEvent]] = {}
+        for r in self.events:
+            out.setdefault(r.endpoint, {})[r.study_id] = r
+        return out
+
     def endpoint_rows(self, endpoint: str) -> dict[str, TimeToEvent]:
         """Return study id -> row of ``endpoint`` (empty when the endpoint was not derived)."""
-        return {r.study_id: r for r in self.events if r.endpoint == endpoint}
+        return dict(self._by_endpoint.get(endpoint, {}))
 
     def endpoints(self) -> frozenset[str]:
         """Return the endpoint keys present in the datasets."""
-        return frozenset(r.endpoint for r in self.events)
+        return frozenset(self._by_endpoint)
 
 
 def check_datasets(data: AnalysisDatasets) -> None:
@@ -164,57 +173,72 @@ def _as_number(v: Value) -> float | None:
     return float(v)
 
 
-def _same(a: Value, b: object) -> bool:
-    """Equality that does not confuse True with 1 or "B" with "b " (categories are compared
+def _key(v: object) -> tuple[str, object]:
+    """A comparison key that does not confuse True with 1 or "B" with "b " (categories compare
     case-insensitively after trimming, as the derived data spell them)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a is b
-    if isinstance(a, str) and isinstance(b, str):
-        return a.strip().lower() == b.strip().lower()
-    if isinstance(a, int | float) and isinstance(b, int | float):
-        return float(a) == float(b)
-    return False
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, int | float):
+        return ("n", float(v))
+    if isinstance(v, str):
+        return ("s", v.strip().lower())
+    return ("o", repr(v))
+
+
+def _predicate(cond: Condition) -> Callable[[Value], bool | None]:
+    """The test of ``cond`` on one value (None when it cannot be decided: value missing)."""
+    if cond.op in ("in", "not in", "==", "!="):
+        values = cond.value if isinstance(cond.value, list) else [cond.value]
+        keys = {_key(c) for c in values}
+        inside = cond.op in ("in", "==")
+        return lambda v: None if v is None else (_key(v) in keys) == inside
+    c = _as_number(cond.value)  # type: ignore[arg-type]
+    compare: Callable[[float, float], bool] = {
+        "<": lambda x, y: x < y,
+        "<=": lambda x, y: x <= y,
+        ">": lambda x, y: x > y,
+        ">=": lambda x, y: x >= y,
+    }[cond.op]
+
+    def test(v: Value) -> bool | None:
+        x = _as_number(v)
+        return None if x is None or c is None else compare(x, c)
+
+    return test
 
 
 def condition_holds(subject: SubjectData, cond: Condition) -> bool | None:
     """Return whether ``subject`` satisfies ``cond``; None when the variable is not recorded."""
-    v = subject.value(cond.variable)
-    if v is None:
-        return None
-    if cond.op in ("in", "not in"):
-        values = cond.value if isinstance(cond.value, list) else [cond.value]
-        found = any(_same(v, c) for c in values)
-        return found if cond.op == "in" else not found
-    if cond.op == "==":
-        return _same(v, cond.value)
-    if cond.op == "!=":
-        return not _same(v, cond.value)
-    x, c = _as_number(v), _as_number(cond.value)  # type: ignore[arg-type]
-    if x is None or c is None:
-        return None
-    return {"<": x < c, "<=": x <= c, ">": x > c, ">=": x >= c}[cond.op]
+    return _predicate(cond)(subject.value(cond.variable))
 
 
-def subgroup_level(subject: SubjectData, sg: Subgroup) -> str | None:
-    """Return the label of ``subject``'s level of subgroup ``sg`` (None: missing or no level).
+def subgroup_levels(subjects: Sequence[SubjectData], sg: Subgroup) -> list[str | None]:
+    """Return each patient's level label of subgroup ``sg`` (None: missing or in no level).
 
     Levels by values: the first level listing the patient's value. Levels by cut points
     c1 < c2 < ...: (-inf, c1], (c1, c2], ..., (ck, inf), "<= c" closed on the right as Table 1
     bins tumour size ("<= 5", "> 5 to 10", "> 10").
     """
-    v = subject.value(sg.variable)
-    if v is None:
-        return None
+    labels = sg.level_labels()
+    out: list[str | None] = []
     if sg.cut_points:
-        x = _as_number(v)
-        if x is None:
-            return None
-        k = sum(1 for c in sg.cut_points if x > c)
-        return sg.level_labels()[k]
+        for s in subjects:
+            x = _as_number(s.value(sg.variable))
+            out.append(None if x is None else labels[sum(1 for c in sg.cut_points if x > c)])
+        return out
+    lookup: dict[tuple[str, object], str] = {}
     for level in sg.levels:
-        if any(_same(v, c) for c in level.values):
-            return level.label
-    return None
+        for c in level.values:
+            lookup.setdefault(_key(c), level.label)
+    for s in subjects:
+        v = s.value(sg.variable)
+        out.append(None if v is None else lookup.get(_key(v)))
+    return out
+
+
+def subgroup_level(subject: SubjectData, sg: Subgroup) -> str | None:
+    """Return the label of ``subject``'s level of subgroup ``sg`` (see :func:`subgroup_levels`)."""
+    return subgroup_levels([subject], sg)[0]
 
 
 def covariate_value(subject: SubjectData, cov: Covariate) -> float | None:
@@ -227,7 +251,7 @@ def covariate_value(subject: SubjectData, cov: Covariate) -> float | None:
     if v is None:
         return None
     if cov.coding == "indicator":
-        return 1.0 if any(_same(v, c) for c in cov.values) else 0.0
+        return 1.0 if _key(v) in {_key(c) for c in cov.values} else 0.0
     x = _as_number(v)
     if x is None:
         return None
@@ -244,8 +268,9 @@ def select_population(
     variable the rule needs is not recorded)."""
     kept: list[SubjectData] = []
     failed = missing = 0
+    tests = [(c.variable, _predicate(c)) for c in conditions]
     for s in subjects:
-        verdicts = [condition_holds(s, c) for c in conditions]
+        verdicts = [test(s.value(name)) for name, test in tests]
         if all(v is True for v in verdicts):
             kept.append(s)
         elif any(v is False for v in verdicts):

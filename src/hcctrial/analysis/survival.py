@@ -18,7 +18,7 @@ from hcctrial.analysis.datasets import (
     SubjectData,
     TimeToEvent,
     covariate_value,
-    subgroup_level,
+    subgroup_levels,
 )
 from hcctrial.analysis.results import CoxFit, EndpointResult, SubgroupResult
 from hcctrial.analysis.schema import CoxModel, Endpoint, Plan, Subgroup
@@ -137,7 +137,7 @@ def subgroup_result(
     from hcctrial.stats.logrank import logrank_test
 
     ids, t, e = times_of(rows, population, est.days_per_month)
-    level = [subgroup_level(subjects[i], sg) for i in ids]
+    level = subgroup_levels([subjects[i] for i in ids], sg)
     keep = [j for j, v in enumerate(level) if v is not None]
     tt, ee = [t[j] for j in keep], [e[j] for j in keep]
     gg = [str(level[j]) for j in keep]
