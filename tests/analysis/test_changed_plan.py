@@ -96,11 +96,12 @@ def _outputs() -> dict[str, Any]:
         "shipped": shipped,
         "changed": changed,
         "tables": tables,
-        "dashboard": _dashboard_html(f"sqlite:///{db}", plan),
+        **_dashboard(f"sqlite:///{db}", plan),
     }
 
 
-def _dashboard_html(url: str, plan: Path) -> str:
+def _dashboard(url: str, plan: Path) -> dict[str, Any]:
+    """The dashboard page and ``GET /api/dashboard`` of the web application with the plan."""
     from argon2 import PasswordHasher
 
     from hcctrial.analysis.plan import load_plan
@@ -131,9 +132,11 @@ def _dashboard_html(url: str, plan: Path) -> str:
     app = create_app(url, secret_key="test-secret", testing=True)
     app.state.web.dashboard_cache = DashboardCache(min_interval_s=0, plan=load_plan(plan))
     try:
-        page = sign_in(app, "stat_plan").get("/dashboard")
-        assert page.status_code == 200
-        return str(page.text)
+        client = sign_in(app, "stat_plan")
+        page = client.get("/dashboard")
+        api = client.get("/api/dashboard")
+        assert page.status_code == 200 and api.status_code == 200
+        return {"dashboard": str(page.text), "api": api.json()}
     finally:
         app.state.web.engine.dispose()
 
@@ -308,6 +311,17 @@ def test_the_subgroup_levels_follow_the_data_by_hand() -> None:
     """ECOG 0 vs >= 1 by the cut point 0: the level sizes are Table 1's ECOG counts (46 / 20)."""
     sg = next(s for s in _outputs()["changed"]["subgroups"] if s["variable"] == "ecog")
     assert [g["n"] for g in sg["groups"]] == [46, 20]
+
+
+def test_the_web_api_serves_the_same_result_as_analyze_json() -> None:
+    o = _outputs()
+    api, cli = o["api"]["analysis"], o["changed"]["analysis"]
+    assert o["api"]["plan"]["sha256"] == o["changed"]["plan"]["sha256"]
+    for key in ("endpoints", "primary", "subgroups", "response", "adverse_events"):
+        assert api[key] == cli[key], key
+    # the dashboard lists NE even at 0 (its contract); analyze --json only when > 0 (issue 6's)
+    dash = {k: v for k, v in o["api"]["best_response"].items() if k != "NE" or v}
+    assert dash == o["changed"]["best_response"]
 
 
 def test_the_methods_text_follows_the_plan() -> None:
