@@ -486,7 +486,8 @@ def _used(inc_id: str, inputs: ReportInputs, res: AnalysisResults) -> str:
         r = res.primary.landmark
         return (
             f"S({r.time:g}) = {fmt_num(100 * r.surv)} % vs {100 * r.p0:g} %: "
-            f"{res.primary.alternative} p = {r.p:.2g} ({r.scale.value})"
+            f"{'two-sided' if res.primary.alternative == 'two-sided' else 'one-sided'} "
+            f"p = {r.p:.2g} ({r.scale.value})"
         )
     if inc_id == "INC-11":
         vi = _count(s, lambda x: x.vascular_invasion is True)
