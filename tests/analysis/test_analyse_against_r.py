@@ -197,3 +197,22 @@ def test_populations_by_hand_on_three_patients() -> None:
         res.populations["per_protocol"].n_missing,
     ) == (2, 0)
     assert res.response.counts == {"CR": 0, "PR": 1, "SD": 1, "PD": 0, "NE": 1}
+
+
+def test_the_plans_ci_level_reaches_every_interval_as_r_computes_it() -> None:
+    """conventions.ci_level = 0.90: KM log-log band (survfit conf.int = 0.9), the Cox HR's CI
+    (confint(fit, level = 0.9)) and the Clopper-Pearson interval (binom.test conf.level = 0.9)."""
+    from hcctrial.analysis.plan import plan_from_mapping
+
+    data = json.loads(json.dumps(load_plan().plan.model_dump(mode="json")))
+    data["conventions"]["ci_level"]["level"] = 0.90
+    res = analyse(plan_from_mapping(data), _datasets())
+    ref = _r()["level90"]
+    rates = res.endpoints["pfs_paper"].rates
+    assert [a.lower for a in rates] == pytest.approx(ref["pfs_lower"], rel=REL)
+    assert [a.upper for a in rates] == pytest.approx(ref["pfs_upper"], rel=REL)
+    hr = next(s for s in res.subgroups_of("os") if s.key == "bclc").hazard_ratio("C")
+    assert hr is not None
+    assert hr[1:3] == pytest.approx((ref["os_bclc_lower"], ref["os_bclc_upper"]), rel=1e-6)
+    ci = res.response.rates["orr"].ci
+    assert (ci.lower, ci.upper) == pytest.approx(tuple(ref["orr_ci"]), rel=1e-9)

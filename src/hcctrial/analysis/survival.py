@@ -111,14 +111,29 @@ def _fit_quietly(
     x: list[list[float]],
     names: list[str],
     ties: str,
+    conf_level: float,
     strata: list[str] | None = None,
 ) -> CoxResult:
-    """R coxph's fit (its warnings are kept in the result, not issued)."""
+    """R coxph's fit (its warnings are kept in the result, not issued), with the HR's CI at the
+    plan's level: exp(coef -/+ z se), as R's ``confint``/``summary.coxph(conf.int = level)``
+    (the engine's own interval is the 95 % one)."""
+    import math
+    from dataclasses import replace
+
     from hcctrial.stats.cox import cox_ph
+    from hcctrial.stats.distributions import normal_ppf
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return cox_ph(t, e, x, names=names, ties=ties, strata=strata)
+        fit = cox_ph(t, e, x, names=names, ties=ties, strata=strata)
+    if conf_level == 0.95:
+        return fit
+    z = float(normal_ppf(1.0 - (1.0 - conf_level) / 2.0))
+    return replace(
+        fit,
+        lower=tuple(math.exp(b - z * se) for b, se in zip(fit.coef, fit.se, strict=True)),
+        upper=tuple(math.exp(b + z * se) for b, se in zip(fit.coef, fit.se, strict=True)),
+    )
 
 
 def subgroup_result(
@@ -163,7 +178,7 @@ def subgroup_result(
         try:
             lr = logrank_test(tt, ee, gg)
             x = [[1.0 if g == o else 0.0 for o in others] for g in gg]
-            cox = _fit_quietly(tt, ee, x, others, ties=est.ties)
+            cox = _fit_quietly(tt, ee, x, others, est.ties, est.conf_level)
             if cox.warnings:
                 note, cox = "; ".join(cox.warnings), None
         except HcctrialError as exc:
@@ -212,7 +227,7 @@ def cox_fit(
     names = [c.label for c in model.covariates]
     try:
         fit = _fit_quietly(
-            tt, ee, x_rows, names, ties=model.ties, strata=strata if model.strata else None
+            tt, ee, x_rows, names, model.ties, est.conf_level, strata if model.strata else None
         )
     except HcctrialError as exc:
         return CoxFit(model.key, model.label, key, model.population, None, excluded, str(exc))

@@ -36,6 +36,16 @@ mv <- function(time, event) {
   list(n = fit$n, events = fit$nevent, hr = unname(exp(coef(fit))), lower = unname(ci[, 1]),
        upper = unname(ci[, 2]), p = unname(summary(fit)$coefficients[, 5]))
 }
+lvl90 <- function() {
+  s <- summary(survfit(Surv(d$pfs_m, d$pfs_event) ~ 1, conf.type = "log-log", conf.int = 0.9),
+               times = c(6, 12, 24))
+  fit <- coxph(Surv(os_m, os_event) ~ I(bclc == "C"), data = d, ties = "efron")
+  ci <- exp(confint(fit, level = 0.9))
+  orr <- sum(d$best_response %in% c("CR", "PR"))
+  list(pfs_lower = s$lower, pfs_upper = s$upper, os_bclc_lower = unname(ci[1]),
+       os_bclc_upper = unname(ci[2]),
+       orr_ci = binom.test(orr, nrow(d), conf.level = 0.9)$conf.int[1:2])
+}
 rev_km <- quantile(survfit(Surv(d$os_m, 1 - d$os_event) ~ 1), 0.5)
 pp <- d[d$n_cycles >= 2 & d$major_deviations == 0 & d$best_response != "NE", ]
 orr <- sum(d$best_response %in% c("CR", "PR")); dcr <- sum(d$best_response %in% c("CR", "PR", "SD"))
@@ -56,5 +66,6 @@ cat(toJSON(list(
             simple_median = median(d$os_m)),
   per_protocol = list(n = nrow(pp), pfs12 = at(pp$pfs_m, pp$pfs_event, 12, "log-log")),
   orr = list(count = orr, ci = binom.test(orr, nrow(d))$conf.int[1:2]),
-  dcr = list(count = dcr, ci = binom.test(dcr, nrow(d))$conf.int[1:2])
+  dcr = list(count = dcr, ci = binom.test(dcr, nrow(d))$conf.int[1:2]),
+  level90 = lvl90()
 ), digits = NA, auto_unbox = TRUE))
