@@ -853,9 +853,9 @@ _RANGES: dict[str, tuple[float, float, dict[str, float]]] = {
     "Anemia": (1.0, 25.0, {"lln": 12.0, "uln": 16.0}),
     "Lymphocyte count decreased": (0.0, 10.0, {"lln": 1.0, "uln": 4.0}),
     "Hypoalbuminemia": (0.5, 7.0, {"lln": 3.5, "uln": 5.0}),
-    "Hyponatremia": (80.0, 200.0, {"lln": 135.0, "uln": 145.0}),
-    "Hypokalemia": (1.0, 12.0, {"lln": 3.5, "uln": 5.0}),
-    "Hyperkalemia": (1.0, 12.0, {"lln": 3.5, "uln": 5.0}),
+    "Hyponatremia": (100.0, 180.0, {"lln": 135.0, "uln": 145.0}),
+    "Hypokalemia": (1.0, 10.0, {"lln": 3.5, "uln": 5.0}),
+    "Hyperkalemia": (1.0, 10.0, {"lln": 3.5, "uln": 5.0}),
 }
 _UNIT = {
     "Anemia": "g/dL",
