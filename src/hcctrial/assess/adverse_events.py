@@ -32,6 +32,7 @@ __all__ = [
     "Attribution",
     "CtcaeTerm",
     "TermGradeCounts",
+    "canonical_adverse_event",
     "count_patients_by_worst_grade",
     "ctcae_terms",
     "validate_term",
@@ -194,6 +195,34 @@ def validate_term(term: str, version: str = "4.03") -> str:
         f"{hint}",
         field="term",
     )
+
+
+def canonical_adverse_event(term: str, grade: object, version: str = "4.03") -> str:
+    """Return the CTCAE name of ``term`` after checking that CTCAE defines ``grade`` for it.
+
+    The one check every door that records an adverse event calls (the course engine's record
+    parser, the services, the importers): a synonym ("hand-foot skin reaction") comes back as the
+    CTCAE name ("Palmar-plantar erythrodysesthesia syndrome"), so that every rule sees one
+    spelling; a grade CTCAE does not define for the term (hand-foot skin reaction grade 4, nausea
+    grade 4) raises :class:`DataValidationError` naming the field ``grade``.
+    """
+    from hcctrial.assess.ctcae import normalize_version
+
+    v = normalize_version(version)
+    name = validate_term(term, v)
+    if isinstance(grade, bool) or not isinstance(grade, int):
+        raise DataValidationError(
+            f"grade: got {grade!r}; expected an integer 1-5", field="grade"
+        )
+    valid = ctcae_terms(v)[name].valid_grades
+    if grade not in valid:
+        entered = "" if name == term else f" (entered as {term!r})"
+        raise DataValidationError(
+            f"grade: got {grade}; CTCAE v{v} grades of {name!r}{entered} are "
+            f"{', '.join(str(g) for g in valid)}",
+            field="grade",
+        )
+    return name
 
 
 @dataclass(frozen=True)
