@@ -52,6 +52,7 @@ from hcctrial.errors import DataValidationError, field_error
 __all__ = [
     "ALBI_ALBUMIN_COEFFICIENT",
     "ALBI_BILIRUBIN_COEFFICIENT",
+    "CHOLESTATIC_BILIRUBIN_BANDS_MG_DL",
     "AlbiResult",
     "Ascites",
     "BclcResult",
@@ -59,7 +60,6 @@ __all__ = [
     "ChildPughClass",
     "ChildPughResult",
     "Encephalopathy",
-    "CHOLESTATIC_BILIRUBIN_BANDS_MG_DL",
     "albi",
     "albumin_points",
     "ascites_points",

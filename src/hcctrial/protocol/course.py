@@ -319,7 +319,7 @@ def next_step(
         for g in graded:
             if g.grade is None and g.lab.date > (last.date if last is not None else date.min):
                 warnings.append(
-                    f"labs[{g.index}] ({g.lab.analyte} {g.lab.value:g}): cannot grade as "
+                    f"labs[{g.row}] ({g.lab.analyte} {g.lab.value:g}): cannot grade as "
                     f"{g.term}: {g.text}"
                 )
         events = toxicity_events(rec, regimen, graded, on)
@@ -395,13 +395,13 @@ def next_step(
     # imaging and AFP
     sc = regimen.schedule
     last_img = max(tumour.imaging_dates) if tumour.imaging_dates else None
-    cr = any(r == "CR" for _, r in tumour.points)
+    cr_seen = any(r.rule == "cr_stops_tace_haic" for r in haic.reasons)
     pending = (
         last is not None
         and schedule.imaging_due_after_cycle(n, regimen)
         and (last_img is None or last_img <= last.date)
     )
-    if cr:
+    if cr_seen:
         ref = last_img or on
         dates["imaging"] = schedule.next_imaging_after_cr(ref, regimen)
         afp_ref = max([*tumour.afp_dates, *(d for d, r in tumour.points if r == "CR")])
@@ -426,7 +426,7 @@ def next_step(
     else:
         ref = last_img or (last.date if last is not None else on)
         dates["imaging"] = schedule.next_maintenance_imaging(ref, regimen)
-    if active and sc.afp_before_each_cycle and not cr and last is not None and window is not None:
+    if active and sc.afp_before_each_cycle and not cr_seen and last is not None and window is not None:
         # AFP is one of the pre-cycle labs: due with the next cycle, unless already measured
         # since the last one (then with the cycle after it)
         done = any(d > last.date for d in tumour.afp_dates)

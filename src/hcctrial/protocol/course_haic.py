@@ -206,8 +206,9 @@ def haic_step(
             if level < 0:
                 why, stop_all = intolerable_reason(regimen, finding, "TACE-HAIC")
                 return HaicOutcome(HaicStep.STOP, None, [why], stop_all=why if stop_all else None)
-            below = Reason("below_lowest_haic_level", finding, PAPER["intolerable"],
-                           dm.below_lowest_haic_level)
+            below = Reason(
+                "below_lowest_haic_level", finding, PAPER["intolerable"], dm.below_lowest_haic_level
+            )
             return HaicOutcome(HaicStep.STOP, None, [below])
         level -= 1
         factor = regimen.haic_level(level).factor
@@ -228,8 +229,16 @@ def haic_step(
         )
     delays += _global_holds(events, regimen, on)
     delays += check.holds
-    out = HaicOutcome(HaicStep.GIVE, level, reasons, None, check.child_pugh_label,
-                      check.child_pugh_class, check.bsa_m2, check.bsa_note)
+    out = HaicOutcome(
+        HaicStep.GIVE,
+        level,
+        reasons,
+        None,
+        check.child_pugh_label,
+        check.child_pugh_class,
+        check.bsa_m2,
+        check.bsa_note,
+    )
     if delays:
         if last is not None:
             window = schedule.next_cycle_window(last.date, regimen)
@@ -242,8 +251,9 @@ def haic_step(
                     PAPER["intolerable"],
                     dm.delay_source,
                 )
-                return HaicOutcome(HaicStep.STOP, None, [*delays, why],
-                                   child_pugh=check.child_pugh_label)
+                return HaicOutcome(
+                    HaicStep.STOP, None, [*delays, why], child_pugh=check.child_pugh_label
+                )
         return replace(out, step=HaicStep.DELAY, reasons=reasons + _unique(delays))
     return replace(out, step=HaicStep.GIVE_REDUCED if reduce_now else HaicStep.GIVE)
 

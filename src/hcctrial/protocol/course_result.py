@@ -60,7 +60,6 @@ PAPER_SOURCE = "paper (Methods)"
 DEFAULT_SOURCE = "hcctrial default; paper silent"
 
 
-
 class CourseAction(StrEnum):
     """The headline of the decision (the most consequential of the TACE-HAIC and sorafenib steps)."""
 

@@ -177,9 +177,7 @@ def bsa_for_dosing(regimen: Regimen, bsa_m2: float) -> tuple[float, bool]:
 
 
 #: The words of a decision on a Child-Pugh class outside the protocol's entry classes.
-OUTSIDE_ENTRY = (
-    "outside the protocol's liver function; the paper is silent: investigator decision"
-)
+OUTSIDE_ENTRY = "outside the protocol's liver function; the paper is silent: investigator decision"
 
 
 def _child_pugh_key(
@@ -296,7 +294,9 @@ def dose_sheet(
     >>> dose_sheet(default_regimen(), bsa_m2=1.8, child_pugh_class="A").drug("oxaliplatin").dose_mg
     135.0
     """
-    cp, cp_note = _child_pugh_key(child_pugh_class, regimen, allow_outside_entry=allow_outside_entry)
+    cp, cp_note = _child_pugh_key(
+        child_pugh_class, regimen, allow_outside_entry=allow_outside_entry
+    )
     if isinstance(level, bool) or not isinstance(level, int):
         raise field_error("level", level, "an integer dose level (0 = full dose)")
     try:

@@ -93,13 +93,16 @@ def _required_labs(
     return out
 
 
-def _start_cycle_labs(rec: PatientRecord, regimen: Regimen, start: date, on: date,
-                      last: date | None) -> list[Reason]:
+def _start_cycle_labs(
+    rec: PatientRecord, regimen: Regimen, start: date, on: date, last: date | None
+) -> list[Reason]:
     from hcctrial.clinical.units import canonical_value
 
     out = []
     for req in regimen.dose_modifications.start_cycle_labs:
-        vals = [x for x in rec.labs if x.analyte == req.analyte and _in_window(x.date, start, on, last)]
+        vals = [
+            x for x in rec.labs if x.analyte == req.analyte and _in_window(x.date, start, on, last)
+        ]
         if not vals:
             continue  # reported by the required-labs check (or not required by this regimen)
         x = vals[-1]
@@ -121,8 +124,12 @@ def _start_cycle_labs(rec: PatientRecord, regimen: Regimen, start: date, on: dat
 
 def latest_ecog(rec: PatientRecord, on: date) -> tuple[int, str] | None:
     """The latest ECOG PS recorded up to ``on`` and where: exams, cycles, else the baseline."""
-    dated = [(c.date, 0, c.ecog, f"cycles[{i}]") for i, c in enumerate(rec.cycles) if c.ecog is not None]
-    dated += [(x.date, 1, x.ecog, f"exams[{i}]") for i, x in enumerate(rec.exams) if x.ecog is not None]
+    dated = [
+        (c.date, 0, c.ecog, f"cycles[{i}]") for i, c in enumerate(rec.cycles) if c.ecog is not None
+    ]
+    dated += [
+        (x.date, 1, x.ecog, f"exams[{i}]") for i, x in enumerate(rec.exams) if x.ecog is not None
+    ]
     dated = [d for d in dated if d[0] <= on]
     if dated:
         day, _, ecog, where = max(dated, key=lambda d: (d[0], d[1]))
@@ -133,8 +140,9 @@ def latest_ecog(rec: PatientRecord, on: date) -> tuple[int, str] | None:
     return None
 
 
-def _exam(rec: PatientRecord, regimen: Regimen, start: date, on: date,
-          last: date | None) -> tuple[list[Reason], tuple[float, date] | None]:
+def _exam(
+    rec: PatientRecord, regimen: Regimen, start: date, on: date, last: date | None
+) -> tuple[list[Reason], tuple[float, date] | None]:
     pc = regimen.pre_cycle
     holds = []
     e = regimen.eligibility
@@ -240,8 +248,9 @@ def bsa_for_cycle(
     return ref_bsa, basis, None
 
 
-def _child_pugh(rec: PatientRecord, regimen: Regimen, start: date, on: date,
-                last: date | None) -> tuple[str | None, str | None, Reason | None]:
+def _child_pugh(
+    rec: PatientRecord, regimen: Regimen, start: date, on: date, last: date | None
+) -> tuple[str | None, str | None, Reason | None]:
     from hcctrial.clinical.scores import child_pugh
     from hcctrial.clinical.units import canonical_value
 
@@ -256,7 +265,11 @@ def _child_pugh(rec: PatientRecord, regimen: Regimen, start: date, on: date,
         missing.append("inr (or pt_prolongation)")
     if missing:
         finding = f"no {', '.join(missing)} recorded {_since(start, on, last)}: Child-Pugh cannot be computed from labs inside the window"
-        return None, None, Reason("child_pugh_for_dosing", finding, PAPER["child_pugh"], PAPER_SOURCE)
+        return (
+            None,
+            None,
+            Reason("child_pugh_for_dosing", finding, PAPER["child_pugh"], PAPER_SOURCE),
+        )
     ascites, enceph = rec.patient.ascites, rec.patient.encephalopathy
     for ex in rec.liver_exams:
         if ex.date <= on:

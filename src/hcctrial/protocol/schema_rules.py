@@ -166,7 +166,9 @@ class ToxicityRule(_Model):
         elif self.action == "stop":
             act = f"stop {drugs}"
         else:
-            lower = "one level lower" if self.on_resume == "one_level_lower" else "at the same level"
+            lower = (
+                "one level lower" if self.on_resume == "one_level_lower" else "at the same level"
+            )
             act = f"hold {drugs} until grade <= {self.resume_when_grade_at_most}, resume {lower}"
         return f"{what} {self.grade_text()}{occ}: {act}"
 

@@ -68,7 +68,7 @@ LAB_TERMS: dict[str, tuple[str, ...]] = {
 class GradedLab(NamedTuple):
     """One lab value graded under one CTCAE term (grade None: cannot grade, ``text`` says why)."""
 
-    index: int
+    row: int
     lab: LabEntry
     term: str
     grade: int | None
