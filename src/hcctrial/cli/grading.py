@@ -66,17 +66,21 @@ def ae(
     grade: int | None = typer.Option(
         None, "--grade", help="Show only this grade and check it exists."
     ),
+    ctcae: str = typer.Option("4.03", "--ctcae", help="CTCAE version: 4.03 (the trial's) or 5.0."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Look up a CTCAE v4.03 adverse-event term: its CTCAE name, system organ class and grades."""
+    """Look up a CTCAE adverse-event term: its CTCAE name, system organ class, MedDRA code and the
+    text of each grade (v4.03: 790 terms; v5.0: 837 terms)."""
     from hcctrial.assess.adverse_events import ctcae_terms, validate_term
+    from hcctrial.assess.ctcae import normalize_version
     from hcctrial.cli.main import emit
 
-    name = validate_term(term)
-    entry = ctcae_terms()[name]
+    version = normalize_version(ctcae)
+    name = validate_term(term, version)
+    entry = ctcae_terms(version)[name]
     if grade is not None and grade not in entry.valid_grades:
         raise DataValidationError(
-            f"--grade: got {grade}; CTCAE v4.03 grades of {name!r} are "
+            f"--grade: got {grade}; CTCAE v{version} grades of {name!r} are "
             f"{', '.join(str(g) for g in entry.valid_grades)}",
             field="grade",
         )
@@ -89,8 +93,10 @@ def ae(
         "valid_grades": list(entry.valid_grades),
         "grades": grades,
         "synonyms": list(entry.synonyms),
+        "version": version,
+        "meddra_code": entry.meddra_code,
     }
-    lines = [f"{name} ({entry.soc})"]
+    lines = [f"{name} ({entry.soc}; CTCAE v{version}, MedDRA {entry.meddra_code})"]
     lines += [f"  grade {g}: {text if text else '- (no such grade)'}" for g, text in grades.items()]
     emit(result, as_json, "\n".join(lines))
 
