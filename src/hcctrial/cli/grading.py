@@ -30,6 +30,15 @@ def lab(
         None, "--baseline", help="The patient's baseline value, in --unit."
     ),
     ctcae: str = typer.Option("4.03", "--ctcae", help="CTCAE version: 4.03 (the trial's) or 5.0."),
+    symptomatic: bool | None = typer.Option(
+        None,
+        "--symptomatic/--asymptomatic",
+        help="For terms whose grade depends on symptoms (hypokalemia; v5.0 hyponatremia, lipase, "
+        "amylase): the patient's recorded state. Default: symptoms assumed (admiral worst case).",
+    ),
+    baseline_unit: str | None = typer.Option(
+        None, "--baseline-unit", help="Unit of --baseline when it differs from --unit."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Grade one lab value by CTCAE: the grade, the CTCAE rule that matched, and any convention.
@@ -40,7 +49,17 @@ def lab(
     from hcctrial.assess.ctcae import grade_lab
     from hcctrial.cli.main import emit
 
-    result = grade_lab(term, value, unit, uln=uln, lln=lln, baseline=baseline, version=ctcae)
+    result = grade_lab(
+        term,
+        value,
+        unit,
+        uln=uln,
+        lln=lln,
+        baseline=baseline,
+        version=ctcae,
+        symptomatic=symptomatic,
+        baseline_unit=baseline_unit,
+    )
     if result.grade is None and "uln" in result.missing:
         raise DataValidationError(
             f"--uln: not given; {result.term} (CTCAE v{result.version}) needs the upper limit of "
@@ -53,6 +72,8 @@ def lab(
         text = f"{result.term} (CTCAE v{result.version}): grade {result.grade} - '{result.rule}'"
         if result.detail:
             text += f"\n  because {result.detail}"
+    if result.symptoms:
+        text += f"\n  symptoms: {result.symptoms}"
     if result.convention:
         text += f"\n  convention: {result.convention}"
     emit(result.as_dict(), as_json, text)

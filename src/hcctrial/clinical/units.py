@@ -104,7 +104,7 @@ ANALYTES: dict[str, Analyte] = {
         _analyte("bilirubin", "mg/dL", 10_000 / 17.1, "total bilirubin"),
         _analyte("albumin", "g/dL", None, "serum albumin"),
         _analyte("creatinine", "mg/dL", 10_000 / 88.4, "serum creatinine"),
-        _analyte("hemoglobin", "g/dL", 16114.5, "hemoglobin (monomer molar mass)"),
+        _analyte("hemoglobin", "g/dL", 16114.5, "hemoglobin"),  # molar mass of the monomer
         _analyte("wbc", _COUNT, None, "white blood cells"),
         _analyte("anc", _COUNT, None, "absolute neutrophil count"),
         _analyte("lymphocytes", _COUNT, None, "absolute lymphocyte count"),

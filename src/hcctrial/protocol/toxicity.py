@@ -56,7 +56,6 @@ LAB_TERMS: dict[str, tuple[str, ...]] = {
     "sodium": ("Hyponatremia", "Hypernatremia"),
     "potassium": ("Hypokalemia", "Hyperkalemia"),
     "calcium": ("Hypocalcemia", "Hypercalcemia"),
-    "ionized_calcium": ("Hypocalcemia", "Hypercalcemia"),
     "magnesium": ("Hypomagnesemia", "Hypermagnesemia"),
     "phosphate": ("Hypophosphatemia",),
     "glucose": ("Hypoglycemia", "Hyperglycemia"),
