@@ -109,8 +109,13 @@ def _tumour(rec: PatientRecord, regimen: Regimen) -> _Tumour:
             confirmation=a.confirmation_required,
             confirm_days=a.confirm_days,
         )
+        data = dict(rec.mrecist)
+        if rec.treatment_start is not None and "treatment_start" not in data:
+            data["treatment_start"] = (
+                rec.treatment_start.isoformat()
+            )  # the SD interval counts from it
         try:
-            res = patient_response(rec.mrecist, rules)
+            res = patient_response(data, rules)
         except HcctrialError as exc:
             raise DataValidationError(f"mrecist: {exc}", field=f"mrecist.{exc.field}") from exc
         pts = tuple((tp.date, tp.response.value) for tp in res.time_points)
@@ -426,7 +431,13 @@ def next_step(
     else:
         ref = last_img or (last.date if last is not None else on)
         dates["imaging"] = schedule.next_maintenance_imaging(ref, regimen)
-    if active and sc.afp_before_each_cycle and not cr_seen and last is not None and window is not None:
+    if (
+        active
+        and sc.afp_before_each_cycle
+        and not cr_seen
+        and last is not None
+        and window is not None
+    ):
         # AFP is one of the pre-cycle labs: due with the next cycle, unless already measured
         # since the last one (then with the cycle after it)
         done = any(d > last.date for d in tumour.afp_dates)
