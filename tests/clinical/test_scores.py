@@ -608,3 +608,19 @@ def test_child_pugh_label_parsed(label: str, expected: tuple[str, int | None]) -
 def test_child_pugh_label_contradiction_refused(label: str) -> None:
     with pytest.raises(DataValidationError):
         parse_child_pugh_label(label)
+
+
+# BCLC C through performance status only (issue 13 item 10): BCLC 2022 (Reig 2022): "cancer-
+# related symptoms with ECOG PS 1-2" upstage to C; "A PS of 1 caused by cirrhosis or other illness
+# does not upstage. Record who made that attribution." (STANDARDS.md §3)
+def test_bclc_c_only_through_an_unattributed_ps_is_flagged() -> None:
+    r = bclc_stage(3, 5.0, 1, "A", False, False)
+    assert r.stage is BclcStage.ADVANCED and r.interpretation
+    assert r.alternative is not None and r.alternative.startswith("BCLC B")
+
+
+def test_bclc_c_with_attributed_ps_or_other_reasons_is_not_flagged() -> None:
+    attributed = bclc_stage(3, 5.0, 1, "A", False, False, ps_attributed_by="Dr Wu")
+    assert attributed.stage is BclcStage.ADVANCED and not attributed.interpretation
+    invasion = bclc_stage(3, 5.0, 1, "A", True, False)
+    assert invasion.stage is BclcStage.ADVANCED and not invasion.interpretation

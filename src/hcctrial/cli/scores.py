@@ -189,6 +189,8 @@ def bclc_command(
         "stage": r.stage.value,
         "reason": r.reason,
         "notes": list(r.notes),
+        "interpretation": r.interpretation,
+        "alternative": r.alternative,
         "inputs": {
             "nodules": nodules,
             "largest_cm": largest_cm,

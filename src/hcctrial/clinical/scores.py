@@ -405,6 +405,11 @@ class BclcResult:
     stage: BclcStage
     reason: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: True when stage C rests only on an ECOG PS 1-2 that nobody attributed to the cancer (the
+    #: default reading); ``alternative`` names the stage if the PS is due to cirrhosis or another
+    #: illness
+    interpretation: bool = False
+    alternative: str | None = None
 
 
 _CHILD_PUGH_LABEL: Final = re.compile(r"^([ABC])(\d{1,2})?$")
@@ -518,7 +523,32 @@ def bclc_stage(
                 f"{ps_attributed_by}: does not upstage"
             )
     if advanced:
-        return BclcResult(BclcStage.ADVANCED, " and ".join(advanced) + " -> C", tuple(notes))
+        only_ps = advanced == [f"cancer-related ECOG PS {ps}"] and not ps_attributed_by
+        if not only_ps:
+            return BclcResult(BclcStage.ADVANCED, " and ".join(advanced) + " -> C", tuple(notes))
+        other = bclc_stage(
+            n_nodules,
+            size,
+            ps,
+            cp,
+            vascular_invasion,
+            extrahepatic_spread,
+            ps_cancer_related=False,
+            ps_attributed_by="the alternative reading",
+        )
+        notes.append(
+            f"stage C rests only on ECOG PS {ps}, taken as cancer-related though nobody attributed "
+            f"it (BCLC 2022: a PS due to cirrhosis or another illness does not upstage; then "
+            f"{other.stage.value})"
+        )
+        return BclcResult(
+            BclcStage.ADVANCED,
+            f"cancer-related ECOG PS {ps} (assumed: not attributed) -> C",
+            tuple(notes),
+            interpretation=True,
+            alternative=f"BCLC {other.stage.value} if the PS is due to cirrhosis or another "
+            f"illness ({other.reason})",
+        )
     if n_nodules == 1 and size <= 2.0:
         return BclcResult(
             BclcStage.VERY_EARLY, f"single nodule {size:g} cm <= 2 cm -> 0", tuple(notes)
