@@ -35,6 +35,7 @@ be graded without a unit, since the ratio does not depend on it (admiral does no
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hcctrial.assess.ctcae_criteria import (
@@ -63,6 +64,7 @@ __all__ = [
     "lab_terms",
     "normalize_version",
     "resolve_lab_term",
+    "symptom_convention_note",
 ]
 
 
@@ -215,6 +217,33 @@ def _describe(
     assert c.of is not None and c.times is not None
     label = _INPUT_LABEL[c.of]
     return f"{value:g}{u} {c.compare} {c.times:g} x {label} ({threshold:g}{u})"
+
+
+def symptom_convention_note(
+    terms: Iterable[str], version: str = "4.03", symptomatic: bool | None = None
+) -> str:
+    """The footnote naming the symptom convention behind lab-derived grades of ``terms``.
+
+    Some CTCAE lab grades depend on symptoms a lab value does not carry (hypokalemia; in v5.0
+    hyponatremia, lipase and amylase): ``symptomatic`` None assumes symptoms (admiral's worst case,
+    which raises those grades), True/False says they were recorded.
+    """
+    v = normalize_version(version)
+    crit = lab_criteria(v)
+    names = [resolve_lab_term(t, v) for t in terms]
+    dependent = [t for t in names if crit[t].symptom_dependent]
+    every = [t for t, c in crit.items() if c.symptom_dependent]
+    how = {
+        None: "symptoms assumed where CTCAE grades by them (admiral's worst case: the higher grade)",
+        True: "symptoms recorded as present",
+        False: "symptoms recorded as absent (the grade without symptoms)",
+    }[symptomatic]
+    if not dependent:
+        return (
+            f"No lab term of this table is graded by symptoms in CTCAE v{v} (those that are: "
+            f"{', '.join(every)}; convention: {how})."
+        )
+    return f"Lab-derived grades of {', '.join(dependent)} (CTCAE v{v}): {how}."
 
 
 def _same_unit(unit: str, other: str, crit: LabCriteria) -> bool:

@@ -307,6 +307,21 @@ def table2_response(inputs: ReportInputs, results: ReportResults) -> Table:
     )
 
 
+def _symptom_footnote() -> str:
+    """Which symptom convention the lab-derived grades of Table 3 rest on (issue 13)."""
+    from hcctrial.assess.ctcae import symptom_convention_note
+
+    return symptom_convention_note(
+        (
+            "Platelet count decreased",
+            "Neutrophil count decreased",
+            "Alanine aminotransferase increased",
+            "Aspartate aminotransferase increased",
+            "Blood bilirubin increased",
+        )
+    )
+
+
 def table3_adverse_events(inputs: ReportInputs) -> Table:
     """Table 3: patients by their worst CTCAE grade per term (grades I-IV, any grade, >= 3)."""
     s = inputs.subjects
@@ -347,5 +362,6 @@ def table3_adverse_events(inputs: ReportInputs) -> Table:
             "Grades by CTCAE v4.03, derived by the grading engine from the recorded labs and "
             "clinical findings. ALT, alanine aminotransferase; AST, aspartate aminotransferase; "
             "CTCAE, Common Terminology Criteria for Adverse Events.",
+            _symptom_footnote(),
         ),
     )
