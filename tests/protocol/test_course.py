@@ -59,7 +59,9 @@ def labs(
     ]
 
 
-def exams_for(lab_list: list[dict[str, Any]], ecog: int = 0, weight: float = 65.0) -> list[dict[str, Any]]:
+def exams_for(
+    lab_list: list[dict[str, Any]], ecog: int = 0, weight: float = 65.0
+) -> list[dict[str, Any]]:
     """A pre-cycle examination (ECOG, weight) on every date that has labs."""
     days = sorted({x["date"] for x in lab_list})
     return [{"date": d, "ecog": ecog, "weight_kg": weight} for d in days]
@@ -166,8 +168,8 @@ def test_delay_when_no_pre_cycle_labs_since_the_last_cycle() -> None:
     # [pre_cycle] window_days = 7: 2026-02-02..2026-02-09, after cycle 1 on 2026-01-12
     assert any(
         r.rule == "pre_cycle_anc"
-        and "no anc recorded between 2026-02-02 and 2026-02-09 (after the last cycle on "
-        "2026-01-12)" in r.finding
+        and "no anc recorded between 2026-02-02 and 2026-02-09 (after the last cycle on 2026-01-12)"
+        in r.finding
         for r in d.reasons
     )
 

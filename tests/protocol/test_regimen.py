@@ -222,9 +222,7 @@ def test_sister_regimen_has_no_sorafenib() -> None:
     assert r.sorafenib is None
     assert r.stopping.continue_sorafenib_after_cr is False
     assert "prior_sorafenib" not in [c.field for c in r.eligibility.exclusions]
-    assert all(
-        "sorafenib" not in rule.drugs for rule in r.dose_modifications.toxicity_rules
-    )
+    assert all("sorafenib" not in rule.drugs for rule in r.dose_modifications.toxicity_rules)
 
 
 def test_sister_regimen_keeps_the_same_tace_haic() -> None:

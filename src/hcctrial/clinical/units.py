@@ -415,9 +415,13 @@ def implausible_value_error(
     ).replace(" )", ")")
     fits = units_that_fit(a.name, magnitude, unit_str) if magnitude >= 0 else []
     if fits:
-        text += "; did you mean " + " or ".join(
-            f"{magnitude:g} {u} ({v:.4g} {canon})".replace(" )", ")") for u, v in fits
-        ) + "?"
+        text += (
+            "; did you mean "
+            + " or ".join(
+                f"{magnitude:g} {u} ({v:.4g} {canon})".replace(" )", ")") for u, v in fits
+            )
+            + "?"
+        )
     else:
         text += "; check the value and its unit"
     return UnitError(text, field=field)
