@@ -66,3 +66,23 @@ def test_dose_history_of_a_course_record() -> None:
     # 135 mg/m² over 4 + 4 = 8 weeks = 16.875/week vs 18.75 -> 0.9
     assert ox2.relative_dose_intensity == 0.9
     assert rows[("fluorouracil", 1)].given_mg_m2 == 1500.0  # 2700 / 1.8
+
+
+def test_sorafenib_cumulative_dose_and_rdi() -> None:
+    # from 2026-01-05: 200 mg bid (400 mg/day) for 14 days (01-05..01-18), then 400 mg bid (800)
+    # from 01-19 to 01-28 (10 days), paused 01-29..01-31 (3 days): 14 x 400 + 10 x 800 = 13 600 mg
+    # over 27 days; full dose 27 x 800 = 21 600 mg -> RDI 13600 / 21600 = 0.6296
+    from hcctrial.protocol.dose_history import sorafenib_history
+
+    rec = record(
+        cycles=[],
+        labs=labs("2026-01-09"),
+        sorafenib_changes=[
+            {"date": "2026-01-19", "level": 0},
+            {"date": "2026-01-29", "level": "paused"},
+        ],
+    )
+    h = sorafenib_history(rec, REG, D("2026-01-31"))
+    assert h is not None
+    assert (h.days, h.cumulative_mg, h.full_dose_mg) == (27, 13600.0, 21600.0)
+    assert h.relative_dose_intensity == round(13600 / 21600, 4)

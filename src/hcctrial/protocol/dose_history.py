@@ -31,7 +31,14 @@ from typing import Any
 from hcctrial.protocol.record import PatientRecord, parse_record
 from hcctrial.protocol.schema import Regimen
 
-__all__ = ["CycleDoses", "DoseHistoryRow", "dose_history", "dose_history_of_record"]
+__all__ = [
+    "CycleDoses",
+    "DoseHistoryRow",
+    "SorafenibHistory",
+    "dose_history",
+    "dose_history_of_record",
+    "sorafenib_history",
+]
 
 
 @dataclass(frozen=True)
@@ -183,3 +190,62 @@ def dose_history_of_record(
                 notes.append(f"cycle {c.cycle}: {drug} not recorded; the level {c.haic_level} dose")
         out.append(CycleDoses(c.cycle, c.date, bsa, given, full, tuple(notes)))
     return dose_history(out, regimen)
+
+
+@dataclass(frozen=True)
+class SorafenibHistory:
+    """Sorafenib taken from its first day to ``until``: days, cumulative mg, the full dose's mg
+    (level 0 every day) and the relative dose intensity (cumulative / full)."""
+
+    first_day: date
+    until: date
+    days: int
+    cumulative_mg: float
+    full_dose_mg: float
+    relative_dose_intensity: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON form."""
+        return {
+            "first_day": self.first_day.isoformat(),
+            "until": self.until.isoformat(),
+            "days": self.days,
+            "cumulative_mg": self.cumulative_mg,
+            "full_dose_mg": self.full_dose_mg,
+            "relative_dose_intensity": self.relative_dose_intensity,
+        }
+
+
+def sorafenib_history(
+    record: PatientRecord | dict[str, Any], regimen: Regimen, until: date
+) -> SorafenibHistory | None:
+    """Return the sorafenib taken by the patient of ``record`` up to ``until`` (inclusive).
+
+    Each day counts the daily dose of the level in effect (the starting dose, a level, 0 while
+    paused or after a stop), from ``treatment_start`` (else the first recorded level). None when
+    the regimen has no sorafenib or the record no start.
+    """
+    from hcctrial.protocol.course_sorafenib import _timeline, daily_mg
+
+    if regimen.sorafenib is None:
+        return None
+    rec = parse_record(record, ctcae_version=regimen.assessment.ctcae_version)
+    timeline = _timeline(rec)
+    first = rec.treatment_start or (timeline[0][0] if timeline else None)
+    if first is None or until < first:
+        return None
+    total = 0.0
+    level: object = "start"
+    changes = sorted(timeline, key=lambda t: t[0])
+    day = first
+    k = 0
+    while day <= until:
+        while k < len(changes) and changes[k][0] <= day:
+            level = changes[k][1]
+            k += 1
+        if level not in ("paused", "stopped"):
+            total += daily_mg(regimen, level)  # type: ignore[arg-type]
+        day += timedelta(days=1)
+    days = (until - first).days + 1
+    full = days * daily_mg(regimen, 0)
+    return SorafenibHistory(first, until, days, total, full, round(total / full, 4))
