@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("HCCTRIAL_SHARED", REPO.parent / "shared"))
 REFERENCE = SHARED / "reference"
 TESTS_REFERENCE = Path(__file__).resolve().parent / "reference"
 

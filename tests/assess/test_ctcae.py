@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hcctrial.assess.ctcae import LAB_TERMS, grade_lab, lab_criteria, lab_terms
-from hcctrial.errors import DataValidationError
+from hcctrial.assess.ctcae_criteria import ADMIRAL_TERMS
+from hcctrial.errors import DataValidationError, UnitError
 from tests.support import REFERENCE, read_jsonl
 
 CLINICAL = REFERENCE / "clinical"
@@ -34,7 +35,10 @@ def ctcae_text(version: str, term: str, grade: int) -> str:
     for r in RULES:
         if r["ctcae_version"] == version and r["term"] == term and r["unit_system"] == "SI":
             return str(r["ctcae_text"][str(grade)])
-    raise KeyError((version, term))
+    # terms the reference file lacks (issue 13): the NCI term list bundled with its provenance
+    from hcctrial.assess.adverse_events import ctcae_terms
+
+    return str(ctcae_terms(version)[term].grades[grade])
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,7 +68,7 @@ def test_admiral_reference_case(case: dict[str, Any]) -> None:
 def test_reference_cases_cover_both_versions_and_every_term() -> None:
     # The brief's 18 terms in both versions (a guard that the vector file was read in full).
     seen = {(c["ctcae_version"], c["term"]) for c in CASES}
-    assert seen == {(v, t) for v in ("4.03", "5.0") for t in LAB_TERMS}
+    assert seen == {(v, t) for v in ("4.03", "5.0") for t in ADMIRAL_TERMS}
 
 
 def test_baseline_abnormal_is_baseline_above_uln_in_every_reference_case() -> None:
@@ -100,6 +104,7 @@ class Cut:
     baseline: float | None = None
     inclusive: bool = False
     eps: float = 0.01
+    symptomatic: bool | None = None
 
 
 def _boundaries() -> list[Cut]:
@@ -471,18 +476,20 @@ def _boundaries() -> list[Cut]:
                 baseline=200.0,
                 inclusive_rules=("G1 2.0 - 2.5 x baseline if abnormal",),
             )
-            # GGT: admiral reads G1 as >2.0 x baseline (strict), unlike ALP.
+            # GGT: the CTCAE text "2.0 - 2.5 x baseline" includes 2.0, as for ALP (admiral reads
+            # it as >2.0; hcctrial follows the text: issue 13 item 7; no admiral vector sits on it).
             up(
                 "GGT increased",
                 "U/L",
                 60.0,
                 [
-                    ("G1 2.0 - 2.5 x baseline if abnormal (admiral: >)", 200.0, 0, 1),
+                    ("G1 2.0 - 2.5 x baseline if abnormal", 200.0, 0, 1),
                     ("G2 >2.5 - 5.0 x baseline if abnormal", 250.0, 1, 2),
                     ("G3 >5.0 - 20.0 x baseline if abnormal", 500.0, 2, 3),
                     ("G4 >20.0 x baseline if abnormal", 2000.0, 3, 4),
                 ],
                 baseline=100.0,
+                inclusive_rules=("G1 2.0 - 2.5 x baseline if abnormal",),
             )
     return cuts
 
@@ -506,7 +513,274 @@ def _points(cuts: list[Cut]) -> list[Any]:
     return params
 
 
-BOUNDARIES = _boundaries()
+def _issue13_boundaries() -> list[Cut]:
+    """Cuts of the terms added by issue 13 and of the CTCAE text's other units, read from the NCI
+    text of each grade (quoted in the rule); the value's own unit is compared with the text's own
+    number ("<4.9 mmol/L" is grade 3, so 4.9 is grade 2)."""
+    cuts: list[Cut] = []
+
+    def table(
+        v: str,
+        term: str,
+        unit: str,
+        worse: str,
+        rows: list[tuple[str, float, int, int]],
+        **limits: Any,
+    ) -> None:
+        for rule, cut, lo, hi in rows:
+            extra = {k: limits[k] for k in ("inclusive", "symptomatic") if k in limits}
+            refs = {k: limits[k] for k in ("uln", "lln", "baseline") if k in limits}
+            cuts.append(Cut(v, term, rule, cut, lo, hi, worse, unit, **refs, **extra))
+
+    for v in ("4.03", "5.0"):
+        table(
+            v,
+            "Hypernatremia",
+            "mmol/L",
+            "up",
+            [
+                ("G1 >ULN - 150 mmol/L", 145.0, 0, 1),
+                ("G2 >150 - 155 mmol/L", 150.0, 1, 2),
+                ("G3 >155 - 160 mmol/L", 155.0, 2, 3),
+                ("G4 >160 mmol/L", 160.0, 3, 4),
+            ],
+            uln=145.0,
+        )
+        table(
+            v,
+            "Hypocalcemia",
+            "mg/dL",
+            "down",
+            [
+                ("G1 <LLN - 8.0 mg/dL", 8.5, 0, 1),
+                ("G2 <8.0 - 7.0 mg/dL", 8.0, 1, 2),
+                ("G3 <7.0 - 6.0 mg/dL", 7.0, 2, 3),
+                ("G4 <6.0 mg/dL", 6.0, 3, 4),
+            ],
+            lln=8.5,
+        )
+        table(
+            v,
+            "Hypocalcemia",
+            "mmol/L",
+            "down",
+            [
+                ("G2 <2.0 - 1.75 mmol/L", 2.0, 1, 2),
+                ("G3 <1.75 - 1.5 mmol/L", 1.75, 2, 3),
+                ("G4 <1.5 mmol/L", 1.5, 3, 4),
+            ],
+            lln=2.15,
+        )
+        table(
+            v,
+            "Hypercalcemia",
+            "mg/dL",
+            "up",
+            [
+                ("G1 >ULN - 11.5 mg/dL", 10.5, 0, 1),
+                ("G2 >11.5 - 12.5 mg/dL", 11.5, 1, 2),
+                ("G3 >12.5 - 13.5 mg/dL", 12.5, 2, 3),
+                ("G4 >13.5 mg/dL", 13.5, 3, 4),
+            ],
+            uln=10.5,
+        )
+        table(
+            v,
+            "Hypercalcemia",
+            "mmol/L",
+            "up",
+            [
+                ("G2 >2.9 - 3.1 mmol/L", 2.9, 1, 2),
+                ("G3 >3.1 - 3.4 mmol/L", 3.1, 2, 3),
+                ("G4 >3.4 mmol/L", 3.4, 3, 4),
+            ],
+            uln=2.6,
+        )
+        table(
+            v,
+            "Hypomagnesemia",
+            "mg/dL",
+            "down",
+            [
+                ("G1 <LLN - 1.2 mg/dL", 1.7, 0, 1),
+                ("G2 <1.2 - 0.9 mg/dL", 1.2, 1, 2),
+                ("G3 <0.9 - 0.7 mg/dL", 0.9, 2, 3),
+                ("G4 <0.7 mg/dL", 0.7, 3, 4),
+            ],
+            lln=1.7,
+        )
+        table(
+            v,
+            "Hypomagnesemia",
+            "mmol/L",
+            "down",
+            [
+                ("G2 <0.5 - 0.4 mmol/L", 0.5, 1, 2),
+                ("G3 <0.4 - 0.3 mmol/L", 0.4, 2, 3),
+                ("G4 <0.3 mmol/L", 0.3, 3, 4),
+            ],
+            lln=0.7,
+        )
+        table(
+            v,
+            "Hypermagnesemia",
+            "mg/dL",
+            "up",
+            [
+                ("G1 >ULN - 3.0 mg/dL", 2.4, 0, 1),
+                ("G3 >3.0 - 8.0 mg/dL (no grade 2)", 3.0, 1, 3),
+                ("G4 >8.0 mg/dL", 8.0, 3, 4),
+            ],
+            uln=2.4,
+        )
+        table(
+            v,
+            "Hypermagnesemia",
+            "mmol/L",
+            "up",
+            [("G3 >1.23 - 3.30 mmol/L", 1.23, 1, 3), ("G4 >3.30 mmol/L", 3.30, 3, 4)],
+            uln=1.0,
+        )
+        table(
+            v,
+            "Hypoglycemia",
+            "mg/dL",
+            "down",
+            [
+                ("G1 <LLN - 55 mg/dL", 70.0, 0, 1),
+                ("G2 <55 - 40 mg/dL", 55.0, 1, 2),
+                ("G3 <40 - 30 mg/dL", 40.0, 2, 3),
+                ("G4 <30 mg/dL", 30.0, 3, 4),
+            ],
+            lln=70.0,
+        )
+        table(
+            v,
+            "Hypoglycemia",
+            "mmol/L",
+            "down",
+            [
+                ("G2 <3.0 - 2.2 mmol/L", 3.0, 1, 2),
+                ("G3 <2.2 - 1.7 mmol/L", 2.2, 2, 3),
+                ("G4 <1.7 mmol/L", 1.7, 3, 4),
+            ],
+            lln=3.9,
+        )
+        # Anemia in mmol/L: "Hgb <10.0 - 8.0 g/dL; <6.2 - 4.9 mmol/L" and "<4.9 mmol/L" (G3)
+        table(
+            v,
+            "Anemia",
+            "mmol/L",
+            "down",
+            [("G2 <6.2 - 4.9 mmol/L", 6.2, 1, 2), ("G3 <4.9 mmol/L", 4.9, 2, 3)],
+            lln=7.4,
+        )
+        # Hypokalemia recorded asymptomatic: "<LLN - 3.0 mmol/L" is grade 1
+        table(
+            v,
+            "Hypokalemia",
+            "mmol/L",
+            "down",
+            [("G1 <LLN - 3.0 mmol/L (asymptomatic)", 3.5, 0, 1)],
+            lln=3.5,
+            symptomatic=False,
+        )
+    v = "4.03"
+    table(
+        v,
+        "Hypophosphatemia",
+        "mg/dL",
+        "down",
+        [
+            ("G1 <LLN - 2.5 mg/dL", 2.7, 0, 1),
+            ("G2 <2.5 - 2.0 mg/dL", 2.5, 1, 2),
+            ("G3 <2.0 - 1.0 mg/dL", 2.0, 2, 3),
+            ("G4 <1.0 mg/dL", 1.0, 3, 4),
+        ],
+        lln=2.7,
+    )
+    table(
+        v,
+        "Hypophosphatemia",
+        "mmol/L",
+        "down",
+        [
+            ("G2 <0.8 - 0.6 mmol/L", 0.8, 1, 2),
+            ("G3 <0.6 - 0.3 mmol/L", 0.6, 2, 3),
+            ("G4 <0.3 mmol/L", 0.3, 3, 4),
+        ],
+        lln=0.87,
+    )
+    table(
+        v,
+        "Hyperglycemia",
+        "mg/dL",
+        "up",
+        [
+            ("G1 Fasting glucose >ULN - 160 mg/dL", 100.0, 0, 1),
+            ("G2 Fasting glucose >160 - 250 mg/dL", 160.0, 1, 2),
+            ("G3 >250 - 500 mg/dL", 250.0, 2, 3),
+            ("G4 >500 mg/dL", 500.0, 3, 4),
+        ],
+        uln=100.0,
+    )
+    table(
+        v,
+        "Hyperglycemia",
+        "mmol/L",
+        "up",
+        [
+            ("G2 Fasting glucose >8.9 - 13.9 mmol/L", 8.9, 1, 2),
+            ("G3 >13.9 - 27.8 mmol/L", 13.9, 2, 3),
+            ("G4 >27.8 mmol/L", 27.8, 3, 4),
+        ],
+        uln=5.6,
+    )
+    v = "5.0"
+    # Hyponatremia recorded asymptomatic: "125-129 mmol/L and asymptomatic" is grade 2 (129
+    # included); "120-124 mmol/L regardless of symptoms" is grade 3 (below 125)
+    table(
+        v,
+        "Hyponatremia",
+        "mmol/L",
+        "down",
+        [("G2 125-129 mmol/L and asymptomatic", 129.0, 1, 2)],
+        lln=135.0,
+        inclusive=True,
+        symptomatic=False,
+    )
+    table(
+        v,
+        "Hyponatremia",
+        "mmol/L",
+        "down",
+        [("G3 120-124 mmol/L regardless of symptoms", 125.0, 2, 3)],
+        lln=135.0,
+        symptomatic=False,
+    )
+    # Lipase/amylase recorded asymptomatic: ">5.0 x ULN and asymptomatic" is grade 3
+    table(
+        v,
+        "Lipase increased",
+        "U/L",
+        "up",
+        [("G3 >5.0 x ULN and asymptomatic", 300.0, 2, 3)],
+        uln=60.0,
+        symptomatic=False,
+    )
+    table(
+        v,
+        "Serum amylase increased",
+        "U/L",
+        "up",
+        [("G3 >5.0 x ULN and asymptomatic", 500.0, 2, 3)],
+        uln=100.0,
+        symptomatic=False,
+    )
+    return cuts
+
+
+BOUNDARIES = _boundaries() + _issue13_boundaries()
 
 
 @pytest.mark.parametrize(("cut", "value", "expected"), _points(BOUNDARIES))
@@ -519,6 +793,7 @@ def test_grade_boundary_from_ctcae_text(cut: Cut, value: float, expected: int) -
         lln=cut.lln,
         baseline=cut.baseline,
         version=cut.version,
+        symptomatic=cut.symptomatic,
     )
     assert result.grade == expected, result
     if expected > 0:
@@ -527,7 +802,11 @@ def test_grade_boundary_from_ctcae_text(cut: Cut, value: float, expected: int) -
 
 def test_boundaries_cover_every_term_in_both_versions() -> None:
     covered = {(c.version, c.term) for c in BOUNDARIES}
-    assert covered == {(v, t) for v in ("4.03", "5.0") for t in LAB_TERMS}
+    clinical = {
+        (v, t) for v in ("4.03", "5.0") for t, c in lab_criteria(v).items() if c.clinical_only
+    }
+    assert clinical == {("5.0", "Hypophosphatemia"), ("5.0", "Hyperglycemia")}
+    assert covered == {(v, t) for v in ("4.03", "5.0") for t in LAB_TERMS} - clinical
     for v in ("4.03", "5.0"):
         for term, crit in lab_criteria(v).items():
             # every grade that a lab value can give has at least one hand-derived cut
@@ -696,14 +975,6 @@ def test_units(
         pytest.param(
             "Anemia", 10.0, "G/cL", {"lln": 14.0}, ("unit",), id="Anemia in G/cL: unknown unit"
         ),
-        pytest.param(
-            "Anemia",
-            9.0,
-            "g/L",
-            {"lln": 130.0},
-            ("unit",),
-            id="Anemia 9 g/L = 0.9 g/dL: outside physiological range",
-        ),
         pytest.param("Anemia", None, "g/L", {"lln": 130.0}, ("value",), id="no value"),
     ],
 )
@@ -832,10 +1103,28 @@ def test_criteria_files_match_the_reference_rules() -> None:
         ours = set()
         for g in crit.grades:
             for c in g.criteria:
+                # hcctrial's additions beside admiral's worst case (issue 13): the criteria that
+                # apply to a patient recorded as asymptomatic, and the v5.0 hyponatremia "120-124
+                # mmol/L regardless of symptoms" (subsumed by admiral's <= 129 when symptoms are
+                # assumed)
+                if c.when == "asymptomatic":
+                    continue
+                if (r["ctcae_version"], r["term"], c.bound) == ("5.0", "Hyponatremia", 125.0):
+                    continue
+                compare = c.compare
+                if (r["ctcae_version"], r["term"], g.grade, c.baseline) == (
+                    "5.0",
+                    "GGT increased",
+                    1,
+                    "abnormal",
+                ):
+                    # the CTCAE text "2.0 - 2.5 x baseline" includes 2.0; admiral reads > 2.0
+                    assert compare == ">="
+                    compare = ">"
                 bound = c.bound
                 if bound is not None and crit.unit == "g/L":
                     bound = bound * unit_factor["g/L"]
-                ours.add((g.grade, c.compare, bound, c.times, c.of, c.baseline))
+                ours.add((g.grade, compare, bound, c.times, c.of, c.baseline))
         assert ours == ref, (r["ctcae_version"], r["term"])
         for g in crit.grades:
             assert g.text == r["ctcae_text"][str(g.grade)]
@@ -853,9 +1142,17 @@ _RANGES: dict[str, tuple[float, float, dict[str, float]]] = {
     "Anemia": (1.0, 25.0, {"lln": 12.0, "uln": 16.0}),
     "Lymphocyte count decreased": (0.0, 10.0, {"lln": 1.0, "uln": 4.0}),
     "Hypoalbuminemia": (0.5, 7.0, {"lln": 3.5, "uln": 5.0}),
-    "Hyponatremia": (80.0, 200.0, {"lln": 135.0, "uln": 145.0}),
-    "Hypokalemia": (1.0, 12.0, {"lln": 3.5, "uln": 5.0}),
-    "Hyperkalemia": (1.0, 12.0, {"lln": 3.5, "uln": 5.0}),
+    "Hyponatremia": (100.0, 180.0, {"lln": 135.0, "uln": 145.0}),
+    "Hypokalemia": (1.0, 10.0, {"lln": 3.5, "uln": 5.0}),
+    "Hyperkalemia": (1.0, 10.0, {"lln": 3.5, "uln": 5.0}),
+    "Hypernatremia": (100.0, 180.0, {"lln": 135.0, "uln": 145.0}),
+    "Hypocalcemia": (2.0, 20.0, {"lln": 8.5, "uln": 10.5}),
+    "Hypercalcemia": (2.0, 20.0, {"lln": 8.5, "uln": 10.5}),
+    "Hypomagnesemia": (0.2, 10.0, {"lln": 1.7, "uln": 2.4}),
+    "Hypermagnesemia": (0.2, 10.0, {"lln": 1.7, "uln": 2.4}),
+    "Hypoglycemia": (10.0, 2000.0, {"lln": 70.0, "uln": 100.0}),
+    "Hyperglycemia": (10.0, 2000.0, {"lln": 70.0, "uln": 100.0}),
+    "Hypophosphatemia": (0.1, 20.0, {"lln": 2.5, "uln": 4.5}),
 }
 _UNIT = {
     "Anemia": "g/dL",
@@ -863,6 +1160,14 @@ _UNIT = {
     "Hyponatremia": "mmol/L",
     "Hypokalemia": "mmol/L",
     "Hyperkalemia": "mmol/L",
+    "Hypernatremia": "mmol/L",
+    "Hypocalcemia": "mg/dL",
+    "Hypercalcemia": "mg/dL",
+    "Hypomagnesemia": "mg/dL",
+    "Hypermagnesemia": "mg/dL",
+    "Hypoglycemia": "mg/dL",
+    "Hyperglycemia": "mg/dL",
+    "Hypophosphatemia": "mg/dL",
 }
 
 
@@ -893,6 +1198,8 @@ def test_grading_is_monotone_in_the_value(
     """For 'increased' terms the grade never falls as the value rises; for 'decreased' terms it
     never falls as the value falls (all limits given, so every value is gradable)."""
     version, term, unit, limits, low, high = inputs
+    if lab_criteria(version)[term].clinical_only:
+        return  # graded by consequences, not by the value (v5.0 hypophosphatemia, hyperglycemia)
     g_low = grade_lab(term, low, unit, version=version, **limits).grade
     g_high = grade_lab(term, high, unit, version=version, **limits).grade
     assert g_low is not None and g_high is not None
@@ -915,3 +1222,50 @@ def test_hemoglobin_grade_does_not_depend_on_the_unit(
     in_g_dl = grade_lab("Anemia", g_dl, "g/dL", lln=lln, version=version).grade
     in_g_l = grade_lab("Anemia", g_dl * 10, "g/L", lln=lln * 10, version=version).grade
     assert in_g_dl == in_g_l
+
+
+def test_implausible_value_is_refused_naming_the_unit_it_would_fit() -> None:
+    # 9 g/L = 0.9 g/dL of hemoglobin: no living patient (issue 13 item 3); 9 g/dL would fit
+    with pytest.raises(UnitError, match=r"did you mean 9 g/dL") as exc:
+        grade_lab("Anemia", 9.0, "g/L", lln=130.0)
+    assert exc.value.field == "value"
+    # 450 "x10^9/L" of neutrophils is a count per microlitre (0.45 x10^9/L)
+    with pytest.raises(UnitError, match=r"did you mean 450 /uL"):
+        grade_lab("Neutrophil count decreased", 450.0, "10^9/L", lln=2.0)
+
+
+@pytest.mark.parametrize("term", ["Hypophosphatemia", "Hyperglycemia"])
+def test_v5_terms_graded_by_consequences_are_not_graded_from_the_value(term: str) -> None:
+    # CTCAE v5.0 Hypophosphatemia grade 1: "Laboratory finding only and intervention not
+    # indicated"; Hyperglycemia grade 1: "Abnormal glucose above baseline with no medical
+    # intervention": the grade depends on the treatment given, not on the number
+    low = term == "Hypophosphatemia"
+    limits = {"lln": 2.5} if low else {"uln": 100.0}
+    inside = grade_lab(term, 3.0 if low else 90.0, "mg/dL", version="5.0", **limits)
+    assert inside.grade == 0
+    beyond = grade_lab(term, 1.5 if low else 300.0, "mg/dL", version="5.0", **limits)
+    assert beyond.grade is None and "clinical consequences" in (beyond.reason or "")
+
+
+def test_symptoms_are_named_in_the_result() -> None:
+    assumed = grade_lab("Hypokalemia", 3.2, "mmol/L", lln=3.5)
+    assert (assumed.grade, assumed.symptoms) == (2, "assumed symptomatic (admiral worst case)")
+    recorded = grade_lab("Hypokalemia", 3.2, "mmol/L", lln=3.5, symptomatic=True)
+    assert (recorded.grade, recorded.symptoms) == (2, "symptomatic")
+    assert "no assumption" in (recorded.convention or "")
+    assert grade_lab("Neutrophil count decreased", 1.0, "10^9/L", lln=2.0).symptoms is None
+
+
+def test_v5_baseline_in_another_unit_is_converted_first() -> None:
+    # ALT baseline 60 U/L (abnormal: ULN 40 U/L = 0.667 ukat/L); value 6 ukat/L = 360 U/L
+    # = 6 x baseline: "> 5.0 - 20.0 x baseline" -> grade 3 (1 ukat/L = 60 U/L)
+    g = grade_lab(
+        "Alanine aminotransferase increased",
+        6.0,
+        "ukat/L",
+        uln=40 / 60,
+        baseline=60.0,
+        baseline_unit="U/L",
+        version="5.0",
+    )
+    assert g.grade == 3

@@ -25,6 +25,7 @@ from hcctrial.assess.adverse_events import (
     GRADE_TEXT_NOT_BUNDLED,
     AdverseEvent,
     Attribution,
+    canonical_adverse_event,
     ctcae_terms,
     validate_term,
 )
@@ -181,16 +182,102 @@ def test_sample_term_spelling_soc_code_and_grades_match_the_nci_list(
     assert (entry.soc, entry.meddra_code, entry.valid_grades) == (soc, code, grades)
 
 
-def test_grade_text_not_bundled_is_marked_and_missing_grades_are_none() -> None:
-    sepsis = TERMS["Sepsis"]  # CTCAE v4.03: grades 4 and 5 only
-    assert not sepsis.grade_text_bundled
+def test_grade_text_of_every_term_is_bundled_and_missing_grades_are_none() -> None:
+    # CTCAE v4.03 Sepsis: grades 4 and 5 only ("-" for 1-3 in the NCI document)
+    sepsis = TERMS["Sepsis"]
+    assert sepsis.grade_text_bundled
     assert sepsis.grades == {
         1: None,
         2: None,
         3: None,
-        4: GRADE_TEXT_NOT_BUNDLED,
-        5: GRADE_TEXT_NOT_BUNDLED,
+        4: "Life-threatening consequences; urgent intervention indicated",
+        5: "Death",
     }
+    assert all(t.grade_text_bundled for t in TERMS.values())
+    assert GRADE_TEXT_NOT_BUNDLED not in {x for t in TERMS.values() for x in t.grades.values()}
+
+
+V5 = ctcae_terms("5.0")
+
+
+def test_ctcae_v5_list_has_837_terms_in_26_socs_with_unique_meddra_codes() -> None:
+    # NCI CTCAE v5.0 (27 Nov 2017): 837 terms, MedDRA v20.1 codes, 26 system organ classes
+    assert len(V5) == 837
+    assert len({t.soc for t in V5.values()}) == 26
+    codes = [t.meddra_code for t in V5.values()]
+    assert None not in codes and len(set(codes)) == 837
+
+
+@pytest.mark.parametrize(
+    ("term", "grade", "v403", "v50"),
+    [
+        # NCI CTCAE texts, quoted: v4.03 (2010) and v5.0 (2017)
+        (
+            "Hepatic failure",
+            3,
+            "Asterixis; mild encephalopathy; limiting self care ADL",
+            "Asterixis; mild encephalopathy; drug-induced liver injury (DILI); limiting self care ADL",
+        ),
+        ("Hyponatremia", 2, None, "125-129 mmol/L and asymptomatic"),
+        (
+            "Hyponatremia",
+            3,
+            "<130 - 120 mmol/L",
+            "125-129 mmol/L symptomatic; 120-124 mmol/L regardless of symptoms",
+        ),
+        (
+            "Hypophosphatemia",
+            1,
+            "<LLN - 2.5 mg/dL; <LLN - 0.8 mmol/L",
+            "Laboratory finding only and intervention not indicated",
+        ),
+        ("Palmar-plantar erythrodysesthesia syndrome", 4, None, None),
+        (
+            "Diarrhea",
+            3,
+            "Increase of >=7 stools per day over baseline; incontinence; hospitalization indicated; "
+            "severe increase in ostomy output compared to baseline; limiting self care ADL",
+            "Increase of >=7 stools per day over baseline; hospitalization indicated; severe increase "
+            "in ostomy output compared to baseline; limiting self care ADL",
+        ),
+    ],
+)
+def test_grade_text_in_both_versions(
+    term: str, grade: int, v403: str | None, v50: str | None
+) -> None:
+    assert TERMS[term].grades[grade] == v403
+    assert V5[term].grades[grade] == v50
+
+
+def test_v5_renamed_term_and_synonyms() -> None:
+    # v4.03 "IVth nerve disorder" is "Trochlear nerve disorder" in v5.0
+    assert "IVth nerve disorder" in TERMS and "IVth nerve disorder" not in V5
+    assert validate_term("trochlear nerve disorder", "5.0") == "Trochlear nerve disorder"
+    with pytest.raises(DataValidationError, match=r"CTCAE v4\.03"):
+        validate_term("Trochlear nerve disorder", "4.03")
+    assert validate_term("hand-foot skin reaction", "5.0") == (
+        "Palmar-plantar erythrodysesthesia syndrome"
+    )
+
+
+@pytest.mark.parametrize(
+    ("term", "grade", "version", "ok"),
+    [
+        ("hand-foot skin reaction", 3, "4.03", True),
+        ("hand-foot skin reaction", 4, "4.03", False),
+        ("Hyponatremia", 2, "4.03", False),  # v4.03 has no grade 2
+        ("Hyponatremia", 2, "5.0", True),
+        ("Nausea", 4, "5.0", False),
+    ],
+)
+def test_canonical_adverse_event_refuses_undefined_grades(
+    term: str, grade: int, version: str, ok: bool
+) -> None:
+    if ok:
+        assert canonical_adverse_event(term, grade, version) == validate_term(term, version)
+    else:
+        with pytest.raises(DataValidationError, match="grade"):
+            canonical_adverse_event(term, grade, version)
 
 
 # -- spelling and look-up ------------------------------------------------------------------

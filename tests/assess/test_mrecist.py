@@ -748,3 +748,137 @@ def test_error_missing_field_is_named() -> None:
     record = patient({"T1": 40}, [visit(8, {"T1": 40})])
     del record["assessments"][1]["modality"]
     assert _error(record) == "assessments[1].modality: required field is missing"
+
+
+# ------------------------------------------------------------------------------------------------
+# issue 13 item 9: response as the standards define it
+
+
+def _scan(day: str, *targets: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "date": day,
+        "modality": "MRI",
+        "afp_ng_ml": 10,
+        "target": list(targets),
+        "non_target": [],
+        "new_lesions": [],
+        **extra,
+    }
+
+
+def test_sd_minimum_interval_counts_from_the_start_of_treatment() -> None:
+    # RECIST 1.1: "SD must meet a protocol minimum interval after the start of treatment".
+    # Baseline scan 2026-01-05, treatment from 2026-01-20, SD scan 2026-02-20: 46 days after the
+    # baseline scan but 31 after the start -- below 42 days, so not SD (NE).
+    scans = [
+        _scan("2026-01-05", {"id": "T1", "organ": "liver", "diameter_mm": 50}),
+        _scan("2026-02-20", {"id": "T1", "diameter_mm": 45}),
+    ]
+    rules = ProtocolRules(min_sd_days=42)
+    with_start = patient_response(
+        {"afp_uln_ng_ml": 20, "treatment_start": "2026-01-20", "assessments": scans}, rules
+    )
+    assert with_start.best_overall_response is Response.NE
+    assert with_start.sd_reference == "treatment_start"
+    without = patient_response({"afp_uln_ng_ml": 20, "assessments": scans}, rules)
+    assert without.best_overall_response is Response.SD  # 46 >= 42 from the baseline scan
+    assert without.sd_reference == "baseline scan"
+
+
+@pytest.mark.parametrize(
+    ("site", "short_axis", "ok"),
+    [
+        ("porta_hepatis", 18.0, False),  # mRECIST: porta hepatis node malignant from 20 mm
+        ("porta_hepatis", 20.0, True),
+        (None, 15.0, True),  # other nodes: RECIST 1.1 target from 15 mm
+        (None, 14.0, False),
+    ],
+)
+def test_nodal_target_rules(site: str | None, short_axis: float, ok: bool) -> None:
+    node = {"id": "N1", "organ": "lymph node", "node": True, "short_axis_mm": short_axis}
+    if site:
+        node["site"] = site
+    data = {
+        "afp_uln_ng_ml": 20,
+        "assessments": [
+            _scan("2026-01-05", {"id": "T1", "organ": "liver", "diameter_mm": 50}, node),
+            _scan("2026-03-05", {"id": "T1", "diameter_mm": 40}, {"id": "N1", "short_axis_mm": 15}),
+        ],
+    }
+    if ok:
+        patient_response(data)
+    else:
+        with pytest.raises(DataValidationError, match="record it as a non-target lesion"):
+            patient_response(data)
+
+
+def test_output_says_how_the_papers_new_tumor_node_was_read() -> None:
+    data = {
+        "afp_uln_ng_ml": 20,
+        "assessments": [
+            _scan("2026-01-05", {"id": "T1", "organ": "liver", "diameter_mm": 50}),
+            _scan("2026-03-05", {"id": "T1", "diameter_mm": 40}),
+        ],
+    }
+    out = patient_response(data).to_dict()
+    readings = {r["rule"]: r for r in out["readings"]}
+    node = readings["new_tumor_node_pd"]
+    assert node["interpretation"] and "> 5 mm" in node["reading"] and node["alternative"]
+    assert out["interpretation"] is True
+
+
+def test_recist11_beside_mrecist_when_total_diameters_are_recorded() -> None:
+    # viable (mRECIST): 52 + 31 = 83 -> 30 + 20 = 50: (50 - 83) / 83 = -39.8 % -> PR
+    # whole (RECIST 1.1): 60 + 40 = 100 -> 55 + 35 = 90: -10 % -> SD
+    data = {
+        "afp_uln_ng_ml": 20,
+        "assessments": [
+            _scan(
+                "2026-01-05",
+                {"id": "T1", "organ": "liver", "diameter_mm": 52, "total_diameter_mm": 60},
+                {"id": "T2", "organ": "liver", "diameter_mm": 31, "total_diameter_mm": 40},
+            ),
+            _scan(
+                "2026-03-05",
+                {"id": "T1", "diameter_mm": 30, "total_diameter_mm": 55},
+                {"id": "T2", "diameter_mm": 20, "total_diameter_mm": 35},
+            ),
+        ],
+    }
+    r = patient_response(data)
+    tp = r.time_points[0]
+    assert (tp.response, tp.recist11_response, tp.recist11_sum_mm) == (
+        Response.PR,
+        Response.SD,
+        90.0,
+    )
+    assert r.recist11_best_overall_response is Response.SD
+
+
+def test_recist11_pd_needs_5_mm_beyond_20_percent() -> None:
+    # nadir 20 mm -> 24 mm: +20 % but +4 mm: RECIST 1.1 SD; mRECIST (no 5 mm rule): PD
+    data = {
+        "afp_uln_ng_ml": 20,
+        "assessments": [
+            _scan(
+                "2026-01-05",
+                {"id": "T1", "organ": "liver", "diameter_mm": 20, "total_diameter_mm": 20},
+            ),
+            _scan("2026-03-05", {"id": "T1", "diameter_mm": 24, "total_diameter_mm": 24}),
+        ],
+    }
+    tp = patient_response(data).time_points[0]
+    assert (tp.mrecist_response, tp.recist11_response) == (Response.PD, Response.SD)
+
+
+def test_no_recist11_without_total_diameters() -> None:
+    data = {
+        "afp_uln_ng_ml": 20,
+        "assessments": [
+            _scan("2026-01-05", {"id": "T1", "organ": "liver", "diameter_mm": 20}),
+            _scan("2026-03-05", {"id": "T1", "diameter_mm": 24}),
+        ],
+    }
+    r = patient_response(data)
+    assert r.time_points[0].recist11_response is None
+    assert r.recist11_best_overall_response is None

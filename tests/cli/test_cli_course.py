@@ -24,8 +24,8 @@ EXAMPLES = {
     "hfsr_grade2": ("2026-02-09", "pause_sorafenib"),
     # HFSR grade 3 resolved on 2026-02-05: resume one level lower
     "hfsr_grade3": ("2026-02-09", "reduce_sorafenib"),
-    # CR (targets gone, AFP 12 <= 20): TACE-HAIC stops, sorafenib goes on
-    "after_cr": ("2026-03-10", "stop_haic_continue_sorafenib"),
+    # CR (targets gone, AFP 12 <= 20) confirmed 4 weeks later: TACE-HAIC stops, sorafenib goes on
+    "after_cr": ("2026-04-08", "stop_haic_continue_sorafenib"),
     # 8 cycles given: the maximum
     "after_8_cycles": ("2026-08-03", "stop_haic_continue_sorafenib"),
     # PD seen twice
@@ -73,7 +73,9 @@ def test_json_keys_and_reduced_doses(cli: Callable[..., Any]) -> None:
     assert doses["oxaliplatin"] == 109.0 and doses["fluorouracil"] == 2184.0
     assert out["due_date"] == "2026-02-09" and out["due_latest"] == "2026-02-23"
     reason = out["reasons"][0]
-    assert set(reason) == {"rule", "finding", "quote", "source"}
+    # issue 3's keys, and issue 13's: whether the rule is an interpretation and its alternative
+    assert set(reason) == {"rule", "finding", "quote", "source", "interpretation", "alternative"}
+    assert isinstance(out["interpretation"], bool) and isinstance(out["interpretations"], list)
 
 
 def test_regimen_option_sister_regimen(cli: Callable[..., Any], tmp_path: Path) -> None:

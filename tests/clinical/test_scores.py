@@ -28,6 +28,7 @@ from hcctrial.clinical.scores import (
     child_pugh_class,
     ecog_status,
     inr_points,
+    parse_child_pugh_label,
     pt_prolongation_points,
 )
 from hcctrial.clinical.units import canonical_value
@@ -566,3 +567,60 @@ def test_bclc_refuses_bad_input_naming_the_field(
 ) -> None:
     with pytest.raises(DataValidationError, match=field):
         bclc_stage(*args, **kwargs)
+
+
+# Cholestatic variant (issue 13 item 8): "For cholestatic disease (PBC/PSC), some tables use
+# bilirubin cut-offs of 4 and 10 mg/dL" (STANDARDS.md §3); the 2-point band closed at both ends
+# as in the standard table.
+@pytest.mark.parametrize(
+    ("bilirubin", "standard", "cholestatic"),
+    [
+        (1.9, 1, 1),
+        (2.0, 2, 1),  # standard 2-3 band; cholestatic < 4
+        (3.5, 3, 1),
+        (3.99, 3, 1),
+        (4.0, 3, 2),  # 4 mg/dL opens the cholestatic 2-point band
+        (10.0, 3, 2),  # ... and 10 closes it
+        (10.01, 3, 3),
+    ],
+)
+def test_cholestatic_bilirubin_bands(bilirubin: float, standard: int, cholestatic: int) -> None:
+    assert bilirubin_points(bilirubin) == standard
+    assert bilirubin_points(bilirubin, cholestatic=True) == cholestatic
+
+
+def test_cholestatic_option_changes_the_class() -> None:
+    # bilirubin 5 mg/dL: standard 3 points -> 3+1+1+1+1 = 7 (B7); cholestatic 2 points -> A6
+    assert child_pugh(5.0, 4.0, "none", "none", inr=1.0).label == "B7"
+    assert child_pugh(5.0, 4.0, "none", "none", inr=1.0, cholestatic=True).label == "A6"
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("A5", ("A", 5)), ("b7", ("B", 7)), ("C12", ("C", 12)), ("B", ("B", None))],
+)
+def test_child_pugh_label_parsed(label: str, expected: tuple[str, int | None]) -> None:
+    cls, total = parse_child_pugh_label(label)
+    assert (cls.value, total) == expected
+
+
+@pytest.mark.parametrize("label", ["B10", "A9", "C8", "A7", "B4", "X", ""])
+def test_child_pugh_label_contradiction_refused(label: str) -> None:
+    with pytest.raises(DataValidationError):
+        parse_child_pugh_label(label)
+
+
+# BCLC C through performance status only (issue 13 item 10): BCLC 2022 (Reig 2022): "cancer-
+# related symptoms with ECOG PS 1-2" upstage to C; "A PS of 1 caused by cirrhosis or other illness
+# does not upstage. Record who made that attribution." (STANDARDS.md §3)
+def test_bclc_c_only_through_an_unattributed_ps_is_flagged() -> None:
+    r = bclc_stage(3, 5.0, 1, "A", False, False)
+    assert r.stage is BclcStage.ADVANCED and r.interpretation
+    assert r.alternative is not None and r.alternative.startswith("BCLC B")
+
+
+def test_bclc_c_with_attributed_ps_or_other_reasons_is_not_flagged() -> None:
+    attributed = bclc_stage(3, 5.0, 1, "A", False, False, ps_attributed_by="Dr Wu")
+    assert attributed.stage is BclcStage.ADVANCED and not attributed.interpretation
+    invasion = bclc_stage(3, 5.0, 1, "A", True, False)
+    assert invasion.stage is BclcStage.ADVANCED and not invasion.interpretation

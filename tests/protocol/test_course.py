@@ -35,8 +35,11 @@ def labs(
     bili: float = 1.0,
     albumin: float = 4.0,
     inr: float = 1.1,
+    alt: float = 30.0,
+    ast: float = 32.0,
 ) -> list[dict[str, Any]]:
-    """A full pre-cycle panel: with these defaults Child-Pugh 1+1+1+1+1 = A5."""
+    """A full pre-cycle panel (the regimen's [pre_cycle] labs, each with its limit of normal):
+    with these defaults every value is CTCAE grade 0 and Child-Pugh 1+1+1+1+1 = A5."""
     return [
         {"date": day, "analyte": "anc", "value": anc, "unit": "10^9/L", "lln": 1.8, "uln": 7.5},
         {
@@ -50,7 +53,18 @@ def labs(
         {"date": day, "analyte": "bilirubin", "value": bili, "unit": "mg/dL", "uln": 1.2},
         {"date": day, "analyte": "albumin", "value": albumin, "unit": "g/dL", "lln": 3.5},
         {"date": day, "analyte": "inr", "value": inr, "uln": 1.2},
+        {"date": day, "analyte": "alt", "value": alt, "unit": "U/L", "uln": 40},
+        {"date": day, "analyte": "ast", "value": ast, "unit": "U/L", "uln": 40},
+        {"date": day, "analyte": "creatinine", "value": 0.9, "unit": "mg/dL", "uln": 1.2},
     ]
+
+
+def exams_for(
+    lab_list: list[dict[str, Any]], ecog: int = 0, weight: float = 65.0
+) -> list[dict[str, Any]]:
+    """A pre-cycle examination (ECOG, weight) on every date that has labs."""
+    days = sorted({x["date"] for x in lab_list})
+    return [{"date": d, "ecog": ecog, "weight_kg": weight} for d in days]
 
 
 def cycle(n: int, day: str, haic: int = 0, sor: int | str | None = 0) -> dict[str, Any]:
@@ -67,6 +81,7 @@ def record(**over: Any) -> dict[str, Any]:
         "labs": labs("2026-01-09") + labs("2026-02-06"),
     }
     rec.update(over)
+    rec.setdefault("exams", exams_for(rec["labs"]))
     return rec
 
 
@@ -150,7 +165,13 @@ def test_delay_when_no_pre_cycle_labs_since_the_last_cycle() -> None:
     # labs before each cycle (paper): only the labs of 2026-01-09, before cycle 1
     d = next_step(record(labs=labs("2026-01-09")), REG, today=D("2026-02-09"))
     assert d.action is CourseAction.DELAY_CYCLE
-    assert any("no anc recorded since cycle 1" in r.finding for r in d.reasons)
+    # [pre_cycle] window_days = 7: 2026-02-02..2026-02-09, after cycle 1 on 2026-01-12
+    assert any(
+        r.rule == "pre_cycle_anc"
+        and "no anc recorded between 2026-02-02 and 2026-02-09 (after the last cycle on 2026-01-12)"
+        in r.finding
+        for r in d.reasons
+    )
 
 
 def test_reduce_oxaliplatin_and_5fu_after_grade_3_neutropenia() -> None:
@@ -329,9 +350,15 @@ def test_hfsr_grade_2_second_occurrence_pause() -> None:
     assert d.action is CourseAction.PAUSE_SORAFENIB
 
 
-def test_hfsr_grade_3_pause() -> None:
+def test_hfsr_grade_3_ongoing_pauses_sorafenib_and_holds_the_cycle() -> None:
+    # rule hfsr_grade_3_first_second (sorafenib label: "interrupt until grade 0-1, resume one
+    # level lower") pauses sorafenib; hold_cycle_while_grade_at_least = 3 ("treatment was
+    # suspended") holds TACE-HAIC while a grade 3 toxicity is unresolved
     d = next_step(record(adverse_events=[hfsr(3, "2026-02-05")]), REG, today=D("2026-02-09"))
-    assert d.action is CourseAction.PAUSE_SORAFENIB
+    assert d.sorafenib is SorafenibStep.PAUSE and d.haic is HaicStep.DELAY
+    assert d.action is CourseAction.DELAY_CYCLE and d.dose_sheet is None
+    rules = {r.rule for r in d.reasons}
+    assert {"sorafenib_interrupt", "unresolved_grade_3_toxicity"} <= rules
 
 
 def test_hfsr_grade_3_resolved_reduce_one_level() -> None:
@@ -363,16 +390,32 @@ def test_hfsr_grade_3_third_occurrence_after_reductions_stops_all() -> None:
     assert d.reasons[0].rule == "intolerable_after_reduction"
 
 
-def test_other_grade_3_toxicity_pauses_sorafenib_grade_4_stops_it() -> None:
+def test_diarrhea_grade_3_ongoing_holds_5fu_and_sorafenib() -> None:
+    # rule diarrhea_grade_3_4: "5-FU and sorafenib both cause diarrhoea: hold both until grade
+    # <= 1, resume one level lower" (hcctrial default; paper silent)
     g3 = {"term": "Diarrhea", "grade": 3, "onset": "2026-02-05"}
-    assert (
-        next_step(record(adverse_events=[g3]), REG, today=D("2026-02-09")).action
-        is CourseAction.PAUSE_SORAFENIB
-    )
-    g4 = {"term": "Diarrhea", "grade": 4, "onset": "2026-02-05", "resolution": "2026-02-08"}
+    d = next_step(record(adverse_events=[g3]), REG, today=D("2026-02-09"))
+    assert d.action is CourseAction.DELAY_CYCLE and d.sorafenib is SorafenibStep.PAUSE
+    assert any(r.rule == "diarrhea_grade_3_4" for r in d.reasons)
+
+
+def test_diarrhea_grade_3_resolved_resumes_one_level_lower() -> None:
+    # resolved since the last cycle: HAIC level 0 -> -1 (80 %: oxaliplatin 108 mg, 5-FU 2160 mg)
+    # and sorafenib one level lower (800 -> 600 mg/day)
+    g3 = {"term": "Diarrhea", "grade": 3, "onset": "2026-02-01", "resolution": "2026-02-05"}
+    d = next_step(record(adverse_events=[g3]), REG, today=D("2026-02-09"))
+    assert d.action is CourseAction.GIVE_CYCLE_REDUCED and d.haic_level == -1
+    assert dose(d, "oxaliplatin") == 108.0 and dose(d, "fluorouracil") == 2160.0
+    assert d.sorafenib is SorafenibStep.REDUCE and d.sorafenib_daily_mg == 600.0
+
+
+def test_any_other_grade_4_toxicity_holds_every_drug() -> None:
+    # rule any_other_non_haematological_grade_3_4 ("treatment was suspended, and the drug dose was
+    # adjusted"): Fatigue grade 4 (not named by any row) holds every drug until grade <= 1
+    g4 = {"term": "Fatigue", "grade": 3, "onset": "2026-02-05"}
     d = next_step(record(adverse_events=[g4]), REG, today=D("2026-02-09"))
-    # grade 4 at full dose: discontinue sorafenib (not after a reduction), TACE-HAIC goes on
-    assert d.action is CourseAction.STOP_SORAFENIB and d.haic is HaicStep.GIVE
+    assert d.action is CourseAction.DELAY_CYCLE and d.sorafenib is SorafenibStep.PAUSE
+    assert any(r.rule == "any_other_non_haematological_grade_3_4" for r in d.reasons)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -380,17 +423,43 @@ def test_other_grade_3_toxicity_pauses_sorafenib_grade_4_stops_it() -> None:
 # ----------------------------------------------------------------------------------------------
 
 
-def test_cr_stops_tace_haic_sorafenib_continues_afp_every_3_months() -> None:
-    cycles = [cycle(1, "2026-01-12"), cycle(2, "2026-02-09")]
-    resp = [{"date": "2026-03-09", "response": "CR"}]
-    afp = [{"date": "2026-03-06", "analyte": "afp", "value": 8, "unit": "ng/mL"}]
-    rec = record(cycles=cycles, responses=resp, labs=labs("2026-01-09") + afp)
-    d = next_step(rec, REG, today=D("2026-03-10"))
+def test_cr_stops_tace_haic_once_confirmed_sorafenib_continues_afp_every_3_months() -> None:
+    # "If the patients demonstrated stable conditions with a CR, sorafenib was continued, and
+    # TACE-HAIC treatment was stopped": read as a CR confirmed >= 4 weeks later (cr_reading)
+    cycles = [cycle(1, "2026-01-12"), cycle(2, "2026-02-09"), cycle(3, "2026-03-10")]
+    resp = [{"date": "2026-03-09", "response": "CR"}, {"date": "2026-04-07", "response": "CR"}]
+    afp = [{"date": "2026-04-06", "analyte": "afp", "value": 8, "unit": "ng/mL"}]
+    rec = record(cycles=cycles, responses=resp, labs=labs("2026-01-09") + labs("2026-04-06") + afp)
+    d = next_step(rec, REG, today=D("2026-04-08"))
     assert d.action is CourseAction.STOP_HAIC_CONTINUE_SORAFENIB and d.cycle_number is None
-    # AFP last on 2026-03-09 (the CR date, later than the lab of 03-06) + 3 months
-    assert d.next_afp_date == D("2026-06-09")
-    assert d.next_imaging_date == D("2026-06-09")  # imaging 2026-03-09 + 3 months
-    assert any(r.rule == "cr_stops_tace_haic" for r in d.reasons)
+    # AFP last on 2026-04-07 (the confirming CR, later than the lab of 04-06) + 3 months
+    assert d.next_afp_date == D("2026-07-07")
+    assert d.next_imaging_date == D("2026-07-07")  # imaging 2026-04-07 + 3 months
+    why = next(r for r in d.reasons if r.rule == "cr_stops_tace_haic")
+    assert why.interpretation and why.alternative == "stop TACE-HAIC at the first CR scan"
+
+
+def test_single_cr_scan_does_not_stop_tace_haic_and_says_it_chose() -> None:
+    cycles = [cycle(1, "2026-01-12"), cycle(2, "2026-02-09")]
+    resp = [{"date": "2026-03-06", "response": "CR"}]
+    rec = record(cycles=cycles, responses=resp, labs=labs("2026-01-09") + labs("2026-03-06"))
+    d = next_step(rec, REG, today=D("2026-03-09"))
+    assert d.action is CourseAction.GIVE_CYCLE and d.cycle_number == 3
+    why = next(r for r in d.reasons if r.rule == "cr_not_yet_confirmed")
+    assert why.interpretation and "single_scan" in (why.alternative or "")
+    assert d.to_dict()["interpretation"] is True
+
+
+def test_single_scan_reading_stops_tace_haic_at_the_first_cr(tmp_path: Any) -> None:
+    from tests.protocol.helpers import edited_regimen
+
+    path = edited_regimen(tmp_path, [('cr_reading = "confirmed"', 'cr_reading = "single_scan"')])
+    cycles = [cycle(1, "2026-01-12"), cycle(2, "2026-02-09")]
+    resp = [{"date": "2026-03-06", "response": "CR"}]
+    rec = record(cycles=cycles, responses=resp, labs=labs("2026-01-09") + labs("2026-03-06"))
+    d = next_step(rec, load_regimen(path), today=D("2026-03-09"))
+    assert d.action is CourseAction.STOP_HAIC_CONTINUE_SORAFENIB
+    assert next(r for r in d.reasons if r.rule == "cr_stops_tace_haic").interpretation
 
 
 def test_stop_haic_after_8_cycles_imaging_after_cycle_8() -> None:
@@ -552,7 +621,7 @@ def _broken(path: str, value: Any) -> dict[str, Any]:
         ("cycles.1.sorafenib_level", -5, "cycles[1].sorafenib_level: got -5"),
         ("labs.0.unit", "mg/dL", "labs[0] (anc)"),
         ("labs.0.analyte", "bogus", "labs[0].analyte: got 'bogus'"),
-        ("labs.6.date", "2026-01-01", "labs[6].date: 2026-01-01 is before labs[5].date 2026-02-06"),
+        ("labs.8.date", "2026-01-01", "labs[8].date: 2026-01-01 is before labs[7].date 2026-01-09"),
         ("patient.bsa_m2", "big", "patient.bsa_m2"),
         (
             "adverse_events",

@@ -326,3 +326,49 @@ def test_dose_within_half_a_step_of_exact_product(bsa: float, cp: str, level: in
     for drug, mg in per_m2[cp].items():
         # BSA rounding to 2 dp moves the BSA by <= 0.005 m²; dose rounding by <= 0.5 mg
         assert abs(got[drug] - bsa * mg * factor) <= 0.5 + 0.005 * mg * factor + 1e-6
+
+
+# ------------------------------------------------------------------------------------------------
+# Child-Pugh labels (issue 13 item 4): "(3) Child-Pugh class A or B7" (paper, inclusion 3);
+# class A = 5-6 points, B = 7-9, C = 10-15 (Pugh 1973).
+
+
+@pytest.mark.parametrize(
+    ("label", "why"),
+    [
+        ("B10", "10 points is Child-Pugh class C, not B"),
+        ("A9", "9 points is Child-Pugh class B, not A"),
+        ("A7", "7 points is Child-Pugh class B, not A"),
+        ("B6", "6 points is Child-Pugh class A, not B"),
+        ("C9", "9 points is Child-Pugh class B, not C"),
+        ("A4", "a Child-Pugh total is 5-15 points"),
+        ("B16", "a Child-Pugh total is 5-15 points"),
+    ],
+)
+def test_child_pugh_label_whose_letter_contradicts_its_points_is_refused(
+    label: str, why: str
+) -> None:
+    with pytest.raises(DataValidationError, match=why) as exc:
+        dose_sheet(SEED, bsa_m2=1.8, child_pugh_class=label)
+    assert exc.value.field == "child_pugh"
+
+
+@pytest.mark.parametrize("label", ["B8", "B9"])
+def test_child_pugh_outside_entry_classes_is_refused_unless_the_investigator_decides(
+    label: str,
+) -> None:
+    # B8/B9 are class B (7-9 points) but the paper admits "Child-Pugh class A or B7" only
+    with pytest.raises(DataValidationError, match="outside the protocol's liver function"):
+        dose_sheet(SEED, bsa_m2=1.8, child_pugh_class=label)
+    sheet = dose_sheet(SEED, bsa_m2=1.8, child_pugh_class=label, allow_outside_entry=True)
+    assert sheet.child_pugh_class == "B"
+    assert sheet.drug("oxaliplatin").dose_mg == 108.0  # 1.8 x 60 mg/m² (class B)
+    assert any("investigator decision" in n for n in sheet.notes)
+
+
+@pytest.mark.parametrize(("label", "oxaliplatin"), [("A5", 135.0), ("A6", 135.0), ("B7", 108.0)])
+def test_entry_labels_dose_as_their_class(label: str, oxaliplatin: float) -> None:
+    # 1.8 m² x 75 mg/m² (A) = 135 mg; x 60 mg/m² (B) = 108 mg
+    assert dose_sheet(SEED, bsa_m2=1.8, child_pugh_class=label).drug("oxaliplatin").dose_mg == (
+        oxaliplatin
+    )

@@ -19,6 +19,7 @@ from tests.protocol.helpers import bundled_text, edited_regimen
 from tests.support import SHARED
 
 PUBLISHED: dict[str, Any] = json.loads((SHARED / "seed" / "published.json").read_text())
+PAPER_TEXT = " ".join((SHARED / "seed" / "paper.txt").read_text().split())
 
 
 def _inclusion(rule_id: str) -> dict[str, Any]:
@@ -181,26 +182,33 @@ def test_defaults_where_paper_is_silent_are_marked() -> None:
     marker = "hcctrial default; paper silent"
     assert marker in r.dosing.source
     assert marker in r.assessment.afp_uln_source
-    assert all(marker in rule.source for rule in r.dose_modifications.hfsr_rules)
-    assert all(marker in rule.source for rule in r.dose_modifications.haic_rules)
+    # every toxicity rule quotes the paper or says it is silent (issue 13: "each row marked with
+    # the paper's words or 'hcctrial default; paper silent'")
+    for rule in r.dose_modifications.toxicity_rules:
+        assert marker in rule.source or rule.quote, rule.id
+        assert rule.quote == "" or rule.quote in PAPER_TEXT, rule.id  # the paper's own words
     assert all(marker in lv.source for lv in r.dosing.haic_levels if lv.level != 0)
     assert text.count(marker) >= 20
 
 
 def test_hfsr_table_follows_sorafenib_label() -> None:
-    # sorafenib label HFSR table (STANDARDS.md §5): G2 1st continue, 2nd/3rd interrupt+reduce,
-    # 4th discontinue; G3 1st/2nd interrupt+reduce, 3rd discontinue
+    # sorafenib label HFSR table (STANDARDS.md §5): G2 1st continue (interrupt if no improvement
+    # within 7 days), 2nd/3rd interrupt+reduce, 4th discontinue; G3 1st/2nd interrupt+reduce,
+    # 3rd discontinue
+    hfsr = "Palmar-plantar erythrodysesthesia syndrome"
     rules = {
-        (x.grade, tuple(x.occurrences)): x.action
-        for x in default_regimen().dose_modifications.hfsr_rules
+        (x.min_grade, x.min_occurrence, x.max_occurrence): (x.action, x.on_resume, x.drugs)
+        for x in default_regimen().dose_modifications.toxicity_rules
+        if x.terms == [hfsr]
     }
+    lower = ("hold", "one_level_lower", ["sorafenib"])
     assert rules == {
-        (1, ()): "continue",
-        (2, (1,)): "continue",
-        (2, (2, 3)): "interrupt_then_reduce",
-        (2, (4,)): "discontinue",
-        (3, (1, 2)): "interrupt_then_reduce",
-        (3, (3,)): "discontinue",
+        (1, 1, None): ("continue", "same_level", ["sorafenib"]),
+        (2, 1, 1): ("continue", "same_level", ["sorafenib"]),
+        (2, 2, 3): lower,
+        (2, 4, None): ("stop", "same_level", ["sorafenib"]),
+        (3, 1, 2): lower,
+        (3, 3, None): ("stop", "same_level", ["sorafenib"]),
     }
 
 
@@ -214,7 +222,7 @@ def test_sister_regimen_has_no_sorafenib() -> None:
     assert r.sorafenib is None
     assert r.stopping.continue_sorafenib_after_cr is False
     assert "prior_sorafenib" not in [c.field for c in r.eligibility.exclusions]
-    assert r.dose_modifications.hfsr_rules == []
+    assert all("sorafenib" not in rule.drugs for rule in r.dose_modifications.toxicity_rules)
 
 
 def test_sister_regimen_keeps_the_same_tace_haic() -> None:

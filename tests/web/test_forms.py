@@ -231,12 +231,15 @@ def test_patient_page_shows_the_next_step_with_its_reasons(login: Any) -> None:
     pid = enrol(c, "GZ-11")
     add_baseline(c, pid)
     html = c.get(f"/patients/{pid}").text
-    # baseline labs all within the start-of-cycle thresholds, Child-Pugh A5: give cycle 1
-    assert re.search(r'id="action">give cycle<', html)
+    # the screening labs have no ALT, AST or limits of normal, and no pre-cycle examination (ECOG,
+    # weight) is recorded: the engine holds cycle 1 and says why (issue 13: fail closed; the
+    # forms for the pre-cycle labs and examination come with the services issue)
+    assert re.search(r'id="action">delay cycle<', html)
     nxt = c.get(f"/api/patients/{pid}/next-step").json()
-    assert nxt["decision"]["action"] == "give_cycle"
+    assert nxt["decision"]["action"] == "delay_cycle"
     assert nxt["decision"]["cycle_number"] == 1
-    assert nxt["decision"]["reasons"]
+    rules = {r["rule"] for r in nxt["decision"]["reasons"]}
+    assert {"pre_cycle_alt", "pre_cycle_ast", "pre_cycle_ecog"} <= rules
 
 
 def test_changing_a_saved_record_asks_for_a_reason_and_is_audited(login: Any) -> None:

@@ -232,6 +232,8 @@ def test_adverse_event_preview_checks_the_term_and_shows_the_grade_text(
     # a typo: refused, with the close term suggested
     text = preview("Nausae", "1")
     assert 'id="ae-term-problem"' in text and "did you mean 'Nausea'" in text
-    # a term whose grade text is not bundled: said so, not invented
-    assert "grade text not bundled" in preview("Fatigue", "2")
+    # every term's grade text is bundled (issue 13): CTCAE v4.03 Fatigue grade 2
+    assert "Grade 2: Fatigue not relieved by rest; limiting instrumental ADL" in preview(
+        "Fatigue", "2"
+    )
     assert 'id="ae-check"' not in preview("", "")

@@ -2,11 +2,12 @@
 
 A research nurse records an adverse event as a CTCAE term, a grade 1-5, onset and resolution dates
 and the investigator's attribution to the study treatment. The term is checked against the bundled
-CTCAE v4.03 term list (``criteria/ctcae_v4.03_terms.json``: all 790 terms of the NCI list with their
-SOC, MedDRA code and defined grades; the grade text of the paper's Table 3 and lab terms; provenance
-in the file's header and docs/ctcae.md) and stored under its CTCAE name; common names the paper uses are
-accepted as synonyms ("hand-foot skin reaction" -> "Palmar-plantar erythrodysesthesia syndrome").
-A grade the term does not have in CTCAE (nausea grade 4; hand-foot skin reaction grade 4) is refused.
+CTCAE term list of the version in use -- ``criteria/ctcae_v4.03_terms.json`` (all 790 terms of NCI's
+v4.03 list) or ``criteria/ctcae_v5.0_terms.json`` (all 837 terms of v5.0), each term with its SOC,
+MedDRA code and the text of every grade; provenance in the files' headers and docs/ctcae.md -- and
+stored under its CTCAE name; common names the paper uses are accepted as synonyms ("hand-foot skin
+reaction" -> "Palmar-plantar erythrodysesthesia syndrome"). A grade the term does not have in CTCAE
+(nausea grade 4; hand-foot skin reaction grade 4) is refused.
 
 Summaries follow CTCAE's rule that per-patient tables use the worst grade: each patient counts once
 per term, at the highest grade recorded (the shape of the paper's Table 3).
@@ -32,6 +33,7 @@ __all__ = [
     "Attribution",
     "CtcaeTerm",
     "TermGradeCounts",
+    "canonical_adverse_event",
     "count_patients_by_worst_grade",
     "ctcae_terms",
     "validate_term",
@@ -89,7 +91,11 @@ class CtcaeTerm:
         return GRADE_TEXT_NOT_BUNDLED not in self.grades.values()
 
 
-_TERMS_FILE = Path(__file__).with_name("criteria") / "ctcae_v4.03_terms.json"
+def _terms_file(version: str) -> Path:
+    return Path(__file__).with_name("criteria") / f"ctcae_v{version}_terms.json"
+
+
+_TERMS_FILE = _terms_file("4.03")
 
 
 def _term_from_entry(entry: dict[str, Any]) -> CtcaeTerm:
@@ -125,20 +131,17 @@ def _term_from_entry(entry: dict[str, Any]) -> CtcaeTerm:
 
 @cache
 def ctcae_terms(version: str = "4.03") -> dict[str, CtcaeTerm]:
-    """Return the bundled CTCAE v4.03 terms (all 790 of the NCI list) by their CTCAE name.
-
-    Only a v4.03 list is bundled; for "5.0" the same v4.03 list is returned (the lab terms the
-    trial grades keep their names in v5.0, but other terms were renamed or added in v5.0).
-    """
+    """Return the bundled CTCAE terms of ``version`` by their CTCAE name: all 790 terms of v4.03
+    (the trial's version) or all 837 of v5.0, each with its SOC, MedDRA code and grade text."""
     from hcctrial.assess.ctcae import normalize_version
 
-    normalize_version(version)
-    data: dict[str, Any] = json.loads(_TERMS_FILE.read_text(encoding="utf-8"))
+    path = _terms_file(normalize_version(version))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     terms: dict[str, CtcaeTerm] = {}
     for entry in data["terms"]:
         term = _term_from_entry(entry)
         if term.term in terms:
-            raise ValueError(f"{_TERMS_FILE.name}: term {term.term!r} listed twice")
+            raise ValueError(f"{path.name}: term {term.term!r} listed twice")
         terms[term.term] = term
     return terms
 
@@ -178,22 +181,51 @@ def _suggestions(term: str, table: dict[str, str]) -> list[str]:
 def validate_term(term: str, version: str = "4.03") -> str:
     """Return the CTCAE name of ``term`` (case-insensitive; synonyms such as "hand-foot skin
     reaction" accepted). Raises :class:`DataValidationError` naming the term, with close matches."""
+    from hcctrial.assess.ctcae import normalize_version
+
+    v = normalize_version(version)
     if not isinstance(term, str) or not term.strip():
         raise DataValidationError(
-            f"term: got {term!r}; expected a CTCAE v4.03 term, e.g. 'Nausea'", field="term"
+            f"term: got {term!r}; expected a CTCAE v{v} term, e.g. 'Nausea'", field="term"
         )
-    table = _lookup(version)
+    table = _lookup(v)
     found = table.get(_key(term))
     if found is not None:
         return found
     suggestions = _suggestions(term, table)
     hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     raise DataValidationError(
-        f"term: got {term!r}; expected a term of the bundled CTCAE v4.03 list "
-        f"({len(ctcae_terms(version))} terms: hcctrial/assess/criteria/ctcae_v4.03_terms.json)"
+        f"term: got {term!r}; expected a term of the bundled CTCAE v{v} list "
+        f"({len(ctcae_terms(v))} terms: hcctrial/assess/criteria/{_terms_file(v).name})"
         f"{hint}",
         field="term",
     )
+
+
+def canonical_adverse_event(term: str, grade: object, version: str = "4.03") -> str:
+    """Return the CTCAE name of ``term`` after checking that CTCAE defines ``grade`` for it.
+
+    The one check every door that records an adverse event calls (the course engine's record
+    parser, the services, the importers): a synonym ("hand-foot skin reaction") comes back as the
+    CTCAE name ("Palmar-plantar erythrodysesthesia syndrome"), so that every rule sees one
+    spelling; a grade CTCAE does not define for the term (hand-foot skin reaction grade 4, nausea
+    grade 4) raises :class:`DataValidationError` naming the field ``grade``.
+    """
+    from hcctrial.assess.ctcae import normalize_version
+
+    v = normalize_version(version)
+    name = validate_term(term, v)
+    if isinstance(grade, bool) or not isinstance(grade, int):
+        raise DataValidationError(f"grade: got {grade!r}; expected an integer 1-5", field="grade")
+    valid = ctcae_terms(v)[name].valid_grades
+    if grade not in valid:
+        entered = "" if name == term else f" (entered as {term!r})"
+        raise DataValidationError(
+            f"grade: got {grade}; CTCAE v{v} grades of {name!r}{entered} are "
+            f"{', '.join(str(g) for g in valid)}",
+            field="grade",
+        )
+    return name
 
 
 @dataclass(frozen=True)

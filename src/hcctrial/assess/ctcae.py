@@ -34,14 +34,22 @@ be graded without a unit, since the ratio does not depend on it (admiral does no
 
 from __future__ import annotations
 
-import difflib
 import math
-import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-from typing import Literal
 
+from hcctrial.assess.ctcae_criteria import (
+    _INPUT_LABEL,
+    LAB_TERMS,
+    VERSIONS,
+    GradeRule,
+    LabCriteria,
+    LabCriterion,
+    lab_criteria,
+    lab_terms,
+    normalize_version,
+    resolve_lab_term,
+)
 from hcctrial.errors import DataValidationError, UnitError
 
 __all__ = [
@@ -56,113 +64,8 @@ __all__ = [
     "lab_terms",
     "normalize_version",
     "resolve_lab_term",
+    "symptom_convention_note",
 ]
-
-#: CTCAE versions with bundled criteria files.
-VERSIONS: tuple[str, ...] = ("4.03", "5.0")
-
-#: The lab terms graded (CTCAE's own names; the same set in v4.03 and v5.0).
-LAB_TERMS: tuple[str, ...] = (
-    "Platelet count decreased",
-    "Neutrophil count decreased",
-    "White blood cell decreased",
-    "Anemia",
-    "Lymphocyte count decreased",
-    "Alanine aminotransferase increased",
-    "Aspartate aminotransferase increased",
-    "Blood bilirubin increased",
-    "Alkaline phosphatase increased",
-    "GGT increased",
-    "Creatinine increased",
-    "Hypoalbuminemia",
-    "INR increased",
-    "Hyponatremia",
-    "Hypokalemia",
-    "Hyperkalemia",
-    "Lipase increased",
-    "Serum amylase increased",
-)
-
-#: Common short names accepted for a CTCAE lab term (lower case -> CTCAE term).
-_TERM_ALIASES: dict[str, str] = {
-    "alt increased": "Alanine aminotransferase increased",
-    "ast increased": "Aspartate aminotransferase increased",
-    "alp increased": "Alkaline phosphatase increased",
-    "bilirubin increased": "Blood bilirubin increased",
-    "amylase increased": "Serum amylase increased",
-    "gamma-glutamyl transferase increased": "GGT increased",
-    "wbc decreased": "White blood cell decreased",
-}
-
-_INPUT_LABEL = {
-    "value": "value",
-    "uln": "ULN",
-    "lln": "LLN",
-    "baseline": "baseline",
-    "unit": "unit",
-}
-Compare = Literal[">", ">=", "<", "<="]
-
-
-@dataclass(frozen=True)
-class LabCriterion:
-    """One machine-readable reading of a CTCAE grade: ``value <compare> bound`` or
-    ``value <compare> times x of`` (of = uln | lln | baseline), optionally only when the baseline
-    is ``"normal"`` or ``"abnormal"``; ``convention`` names the worst-case assumption it rests on."""
-
-    compare: Compare
-    bound: float | None = None
-    times: float | None = None
-    of: str | None = None
-    baseline: str | None = None
-    convention: str | None = None
-
-
-@dataclass(frozen=True)
-class GradeRule:
-    """One CTCAE grade of a term: its quoted ``text``, the inputs it ``needs`` and its criteria."""
-
-    grade: int
-    text: str
-    needs: tuple[str, ...]
-    criteria: tuple[LabCriterion, ...]
-
-
-@dataclass(frozen=True)
-class LabCriteria:
-    """The grading rules of one CTCAE lab term in one version."""
-
-    term: str
-    version: str
-    soc: str
-    direction: Literal["increased", "decreased"]
-    analyte: str | None
-    unit: str
-    normal: str
-    normal_needs: tuple[str, ...]
-    grades: tuple[GradeRule, ...]
-    conventions: tuple[tuple[str, str], ...]
-
-    @property
-    def has_absolute_bounds(self) -> bool:
-        """Whether any grade compares against a fixed value in :attr:`unit` (so units matter)."""
-        return any(c.bound is not None for g in self.grades for c in g.criteria)
-
-    @property
-    def uses_baseline_status(self) -> bool:
-        """Whether some criterion applies only for a normal or an abnormal baseline (v5.0 liver)."""
-        return any(c.baseline is not None for g in self.grades for c in g.criteria)
-
-    def convention_text(self, key: str) -> str:
-        """Return the text of convention ``key`` of this version's criteria file."""
-        return dict(self.conventions)[key]
-
-    def grade_text(self, grade: int) -> str:
-        """Return the quoted CTCAE text of ``grade`` (``"-"``: the grade does not exist)."""
-        for g in self.grades:
-            if g.grade == grade:
-                return g.text
-        return "-"
 
 
 @dataclass(frozen=True)
@@ -187,6 +90,9 @@ class LabGrade:
     missing: tuple[str, ...] = ()
     value: float | None = None
     unit: str | None = None
+    #: for a term whose grade depends on symptoms: "assumed symptomatic (admiral worst case)",
+    #: "symptomatic" or "asymptomatic" (None for the other terms)
+    symptoms: str | None = None
 
     @property
     def gradable(self) -> bool:
@@ -206,90 +112,8 @@ class LabGrade:
             "missing": list(self.missing),
             "value": self.value,
             "unit": self.unit,
+            "symptoms": self.symptoms,
         }
-
-
-def normalize_version(version: str) -> str:
-    """Return the canonical CTCAE version ("4.03" or "5.0") for ``version`` ("v5", "5.0", ...)."""
-    text = str(version).strip().lower().removeprefix("ctcae").strip().removeprefix("v").strip()
-    canonical = {"4.03": "4.03", "5": "5.0", "5.0": "5.0", "5.0.0": "5.0"}.get(text)
-    if canonical is None:
-        raise DataValidationError(
-            f"version: got {version!r}; expected a CTCAE version with bundled criteria: "
-            f"{', '.join(VERSIONS)}",
-            field="version",
-        )
-    return canonical
-
-
-@cache
-def lab_criteria(version: str = "4.03") -> dict[str, LabCriteria]:
-    """Return the lab grading rules of CTCAE ``version``, by term, read from its criteria file."""
-    version = normalize_version(version)
-    path = Path(__file__).with_name("criteria") / f"ctcae_v{version}.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    conventions = tuple((k, str(v)) for k, v in data["conventions"].items())
-    result: dict[str, LabCriteria] = {}
-    for t in data["term"]:
-        grades = tuple(
-            GradeRule(
-                grade=int(g["grade"]),
-                text=str(g["text"]),
-                needs=tuple(g.get("needs", ())),
-                criteria=tuple(
-                    LabCriterion(
-                        compare=c["compare"],
-                        bound=c.get("bound"),
-                        times=c.get("times"),
-                        of=c.get("of"),
-                        baseline=c.get("baseline"),
-                        convention=c.get("convention"),
-                    )
-                    for c in g["criteria"]
-                ),
-            )
-            for g in t["grade"]
-        )
-        result[t["name"]] = LabCriteria(
-            term=t["name"],
-            version=version,
-            soc=t["soc"],
-            direction=t["direction"],
-            analyte=t.get("analyte"),
-            unit=t["unit"],
-            normal=t["normal"],
-            normal_needs=tuple(t.get("normal_needs", ())),
-            grades=grades,
-            conventions=conventions,
-        )
-    return result
-
-
-def lab_terms(version: str = "4.03") -> tuple[str, ...]:
-    """Return the CTCAE lab terms graded in ``version``."""
-    return tuple(lab_criteria(version))
-
-
-def resolve_lab_term(term: str, version: str = "4.03") -> str:
-    """Return the CTCAE name of lab ``term`` (case-insensitive; a few short names accepted).
-
-    Raises :class:`DataValidationError` naming the term and suggesting close matches.
-    """
-    names = lab_terms(version)
-    text = " ".join(str(term).split())
-    by_lower = {n.lower(): n for n in names}
-    found = by_lower.get(text.lower()) or _TERM_ALIASES.get(text.lower())
-    if found is not None:
-        return found
-    candidates = list(by_lower) + list(_TERM_ALIASES)
-    close = difflib.get_close_matches(text.lower(), candidates, n=3, cutoff=0.5)
-    suggestions = list(dict.fromkeys(by_lower.get(c) or _TERM_ALIASES[c] for c in close))
-    hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    raise DataValidationError(
-        f"term: got {term!r}; expected a CTCAE v{normalize_version(version)} lab term "
-        f"({', '.join(names)}){hint}",
-        field="term",
-    )
 
 
 def _signif15(x: float) -> float:
@@ -384,15 +208,139 @@ def _check_number(name: str, x: float | None, *, positive: bool = False) -> floa
     return float(x)
 
 
-def _describe(value: float, c: LabCriterion, refs: dict[str, float | None], unit_shown: str) -> str:
+def _describe(
+    value: float, c: LabCriterion, refs: dict[str, float | None], unit_shown: str, threshold: float
+) -> str:
     u = f" {unit_shown}" if unit_shown else ""
     if c.bound is not None:
-        return f"{value:g}{u} {c.compare} {c.bound:g}{u}"
+        return f"{value:g}{u} {c.compare} {threshold:g}{u}"
     assert c.of is not None and c.times is not None
-    ref = refs[c.of]
-    assert ref is not None
     label = _INPUT_LABEL[c.of]
-    return f"{value:g}{u} {c.compare} {c.times:g} x {label} ({c.times * ref:g}{u})"
+    return f"{value:g}{u} {c.compare} {c.times:g} x {label} ({threshold:g}{u})"
+
+
+def symptom_convention_note(
+    terms: Iterable[str], version: str = "4.03", symptomatic: bool | None = None
+) -> str:
+    """The footnote naming the symptom convention behind lab-derived grades of ``terms``.
+
+    Some CTCAE lab grades depend on symptoms a lab value does not carry (hypokalemia; in v5.0
+    hyponatremia, lipase and amylase): ``symptomatic`` None assumes symptoms (admiral's worst case,
+    which raises those grades), True/False says they were recorded.
+    """
+    v = normalize_version(version)
+    crit = lab_criteria(v)
+    names = [resolve_lab_term(t, v) for t in terms]
+    dependent = [t for t in names if crit[t].symptom_dependent]
+    every = [t for t, c in crit.items() if c.symptom_dependent]
+    how = {
+        None: "symptoms assumed where CTCAE grades by them (admiral's worst case: the higher grade)",
+        True: "symptoms recorded as present",
+        False: "symptoms recorded as absent (the grade without symptoms)",
+    }[symptomatic]
+    if not dependent:
+        return (
+            f"No lab term of this table is graded by symptoms in CTCAE v{v} (those that are: "
+            f"{', '.join(every)}; convention: {how})."
+        )
+    return f"Lab-derived grades of {', '.join(dependent)} (CTCAE v{v}): {how}."
+
+
+def _same_unit(unit: str, other: str, crit: LabCriteria) -> bool:
+    """Whether ``unit`` and ``other`` are the same unit for the term (conversion factor 1)."""
+    try:
+        a = _conversion_factor(unit, crit)
+        b = _conversion_factor(other, crit)
+    except UnitError:
+        return False
+    return math.isclose(a, b, rel_tol=1e-12)
+
+
+def _applies(c: LabCriterion, symptomatic: bool | None) -> bool:
+    """Whether criterion ``c`` applies given what is known of the patient's symptoms."""
+    if c.when == "asymptomatic":
+        return symptomatic is False
+    if (c.convention or "").startswith("symptomatic_"):
+        return symptomatic is not False
+    return True
+
+
+def _convention_text(crit: LabCriteria, key: str | None, symptomatic: bool | None) -> str | None:
+    if key is None:
+        return None
+    if key.startswith("symptomatic_") and symptomatic is True:
+        return "symptoms recorded: the grade with symptoms applies (no assumption)"
+    return crit.convention_text(key)
+
+
+_SYMPTOMS = {
+    None: "assumed symptomatic (admiral worst case)",
+    True: "symptomatic",
+    False: "asymptomatic",
+}
+
+
+def _baseline_in(
+    crit: LabCriteria, baseline: float | None, baseline_unit: str | None, unit: str | None
+) -> float | None:
+    """The baseline converted from ``baseline_unit`` to the value's ``unit`` (CTCAE v5.0 compares
+    a value with its baseline: both must be in one unit)."""
+    if baseline is None or baseline_unit is None or not baseline_unit.strip():
+        return baseline
+    if unit is None or not unit.strip():
+        raise DataValidationError(
+            f"baseline_unit: got {baseline_unit!r} but the value has no unit; give the value's "
+            "unit so that the baseline can be converted to it",
+            field="baseline_unit",
+        )
+    try:
+        return baseline * _conversion_factor(baseline_unit, crit) / _conversion_factor(unit, crit)
+    except UnitError as exc:
+        raise DataValidationError(
+            f"baseline_unit: {baseline_unit!r} does not fit {crit.term}: {exc}",
+            field="baseline_unit",
+        ) from exc
+
+
+def _check_plausible(crit: LabCriteria, value: float, unit: str, in_crit_unit: float) -> None:
+    """Refuse a value no patient can have (:mod:`hcctrial.clinical.plausibility`), naming the unit
+    it would fit."""
+    if crit.analyte is None or not crit.has_absolute_bounds:
+        return
+    from hcctrial.clinical.units import ANALYTES, convert, implausible_value_error
+
+    a = ANALYTES[crit.analyte]
+    canonical = convert(in_crit_unit, crit.unit, a.canonical_unit, analyte=crit.analyte)
+    if not a.low <= _signif15(canonical) <= a.high:
+        spelled = _unit_spelling(unit, crit.analyte)
+        raise implausible_value_error(
+            a, value, spelled, canonical, field="value", shown=f"{value:g} {unit}"
+        )
+
+
+def _clinical_only(
+    crit: LabCriteria, v: float, refs: dict[str, float | None], unit_out: str | None
+) -> LabGrade:
+    """A term CTCAE grades by its consequences: grade 0 within the limit of normal, else "cannot
+    grade from the value" with the CTCAE text of grade 1."""
+    limit = "lln" if crit.direction == "decreased" else "uln"
+    ref = refs[limit]
+    if ref is None:
+        return _cannot_grade(
+            crit, f"no {_INPUT_LABEL[limit]} given", (limit,), value=v, unit=unit_out
+        )
+    beyond = _compare(v, "<" if limit == "lln" else ">", ref)
+    if not beyond:
+        return LabGrade(crit.term, crit.version, 0, crit.normal, value=v, unit=unit_out)
+    return _cannot_grade(
+        crit,
+        f"CTCAE v{crit.version} grades {crit.term} by its clinical consequences, not by the value "
+        f"(grade 1: '{crit.grade_text(1)}'; grade 2: '{crit.grade_text(2)}'): record it as an "
+        "adverse event with its grade",
+        ("clinical",),
+        value=v,
+        unit=unit_out,
+    )
 
 
 def grade_lab(
@@ -404,15 +352,23 @@ def grade_lab(
     lln: float | None = None,
     baseline: float | None = None,
     version: str = "4.03",
+    symptomatic: bool | None = None,
+    baseline_unit: str | None = None,
 ) -> LabGrade:
     """Return the CTCAE grade of a lab ``value`` measured in ``unit`` for ``term``.
 
-    ``uln``/``lln``/``baseline`` are in the same unit as ``value``. ``version`` is "4.03" (default,
-    the trial's) or "5.0". Grade None with a ``reason`` when the inputs cannot decide the grade;
-    grade 0 only when the value is within normal limits by the rules.
+    ``uln``/``lln`` are in the same unit as ``value``; ``baseline`` too, unless ``baseline_unit``
+    says otherwise (it is then converted first). ``version`` is "4.03" (default, the trial's) or
+    "5.0". ``symptomatic``: for the terms whose grade depends on symptoms (hypokalemia; in v5.0
+    hyponatremia, lipase and amylase), True or False when recorded; None assumes symptoms
+    (admiral's worst case, named in :attr:`LabGrade.convention`). A value in a unit the CTCAE text
+    writes its cut-offs in ("<4.9 mmol/L") is compared with the text's own numbers. Grade None
+    with a ``reason`` when the inputs cannot decide the grade; grade 0 only when the value is within
+    normal limits by the rules.
 
     Raises :class:`DataValidationError` for an unknown term (with close matches), an unknown
-    version, or a value/limit that is not a finite non-negative number.
+    version, a value/limit that is not a finite non-negative number, and (:class:`UnitError`) a
+    value no patient can have in its unit, naming the unit it would fit.
     """
     version = normalize_version(version)
     name = resolve_lab_term(term, version)
@@ -425,8 +381,20 @@ def grade_lab(
         "lln": _check_number("lln", lln),
         "baseline": _check_number("baseline", baseline),
     }
+    refs["baseline"] = _baseline_in(crit, refs["baseline"], baseline_unit, unit)
+    scaled = _to_criterion_unit(crit, v, unit, refs)
+    if isinstance(scaled, LabGrade):
+        return scaled
+    v, refs, unit_shown, alt_key, factor = scaled
+    return _grade(crit, v, refs, unit_shown, alt_key, factor, symptomatic)
 
-    # Units: bring the value and its references into the criterion's unit.
+
+def _to_criterion_unit(
+    crit: LabCriteria, v: float, unit: str | None, refs: dict[str, float | None]
+) -> LabGrade | tuple[float, dict[str, float | None], str, str | None, float]:
+    """(value, references, unit shown, CTCAE-text unit used or None, factor to the criterion
+    unit), or the "cannot grade" result of a unit that is missing or does not fit."""
+    name = crit.term
     unit_shown = crit.unit if crit.unit != "1" else ""
     if unit is None or not unit.strip():
         if crit.unit == "1":
@@ -440,47 +408,50 @@ def grade_lab(
                 value=v,
             )
         else:
-            unit_shown = ""  # ratio-only term: compared as given, in the value's own unit
-    if unit is not None and unit.strip():
-        try:
-            factor = _conversion_factor(unit, crit)
-        except UnitError:
-            return _cannot_grade(
-                crit,
-                f"unit {unit!r} does not fit {name}: expected a unit convertible to {crit.unit}",
-                ("unit",),
-                value=v,
-                unit=unit,
-            )
-        v = v * factor
-        refs = {k: (None if r is None else r * factor) for k, r in refs.items()}
-        if crit.analyte is not None and crit.has_absolute_bounds:
-            from hcctrial.clinical.units import ANALYTES, convert
+            return v, refs, "", None, 1.0  # ratio-only term: compared in the value's own unit
+    try:
+        factor = _conversion_factor(unit, crit)
+    except UnitError:
+        return _cannot_grade(
+            crit,
+            f"unit {unit!r} does not fit {name}: expected a unit convertible to {crit.unit}",
+            ("unit",),
+            value=v,
+            unit=unit,
+        )
+    _check_plausible(crit, v, unit, v * factor)
+    alt_key = next((u for u in crit.alt_units if _same_unit(unit, u, crit)), None)
+    if alt_key is not None:
+        return v, refs, alt_key, alt_key, factor
+    scaled = {k: (None if r is None else r * factor) for k, r in refs.items()}
+    return v * factor, scaled, unit_shown, None, factor
 
-            a = ANALYTES[crit.analyte]
-            canonical = convert(v, crit.unit, a.canonical_unit, analyte=crit.analyte)
-            if not a.low <= _signif15(canonical) <= a.high:
-                return _cannot_grade(
-                    crit,
-                    f"value {value:g} {unit} is {canonical:.4g} {a.canonical_unit}, outside the "
-                    f"physiological range [{a.low:g}, {a.high:g}] {a.canonical_unit} of "
-                    f"{a.description or a.name}; check the value and its unit",
-                    ("unit",),
-                    value=v,
-                    unit=crit.unit,
-                )
 
+def _grade(
+    crit: LabCriteria,
+    v: float,
+    refs: dict[str, float | None],
+    unit_shown: str,
+    alt_key: str | None,
+    factor: float,
+    symptomatic: bool | None,
+) -> LabGrade:
+    """Apply the criteria from grade 4 down (see the module docstring)."""
+    name, version = crit.term, crit.version
     unit_out = unit_shown or None
+    if crit.clinical_only:
+        return _clinical_only(crit, v, refs, unit_out)
     b = refs["baseline"]
     u = refs["uln"]
     baseline_abnormal = b is not None and u is not None and _compare(b, ">", u)
     status_conventions: list[str] = []
     if crit.uses_baseline_status and b is None:
         status_conventions.append(crit.convention_text("baseline_unknown"))
+    symptoms = _SYMPTOMS[symptomatic] if crit.symptom_dependent else None
 
     def conventions(*keys: str | None) -> str | None:
-        texts = [crit.convention_text(k) for k in keys if k] + status_conventions
-        return "; ".join(dict.fromkeys(texts)) or None
+        texts = [t for k in keys if (t := _convention_text(crit, k, symptomatic))]
+        return "; ".join(dict.fromkeys(texts + status_conventions)) or None
 
     baseline_conventions = tuple(
         c.convention for g in crit.grades for c in g.criteria if c.of == "baseline" and c.convention
@@ -501,12 +472,16 @@ def grade_lab(
                 unit=unit_out,
             )
         for c in rule.criteria:
+            if not _applies(c, symptomatic):
+                continue
             if c.baseline == "abnormal" and not baseline_abnormal:
                 continue
             if c.baseline == "normal" and baseline_abnormal:
                 continue
             if c.bound is not None:
-                threshold = c.bound
+                threshold = (
+                    c.bound if alt_key is None else dict(c.alt).get(alt_key, c.bound / factor)
+                )
             else:
                 assert c.of is not None and c.times is not None
                 ref = refs[c.of]
@@ -520,9 +495,10 @@ def grade_lab(
                     grade=rule.grade,
                     rule=rule.text,
                     convention=conventions(c.convention),
-                    detail=_describe(v, c, refs, unit_shown),
+                    detail=_describe(v, c, refs, unit_shown, threshold),
                     value=v,
                     unit=unit_out,
+                    symptoms=symptoms,
                 )
     absent = tuple(n for n in crit.normal_needs if refs[n] is None)
     if absent:
@@ -545,4 +521,5 @@ def grade_lab(
         detail=None,
         value=v,
         unit=unit_out,
+        symptoms=symptoms,
     )

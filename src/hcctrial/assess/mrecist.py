@@ -152,12 +152,21 @@ class TimePointResponse:
     change_from_baseline_pct: float | None
     change_from_nadir_pct: float | None
     reasons: tuple[str, ...]
+    #: RECIST 1.1 from the same scan (None unless every target has ``total_diameter_mm``)
+    recist11_response: Response | None = None
+    recist11_sum_mm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (enums as their codes, dates ISO)."""
         out = asdict(self)
         out["date"] = self.date.isoformat()
-        for key in ("response", "mrecist_response", "target_response", "non_target_response"):
+        for key in (
+            "response",
+            "mrecist_response",
+            "target_response",
+            "non_target_response",
+            "recist11_response",
+        ):
             value = getattr(self, key)
             out[key] = None if value is None else value.value
         out["reasons"] = list(self.reasons)
@@ -176,6 +185,12 @@ class PatientResponse:
     first_pd_date: date | None
     confirmed_pd_date: date | None
     rules: ProtocolRules = field(default_factory=ProtocolRules)
+    #: the date the SD minimum interval counts from, and what it is
+    sd_reference_date: date | None = None
+    sd_reference: str = ""
+    recist11_best_overall_response: Response | None = None
+    #: how the engine read rules the paper leaves open: {rule, reading, interpretation, alternative}
+    readings: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (the CLI's ``--json`` output)."""
@@ -191,6 +206,13 @@ class PatientResponse:
             "first_pd_date": iso(self.first_pd_date),
             "confirmed_pd_date": iso(self.confirmed_pd_date),
             "rules": asdict(self.rules),
+            "sd_reference_date": iso(self.sd_reference_date),
+            "sd_reference": self.sd_reference,
+            "recist11_best_overall_response": None
+            if self.recist11_best_overall_response is None
+            else self.recist11_best_overall_response.value,
+            "readings": [dict(r) for r in self.readings],
+            "interpretation": any(r["interpretation"] for r in self.readings),
         }
 
 
@@ -405,6 +427,74 @@ def _atypical_confirmations(patient: PatientAssessments) -> dict[str, tuple[int,
     return confirmed
 
 
+def _afp_cr(response: Response, afp: float | None, uln: float, rules: ProtocolRules) -> Response:
+    """The protocol's CR-needs-normal-AFP rule applied to a response (CR -> PR)."""
+    if rules.afp_normalisation_for_cr and response is Response.CR and (afp is None or afp > uln):
+        return Response.PR
+    return response
+
+
+def _recist11_point(
+    patient: PatientAssessments,
+    k: int,
+    n_resp: Response | None,
+    sums: list[Fraction],
+    rules: ProtocolRules,
+) -> tuple[Response, Fraction | None]:
+    """The RECIST 1.1 response of follow-up ``k`` (``sums``: complete RECIST sums so far)."""
+    from hcctrial.assess.recist11 import measurement, recist11_new_lesion, recist11_target
+
+    base = patient.assessments[0]
+    visit = patient.assessments[k]
+    targets = list(base.target)
+    recorded = {t.id: t for t in visit.target}
+    measured = {
+        t.id: None if t.id not in recorded else measurement(recorded[t.id], node=bool(t.node))
+        for t in targets
+    }
+    t_resp, total = recist11_target(targets, measured, sums[0], min(sums))
+    new = any(recist11_new_lesion(x) for x in visit.new_lesions)
+    overall = overall_response(t_resp, n_resp, new)
+    if total is not None:
+        sums.append(total)
+    return _afp_cr(overall, visit.afp_ng_ml, patient.afp_uln_ng_ml, rules), total
+
+
+def _readings(rules: ProtocolRules, start: date | None) -> tuple[dict[str, Any], ...]:
+    """How the rules the paper leaves open were read (issue 13: say so in the output)."""
+    out = [
+        {
+            "rule": "new_tumor_node_pd",
+            "reading": "'If there was a new tumor node > 5 mm, this was considered the first "
+            "instance of PD' read as a new tumour nodule (not a lymph node, not an effusion, not "
+            f"equivocal, typical pattern not denied) with longest diameter > "
+            f"{rules.new_nodule_threshold_mm:g} mm (strictly)",
+            "interpretation": True,
+            "alternative": "'node' as a lymph node (short axis > 5 mm); or mRECIST's own rule "
+            "only (a new intrahepatic lesion >= 10 mm with the typical vascular pattern)",
+        },
+        {
+            "rule": "cr_needs_normal_afp",
+            "reading": "'CR was defined as a tumor disappearing ... combined with a normalized AFP "
+            "level': a radiological CR with AFP above the ULN, or not measured, is reported as PR",
+            "interpretation": True,
+            "alternative": "report it as SD, or as CR not confirmed until AFP normalises",
+        },
+        {
+            "rule": "sd_minimum_interval",
+            "reading": f"SD counts from {rules.min_sd_days} days after "
+            + (
+                "the start of treatment"
+                if start is not None
+                else "the baseline scan (no treatment_start given)"
+            ),
+            "interpretation": False,
+            "alternative": None,
+        },
+    ]
+    return tuple(out)
+
+
 def patient_response(data: Any, rules: ProtocolRules | None = None) -> PatientResponse:
     """Return the mRECIST response of one patient at every follow-up and overall.
 
@@ -427,6 +517,14 @@ def patient_response(data: Any, rules: ProtocolRules | None = None) -> PatientRe
     grown = _atypical_confirmations(patient)
     complete_sums: list[Fraction] = [] if baseline_sum is None else [baseline_sum]
     points: list[TimePointResponse] = []
+    from hcctrial.assess.recist11 import measurement, recist11_available
+
+    recist = recist11_available(patient)
+    recist_sums = (
+        [sum((_exact(measurement(t, node=bool(t.node)) or 0.0) for t in targets), Fraction(0))]
+        if recist
+        else []
+    )
     for k, visit in enumerate(patient.assessments[1:], start=1):
         reasons: list[str] = []
         if visit.modality != base.modality:
@@ -490,6 +588,9 @@ def patient_response(data: Any, rules: ProtocolRules | None = None) -> PatientRe
                 )
             else:
                 reasons.append(f"AFP {_fmt(afp)} ng/mL <= ULN {_fmt(uln)} ng/mL: normalised")
+        r11, r11_sum = (
+            _recist11_point(patient, k, n_resp, recist_sums, rules) if recist else (None, None)
+        )
         from_base = None
         from_nadir = None
         if total is not None and baseline_sum is not None and nadir is not None:
@@ -511,16 +612,26 @@ def patient_response(data: Any, rules: ProtocolRules | None = None) -> PatientRe
                 change_from_baseline_pct=from_base,
                 change_from_nadir_pct=from_nadir,
                 reasons=tuple(reasons),
+                recist11_response=r11,
+                recist11_sum_mm=_mm(r11_sum),
             )
         )
     pd_dates = [tp.date for tp in points if tp.response is Response.PD]
-    bor = best_overall_response(
-        base.date,
-        [(tp.date, tp.response) for tp in points],
-        confirmation=rules.confirmation,
-        confirm_days=rules.confirm_days,
-        min_sd_days=rules.min_sd_days,
-    )
+    start = patient.treatment_start
+    reference = start or base.date
+
+    def bor_of(pairs: list[tuple[date, Response]]) -> Any:
+        return best_overall_response(
+            reference,
+            pairs,
+            confirmation=rules.confirmation,
+            confirm_days=rules.confirm_days,
+            min_sd_days=rules.min_sd_days,
+        )
+
+    bor = bor_of([(tp.date, tp.response) for tp in points])
+    r11_points = [(tp.date, tp.recist11_response) for tp in points if tp.recist11_response]
+    r11_bor = bor_of(r11_points).response if recist else None
     return PatientResponse(
         baseline_date=base.date,
         baseline_sum_mm=_mm(baseline_sum),
@@ -530,6 +641,10 @@ def patient_response(data: Any, rules: ProtocolRules | None = None) -> PatientRe
         first_pd_date=pd_dates[0] if pd_dates else None,
         confirmed_pd_date=pd_dates[1] if len(pd_dates) > 1 else None,
         rules=rules,
+        sd_reference_date=reference,
+        sd_reference="treatment_start" if start is not None else "baseline scan",
+        recist11_best_overall_response=r11_bor,
+        readings=_readings(rules, start),
     )
 
 

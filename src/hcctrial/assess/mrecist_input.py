@@ -21,14 +21,19 @@ Top level: ``afp_uln_ng_ml`` (> 0, ng/mL: the laboratory's AFP upper limit of no
 Assessment: ``date`` (ISO), ``modality`` (``"MRI"`` or ``"CT"``), ``afp_ng_ml`` (≥ 0 or
 null/absent = not measured), ``target``, ``non_target``, ``new_lesions`` (lists, default empty).
 
+Top level also: ``treatment_start`` (optional ISO date: the SD minimum interval counts from it).
+
 Target lesion: ``id`` (unique); ``organ`` (required at baseline, e.g. ``"liver"``, ``"lung"``;
 at follow-up optional but must match); ``diameter_mm`` (≥ 0; for a liver lesion the longest
 *viable*, arterially enhancing diameter, for other organs the RECIST 1.1 longest diameter;
 null/absent at follow-up = not evaluable); ``node`` (true for a lymph node, which is measured by
-``short_axis_mm`` instead and counts in the single organ "lymph nodes");
+``short_axis_mm`` instead and counts in the single organ "lymph nodes"; ``site:
+"porta_hepatis"`` for a hilar node); ``total_diameter_mm`` (optional: the whole-lesion diameter
+of RECIST 1.1, necrosis included);
 ``arterial_enhancement`` and ``well_defined`` (default true; a liver target without arterial
 enhancement or an infiltrative, ill-defined lesion is refused: it must be a non-target).
-Baseline: ≥ 10 mm (nodes ≥ 15 mm short axis), ≤ 2 per organ, ≤ 5 in all.
+Baseline: ≥ 10 mm (nodes ≥ 15 mm short axis, a porta hepatis node ≥ 20 mm), ≤ 2 per organ,
+≤ 5 in all.
 
 Non-target lesion: ``id``; ``organ`` (optional); ``node`` (optional); ``status``:
 ``"present"`` (viable/enhancing tumour persists), ``"absent"`` (no enhancement),
@@ -62,6 +67,8 @@ from hcctrial.errors import DataValidationError
 MIN_TARGET_MM = 10.0
 #: Smallest short axis of a target lymph node at baseline (mm; RECIST 1.1).
 MIN_TARGET_NODE_SHORT_AXIS_MM = 15.0
+#: mRECIST: a porta hepatis node is malignant (so measurable as a target) from 20 mm short axis.
+MIN_TARGET_PORTA_HEPATIS_NODE_MM = 20.0
 #: At most this many target lesions per organ, and in all (mRECIST = RECIST 1.1).
 MAX_TARGETS_PER_ORGAN = 2
 MAX_TARGETS = 5
@@ -80,8 +87,13 @@ class TargetLesion(_Strict):
     id: Annotated[str, Field(min_length=1)]
     organ: str | None = None
     diameter_mm: Millimetres | None = None
+    #: whole-lesion longest diameter (necrosis and lipiodol included): RECIST 1.1's measurement,
+    #: from which RECIST 1.1 is computed beside mRECIST when every target has it
+    total_diameter_mm: Millimetres | None = None
     node: StrictBool | None = None
     short_axis_mm: Millimetres | None = None
+    #: a lymph node at the porta hepatis (hepatic hilum): malignant, so a target, from 20 mm
+    site: Literal["porta_hepatis"] | None = None
     arterial_enhancement: StrictBool | None = None
     well_defined: StrictBool | None = None
 
@@ -122,9 +134,14 @@ class Assessment(_Strict):
 
 
 class PatientAssessments(_Strict):
-    """One patient's imaging record: the AFP upper limit of normal and the assessments."""
+    """One patient's imaging record: the AFP upper limit of normal and the assessments.
+
+    ``treatment_start`` (optional): the first day of treatment, from which the minimum duration of
+    SD is counted (RECIST 1.1: "a minimum interval after the start of treatment"); without it the
+    baseline scan's date is used and the result says so."""
 
     afp_uln_ng_ml: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+    treatment_start: date | None = None
     assessments: Annotated[list[Assessment], Field(min_length=1)]
 
 
@@ -169,12 +186,21 @@ def baseline_target_problem(lesion: TargetLesion) -> str | None:
     if lesion.node:
         if lesion.short_axis_mm is None:
             return "a target lymph node needs short_axis_mm"
-        if lesion.short_axis_mm < MIN_TARGET_NODE_SHORT_AXIS_MM:
+        porta = lesion.site == "porta_hepatis"
+        limit = MIN_TARGET_PORTA_HEPATIS_NODE_MM if porta else MIN_TARGET_NODE_SHORT_AXIS_MM
+        if lesion.short_axis_mm < limit:
+            why = (
+                "a porta hepatis node is malignant only from 20 mm short axis (mRECIST)"
+                if porta
+                else "not a measurable node (RECIST 1.1)"
+            )
             return (
-                f"short axis {lesion.short_axis_mm:g} mm < {MIN_TARGET_NODE_SHORT_AXIS_MM:g} mm: "
-                "not a measurable node; record it as a non-target lesion"
+                f"short axis {lesion.short_axis_mm:g} mm < {limit:g} mm: {why}; record it as a "
+                "non-target lesion"
             )
         return None
+    if lesion.site is not None:
+        return "site 'porta_hepatis' is for lymph nodes (set node: true)"
     if lesion.short_axis_mm is not None:
         return "short_axis_mm is only for lymph nodes (set node: true)"
     if lesion.diameter_mm is None:
@@ -337,6 +363,7 @@ __all__ = [
     "MAX_TARGETS_PER_ORGAN",
     "MIN_TARGET_MM",
     "MIN_TARGET_NODE_SHORT_AXIS_MM",
+    "MIN_TARGET_PORTA_HEPATIS_NODE_MM",
     "Assessment",
     "NewLesion",
     "NonTargetLesion",

@@ -3,7 +3,9 @@
 ``hcctrial next RECORD.json [--today YYYY-MM-DD] [--regimen NAME|FILE] [--json]``
 
 The record format is documented in ``examples/records/README.md``
-(:mod:`hcctrial.protocol.record`). ``--today`` defaults to the system date (the only clock read,
+(:mod:`hcctrial.protocol.record`). The JSON keeps issue 3's keys and adds, per reason,
+``interpretation`` and ``alternative``, and at the top ``interpretation`` (any reason chose
+between readings the paper leaves open) and ``interpretations``. ``--today`` defaults to the system date (the only clock read,
 here in the interface); ``--regimen`` defaults to the record's ``"regimen"`` key, else the seed
 regimen. Without ``--json`` a readable summary: the action, the reasons quoting their rule and
 source, the dose table and the next dates. Bad input exits with code 2 and names the item.
@@ -36,6 +38,8 @@ def _text(d: dict[str, Any]) -> str:
         lines.append(f"  - [{r['rule']}] {r['finding']}")
         lines.append(f'      rule: "{r["quote"]}"')
         lines.append(f"      source: {r['source']}")
+        if r.get("interpretation"):
+            lines.append(f"      INTERPRETATION (paper unsettled); alternative: {r['alternative']}")
     sheet = d["dose_sheet"]
     if sheet is not None:
         lines.append(f"Doses (BSA {sheet['bsa_m2']:g} m², Child-Pugh {sheet['child_pugh']}):")
@@ -44,6 +48,7 @@ def _text(d: dict[str, Any]) -> str:
             lines.append(
                 f"  {drug['name']:<13}{drug['dose_mg']:>9g}  {drug['route']:<15}{drug['schedule']}"
             )
+        lines += [f"  note: {n}" for n in sheet["notes"]]
     labels = [
         ("due_date", "next cycle due from"),
         ("due_latest", "next cycle due by"),

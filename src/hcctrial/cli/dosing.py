@@ -147,9 +147,21 @@ def dose_command(
     regimen: Annotated[str, typer.Option("--regimen", help=_REGIMEN_HELP)] = (
         "sorafenib_tace_haic_folfox"
     ),
+    allow_outside_entry: Annotated[
+        bool,
+        typer.Option(
+            "--allow-outside-entry",
+            help="Dose a Child-Pugh label outside the entry classes (B8, B9) as its class, at the "
+            "investigator's decision (refused otherwise; the paper is silent).",
+        ),
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Doses of one cycle and the infusion timetable of days 1-2."""
+    """Doses of one cycle and the infusion timetable of days 1-2.
+
+    --child-pugh takes a class (A, B) or a label (A5, A6, B7); a label whose letter contradicts its
+    points (B10, A9) is refused, and one outside the entry classes (B8, B9) too unless
+    --allow-outside-entry."""
     from hcctrial.clinical.body import body_surface_area_m2
     from hcctrial.protocol.dosing import dose_sheet
     from hcctrial.protocol.regimen import load_regimen
@@ -185,6 +197,7 @@ def dose_command(
         level=level,
         sorafenib_level=_parse_sorafenib_level(sorafenib_level),  # type: ignore[arg-type]
         start=_parse_start(start),
+        allow_outside_entry=allow_outside_entry,
     )
     result = sheet.to_dict()
     result["bsa_formula"] = used_formula

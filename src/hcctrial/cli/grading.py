@@ -30,6 +30,15 @@ def lab(
         None, "--baseline", help="The patient's baseline value, in --unit."
     ),
     ctcae: str = typer.Option("4.03", "--ctcae", help="CTCAE version: 4.03 (the trial's) or 5.0."),
+    symptomatic: bool | None = typer.Option(
+        None,
+        "--symptomatic/--asymptomatic",
+        help="For terms whose grade depends on symptoms (hypokalemia; v5.0 hyponatremia, lipase, "
+        "amylase): the patient's recorded state. Default: symptoms assumed (admiral worst case).",
+    ),
+    baseline_unit: str | None = typer.Option(
+        None, "--baseline-unit", help="Unit of --baseline when it differs from --unit."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Grade one lab value by CTCAE: the grade, the CTCAE rule that matched, and any convention.
@@ -40,7 +49,17 @@ def lab(
     from hcctrial.assess.ctcae import grade_lab
     from hcctrial.cli.main import emit
 
-    result = grade_lab(term, value, unit, uln=uln, lln=lln, baseline=baseline, version=ctcae)
+    result = grade_lab(
+        term,
+        value,
+        unit,
+        uln=uln,
+        lln=lln,
+        baseline=baseline,
+        version=ctcae,
+        symptomatic=symptomatic,
+        baseline_unit=baseline_unit,
+    )
     if result.grade is None and "uln" in result.missing:
         raise DataValidationError(
             f"--uln: not given; {result.term} (CTCAE v{result.version}) needs the upper limit of "
@@ -53,6 +72,8 @@ def lab(
         text = f"{result.term} (CTCAE v{result.version}): grade {result.grade} - '{result.rule}'"
         if result.detail:
             text += f"\n  because {result.detail}"
+    if result.symptoms:
+        text += f"\n  symptoms: {result.symptoms}"
     if result.convention:
         text += f"\n  convention: {result.convention}"
     emit(result.as_dict(), as_json, text)
@@ -66,17 +87,21 @@ def ae(
     grade: int | None = typer.Option(
         None, "--grade", help="Show only this grade and check it exists."
     ),
+    ctcae: str = typer.Option("4.03", "--ctcae", help="CTCAE version: 4.03 (the trial's) or 5.0."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Look up a CTCAE v4.03 adverse-event term: its CTCAE name, system organ class and grades."""
+    """Look up a CTCAE adverse-event term: its CTCAE name, system organ class, MedDRA code and the
+    text of each grade (v4.03: 790 terms; v5.0: 837 terms)."""
     from hcctrial.assess.adverse_events import ctcae_terms, validate_term
+    from hcctrial.assess.ctcae import normalize_version
     from hcctrial.cli.main import emit
 
-    name = validate_term(term)
-    entry = ctcae_terms()[name]
+    version = normalize_version(ctcae)
+    name = validate_term(term, version)
+    entry = ctcae_terms(version)[name]
     if grade is not None and grade not in entry.valid_grades:
         raise DataValidationError(
-            f"--grade: got {grade}; CTCAE v4.03 grades of {name!r} are "
+            f"--grade: got {grade}; CTCAE v{version} grades of {name!r} are "
             f"{', '.join(str(g) for g in entry.valid_grades)}",
             field="grade",
         )
@@ -89,8 +114,10 @@ def ae(
         "valid_grades": list(entry.valid_grades),
         "grades": grades,
         "synonyms": list(entry.synonyms),
+        "version": version,
+        "meddra_code": entry.meddra_code,
     }
-    lines = [f"{name} ({entry.soc})"]
+    lines = [f"{name} ({entry.soc}; CTCAE v{version}, MedDRA {entry.meddra_code})"]
     lines += [f"  grade {g}: {text if text else '- (no such grade)'}" for g, text in grades.items()]
     emit(result, as_json, "\n".join(lines))
 

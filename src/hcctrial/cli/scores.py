@@ -39,6 +39,13 @@ def child_pugh_command(
         str | None,
         typer.Option(help='Prothrombin time above control, with unit: "5 s". Instead of --inr.'),
     ] = None,
+    cholestatic: Annotated[
+        bool,
+        typer.Option(
+            "--cholestatic",
+            help="Cholestatic disease (PBC/PSC): bilirubin bands < 4 / 4-10 / > 10 mg/dL.",
+        ),
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Child-Pugh points, total and class (A 5-6, B 7-9, C 10-15).
@@ -56,7 +63,15 @@ def child_pugh_command(
     pt_value = (
         None if pt_prolongation is None else canonical_value("pt_prolongation", pt_prolongation)
     )
-    r = child_pugh(bili, alb, ascites, encephalopathy, inr=inr_value, pt_prolongation_s=pt_value)
+    r = child_pugh(
+        bili,
+        alb,
+        ascites,
+        encephalopathy,
+        inr=inr_value,
+        pt_prolongation_s=pt_value,
+        cholestatic=cholestatic,
+    )
     inputs: dict[str, Any] = {"bilirubin_mg_dl": bili, "albumin_g_dl": alb}
     if inr_value is not None:
         inputs["inr"] = inr_value
@@ -68,6 +83,7 @@ def child_pugh_command(
         "class": r.child_class.value,
         "label": r.label,
         "inputs": inputs,
+        "bilirubin_bands_mg_dl": [4.0, 10.0] if cholestatic else [2.0, 3.0],
     }
     parts = ", ".join(f"{k} {v}" for k, v in r.points.items())
     _emit(result, as_json, f"Child-Pugh {r.label} (class {r.child_class.value}, {parts})")
@@ -173,6 +189,8 @@ def bclc_command(
         "stage": r.stage.value,
         "reason": r.reason,
         "notes": list(r.notes),
+        "interpretation": r.interpretation,
+        "alternative": r.alternative,
         "inputs": {
             "nodules": nodules,
             "largest_cm": largest_cm,

@@ -52,6 +52,7 @@ from hcctrial.errors import DataValidationError, field_error
 __all__ = [
     "ALBI_ALBUMIN_COEFFICIENT",
     "ALBI_BILIRUBIN_COEFFICIENT",
+    "CHOLESTATIC_BILIRUBIN_BANDS_MG_DL",
     "AlbiResult",
     "Ascites",
     "BclcResult",
@@ -69,6 +70,7 @@ __all__ = [
     "ecog_status",
     "encephalopathy_points",
     "inr_points",
+    "parse_child_pugh_label",
     "pt_prolongation_points",
 ]
 
@@ -166,10 +168,19 @@ def _three_bands(x: float, low: float, high: float, *, higher_is_worse: bool) ->
     return 2
 
 
-def bilirubin_points(bilirubin_mg_dl: float) -> int:
-    """Return the Child-Pugh bilirubin points: < 2 mg/dL -> 1, 2-3 -> 2, > 3 -> 3."""
+#: Bilirubin bands of the cholestatic variant (primary biliary cholangitis / primary sclerosing
+#: cholangitis), mg/dL: < 4 -> 1 point, 4-10 -> 2, > 10 -> 3 (the modification used for PBC/PSC in
+#: Child-Pugh tables; STANDARDS.md §3). Not the trial's default: HCC patients are scored with the
+#: standard bands 2 and 3 mg/dL.
+CHOLESTATIC_BILIRUBIN_BANDS_MG_DL: Final = (4.0, 10.0)
+
+
+def bilirubin_points(bilirubin_mg_dl: float, *, cholestatic: bool = False) -> int:
+    """Return the Child-Pugh bilirubin points: < 2 mg/dL -> 1, 2-3 -> 2, > 3 -> 3; with
+    ``cholestatic`` (PBC/PSC) the bands are < 4 / 4-10 / > 10 mg/dL."""
     x = _in_range("bilirubin", bilirubin_mg_dl, "mg/dL")
-    return _three_bands(x, 2.0, 3.0, higher_is_worse=True)
+    low, high = CHOLESTATIC_BILIRUBIN_BANDS_MG_DL if cholestatic else (2.0, 3.0)
+    return _three_bands(x, low, high, higher_is_worse=True)
 
 
 def albumin_points(albumin_g_dl: float) -> int:
@@ -250,12 +261,15 @@ def child_pugh(
     encephalopathy: Encephalopathy | str,
     inr: float | None = None,
     pt_prolongation_s: float | None = None,
+    *,
+    cholestatic: bool = False,
 ) -> ChildPughResult:
     """Return the Child-Pugh points, total and class.
 
     Give exactly one of ``inr`` and ``pt_prolongation_s`` (seconds above control). Bilirubin in
     mg/dL, albumin in g/dL: convert first with ``canonical_value`` (an albumin of 35 passed as
-    g/dL is refused as impossible, not scored).
+    g/dL is refused as impossible, not scored). ``cholestatic`` scores bilirubin with the PBC/PSC
+    bands (< 4 / 4-10 / > 10 mg/dL) instead of < 2 / 2-3 / > 3.
 
     >>> child_pugh(1.8, 3.2, "none", "none", inr=1.3).label
     'A6'
@@ -268,7 +282,7 @@ def child_pugh(
             field="inr",
         )
     points = {
-        "bilirubin": bilirubin_points(bilirubin_mg_dl),
+        "bilirubin": bilirubin_points(bilirubin_mg_dl, cholestatic=cholestatic),
         "albumin": albumin_points(albumin_g_dl),
     }
     if inr is not None:
@@ -391,24 +405,50 @@ class BclcResult:
     stage: BclcStage
     reason: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: True when stage C rests only on an ECOG PS 1-2 that nobody attributed to the cancer (the
+    #: default reading); ``alternative`` names the stage if the PS is due to cirrhosis or another
+    #: illness
+    interpretation: bool = False
+    alternative: str | None = None
 
 
 _CHILD_PUGH_LABEL: Final = re.compile(r"^([ABC])(\d{1,2})?$")
 
 
-def _child_pugh_class_of(value: ChildPughClass | str) -> ChildPughClass:
+def parse_child_pugh_label(
+    value: object, *, field: str = "child_pugh_class"
+) -> tuple[ChildPughClass, int | None]:
+    """Return (class, total points or None) of a Child-Pugh class or label: ``"B"``, ``"B7"``.
+
+    A label whose letter contradicts its points is refused ("B10": 10 points is class C; "A9":
+    9 points is class B), as is a total outside 5-15. This is the one check every door that takes
+    a Child-Pugh class (dosing, BCLC staging, the services) goes through.
+    """
     if isinstance(value, ChildPughClass):
-        return value
-    expected = "one of A, B, C, or a label such as B7"
-    m = _CHILD_PUGH_LABEL.match(value.strip().upper()) if isinstance(value, str) else None
+        return value, None
+    raw = getattr(value, "value", value)
+    expected = "one of A, B, C, or a label such as B7 (class A = 5-6 points, B = 7-9, C = 10-15)"
+    m = _CHILD_PUGH_LABEL.match(raw.strip().upper()) if isinstance(raw, str) else None
     if m is None:
-        raise field_error("child_pugh_class", value, expected)
+        raise field_error(field, value, expected)
     cls = ChildPughClass(m.group(1))
-    if m.group(2) is not None:
-        total = int(m.group(2))
-        if not 5 <= total <= 15 or child_pugh_class(total) is not cls:
-            raise field_error("child_pugh_class", value, expected + " (class and total agree)")
-    return cls
+    if m.group(2) is None:
+        return cls, None
+    total = int(m.group(2))
+    if not 5 <= total <= 15:
+        raise field_error(field, value, expected + "; a Child-Pugh total is 5-15 points")
+    if child_pugh_class(total) is not cls:
+        raise DataValidationError(
+            f"{field}: got {raw!r}; {total} points is Child-Pugh class "
+            f"{child_pugh_class(total).value}, not {cls.value}: the letter contradicts the points "
+            f"(class A = 5-6 points, B = 7-9, C = 10-15)",
+            field=field,
+        )
+    return cls, total
+
+
+def _child_pugh_class_of(value: ChildPughClass | str) -> ChildPughClass:
+    return parse_child_pugh_label(value)[0]
 
 
 def bclc_stage(
@@ -483,7 +523,32 @@ def bclc_stage(
                 f"{ps_attributed_by}: does not upstage"
             )
     if advanced:
-        return BclcResult(BclcStage.ADVANCED, " and ".join(advanced) + " -> C", tuple(notes))
+        only_ps = advanced == [f"cancer-related ECOG PS {ps}"] and not ps_attributed_by
+        if not only_ps:
+            return BclcResult(BclcStage.ADVANCED, " and ".join(advanced) + " -> C", tuple(notes))
+        other = bclc_stage(
+            n_nodules,
+            size,
+            ps,
+            cp,
+            vascular_invasion,
+            extrahepatic_spread,
+            ps_cancer_related=False,
+            ps_attributed_by="the alternative reading",
+        )
+        notes.append(
+            f"stage C rests only on ECOG PS {ps}, taken as cancer-related though nobody attributed "
+            f"it (BCLC 2022: a PS due to cirrhosis or another illness does not upstage; then "
+            f"{other.stage.value})"
+        )
+        return BclcResult(
+            BclcStage.ADVANCED,
+            f"cancer-related ECOG PS {ps} (assumed: not attributed) -> C",
+            tuple(notes),
+            interpretation=True,
+            alternative=f"BCLC {other.stage.value} if the PS is due to cirrhosis or another "
+            f"illness ({other.reason})",
+        )
     if n_nodules == 1 and size <= 2.0:
         return BclcResult(
             BclcStage.VERY_EARLY, f"single nodule {size:g} cm <= 2 cm -> 0", tuple(notes)

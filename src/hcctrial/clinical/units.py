@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from hcctrial.clinical.plausibility import PLAUSIBLE
 from hcctrial.errors import UnitError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -59,9 +60,11 @@ __all__ = [
     "canonical_value",
     "convert",
     "format_quantity",
+    "implausible_value_error",
     "parse_quantity",
     "unit_fits",
     "unit_registry",
+    "units_that_fit",
 ]
 
 
@@ -79,33 +82,52 @@ class Analyte:
     high: float
     molar_mass_g_per_mol: float | None = None
     description: str = ""
+    #: charge of the ion: 2 for calcium and magnesium, where 1 mmol = 2 mEq
+    valence: int = 1
 
 
 _COUNT = "giga_per_liter"
+
+
+def _analyte(
+    name: str, unit: str, molar_mass: float | None = None, description: str = "", valence: int = 1
+) -> Analyte:
+    r = PLAUSIBLE[name]
+    return Analyte(name, unit, r.low, r.high, molar_mass, description, valence)
+
 
 ANALYTES: dict[str, Analyte] = {
     a.name: a
     for a in (
         # "molar masses" of bilirubin and creatinine encode the clinical factors 17.1 and 88.4
         # umol/L per mg/dL (see the module docstring), not the chemical 584.66 and 113.12 g/mol.
-        Analyte("bilirubin", "mg/dL", 0.0, 80.0, 10_000 / 17.1, "total bilirubin"),
-        Analyte("albumin", "g/dL", 0.5, 7.0, None, "serum albumin"),
-        Analyte("creatinine", "mg/dL", 0.05, 30.0, 10_000 / 88.4, "serum creatinine"),
-        Analyte("hemoglobin", "g/dL", 1.0, 25.0, 16114.5, "hemoglobin (monomer molar mass)"),
-        Analyte("wbc", _COUNT, 0.0, 1000.0, None, "white blood cells"),
-        Analyte("anc", _COUNT, 0.0, 500.0, None, "absolute neutrophil count"),
-        Analyte("lymphocytes", _COUNT, 0.0, 1000.0, None, "absolute lymphocyte count"),
-        Analyte("platelets", _COUNT, 0.0, 5000.0, None, "platelet count"),
-        Analyte("inr", "dimensionless", 0.5, 20.0, None, "international normalised ratio"),
-        Analyte("pt_prolongation", "second", 0.0, 120.0, None, "prothrombin time above control"),
-        Analyte("afp", "ng/mL", 0.0, 1.0e7, None, "alpha-fetoprotein"),
-        Analyte("alt", "U/L", 0.0, 50000.0, None, "alanine aminotransferase"),
-        Analyte("ast", "U/L", 0.0, 50000.0, None, "aspartate aminotransferase"),
-        Analyte("alp", "U/L", 0.0, 50000.0, None, "alkaline phosphatase"),
-        Analyte("ggt", "U/L", 0.0, 50000.0, None, "gamma-glutamyl transferase"),
-        Analyte("sodium", "mmol/L", 80.0, 200.0, None, "serum sodium"),
-        Analyte("potassium", "mmol/L", 1.0, 12.0, None, "serum potassium"),
-        Analyte("lvef", "percent", 5.0, 95.0, None, "left-ventricular ejection fraction"),
+        _analyte("bilirubin", "mg/dL", 10_000 / 17.1, "total bilirubin"),
+        _analyte("albumin", "g/dL", None, "serum albumin"),
+        _analyte("creatinine", "mg/dL", 10_000 / 88.4, "serum creatinine"),
+        _analyte("hemoglobin", "g/dL", 16114.5, "hemoglobin"),  # molar mass of the monomer
+        _analyte("wbc", _COUNT, None, "white blood cells"),
+        _analyte("anc", _COUNT, None, "absolute neutrophil count"),
+        _analyte("lymphocytes", _COUNT, None, "absolute lymphocyte count"),
+        _analyte("platelets", _COUNT, None, "platelet count"),
+        _analyte("inr", "dimensionless", None, "international normalised ratio"),
+        _analyte("pt_prolongation", "second", None, "prothrombin time above control"),
+        _analyte("afp", "ng/mL", None, "alpha-fetoprotein"),
+        _analyte("alt", "U/L", None, "alanine aminotransferase"),
+        _analyte("ast", "U/L", None, "aspartate aminotransferase"),
+        _analyte("alp", "U/L", None, "alkaline phosphatase"),
+        _analyte("ggt", "U/L", None, "gamma-glutamyl transferase"),
+        _analyte("lipase", "U/L", None, "serum lipase"),
+        _analyte("amylase", "U/L", None, "serum amylase"),
+        _analyte("sodium", "mmol/L", None, "serum sodium"),
+        _analyte("potassium", "mmol/L", None, "serum potassium"),
+        # phosphate as phosphorus (30.974 g/mol): CTCAE's 2.5 mg/dL = 0.8 mmol/L
+        _analyte("phosphate", "mg/dL", 30.974, "serum phosphate (as phosphorus)"),
+        # calcium 40.078 g/mol, magnesium 24.305 g/mol: divalent, 1 mmol = 2 mEq
+        _analyte("calcium", "mg/dL", 40.078, "serum calcium corrected for albumin", 2),
+        _analyte("ionized_calcium", "mmol/L", 40.078, "ionized calcium", 2),
+        _analyte("magnesium", "mg/dL", 24.305, "serum magnesium", 2),
+        _analyte("glucose", "mg/dL", 180.156, "plasma glucose"),
+        _analyte("lvef", "percent", None, "left-ventricular ejection fraction"),
     )
 }
 
@@ -266,6 +288,12 @@ def _canonical_plan(analyte: str, unit_str: str, bare_is_percent: bool) -> _Plan
     units = _parsed_units(_unit_text(unit_str))
     if units is None:
         return _UNKNOWN
+    if a.valence != 1 and unit_str.strip().replace(" ", "").lower() == "meq/l":
+        # milliequivalents of a divalent ion: 1 mmol = 2 mEq (the alias table reads mEq as mmol)
+        plan = _canonical_plan(analyte, "mmol/L", bare_is_percent)
+        if isinstance(plan, str):  # pragma: no cover - mmol/L fits every analyte with a valence
+            return plan
+        return plan[0], plan[1] / a.valence
     ureg = unit_registry()
     one = ureg.Quantity(1.0, units)
     if bare_is_percent and one.dimensionless and str(one.units) == "dimensionless":
@@ -350,12 +378,53 @@ def canonical_value(
     )
     result = _without_float_noise(raw)
     if not (a.low <= result <= a.high):
-        raise UnitError(
-            f"{name}: {shown!r} is {result:.4g} {a.canonical_unit}, outside the physiological range "
-            f"[{a.low:g}, {a.high:g}] {a.canonical_unit}; check the value and its unit",
-            field=name,
-        )
+        raise implausible_value_error(a, magnitude, unit_str, result, field=name, shown=shown)
     return result
+
+
+def _shown_unit(unit: str) -> str:
+    return {"giga_per_liter": "x10^9/L", "dimensionless": "", "percent": "%"}.get(unit, unit)
+
+
+def units_that_fit(analyte: str, magnitude: float, given_unit: str) -> list[tuple[str, float]]:
+    """Return the units ``analyte`` is reported in under which ``magnitude`` would be plausible:
+    ``[(unit, value in the canonical unit)]`` (``given_unit`` itself left out)."""
+    a = ANALYTES[analyte]
+    given = _canonical_plan(analyte, given_unit, analyte == "lvef")
+    out = []
+    for unit in PLAUSIBLE[analyte].report_units:
+        plan = _canonical_plan(analyte, unit, analyte == "lvef")
+        if isinstance(plan, str) or plan == given:
+            continue
+        molar, factor = plan
+        value = _without_float_noise(magnitude * factor * (molar or 1.0))
+        if a.low <= value <= a.high:
+            out.append((unit, value))
+    return out
+
+
+def implausible_value_error(
+    a: Analyte, magnitude: float, unit_str: str, canonical: float, *, field: str, shown: object
+) -> UnitError:
+    """The error for a value outside the plausibility table, naming the unit it would fit."""
+    canon = _shown_unit(a.canonical_unit)
+    text = (
+        f"{field}: {shown!r} is not possible for {a.description or a.name} "
+        f"({canonical:.4g} {canon} is outside the physiological range [{a.low:g}, {a.high:g}] "
+        f"{canon})"
+    ).replace(" )", ")")
+    fits = units_that_fit(a.name, magnitude, unit_str) if magnitude >= 0 else []
+    if fits:
+        text += (
+            "; did you mean "
+            + " or ".join(
+                f"{magnitude:g} {u} ({v:.4g} {canon})".replace(" )", ")") for u, v in fits
+            )
+            + "?"
+        )
+    else:
+        text += "; check the value and its unit"
+    return UnitError(text, field=field)
 
 
 def convert(value: float, from_unit: str, to_unit: str, *, analyte: str) -> float:

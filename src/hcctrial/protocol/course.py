@@ -64,12 +64,14 @@ from hcctrial.protocol.course_result import (
     Reason,
     SorafenibLevel,
     SorafenibStep,
-    haic_terms,
 )
 from hcctrial.protocol.course_sorafenib import SorafenibOutcome, daily_mg, sorafenib_step
 from hcctrial.protocol.dosing import dose_sheet
+from hcctrial.protocol.pre_cycle import pre_cycle_check
 from hcctrial.protocol.record import PatientRecord, parse_record
 from hcctrial.protocol.schema import Regimen
+from hcctrial.protocol.toxicity import events as toxicity_events
+from hcctrial.protocol.toxicity import graded_labs
 
 __all__ = [
     "PAPER",
@@ -107,8 +109,13 @@ def _tumour(rec: PatientRecord, regimen: Regimen) -> _Tumour:
             confirmation=a.confirmation_required,
             confirm_days=a.confirm_days,
         )
+        data = dict(rec.mrecist)
+        if rec.treatment_start is not None and "treatment_start" not in data:
+            data["treatment_start"] = (
+                rec.treatment_start.isoformat()
+            )  # the SD interval counts from it
         try:
-            res = patient_response(rec.mrecist, rules)
+            res = patient_response(data, rules)
         except HcctrialError as exc:
             raise DataValidationError(f"mrecist: {exc}", field=f"mrecist.{exc.field}") from exc
         pts = tuple((tp.date, tp.response.value) for tp in res.time_points)
@@ -160,17 +167,24 @@ def _check_against_regimen(rec: PatientRecord, regimen: Regimen, today: date | N
                 raise DataValidationError(f"{where}: {d} is after today {today}", field=where)
 
 
-def _bsa(rec: PatientRecord, regimen: Regimen) -> float:
-    from hcctrial.clinical.body import body_surface_area_m2
+def _cr(tumour: _Tumour, regimen: Regimen) -> tuple[date, date | None] | None:
+    """(first CR date, date a later assessment confirmed it or None), or None without a CR.
 
-    p = rec.patient
-    if p.bsa_m2 is not None:
-        return float(p.bsa_m2)
-    weight = next(
-        (c.weight_kg for c in reversed(rec.cycles) if c.weight_kg is not None), p.weight_kg
-    )
-    assert p.height_cm is not None and weight is not None
-    return body_surface_area_m2(p.height_cm, weight, regimen.dosing.bsa_formula)
+    Confirmed: a later CR at least ``stopping.cr_confirm_weeks`` after it, with nothing but CR or
+    NE in between ("stable conditions with a CR")."""
+    points = list(tumour.points)
+    weeks = timedelta(weeks=regimen.stopping.cr_confirm_weeks)
+    first = None
+    for i, (day, resp) in enumerate(points):
+        if resp != "CR":
+            continue
+        first = first or day
+        for later, r2 in points[i + 1 :]:
+            if r2 not in ("CR", "NE"):
+                break
+            if r2 == "CR" and later >= day + weeks:
+                return day, later
+    return (first, None) if first is not None else None
 
 
 def _stop_all_reason(rec: PatientRecord, regimen: Regimen, tumour: _Tumour) -> Reason | None:
@@ -209,6 +223,8 @@ def _action(haic: HaicStep, sor: SorafenibStep) -> CourseAction:
     if sor is SorafenibStep.REDUCE:
         return CourseAction.REDUCE_SORAFENIB
     sorafenib_on = sor not in (SorafenibStep.NONE, SorafenibStep.STOP, SorafenibStep.STOPPED)
+    if haic is HaicStep.STOP and sor is SorafenibStep.STOP:
+        return CourseAction.STOP_ALL
     if haic is HaicStep.STOP:
         return (
             CourseAction.STOP_HAIC_CONTINUE_SORAFENIB
@@ -238,8 +254,7 @@ def next_step(
     >>> d.action.value, d.cycle_number, d.dose_sheet.drug("oxaliplatin").dose_mg
     ('give_cycle', 1, 135.0)
     """
-    extra = haic_terms(regimen) | {regimen.dose_modifications.hfsr_term}
-    rec = parse_record(record, extra_terms=frozenset(extra))
+    rec = parse_record(record, ctcae_version=regimen.assessment.ctcae_version)
     _check_against_regimen(rec, regimen, today)
     on = today or rec.latest_date()
     if on is None:
@@ -303,10 +318,19 @@ def next_step(
         )
 
     stop = _stop_all_reason(rec, regimen, tumour)
+    cr = _cr(tumour, regimen)
     if stop is None:
-        cr_dates = [d for d, r in tumour.points if r == "CR"]
-        haic = haic_step(rec, regimen, cr_dates[0] if cr_dates else None, on, warnings)
-        sor = sorafenib_step(rec, regimen, on)
+        graded = graded_labs(rec, regimen, on)
+        for g in graded:
+            if g.grade is None and g.lab.date > (last.date if last is not None else date.min):
+                warnings.append(
+                    f"labs[{g.row}] ({g.lab.analyte} {g.lab.value:g}): cannot grade as "
+                    f"{g.term}: {g.text}"
+                )
+        events = toxicity_events(rec, regimen, graded, on)
+        check = pre_cycle_check(rec, regimen, graded, on)
+        haic = haic_step(rec, regimen, events, check, cr, on)
+        sor = sorafenib_step(rec, regimen, events, on)
         stop = haic.stop_all or sor.stop_all
     if stop is not None:
         off = HaicOutcome(HaicStep.STOP, None, [])
@@ -317,6 +341,20 @@ def next_step(
 
     action = _action(haic.step, sor.step)
     reasons = [*haic.reasons, *sor.reasons, *pfs_reason]
+    if cr is not None and cr[1] is None and regimen.stopping.cr_reading == "confirmed":
+        st = regimen.stopping
+        reasons.append(
+            Reason(
+                "cr_not_yet_confirmed",
+                f"CR on {cr[0]} not yet confirmed by an assessment >= {st.cr_confirm_weeks} "
+                "weeks later: TACE-HAIC goes on until it is",
+                PAPER["cr"],
+                st.cr_reading_source,
+                interpretation=True,
+                alternative="stop TACE-HAIC at the first CR scan (stopping.cr_reading = "
+                "'single_scan')",
+            )
+        )
     active = haic.step in (HaicStep.GIVE, HaicStep.GIVE_REDUCED, HaicStep.DELAY)
     if active and not haic.reasons and haic.step is HaicStep.GIVE:
         reasons.insert(
@@ -337,13 +375,15 @@ def next_step(
         dates["recheck"] = on + timedelta(days=regimen.dose_modifications.delay_recheck_days)
     if haic.step in (HaicStep.GIVE, HaicStep.GIVE_REDUCED):
         assert haic.level is not None and haic.child_pugh_class is not None
+        assert haic.bsa_m2 is not None
         sl: SorafenibLevel = sor.level if sor.level is not None else "start"
         sheet = dose_sheet(
             regimen,
-            bsa_m2=_bsa(rec, regimen),
+            bsa_m2=haic.bsa_m2,
             child_pugh_class=haic.child_pugh_class,
             level=haic.level,
             sorafenib_level=sl,
+            bsa_note=haic.bsa_note,
         )
         if regimen.sorafenib is not None and sor.step in (
             SorafenibStep.PAUSE,
@@ -360,13 +400,13 @@ def next_step(
     # imaging and AFP
     sc = regimen.schedule
     last_img = max(tumour.imaging_dates) if tumour.imaging_dates else None
-    cr = any(r == "CR" for _, r in tumour.points)
+    cr_seen = any(r.rule == "cr_stops_tace_haic" for r in haic.reasons)
     pending = (
         last is not None
         and schedule.imaging_due_after_cycle(n, regimen)
         and (last_img is None or last_img <= last.date)
     )
-    if cr:
+    if cr_seen:
         ref = last_img or on
         dates["imaging"] = schedule.next_imaging_after_cr(ref, regimen)
         afp_ref = max([*tumour.afp_dates, *(d for d, r in tumour.points if r == "CR")])
@@ -391,7 +431,13 @@ def next_step(
     else:
         ref = last_img or (last.date if last is not None else on)
         dates["imaging"] = schedule.next_maintenance_imaging(ref, regimen)
-    if active and sc.afp_before_each_cycle and not cr and last is not None and window is not None:
+    if (
+        active
+        and sc.afp_before_each_cycle
+        and not cr_seen
+        and last is not None
+        and window is not None
+    ):
         # AFP is one of the pre-cycle labs: due with the next cycle, unless already measured
         # since the last one (then with the cycle after it)
         done = any(d > last.date for d in tumour.afp_dates)

@@ -1,6 +1,8 @@
-"""TACE-HAIC part of the course engine: stop, delay, reduce or give the next cycle.
+"""TACE-HAIC part of the course engine: stop, hold (delay), reduce or give the next cycle.
 
-See :mod:`hcctrial.protocol.course` for the rules; every number comes from the regimen file.
+See :mod:`hcctrial.protocol.course` for the order of the rules. Every number and every toxicity
+action comes from the regimen file: the toxicity table (:mod:`hcctrial.protocol.toxicity`), the
+pre-cycle checks (:mod:`hcctrial.protocol.pre_cycle`) and the stopping readings.
 """
 
 from __future__ import annotations
@@ -15,35 +17,13 @@ from hcctrial.protocol.course_result import (
     PAPER_SOURCE,
     HaicStep,
     Reason,
-    acts_on,
-    haic_terms,
-    ongoing,
 )
+from hcctrial.protocol.pre_cycle import PreCycleCheck
 from hcctrial.protocol.record import PatientRecord
-from hcctrial.protocol.schema import HaicToxicityRule, Regimen
+from hcctrial.protocol.schema import Regimen, ToxicityRule
+from hcctrial.protocol.toxicity import Event, acting_components, rule_for
 
-__all__ = ["HaicOutcome", "haic_step"]
-
-_LAB_TERM = {
-    "anc": "Neutrophil count decreased",
-    "platelets": "Platelet count decreased",
-    "wbc": "White blood cell decreased",
-    "lymphocytes": "Lymphocyte count decreased",
-    "hemoglobin": "Anemia",
-    "alt": "Alanine aminotransferase increased",
-    "ast": "Aspartate aminotransferase increased",
-    "bilirubin": "Blood bilirubin increased",
-    "alp": "Alkaline phosphatase increased",
-    "ggt": "GGT increased",
-    "creatinine": "Creatinine increased",
-    "albumin": "Hypoalbuminemia",
-    "inr": "INR increased",
-    "sodium": "Hyponatremia",
-}
-
-
-def _compare(x: float, op: str, y: float) -> bool:
-    return {">": x > y, ">=": x >= y, "<": x < y, "<=": x <= y}[op]
+__all__ = ["HaicOutcome", "haic_step", "intolerable_reason", "rule_reason"]
 
 
 @dataclass
@@ -54,125 +34,148 @@ class HaicOutcome:
     stop_all: Reason | None = None
     child_pugh: str | None = None
     child_pugh_class: str | None = None
+    bsa_m2: float | None = None
+    bsa_note: str | None = None
+
+
+def rule_reason(rule: ToxicityRule, finding: str) -> Reason:
+    """A toxicity rule's reason: the rule in words, the paper's words where it speaks, the source."""
+    quote = rule.describe() if not rule.quote else f"{rule.quote} [{rule.describe()}]"
+    return Reason(
+        rule.id,
+        finding,
+        quote,
+        rule.source,
+        interpretation=rule.interpretation,
+        alternative=rule.alternative or None,
+    )
+
+
+def intolerable_reason(regimen: Regimen, finding: str, drug: str) -> tuple[Reason, bool]:
+    """The reason for a toxicity not tolerated after reduction, and whether it stops everything.
+
+    "If the patient still could not tolerate treatment, the treatment was discontinued": the
+    regimen's ``stopping.intolerable_after_reduction_stops`` says whether "the treatment" is all of
+    it or the drug not tolerated; either way the decision says it chose.
+    """
+    st = regimen.stopping
+    stop_all = st.stop_on_intolerable_toxicity_after_reduction and (
+        st.intolerable_after_reduction_stops == "all"
+    )
+    if stop_all:
+        alternative = f"stop {drug} only; the other drugs go on"
+        finding += ": stop all treatment"
+    else:
+        alternative = "stop all treatment"
+        finding += f": stop {drug}; the other drugs go on"
+    why = Reason(
+        "intolerable_after_reduction",
+        finding,
+        PAPER["intolerable"],
+        st.intolerable_reading_source,
+        interpretation=True,
+        alternative=alternative,
+    )
+    return why, stop_all
 
 
 @dataclass(frozen=True)
-class _Event:
-    """A toxicity seen after the last cycle: from a graded lab value or a recorded adverse event."""
-
-    term: str
-    grade: int
-    day: date
-    finding: str
-    from_lab: bool
+class _Hit:
+    event: Event
+    rule: ToxicityRule
+    ongoing: bool
+    since_last: bool
 
 
-def _graded_labs(
-    rec: PatientRecord, regimen: Regimen, after: date | None, until: date, warnings: list[str]
-) -> list[_Event]:
-    """The labs after ``after`` (up to ``until``) whose CTCAE term a HAIC rule names, graded."""
-    from hcctrial.assess.ctcae import grade_lab
-
-    terms = haic_terms(regimen)
-    first_cycle = rec.cycles[0].date if rec.cycles else until
+def _hits(events: list[Event], regimen: Regimen, last: date | None, on: date) -> list[_Hit]:
+    """Events whose rule acts on TACE-HAIC, with their state on ``on``."""
     out = []
-    for i, lab in enumerate(rec.labs):
-        term = _LAB_TERM.get(lab.analyte)
-        if term not in terms or lab.date > until or (after is not None and lab.date <= after):
+    for e in events:
+        rule = rule_for(e, regimen, on)
+        if rule is None or "tace_haic" not in acting_components(e, rule, regimen):
             continue
-        # CTCAE v5.0 liver terms grade against the baseline: the last value before cycle 1
-        before = [x.value for x in rec.labs if x.analyte == lab.analyte and x.date <= first_cycle]
-        g = grade_lab(
-            term,
-            lab.value,
-            lab.unit,
-            uln=lab.uln,
-            lln=lab.lln,
-            baseline=before[-1] if before else None,
-            version=regimen.assessment.ctcae_version,
-        )
-        if g.grade is None:
-            warnings.append(f"labs[{i}] ({lab.analyte} {lab.value:g}): cannot grade: {g.reason}")
-            continue
-        unit = f" {lab.unit}" if lab.unit else ""
-        finding = (
-            f"labs[{i}] {lab.analyte} {lab.value:g}{unit} on {lab.date}: {term} grade "
-            f"{g.grade} (CTCAE v{g.version} '{g.rule}')"
-        )
-        out.append(_Event(term, g.grade, lab.date, finding, from_lab=True))
+        resume = rule.resume_when_grade_at_most
+        res = e.resolved_on(resume)
+        ongoing = res is None or res > on
+        since_last = last is not None and (e.onset > last or res is None or res > last)
+        out.append(_Hit(e, rule, ongoing, since_last))
     return out
 
 
-def _rule_text(rule: HaicToxicityRule) -> str:
-    """The rule in words, from the regimen file (for rules whose numbers the paper does not give)."""
-    what = {
-        "reduce_one_level": "one HAIC dose level lower (oxaliplatin and 5-FU)",
-        "discontinue_haic": "discontinue HAIC",
-    }[rule.action]
-    resume = (
-        f"; delay until grade <= {rule.resume_when_grade_at_most}"
-        if rule.resume_when_grade_at_most is not None
-        else ""
+def _effective_action(hit: _Hit, on: date) -> tuple[str, str]:
+    """(action, on_resume) of a hit: a continue row with ``no_improvement_days`` turns into hold
+    one level lower once the event has lasted that long without resolving."""
+    rule = hit.rule
+    if rule.action == "continue" and rule.no_improvement_days is not None:
+        end = hit.event.resolved_on(rule.resume_when_grade_at_most) or on
+        if (end - hit.event.onset).days >= rule.no_improvement_days and (
+            hit.ongoing or (end - hit.event.onset).days > rule.no_improvement_days
+        ):
+            return "hold", "one_level_lower"
+    return rule.action, rule.on_resume
+
+
+def _global_holds(events: list[Event], regimen: Regimen, on: date) -> list[Reason]:
+    """Every unresolved toxicity of at least the regimen's hold grade holds the cycle."""
+    dm = regimen.dose_modifications
+    g = dm.hold_cycle_while_grade_at_least
+    out = []
+    for e in events:
+        if e.grade >= g and e.ongoing(on, g - 1):
+            out.append(
+                Reason(
+                    "unresolved_grade_3_toxicity" if g == 3 else f"unresolved_grade_{g}_toxicity",
+                    f"{e.finding}: not yet below grade {g}",
+                    PAPER["intolerable"],
+                    dm.hold_cycle_source,
+                )
+            )
+    return out
+
+
+def _cr_stop(regimen: Regimen, cr: tuple[date, date | None] | None) -> Reason | None:
+    """TACE-HAIC stops at a CR read as the regimen says (confirmed, or a single scan)."""
+    st = regimen.stopping
+    if cr is None or not st.stop_tace_haic_at_cr:
+        return None
+    first, confirmed = cr
+    if st.cr_reading == "single_scan":
+        return Reason(
+            "cr_stops_tace_haic",
+            f"CR on {first} (a single scan: stopping.cr_reading)",
+            PAPER["cr"],
+            st.cr_reading_source,
+            interpretation=True,
+            alternative=f"wait for a CR confirmed at >= {st.cr_confirm_weeks} weeks",
+        )
+    if confirmed is None:
+        return None
+    return Reason(
+        "cr_stops_tace_haic",
+        f"CR on {first} confirmed on {confirmed} (>= {st.cr_confirm_weeks} weeks later)",
+        PAPER["cr"],
+        st.cr_reading_source,
+        interpretation=True,
+        alternative="stop TACE-HAIC at the first CR scan",
     )
-    grades = (
-        f"grade {rule.min_grade}"
-        if rule.min_grade == rule.max_grade
-        else f"grade {rule.min_grade}-{rule.max_grade}"
-    )
-    return f"{' / '.join(rule.terms)} {grades}: {what}{resume}"
-
-
-def _rule_reason(rule: HaicToxicityRule, finding: str) -> Reason:
-    """A HAIC rule's reason: the paper's words where it speaks (myelosuppression), else the file's."""
-    if "Neutrophil count decreased" in rule.terms or "Platelet count decreased" in rule.terms:
-        quote = PAPER["myelosuppression"] + " [" + _rule_text(rule) + "]"
-        return Reason(rule.id, finding, quote, "paper (Discussion); amount: " + rule.source)
-    return Reason(rule.id, finding, _rule_text(rule), rule.source)
-
-
-def _child_pugh(rec: PatientRecord, until: date) -> tuple[str | None, str | None, str]:
-    """(class letter, label "A6", finding) from the latest labs and clinical exam up to ``until``."""
-    from hcctrial.clinical.scores import child_pugh
-    from hcctrial.clinical.units import canonical_value
-
-    latest: dict[str, float] = {}
-    for lab in rec.labs:
-        if lab.date <= until and lab.analyte in ("bilirubin", "albumin", "inr", "pt_prolongation"):
-            latest[lab.analyte] = canonical_value(lab.analyte, lab.value, lab.unit)
-    missing = [a for a in ("bilirubin", "albumin") if a not in latest]
-    if "inr" not in latest and "pt_prolongation" not in latest:
-        missing.append("inr (or pt_prolongation)")
-    if missing:
-        return None, None, f"no {', '.join(missing)} recorded up to {until}"
-    ascites, enceph = rec.patient.ascites, rec.patient.encephalopathy
-    for ex in rec.liver_exams:
-        if ex.date <= until:
-            ascites, enceph = ex.ascites, ex.encephalopathy
-    inr = latest.get("inr")
-    cp = child_pugh(
-        latest["bilirubin"],
-        latest["albumin"],
-        ascites,
-        enceph,
-        inr=inr,
-        pt_prolongation_s=None if inr is not None else latest["pt_prolongation"],
-    )
-    finding = (
-        f"Child-Pugh {cp.label} (points {cp.points}) from the latest labs and exam up to {until}"
-    )
-    return cp.child_class.value, cp.label, finding
 
 
 def haic_step(
-    rec: PatientRecord, regimen: Regimen, cr_date: date | None, on: date, warnings: list[str]
+    rec: PatientRecord,
+    regimen: Regimen,
+    events: list[Event],
+    check: PreCycleCheck,
+    cr: tuple[date, date | None] | None,
+    on: date,
 ) -> HaicOutcome:
     """Return what happens to TACE-HAIC next (see :mod:`hcctrial.protocol.course`)."""
     n = len(rec.cycles)
     last = rec.cycles[-1] if n else None
-    st, dm = regimen.stopping, regimen.dose_modifications
-    if cr_date is not None and st.stop_tace_haic_at_cr:
-        why = Reason("cr_stops_tace_haic", f"CR on {cr_date}", PAPER["cr"], PAPER_SOURCE)
-        return HaicOutcome(HaicStep.STOP, None, [why])
+    last_day = last.date if last is not None else None
+    dm = regimen.dose_modifications
+    stop_cr = _cr_stop(regimen, cr)
+    if stop_cr is not None:
+        return HaicOutcome(HaicStep.STOP, None, [stop_cr])
     if n >= regimen.cycle.max_haic_cycles:
         finding = f"{n} cycles given (maximum {regimen.cycle.max_haic_cycles})"
         why = Reason("max_haic_cycles", finding, PAPER["max_haic"], PAPER_SOURCE)
@@ -180,49 +183,41 @@ def haic_step(
     level = last.haic_level if last is not None else 0
     reasons: list[Reason] = []
     delays: list[Reason] = []
-    after = last.date if last is not None else None
-    events = _graded_labs(rec, regimen, after, on, warnings)
-    for i, ae in enumerate(rec.adverse_events):
-        if (
-            acts_on(ae, "tace_haic", regimen)
-            and ae.onset <= on
-            and (after is None or ae.onset > after)
-        ):
-            finding = f"adverse_events[{i}] {ae.term} grade {ae.grade} from {ae.onset}"
-            events.append(_Event(ae.term, ae.grade, ae.onset, finding, from_lab=False))
-    triggered: list[tuple[HaicToxicityRule, _Event]] = []
-    if last is not None:
-        for rule in dm.haic_rules:
-            hits = [
-                e
-                for e in events
-                if e.term in rule.terms and rule.min_grade <= e.grade <= rule.max_grade
-            ]
-            if hits:
-                triggered.append((rule, max(hits, key=lambda e: e.grade)))
-    stop = [(r, e) for r, e in triggered if r.action == "discontinue_haic"]
-    if stop:
-        r, e = stop[0]
-        return HaicOutcome(HaicStep.STOP, None, [_rule_reason(r, f"{e.finding}, after cycle {n}")])
-    reduce_now = [(r, e) for r, e in triggered if r.action == "reduce_one_level"]
+    reduce_now: list[_Hit] = []
+    for hit in _hits(events, regimen, last_day, on):
+        action, on_resume = _effective_action(hit, on)
+        if action == "stop" and (hit.ongoing or hit.since_last or last is None):
+            why = rule_reason(hit.rule, f"{hit.event.finding}, after cycle {n}")
+            return HaicOutcome(HaicStep.STOP, None, [why])
+        if action != "hold":
+            continue
+        if hit.ongoing:
+            resume = hit.rule.resume_when_grade_at_most
+            delays.append(
+                rule_reason(hit.rule, f"{hit.event.finding}: not yet back to grade <= {resume}")
+            )
+        if hit.since_last and on_resume == "one_level_lower":
+            reduce_now.append(hit)
     if reduce_now:
         levels = {lv.level for lv in regimen.dosing.haic_levels}
         if level - 1 not in levels:
-            finding = "; ".join(e.finding for _, e in reduce_now)
+            finding = "; ".join(h.event.finding for h in reduce_now)
             finding += f", after cycle {n} given at the lowest HAIC level {level}"
-            why = Reason("intolerable_after_reduction", finding, PAPER["intolerable"], PAPER_SOURCE)
-            if st.stop_on_intolerable_toxicity_after_reduction and level < 0:
-                return HaicOutcome(HaicStep.STOP, None, [why], stop_all=why)
-            below = replace(why, rule="below_lowest_haic_level", source=dm.below_lowest_haic_level)
+            if level < 0:
+                why, stop_all = intolerable_reason(regimen, finding, "TACE-HAIC")
+                return HaicOutcome(HaicStep.STOP, None, [why], stop_all=why if stop_all else None)
+            below = Reason(
+                "below_lowest_haic_level", finding, PAPER["intolerable"], dm.below_lowest_haic_level
+            )
             return HaicOutcome(HaicStep.STOP, None, [below])
         level -= 1
         factor = regimen.haic_level(level).factor
-        for r, e in reduce_now:
+        for h in {id(h.rule): h for h in reduce_now}.values():
             finding = (
-                f"{e.finding}, after cycle {n}: HAIC level {level + 1} -> {level} "
+                f"{h.event.finding}, after cycle {n}: HAIC level {level + 1} -> {level} "
                 f"({factor:g} x the full dose of the reducible drugs)"
             )
-            reasons.append(_rule_reason(r, finding))
+            reasons.append(rule_reason(h.rule, finding))
     elif last is not None and level < 0:
         reasons.append(
             Reason(
@@ -232,45 +227,18 @@ def haic_step(
                 f"{DEFAULT_SOURCE} (a reduced dose is not re-escalated)",
             )
         )
-    # before the cycle, each matched toxicity must be back to its rule's resume grade
-    for rule in dm.haic_rules:
-        resume = rule.resume_when_grade_at_most
-        if resume is None or last is None:
-            continue
-        latest: dict[str, _Event] = {}
-        for e in events:
-            if e.from_lab and e.term in rule.terms:
-                latest[e.term] = e  # labs are in date order: the last one wins
-        late = [
-            e.finding for e in latest.values() if rule.min_grade <= e.grade and e.grade > resume
-        ]
-        late += [
-            f"adverse_events[{i}] {ae.term} grade {ae.grade} ongoing since {ae.onset}"
-            for i, ae in enumerate(rec.adverse_events)
-            if ae.term in rule.terms
-            and acts_on(ae, "tace_haic", regimen)
-            and rule.min_grade <= ae.grade
-            and ae.grade > resume
-            and ae.onset <= on
-            and ongoing(ae, on)
-        ]
-        for f in late:
-            delays.append(_rule_reason(rule, f"{f}: not yet back to grade <= {resume}"))
-    cp_class, cp_label, cp_finding = _child_pugh(rec, on)
-    if cp_class is None:
-        delays.append(
-            Reason("child_pugh_for_dosing", cp_finding, PAPER["child_pugh"], PAPER_SOURCE)
-        )
-    elif cp_class == "C":
-        delays.append(
-            Reason(
-                "child_pugh_c",
-                cp_finding + ": the regimen doses Child-Pugh A and B only",
-                PAPER["child_pugh"],
-                f"{DEFAULT_SOURCE} (Child-Pugh C has no dose: delay and re-check)",
-            )
-        )
-    delays += _pre_cycle_labs(rec, regimen, after, n, on)
+    delays += _global_holds(events, regimen, on)
+    delays += check.holds
+    out = HaicOutcome(
+        HaicStep.GIVE,
+        level,
+        reasons,
+        None,
+        check.child_pugh_label,
+        check.child_pugh_class,
+        check.bsa_m2,
+        check.bsa_note,
+    )
     if delays:
         if last is not None:
             window = schedule.next_cycle_window(last.date, regimen)
@@ -283,44 +251,18 @@ def haic_step(
                     PAPER["intolerable"],
                     dm.delay_source,
                 )
-                return HaicOutcome(HaicStep.STOP, None, [*delays, why], child_pugh=cp_label)
-        return HaicOutcome(HaicStep.DELAY, level, reasons + delays, None, cp_label, cp_class)
-    step = HaicStep.GIVE_REDUCED if reduce_now else HaicStep.GIVE
-    return HaicOutcome(step, level, reasons, None, cp_label, cp_class)
-
-
-def _pre_cycle_labs(
-    rec: PatientRecord, regimen: Regimen, after: date | None, n: int, on: date
-) -> list[Reason]:
-    """Delays for start-of-cycle lab thresholds that fail or have no value since the last cycle."""
-    from hcctrial.clinical.units import canonical_value
-
-    out = []
-    for req in regimen.dose_modifications.start_cycle_labs:
-        vals = [
-            x
-            for x in rec.labs
-            if x.analyte == req.analyte and x.date <= on and (after is None or x.date > after)
-        ]
-        rule = f"pre_cycle_{req.analyte}"
-        if not vals:
-            since = f"since cycle {n} ({after})" if after is not None else "before cycle 1"
-            out.append(
-                Reason(rule, f"no {req.analyte} recorded {since}", PAPER["labs"], PAPER_SOURCE)
-            )
-            continue
-        x = vals[-1]
-        value = canonical_value(x.analyte, x.value, x.unit)
-        limit = canonical_value(req.analyte, req.value, req.unit)
-        if not _compare(value, req.op, limit):
-            unit = f" {x.unit}" if x.unit else ""
-            out.append(
-                Reason(
-                    rule,
-                    f"{req.analyte} {x.value:g}{unit} on {x.date}; the cycle needs {req.analyte} "
-                    f"{req.op} {req.value:g} {req.unit}",
-                    f"{req.analyte} {req.op} {req.value:g} {req.unit} on day 1 of a cycle",
-                    req.source,
+                return HaicOutcome(
+                    HaicStep.STOP, None, [*delays, why], child_pugh=check.child_pugh_label
                 )
-            )
+        return replace(out, step=HaicStep.DELAY, reasons=reasons + _unique(delays))
+    return replace(out, step=HaicStep.GIVE_REDUCED if reduce_now else HaicStep.GIVE)
+
+
+def _unique(reasons: list[Reason]) -> list[Reason]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for r in reasons:
+        if (r.rule, r.finding) not in seen:
+            seen.add((r.rule, r.finding))
+            out.append(r)
     return out

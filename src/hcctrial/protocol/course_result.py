@@ -11,8 +11,6 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from hcctrial.protocol.dosing import DoseSheet
-from hcctrial.protocol.record import AdverseEventEntry
-from hcctrial.protocol.schema import Regimen
 
 __all__ = [
     "DEFAULT_SOURCE",
@@ -25,9 +23,6 @@ __all__ = [
     "Reason",
     "SorafenibLevel",
     "SorafenibStep",
-    "acts_on",
-    "haic_terms",
-    "ongoing",
 ]
 
 SorafenibLevel = int | Literal["start"]
@@ -63,8 +58,6 @@ PAPER: dict[str, str] = {
 }
 PAPER_SOURCE = "paper (Methods)"
 DEFAULT_SOURCE = "hcctrial default; paper silent"
-
-#: lab analyte -> the CTCAE term it is graded under
 
 
 class CourseAction(StrEnum):
@@ -112,14 +105,20 @@ class Reason:
     finding: str
     quote: str
     source: str
+    #: True where the engine chose between readings the paper leaves open; ``alternative`` names
+    #: the other reading (the regimen file holds the choice)
+    interpretation: bool = False
+    alternative: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
         return {
             "rule": self.rule,
             "finding": self.finding,
             "quote": self.quote,
             "source": self.source,
+            "interpretation": self.interpretation,
+            "alternative": self.alternative,
         }
 
 
@@ -189,27 +188,10 @@ class CourseDecision:
                 for o in self.overdue
             ],
             "warnings": list(self.warnings),
+            "interpretation": any(r.interpretation for r in self.reasons),
+            "interpretations": [
+                {"rule": r.rule, "choice": r.finding, "alternative": r.alternative}
+                for r in self.reasons
+                if r.interpretation
+            ],
         }
-
-
-def _compare(x: float, op: str, y: float) -> bool:
-    return {">": x > y, ">=": x >= y, "<": x < y, "<=": x <= y}[op]
-
-
-def haic_terms(regimen: Regimen) -> frozenset[str]:
-    return frozenset(t for r in regimen.dose_modifications.haic_rules for t in r.terms)
-
-
-def acts_on(ae: AdverseEventEntry, component: str, regimen: Regimen) -> bool:
-    if ae.attributed_to is not None:
-        return component in ae.attributed_to
-    hfsr = regimen.dose_modifications.hfsr_term
-    if ae.term == hfsr:
-        return component == "sorafenib"
-    if ae.term in haic_terms(regimen):
-        return component == "tace_haic"
-    return True
-
-
-def ongoing(ae: AdverseEventEntry, on: date) -> bool:
-    return ae.resolution is None or ae.resolution > on

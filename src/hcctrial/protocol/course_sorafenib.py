@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
+from hcctrial.protocol.course_haic import intolerable_reason, rule_reason
 from hcctrial.protocol.course_result import (
     DEFAULT_SOURCE,
     PAPER,
@@ -16,11 +16,10 @@ from hcctrial.protocol.course_result import (
     Reason,
     SorafenibLevel,
     SorafenibStep,
-    acts_on,
-    ongoing,
 )
 from hcctrial.protocol.record import PatientRecord
-from hcctrial.protocol.schema import Regimen
+from hcctrial.protocol.schema import Regimen, ToxicityRule
+from hcctrial.protocol.toxicity import Event, acting_components, parts_for_term, rule_for
 
 __all__ = ["SorafenibOutcome", "daily_mg", "sorafenib_step"]
 
@@ -77,111 +76,105 @@ def _level_at(timeline: list[tuple[date, SorafenibLevel | str]], on: date) -> So
     return level
 
 
-def _hfsr_rule(regimen: Regimen, grade: int, occurrence: int) -> Any:
-    rows = [r for r in regimen.dose_modifications.hfsr_rules if r.grade == min(grade, 3)]
-    for r in rows:
-        if not r.occurrences or occurrence in r.occurrences:
-            return r
-    return max(rows, key=lambda r: max(r.occurrences or [0])) if rows else None
+def _action(rule: ToxicityRule, event: Event, on: date) -> tuple[str, str]:
+    """The sorafenib action of a rule for an event: continue, interrupt (then resume the same
+    level), interrupt_then_reduce, or discontinue; and a note on a continue row that escalated."""
+    if rule.action == "stop":
+        return "discontinue", ""
+    if rule.action == "hold":
+        lower = rule.on_resume == "one_level_lower"
+        return ("interrupt_then_reduce" if lower else "interrupt"), ""
+    days_n = rule.no_improvement_days
+    if days_n is not None:
+        ongoing = event.ongoing(on, rule.resume_when_grade_at_most)
+        end = on if ongoing else event.resolved_on(rule.resume_when_grade_at_most) or on
+        elapsed = (end - event.onset).days
+        if (ongoing and elapsed >= days_n) or (not ongoing and elapsed > days_n):
+            return "interrupt_then_reduce", f", no improvement within {days_n} days"
+    return "continue", ""
 
 
-def sorafenib_step(rec: PatientRecord, regimen: Regimen, on: date) -> SorafenibOutcome:
+def _opened(
+    regimen: Regimen,
+    rule: ToxicityRule,
+    event: Event,
+    action: str,
+    where: str,
+    timeline: list[tuple[date, SorafenibLevel | str]],
+    on: date,
+) -> list[tuple[int, Reason, SorafenibLevel | None]]:
+    """What one toxicity still asks of sorafenib on ``on``: (severity, reason, target level).
+
+    Severity 4 stops all treatment (a toxicity not tolerated after reduction, when the regimen
+    reads "the treatment was discontinued" as all of it), 3 stops sorafenib, 2 interrupts it,
+    1 resumes it one level lower; nothing once a lower level (or a stop) is recorded after onset.
+    """
+    at_onset = _level_at(timeline, event.onset)
+    later = [v for d, v in timeline if d >= event.onset]
+    if at_onset == "stopped" or "stopped" in later:
+        return []
+    level0: SorafenibLevel = at_onset if isinstance(at_onset, int) else "start"
+    reduced_before = isinstance(level0, int) and level0 < 0
+
+    def stop(why: Reason) -> list[tuple[int, Reason, SorafenibLevel | None]]:
+        if reduced_before:
+            text = f"{why.finding}, after a reduction to {daily_mg(regimen, level0):g} mg/day"
+            intolerable, stop_all = intolerable_reason(regimen, text, "sorafenib")
+            return [(4 if stop_all else 3, intolerable, None)]
+        return [(3, why, None)]
+
+    if action == "discontinue":
+        return stop(replace(rule_reason(rule, where), rule="sorafenib_discontinue"))
+    lower_done = any(
+        isinstance(v, int) and daily_mg(regimen, v) < daily_mg(regimen, level0) for v in later
+    )
+    if lower_done:
+        return []
+    resume = rule.resume_when_grade_at_most
+    if event.ongoing(on, resume):
+        why = rule_reason(rule, f"{where}: ongoing; resume when grade <= {resume}")
+        return [(2, replace(why, rule="sorafenib_interrupt"), None)]
+    if action == "interrupt":
+        return []  # resumed at the same level (sorafenib_resume when recorded as paused)
+    target = _lower(regimen, level0)
+    if target is None:
+        why = rule_reason(
+            rule, f"{where}, at {daily_mg(regimen, level0):g} mg/day, the lowest sorafenib dose"
+        )
+        return stop(replace(why, rule="below_lowest_sorafenib_level"))
+    why = rule_reason(
+        rule,
+        f"{where}: resolved on {event.resolved_on(resume)}; resume one level lower, level "
+        f"{at_onset} -> {target} ({daily_mg(regimen, target):g} mg/day)",
+    )
+    return [(1, replace(why, rule="sorafenib_reduce"), target)]
+
+
+def sorafenib_step(
+    rec: PatientRecord, regimen: Regimen, events: list[Event], on: date
+) -> SorafenibOutcome:
+    """Return what happens to sorafenib next (see :mod:`hcctrial.protocol.course`)."""
     s = regimen.sorafenib
     if s is None:
         return SorafenibOutcome(SorafenibStep.NONE, None, [])
-    dm, st = regimen.dose_modifications, regimen.stopping
     timeline = _timeline(rec)
     current = timeline[-1][1] if timeline else "start"
-    seen: dict[int, int] = {}
+    started = rec.treatment_start or (timeline[0][0] if timeline else None)
     opened: list[tuple[int, Reason, SorafenibLevel | None]] = []  # (severity, reason, target)
-    for i, ae in enumerate(rec.adverse_events):
-        if ae.onset > on or not acts_on(ae, "sorafenib", regimen):
+    for event in events:
+        if event.onset > on or (event.from_lab and (started is None or event.onset < started)):
             continue
-        where = f"adverse_events[{i}] {ae.term} grade {ae.grade} (onset {ae.onset})"
-        if ae.term == dm.hfsr_term:
-            seen[ae.grade] = seen.get(ae.grade, 0) + 1
-            rule = _hfsr_rule(regimen, ae.grade, seen[ae.grade])
-            where += f", occurrence {seen[ae.grade]} at this grade"
-        else:
-            rule = next(
-                (r for r in dm.sorafenib_other_rules if r.min_grade <= ae.grade <= r.max_grade),
-                None,
-            )
-        if rule is None:
+        rule = rule_for(event, regimen, on)
+        if rule is None or "sorafenib" not in acting_components(event, rule, regimen):
             continue
-        action = rule.action
-        days_n = getattr(rule, "no_improvement_days", None)
-        if action == "continue" and days_n is not None:
-            end = on if ae.resolution is None or ongoing(ae, on) else ae.resolution
-            elapsed = (end - ae.onset).days
-            if (ongoing(ae, on) and elapsed >= days_n) or (
-                not ongoing(ae, on) and elapsed > days_n
-            ):
-                action = "interrupt_then_reduce"
-                where += f", no improvement within {days_n} days"
+        action, note = _action(rule, event, on)
+        where = event.finding
+        if not event.from_lab and (rule.min_occurrence > 1 or rule.max_occurrence is not None):
+            where += f", occurrence {event.occurrence} at this grade"
+        where += note
         if action == "continue":
             continue
-        at_onset = _level_at(timeline, ae.onset)
-        if at_onset == "stopped":
-            continue
-        level0: SorafenibLevel = at_onset if isinstance(at_onset, int) else "start"
-        reduced_before = isinstance(level0, int) and level0 < 0
-        later = [v for d, v in timeline if d >= ae.onset]
-        if "stopped" in later:
-            continue
-        if action == "discontinue":
-            why = Reason("sorafenib_discontinue", where, PAPER["intolerable"], rule.source)
-            if reduced_before and st.stop_on_intolerable_toxicity_after_reduction:
-                opened.append((4, replace(why, rule="intolerable_after_reduction"), None))
-            else:
-                opened.append((3, why, None))
-            continue
-        lower_done = any(
-            isinstance(v, int) and daily_mg(regimen, v) < daily_mg(regimen, level0) for v in later
-        )
-        if lower_done:
-            continue
-        if ongoing(ae, on):
-            resume = rule.resume_when_grade_at_most
-            opened.append(
-                (
-                    2,
-                    Reason(
-                        "sorafenib_interrupt",
-                        f"{where}: ongoing; resume when grade <= {resume}",
-                        PAPER["intolerable"],
-                        rule.source,
-                    ),
-                    None,
-                )
-            )
-            continue
-        target = _lower(regimen, level0)
-        if target is None:
-            why = Reason(
-                "below_lowest_sorafenib_level",
-                f"{where}, at {daily_mg(regimen, level0):g} mg/day, the lowest sorafenib dose",
-                PAPER["intolerable"],
-                rule.source,
-            )
-            if reduced_before and st.stop_on_intolerable_toxicity_after_reduction:
-                opened.append((4, replace(why, rule="intolerable_after_reduction"), None))
-            else:
-                opened.append((3, why, None))
-            continue
-        opened.append(
-            (
-                1,
-                Reason(
-                    "sorafenib_reduce",
-                    f"{where}: resolved on {ae.resolution}; resume one level lower, level "
-                    f"{at_onset} -> {target} ({daily_mg(regimen, target):g} mg/day)",
-                    s.levels[-1].quote,
-                    rule.source,
-                ),
-                target,
-            )
-        )
+        opened += _opened(regimen, rule, event, action, where, timeline, on)
     if opened:
         severity = max(o[0] for o in opened)
         top = [o for o in opened if o[0] == severity]
@@ -227,7 +220,6 @@ def sorafenib_step(rec: PatientRecord, regimen: Regimen, on: date) -> SorafenibO
             ],
         )
     if current == "start":
-        started = rec.treatment_start or (timeline[0][0] if timeline else None)
         if started is None:
             return SorafenibOutcome(
                 SorafenibStep.START,
@@ -243,12 +235,13 @@ def sorafenib_step(rec: PatientRecord, regimen: Regimen, on: date) -> SorafenibO
             )
         days = (on - started).days
         ongoing_aes = [
-            f"{ae.term} grade {ae.grade}"
-            for ae in rec.adverse_events
-            if acts_on(ae, "sorafenib", regimen)
-            and ae.onset <= on
-            and ongoing(ae, on)
-            and ae.grade > s.escalate_max_grade
+            f"{e.term} grade {e.grade}"
+            for e in events
+            if e.grade > s.escalate_max_grade
+            and e.onset <= on
+            and not (e.from_lab and e.onset < started)
+            and e.ongoing(on, s.escalate_max_grade)
+            and "sorafenib" in parts_for_term(e, regimen)
         ]
         if days >= s.escalate_after_days and not ongoing_aes:
             return SorafenibOutcome(

@@ -176,20 +176,40 @@ def bsa_for_dosing(regimen: Regimen, bsa_m2: float) -> tuple[float, bool]:
     return float(rounded), False
 
 
-def _child_pugh_key(child_pugh_class: object) -> Literal["A", "B"]:
+#: The words of a decision on a Child-Pugh class outside the protocol's entry classes.
+OUTSIDE_ENTRY = "outside the protocol's liver function; the paper is silent: investigator decision"
+
+
+def _child_pugh_key(
+    child_pugh_class: object, regimen: Regimen, *, allow_outside_entry: bool
+) -> tuple[Literal["A", "B"], str | None]:
+    """Return (class letter, note) for a Child-Pugh class or label ("A", "B7").
+
+    A label whose letter contradicts its points is refused ("B10", "A9"); class C has no dose; a
+    label outside the entry classes (B8, B9) is refused unless ``allow_outside_entry`` (then the
+    sheet carries a note): the paper doses "Child-Pugh B" but admits only B7.
+    """
+    from hcctrial.clinical.scores import parse_child_pugh_label
+
     value = getattr(child_pugh_class, "value", child_pugh_class)
-    key = str(value).strip().upper()
-    if key and key[0] in "ABC" and key[1:].isdigit():
-        key = key[0]  # "A6", "B7" -> class letter
-    if key == "C":
+    cls, total = parse_child_pugh_label(child_pugh_class, field="child_pugh")
+    if cls.value == "C":
         raise DataValidationError(
             f"child_pugh: got {value!r}; Child-Pugh C is not eligible for TACE-HAIC and has no "
             "dose in the regimen; expected A or B",
             field="child_pugh",
         )
-    if key not in ("A", "B"):
-        raise field_error("child_pugh", value, "a Child-Pugh class A or B")
-    return "A" if key == "A" else "B"
+    allowed = regimen.eligibility.child_pugh_allowed
+    note = None
+    if total is not None and f"{cls.value}{total}" not in allowed:
+        words = (
+            f"Child-Pugh {cls.value}{total} is not one of the entry classes {', '.join(allowed)} "
+            f"({regimen.eligibility.child_pugh_quote!r}): {OUTSIDE_ENTRY}"
+        )
+        if not allow_outside_entry:
+            raise DataValidationError(f"child_pugh: got {value!r}; {words}", field="child_pugh")
+        note = words + "; dosed as class " + cls.value + " at the investigator's decision"
+    return ("A" if cls.value == "A" else "B"), note
 
 
 def _drug_dose(
@@ -256,6 +276,8 @@ def dose_sheet(
     level: int = 0,
     sorafenib_level: SorafenibLevelArg = "start",
     start: datetime | None = None,
+    allow_outside_entry: bool = False,
+    bsa_note: str | None = None,
 ) -> DoseSheet:
     """Return the doses (mg) and timetable of one TACE-HAIC cycle under ``regimen``.
 
@@ -264,13 +286,17 @@ def dose_sheet(
     level of the file (0 = full); ``sorafenib_level``: "start" or a sorafenib level of the file
     (ignored when the regimen has no sorafenib); ``start``: date and clock time of day 1 (the
     first drug's start); when None the file's ``cycle.start_clock`` gives the clock times and
-    ``start``/``end`` datetimes stay None.
+    ``start``/``end`` datetimes stay None. A Child-Pugh label outside the regimen's entry classes
+    (B8, B9) is refused unless ``allow_outside_entry``; ``bsa_note`` (how the BSA was obtained, e.g.
+    recomputed from the cycle's weight) is printed among the sheet's notes.
 
     >>> from hcctrial.protocol.regimen import default_regimen
     >>> dose_sheet(default_regimen(), bsa_m2=1.8, child_pugh_class="A").drug("oxaliplatin").dose_mg
     135.0
     """
-    cp = _child_pugh_key(child_pugh_class)
+    cp, cp_note = _child_pugh_key(
+        child_pugh_class, regimen, allow_outside_entry=allow_outside_entry
+    )
     if isinstance(level, bool) or not isinstance(level, int):
         raise field_error("level", level, "an integer dose level (0 = full dose)")
     try:
@@ -346,7 +372,7 @@ def dose_sheet(
                 note=note,
             )
         )
-    notes = []
+    notes = [n for n in (bsa_note, cp_note) if n]
     if capped:
         notes.append(f"BSA {bsa_m2:g} m² capped at {bsa:g} m² (dosing.bsa_cap_m2)")
     s_level: SorafenibLevelArg | None = None

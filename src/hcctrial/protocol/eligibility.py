@@ -135,7 +135,12 @@ class ScreeningResult:
             },
             "bclc": None
             if self.bclc is None
-            else {"stage": self.bclc.stage.value, "reason": self.bclc.reason},
+            else {
+                "stage": self.bclc.stage.value,
+                "reason": self.bclc.reason,
+                "interpretation": self.bclc.interpretation,
+                "alternative": self.bclc.alternative,
+            },
             "missing": list(self.missing),
             "notes": list(self.notes),
         }

@@ -5,9 +5,12 @@ The JSON format (documented with examples in ``examples/records/README.md``)::
     {"patient_id": "P001",
      "treatment_start": "2026-01-05",            # first day of sorafenib (optional)
      "patient": {"height_cm": 170, "weight_kg": 65,          # or "bsa_m2": 1.8
-                 "ascites": "none", "encephalopathy": "none"},  # Child-Pugh clinical inputs
+                 "ascites": "none", "encephalopathy": "none",   # Child-Pugh clinical inputs
+                 "ecog": 0},                                    # ECOG PS at baseline
      "cycles": [{"cycle": 1, "date": "2026-01-12", "haic_level": 0,
-                 "sorafenib_level": "start", "doses_mg": {"oxaliplatin": 135}}],
+                 "sorafenib_level": "start", "doses_mg": {"oxaliplatin": 135},
+                 "ecog": 0, "weight_kg": 65}],                  # optional, on day 1
+     "exams": [{"date": "2026-02-06", "ecog": 1, "weight_kg": 63.5}],   # pre-cycle examinations
      "sorafenib_changes": [{"date": "2026-02-01", "level": "paused"}],   # "start"|0|-1|-2|"paused"|"stopped"
      "labs": [{"date": "2026-01-10", "analyte": "anc", "value": 2.1, "unit": "10^9/L",
                "lln": 1.8, "uln": 7.5}],
@@ -22,9 +25,13 @@ The JSON format (documented with examples in ``examples/records/README.md``)::
 Validation happens once, here: unknown keys, wrong types and impossible values are
 :class:`~hcctrial.errors.DataValidationError` naming the item (``cycles[2].date``); dates out of
 order are errors (``cycles[2].date: 2026-03-01 is before cycles[1].date 2026-03-10``), as are
-cycle numbers that skip, lab units that do not fit the analyte (``labs[3]``), unknown CTCAE terms
-and events after the recorded death. Checks that need the regimen (dose levels that exist) are
-made by :func:`hcctrial.protocol.course.next_step`.
+cycle numbers that skip, lab units that do not fit the analyte or values no patient can have
+(``labs[3]``, through :mod:`hcctrial.clinical.plausibility`), unknown CTCAE terms, grades CTCAE does
+not define for the term (hand-foot skin reaction grade 4), and events after the recorded death.
+An adverse event typed as a synonym ("hand-foot skin reaction") is stored under its CTCAE name
+(``term``; the text typed is kept in ``term_entered``), so every rule sees one spelling. Checks
+that need the regimen (dose levels that exist) are made by
+:func:`hcctrial.protocol.course.next_step`.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from hcctrial.errors import DataValidationError, HcctrialError, validation_probl
 __all__ = [
     "AdverseEventEntry",
     "CycleEntry",
+    "Exam",
     "LabEntry",
     "LiverExam",
     "PatientInfo",
@@ -76,6 +84,8 @@ class PatientInfo(_In):
     #: Child-Pugh clinical components at baseline (later values: ``liver_exams``)
     ascites: StrictStr = "none"
     encephalopathy: StrictStr = "none"
+    #: ECOG performance status at baseline (later values: ``exams``, ``cycles[].ecog``)
+    ecog: StrictInt | None = Field(default=None, ge=0, le=5)
 
 
 class CycleEntry(_In):
@@ -88,6 +98,15 @@ class CycleEntry(_In):
     #: a regimen without sorafenib or when sorafenib was paused/stopped (see sorafenib_changes)
     sorafenib_level: SorafenibLevelValue | None = None
     doses_mg: dict[str, Number] = Field(default_factory=dict)
+    weight_kg: Number | None = Field(default=None, gt=0)
+    ecog: StrictInt | None = Field(default=None, ge=0, le=5)
+
+
+class Exam(_In):
+    """A pre-cycle examination: ECOG performance status and/or weight (kg) on a date."""
+
+    date: date
+    ecog: StrictInt | None = Field(default=None, ge=0, le=5)
     weight_kg: Number | None = Field(default=None, gt=0)
 
 
@@ -131,6 +150,8 @@ class AdverseEventEntry(_In):
     onset: date
     resolution: date | None = None
     attributed_to: list[Component] | None = None
+    #: the text typed, when it was a synonym of the CTCAE name in ``term`` (set by the parser)
+    term_entered: StrictStr | None = None
 
 
 class RecordedResponse(_In):
@@ -161,6 +182,7 @@ class PatientRecord(_In):
     sorafenib_changes: list[SorafenibChange] = Field(default_factory=list)
     labs: list[LabEntry] = Field(default_factory=list)
     liver_exams: list[LiverExam] = Field(default_factory=list)
+    exams: list[Exam] = Field(default_factory=list)
     adverse_events: list[AdverseEventEntry] = Field(default_factory=list)
     mrecist: dict[str, Any] | None = None
     responses: list[RecordedResponse] = Field(default_factory=list)
@@ -184,6 +206,7 @@ def _all_dates(rec: PatientRecord) -> list[tuple[str, date]]:
     out += [(f"sorafenib_changes[{i}].date", c.date) for i, c in enumerate(rec.sorafenib_changes)]
     out += [(f"labs[{i}].date", x.date) for i, x in enumerate(rec.labs)]
     out += [(f"liver_exams[{i}].date", x.date) for i, x in enumerate(rec.liver_exams)]
+    out += [(f"exams[{i}].date", x.date) for i, x in enumerate(rec.exams)]
     for i, ae in enumerate(rec.adverse_events):
         out.append((f"adverse_events[{i}].onset", ae.onset))
         if ae.resolution is not None:
@@ -215,7 +238,7 @@ def _check_order(name: str, attr: str, dates: list[date], *, strict: bool) -> No
             )
 
 
-def _check(rec: PatientRecord, extra_terms: frozenset[str]) -> None:
+def _check(rec: PatientRecord) -> None:
     p = rec.patient
     if p.bsa_m2 is None and (p.height_cm is None or p.weight_kg is None):
         raise _bad("patient", "no body size given; expected bsa_m2, or height_cm and weight_kg")
@@ -235,6 +258,10 @@ def _check(rec: PatientRecord, extra_terms: frozenset[str]) -> None:
     _check_order("sorafenib_changes", "date", [c.date for c in rec.sorafenib_changes], strict=False)
     _check_order("labs", "date", [x.date for x in rec.labs], strict=False)
     _check_order("liver_exams", "date", [x.date for x in rec.liver_exams], strict=False)
+    _check_order("exams", "date", [x.date for x in rec.exams], strict=False)
+    for i, ex in enumerate(rec.exams):
+        if ex.ecog is None and ex.weight_kg is None:
+            raise _bad(f"exams[{i}]", "neither ecog nor weight_kg given; expected at least one")
     _check_order("adverse_events", "onset", [a.onset for a in rec.adverse_events], strict=False)
     _check_order("responses", "date", [r.date for r in rec.responses], strict=True)
     if rec.treatment_start is not None and rec.cycles and rec.cycles[0].date < rec.treatment_start:
@@ -264,7 +291,6 @@ def _check(rec: PatientRecord, extra_terms: frozenset[str]) -> None:
             if where != "status.death_date" and d > st.death_date:
                 raise _bad(where, f"{d} is after status.death_date {st.death_date}")
     _check_units(rec)
-    _check_terms(rec, extra_terms)
 
 
 def _check_units(rec: PatientRecord) -> None:
@@ -283,31 +309,37 @@ def _check_units(rec: PatientRecord) -> None:
             raise DataValidationError(f"{where} ({lab.analyte}): {exc}", field=where) from exc
 
 
-def _check_terms(rec: PatientRecord, extra_terms: frozenset[str]) -> None:
-    from hcctrial.assess.adverse_events import validate_term
+def _canonical_terms(rec: PatientRecord, version: str) -> PatientRecord:
+    """Return ``rec`` with every adverse event under its CTCAE name and a grade CTCAE defines."""
+    from hcctrial.assess.adverse_events import canonical_adverse_event
 
+    events = []
+    changed = False
     for i, ae in enumerate(rec.adverse_events):
-        if ae.term in extra_terms:
-            continue
         try:
-            validate_term(ae.term)
+            name = canonical_adverse_event(ae.term, ae.grade, version)
         except HcctrialError as exc:
             raise DataValidationError(
                 f"adverse_events[{i}].{exc}", field=f"adverse_events[{i}]"
             ) from exc
+        if name != ae.term:
+            changed = True
+            ae = ae.model_copy(update={"term": name, "term_entered": ae.term})
+        events.append(ae)
+    return rec.model_copy(update={"adverse_events": events}) if changed else rec
 
 
 def parse_record(
-    data: PatientRecord | dict[str, Any], *, extra_terms: frozenset[str] = frozenset()
+    data: PatientRecord | dict[str, Any], *, ctcae_version: str = "4.03"
 ) -> PatientRecord:
     """Return the validated record; raise :class:`DataValidationError` naming the bad item.
 
-    Adverse-event terms must be in the bundled CTCAE v4.03 list or in ``extra_terms`` (the course
-    engine passes the terms its regimen's rules name, e.g. "Febrile neutropenia").
+    Adverse-event terms must be in the bundled CTCAE list of ``ctcae_version`` (a synonym is
+    replaced by the CTCAE name) with a grade CTCAE defines for the term.
     """
     if isinstance(data, PatientRecord):
-        _check(data, extra_terms)
-        return data
+        _check(data)
+        return _canonical_terms(data, ctcae_version)
     if not isinstance(data, dict):
         raise DataValidationError(
             f"record: got {type(data).__name__}; expected a JSON object", field="record"
@@ -320,5 +352,5 @@ def parse_record(
             "patient record: " + "; ".join(f"{w or 'record'}: {m}" for w, m in problems),
             field=problems[0][0] or "record",
         ) from exc
-    _check(rec, extra_terms)
-    return rec
+    _check(rec)
+    return _canonical_terms(rec, ctcae_version)

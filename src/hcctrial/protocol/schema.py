@@ -22,6 +22,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hcctrial.protocol.schema_rules import (
+    DoseModifications,
+    LabAnalyte,
+    PreCycle,
+    StartCycleLab,
+    ToxicityRule,
+)
+
 __all__ = [
     "Assessment",
     "CycleSettings",
@@ -32,38 +40,23 @@ __all__ = [
     "Eligibility",
     "ExclusionCriterion",
     "FixedDose",
-    "HaicToxicityRule",
-    "HfsrRule",
     "LabCriterion",
     "PerClassDose",
+    "PreCycle",
     "Regimen",
     "ScheduleSettings",
     "SorafenibLevel",
     "SorafenibSettings",
-    "SorafenibToxicityRule",
     "StartCycleLab",
     "Stopping",
     "TaceSettings",
+    "ToxicityRule",
 ]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 Comparison = Literal[">", ">=", "<", "<="]
-LabAnalyte = Literal[
-    "wbc",
-    "anc",
-    "platelets",
-    "lymphocytes",
-    "hemoglobin",
-    "creatinine",
-    "albumin",
-    "bilirubin",
-    "inr",
-    "alt",
-    "ast",
-    "lvef",
-]
 Route = Literal["intra-arterial", "intravenous", "oral"]
 ChildPughKey = Literal["A", "B"]
 
@@ -192,6 +185,9 @@ class Drug(_Model):
     #: True: the HAIC dose level (reduction factor) applies to this drug
     reducible: bool
     quote: str
+    #: lifetime cumulative dose limit in mg/m² (epirubicin: cardiotoxicity), and its source
+    cumulative_limit_mg_m2: PositiveFloat | None = None
+    cumulative_limit_source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Drug:
@@ -221,6 +217,10 @@ class DosingSettings(_Model):
     rounding: Literal["half_up"]
     source: str
     haic_levels: list[DoseLevel] = Field(min_length=1)
+    #: the BSA is recomputed from the latest weight when it differs from the weight of the BSA in
+    #: use by more than this many percent
+    bsa_recompute_weight_change_pct: PositiveFloat
+    bsa_recompute_source: str
 
     @model_validator(mode="after")
     def _check(self) -> DosingSettings:
@@ -335,67 +335,6 @@ class ScheduleSettings(_Model):
 # --------------------------------------------------------------------------------------------------
 
 
-class StartCycleLab(_Model):
-    """A lab value that must hold on the day a cycle starts, else the cycle is delayed."""
-
-    analyte: LabAnalyte
-    op: Comparison
-    value: float
-    unit: str
-    source: str
-
-
-class HaicToxicityRule(_Model):
-    """What a toxicity of at least ``min_grade`` does to the next HAIC cycle."""
-
-    id: str
-    terms: list[str] = Field(min_length=1)
-    min_grade: int = Field(ge=1, le=5)
-    max_grade: int = Field(ge=1, le=5)
-    action: Literal["reduce_one_level", "discontinue_haic"]
-    resume_when_grade_at_most: int | None = Field(default=None, ge=0, le=4)
-    source: str
-
-
-class HfsrRule(_Model):
-    """Sorafenib action for a hand-foot skin reaction grade and its occurrence number."""
-
-    grade: int = Field(ge=1, le=3)
-    #: occurrence numbers this row covers (1 = first time at this grade); empty list = any
-    occurrences: list[PositiveInt]
-    action: Literal["continue", "interrupt_then_reduce", "discontinue"]
-    resume_when_grade_at_most: int | None = Field(default=None, ge=0, le=3)
-    #: grade-2 first occurrence: interrupt and reduce if no improvement within this many days
-    no_improvement_days: PositiveInt | None = None
-    source: str
-
-
-class SorafenibToxicityRule(_Model):
-    """Sorafenib action for other (non-HFSR) treatment-related toxicities by grade."""
-
-    min_grade: int = Field(ge=1, le=5)
-    max_grade: int = Field(ge=1, le=5)
-    action: Literal["continue", "interrupt_then_reduce", "discontinue"]
-    resume_when_grade_at_most: int | None = Field(default=None, ge=0, le=4)
-    source: str
-
-
-class DoseModifications(_Model):
-    """Dose-modification rules for the course engine (the paper is largely silent on them)."""
-
-    quote: str
-    start_cycle_labs: list[StartCycleLab]
-    delay_recheck_days: PositiveInt
-    max_delay_days: PositiveInt
-    delay_source: str
-    haic_rules: list[HaicToxicityRule]
-    below_lowest_haic_level: Literal["discontinue_haic"]
-    hfsr_term: str
-    hfsr_rules: list[HfsrRule]
-    sorafenib_other_rules: list[SorafenibToxicityRule]
-    below_lowest_sorafenib_level: Literal["discontinue_sorafenib"]
-
-
 class Assessment(_Model):
     """Response-assessment parameters (mRECIST plus the protocol's own overlays)."""
 
@@ -426,8 +365,17 @@ class Stopping(_Model):
     stop_all_at_pd_count: PositiveInt
     pfs_event: Literal["first_pd"]
     stop_on_intolerable_toxicity_after_reduction: bool
+    #: what "the treatment was discontinued" stops when a drug is not tolerated after reduction:
+    #: all treatment, or the drug that was not tolerated (an interpretation; the other is named)
+    intolerable_after_reduction_stops: Literal["all", "the_drug"]
+    intolerable_reading_source: str
     stop_on_refusal: bool
     stop_on_death: bool
+    #: "stable conditions with a CR": a CR confirmed by a later assessment at least
+    #: ``cr_confirm_weeks`` after it ("confirmed"), or a single CR scan ("single_scan")
+    cr_reading: Literal["confirmed", "single_scan"]
+    cr_confirm_weeks: PositiveInt
+    cr_reading_source: str
     quote: str
 
 
@@ -451,6 +399,7 @@ class Regimen(_Model):
     tace: TaceSettings | None = None
     cycle: CycleSettings
     schedule: ScheduleSettings
+    pre_cycle: PreCycle
     dose_modifications: DoseModifications
     assessment: Assessment
     stopping: Stopping
@@ -479,7 +428,39 @@ class Regimen(_Model):
             raise ValueError(
                 "stopping.continue_sorafenib_after_cr is true but there is no sorafenib"
             )
+        self._check_toxicity_rules(names)
         return self
+
+    def _check_toxicity_rules(self, names: list[str]) -> None:
+        from hcctrial.assess.adverse_events import ctcae_terms
+
+        known = set(ctcae_terms(self.assessment.ctcae_version))
+        socs = {t.soc for t in ctcae_terms(self.assessment.ctcae_version).values()}
+        drugs = {*names, "all"} | ({"sorafenib"} if self.sorafenib is not None else set())
+        for i, rule in enumerate(self.dose_modifications.toxicity_rules):
+            where = f"dose_modifications.toxicity_rules[{i}] ({rule.id})"
+            bad = [d for d in rule.drugs if d not in drugs]
+            if bad:
+                raise ValueError(f"{where}: drugs {bad}: expected names of {sorted(drugs)}")
+            unknown = [t for t in (*rule.terms, *rule.except_terms) if t not in known]
+            if unknown:
+                raise ValueError(
+                    f"{where}: {unknown} not CTCAE v{self.assessment.ctcae_version} terms "
+                    "(write CTCAE's own spelling)"
+                )
+            if rule.soc is not None and rule.soc not in socs:
+                raise ValueError(f"{where}: soc {rule.soc!r} is not a CTCAE system organ class")
+
+    def component_of(self, drug: str) -> Literal["tace_haic", "sorafenib"]:
+        """Return the part of the treatment a drug of the toxicity table belongs to."""
+        return "sorafenib" if drug == "sorafenib" else "tace_haic"
+
+    def components_of(self, rule: ToxicityRule) -> frozenset[str]:
+        """Return the treatment parts ("tace_haic", "sorafenib") a toxicity rule acts on."""
+        if "all" in rule.drugs:
+            parts = {"tace_haic"} | ({"sorafenib"} if self.sorafenib is not None else set())
+            return frozenset(parts)
+        return frozenset(self.component_of(d) for d in rule.drugs)
 
     def drug(self, name: str) -> Drug:
         """Return the drug called ``name`` (KeyError when the regimen has none)."""

@@ -326,6 +326,14 @@ def table2_response(results: AnalysisResults) -> Table:
     )
 
 
+def _symptom_footnote(results: AnalysisResults) -> str:
+    """Which symptom convention the lab-derived grades of Table 3 rest on (the plan's lab terms)."""
+    from hcctrial.assess.ctcae import symptom_convention_note
+
+    terms = [t.term for row in results.plan.adverse_events.terms for t in row.lab_terms]
+    return symptom_convention_note(terms, results.adverse_events.ctcae_version)
+
+
 def table3_adverse_events(results: AnalysisResults) -> Table:
     """Table 3: patients by their worst CTCAE grade per row of the plan's adverse-event table
     (grades I-IV, any grade, >= III), over the plan's population."""
@@ -379,5 +387,6 @@ def table3_adverse_events(results: AnalysisResults) -> Table:
             f"Grades by CTCAE v{ae.ctcae_version}, derived by the grading engine from the "
             "recorded labs and clinical findings. ALT, alanine aminotransferase; AST, aspartate "
             "aminotransferase; CTCAE, Common Terminology Criteria for Adverse Events.",
+            _symptom_footnote(results),
         ),
     )
