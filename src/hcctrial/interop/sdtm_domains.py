@@ -69,7 +69,8 @@ def spec_dataset(
             counter[r["USUBJID"]] += 1
             r[f"{name}SEQ"] = counter[r["USUBJID"]]
     variables = [
-        Variable(v.name, v.label, "str" if v.type == "C" else "float") for v in spec.variables
+        Variable(v.name, v.label, "str" if v.type == "C" else _numeric_kind(v.name))
+        for v in spec.variables
     ]
     columns: dict[str, list[Any]] = {}
     for v in spec.variables:
@@ -78,6 +79,11 @@ def spec_dataset(
         else:
             columns[v.name] = [r.get(v.name) for r in rows]
     return Dataset(name, spec.label, variables, columns, keys=spec.keys)
+
+
+def _numeric_kind(name: str) -> str:
+    """ADaM numeric dates (``--DT``) are SAS dates; other numbers are floats."""
+    return "date" if name.endswith("DT") else "float"
 
 
 def subject_visits(snap: TrialSnapshot) -> dict[int, list[tuple[int, str, date]]]:

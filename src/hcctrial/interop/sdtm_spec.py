@@ -259,6 +259,110 @@ TSVCDVER|Version of the Reference Terminology|C|Exp
 """), "One record per trial summary parameter value"),
 ]
 
+_ADID = """
+STUDYID|Study Identifier|C|Req
+USUBJID|Unique Subject Identifier|C|Req
+"""
+_TRACE = """
+SRCDOM|Source Data|C|Perm
+SRCVAR|Source Variable|C|Perm
+SRCSEQ|Source Sequence Number|N|Perm
+"""
+
+_SPECS += [
+    DatasetSpec("ADSL", "Subject-Level Analysis Dataset", "SUBJECT LEVEL ANALYSIS DATASET", "ADaM", ("STUDYID", "USUBJID"), _vars(_ADID + """
+SUBJID|Subject Identifier for the Study|C|Req
+SITEID|Study Site Identifier|C|Req
+AGE|Age|N|Req
+AGEU|Age Units|C|Req|AGEU
+SEX|Sex|C|Req|SEX
+RACE|Race|C|Req
+ARM|Description of Planned Arm|C|Req
+ARMCD|Planned Arm Code|C|Perm
+ACTARM|Description of Actual Arm|C|Req
+ACTARMCD|Actual Arm Code|C|Perm
+TRT01P|Planned Treatment for Period 01|C|Req
+TRT01A|Actual Treatment for Period 01|C|Cond
+TRTSDT|Date of First Exposure to Treatment|N|Cond
+TRTEDT|Date of Last Exposure to Treatment|N|Cond
+ITTFL|Intent-To-Treat Population Flag|C|Cond|NY
+SAFFL|Safety Population Flag|C|Cond|NY
+DTHFL|Subject Death Flag|C|Perm|NY
+DTHDT|Date of Death|N|Perm
+LSTALVDT|Date Last Known Alive|N|Perm
+ECOGBL|Baseline ECOG Performance Status|N|Perm
+CPCLASBL|Baseline Child-Pugh Class|C|Perm
+CPSCORBL|Baseline Child-Pugh Score|N|Perm
+ALBIGRBL|Baseline ALBI Grade|N|Perm
+BCLCBL|Baseline BCLC Stage|C|Perm
+PVIFL|Portal Vein Invasion Flag|C|Perm|NY
+IMGMOD|Baseline Imaging Modality|C|Perm
+AFPBL|Baseline AFP (ng/mL)|N|Perm
+NCYCLES|Number of TACE-HAIC Cycles|N|Perm
+"""), "One record per subject"),
+    DatasetSpec("ADTTE", "Time-to-Event Analysis Dataset", "BASIC DATA STRUCTURE", "ADaM", ("STUDYID", "USUBJID", "PARAMCD"), _vars(_ADID + """
+PARAMCD|Parameter Code|C|Req
+PARAM|Parameter|C|Req
+AVAL|Analysis Value|N|Cond
+AVALU|Analysis Value Unit|C|Perm
+CNSR|Censor|N|Cond
+STARTDT|Time-to-Event Origin Date for Subject|N|Cond
+ADT|Analysis Date|N|Cond
+EVNTDESC|Event or Censoring Description|C|Perm
+CNSDTDSC|Censor Date Description|C|Perm
+ITTFL|Intent-To-Treat Population Flag|C|Cond|NY
+TRTP|Planned Treatment|C|Cond
+TRTA|Actual Treatment|C|Cond
+""" + _TRACE), "One record per subject per parameter"),
+    DatasetSpec("ADRS", "Response Analysis Dataset", "BASIC DATA STRUCTURE", "ADaM", ("STUDYID", "USUBJID", "PARAMCD", "ADT"), _vars(_ADID + """
+PARAMCD|Parameter Code|C|Req
+PARAM|Parameter|C|Req
+AVALC|Analysis Value (C)|C|Cond
+AVAL|Analysis Value|N|Cond
+ADT|Analysis Date|N|Cond
+ADY|Analysis Relative Day|N|Perm
+AVISIT|Analysis Visit|C|Cond
+AVISITN|Analysis Visit (N)|N|Perm
+ITTFL|Intent-To-Treat Population Flag|C|Cond|NY
+TRTP|Planned Treatment|C|Cond
+TRTA|Actual Treatment|C|Cond
+""" + _TRACE), "One record per subject per parameter per analysis visit"),
+    DatasetSpec("ADAE", "Adverse Events Analysis Dataset", "OCCURRENCE DATA STRUCTURE", "ADaM", ("STUDYID", "USUBJID", "AESEQ"), _vars(_ADID + """
+AESEQ|Sequence Number|N|Req
+AETERM|Reported Term for the Adverse Event|C|Req
+AEDECOD|Dictionary-Derived Term|C|Req
+AEBODSYS|Body System or Organ Class|C|Req
+AESER|Serious Event|C|Perm|NY
+AEREL|Causality|C|Perm
+ASTDT|Analysis Start Date|N|Cond
+AENDT|Analysis End Date|N|Cond
+ASTDY|Analysis Start Relative Day|N|Perm
+ATOXGR|Analysis Toxicity Grade|C|Perm
+ATOXGRN|Analysis Toxicity Grade (N)|N|Perm
+TRTEMFL|Treatment Emergent Analysis Flag|C|Cond|NY
+SAFFL|Safety Population Flag|C|Cond|NY
+TRTA|Actual Treatment|C|Req
+"""), "One record per subject per adverse event"),
+    DatasetSpec("ADLB", "Laboratory Analysis Dataset", "BASIC DATA STRUCTURE", "ADaM", ("STUDYID", "USUBJID", "PARAMCD", "ADT", "SRCSEQ"), _vars(_ADID + """
+PARAMCD|Parameter Code|C|Req
+PARAM|Parameter|C|Req
+PARCAT1|Parameter Category 1|C|Perm
+AVAL|Analysis Value|N|Cond
+ADT|Analysis Date|N|Cond
+ADY|Analysis Relative Day|N|Perm
+ABLFL|Baseline Record Flag|C|Cond|NY
+BASE|Baseline Value|N|Cond
+CHG|Change from Baseline|N|Cond
+ANRLO|Analysis Normal Range Lower Limit|N|Perm
+ANRHI|Analysis Normal Range Upper Limit|N|Perm
+ANRIND|Analysis Reference Range Indicator|C|Perm|NRIND
+ATOXGR|Analysis Toxicity Grade|C|Perm
+ATOXGRN|Analysis Toxicity Grade (N)|N|Perm
+ONTRTFL|On Treatment Record Flag|C|Perm|NY
+TRTA|Actual Treatment|C|Cond
+""" + _TRACE), "One record per subject per parameter per analysis date"),
+]
+
 DATASETS: dict[str, DatasetSpec] = {s.name: s for s in _SPECS}
 
 
