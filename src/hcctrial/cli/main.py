@@ -32,6 +32,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("analysis", None, "The demo trial and the statistical plan: demo, analyze."),
     ("reporting", None, "The report: tables and figures for HTML and Word."),
     ("webapp", None, "The web application."),
+    ("interop", None, "Data exchange: CDISC conformance check, REDCap data dictionary."),
 ]
 
 

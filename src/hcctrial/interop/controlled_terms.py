@@ -46,6 +46,15 @@ CODELISTS: dict[str, Codelist] = {
     for c in (
         _cl("C66731", "SEX", "Sex", False, "C16576=F;C20197=M;C17998=U;C45908=INTERSEX"),
         _cl("C66742", "NY", "No Yes Response", False, "C49487=N;C49488=Y;C17998=U;C48660=NA"),
+        _cl(
+            "C74457",
+            "RACE",
+            "Race",
+            False,
+            "C41259=AMERICAN INDIAN OR ALASKA NATIVE;C41260=ASIAN;C16352=BLACK OR AFRICAN "
+            "AMERICAN;C41219=NATIVE HAWAIIAN OR OTHER PACIFIC ISLANDER;C43234=NOT REPORTED;"
+            "C17649=OTHER;C17998=UNKNOWN;C41261=WHITE",
+        ),
         _cl("C66781", "AGEU", "Age Unit", False, "C29848=YEARS"),
         _cl(
             "C66768",

@@ -165,7 +165,7 @@ def dm_domain(snap: TrialSnapshot) -> Dataset:
                 "AGE": None if b is None else b["age_years"],
                 "AGEU": "" if b is None else "YEARS",
                 "SEX": {"male": "M", "female": "F"}.get(b["sex"], "U") if b else "U",
-                "RACE": "",
+                "RACE": "NOT REPORTED",  # the eCRF does not collect race
                 "ARMCD": ARMCD if enrolled else "",
                 "ARM": arm if enrolled else "",
                 "ACTARMCD": ARMCD if treated else "",

@@ -73,7 +73,7 @@ SITEID|Study Site Identifier|C|Req
 AGE|Age|N|Exp
 AGEU|Age Units|C|Exp|AGEU
 SEX|Sex|C|Req|SEX
-RACE|Race|C|Exp
+RACE|Race|C|Exp|RACE
 ARMCD|Planned Arm Code|C|Exp
 ARM|Description of Planned Arm|C|Exp
 ACTARMCD|Actual Arm Code|C|Exp
@@ -276,7 +276,7 @@ SITEID|Study Site Identifier|C|Req
 AGE|Age|N|Req
 AGEU|Age Units|C|Req|AGEU
 SEX|Sex|C|Req|SEX
-RACE|Race|C|Req
+RACE|Race|C|Req|RACE
 ARM|Description of Planned Arm|C|Req
 ARMCD|Planned Arm Code|C|Perm
 ACTARM|Description of Actual Arm|C|Req
