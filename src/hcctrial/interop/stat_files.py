@@ -88,7 +88,7 @@ def frame_of(ds: Dataset, fmt: str) -> tuple[Any, dict[str, Any]]:
         }
     if fmt == "sav":
         kwargs["variable_measure"] = {names[v.name]: v.measure for v in ds.variables}
-    if fmt == "xpt":
+    if fmt == "xpt" and ds.n_rows:  # (R haven cannot read a date format on an empty member)
         formats = {}
         for v in ds.variables:
             if v.kind == "date":
@@ -105,8 +105,8 @@ def _fit(text: str, limit: int, fmt: str) -> str:
         text = text.encode("ascii", "replace").decode("ascii")
     if fmt == "sav":
         raw = text.encode("utf-8")[:limit]
-        return raw.decode("utf-8", "ignore")
-    return text[:limit]
+        return raw.decode("utf-8", "ignore").rstrip()
+    return text[:limit].rstrip()
 
 
 def write_dataset(ds: Dataset, path: Path, fmt: str, *, member: str | None = None) -> Path:
@@ -153,14 +153,16 @@ def write_statistics_files(datasets: list[Dataset], directory: Path, fmt: str) -
             labels = "; ".join(f"{k}={lab}" for k, lab in v.value_labels().items())
             if fmt == "xpt":
                 labels = "" if v.kind == "code" else labels
+            written = _fit(v.label, FORMAT_LIMITS[fmt][1], fmt)
             mapping.append(
-                [ds.name, file_name, v.name, names[v.name], v.label, v.kind, v.measure, labels]
+                [ds.name, file_name, v.name, names[v.name], v.label, written, v.kind, v.measure,
+                 labels]
             )
     with (directory / MAPPING_FILE).open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(
-            ["dataset", "file", "variable", "name_in_file", "label", "kind", "measure",
-             "value_labels"]
+            ["dataset", "file", "variable", "name_in_file", "label", "label_in_file", "kind",
+             "measure", "value_labels"]
         )
         writer.writerows(mapping)
     return counts
