@@ -1,0 +1,114 @@
+"""Benchmark: export the 1,000-patient trial in every format (issue 18: under 20 s in total).
+
+Builds a throw-away SQLite trial of 1,000 patients (copies of the demo trial, as
+``benchmarks/web_load.py`` builds it; not timed), then times ``export_database`` once per format
+— csv, sav, dta, xpt, sdtm, adam, odm, redcap — each a separate call that reads the database and
+derives the analysis datasets again, as eight ``hcctrial export --format`` commands would; the
+total is the figure against the target. Also ``hcctrial cdisc check`` of the SDTM and ADaM output.
+
+Peer, same run: R haven writing the same datasets (the raw tables and the two analysis datasets,
+read from our .sav files first, untimed) with ``write_sav`` / ``write_dta`` / ``write_xpt``
+(version 5), timed inside R; ratio = R / hcctrial's file writing for that format (hcctrial's
+figure here excludes the database read and derivation, which R does not do).
+
+    .venv/bin/python benchmarks/interop_export.py [--patients 1000] [--no-r]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from web_load import build_trial  # the same 1,000-patient trial as the web benchmark
+
+FORMATS = ("csv", "sav", "dta", "xpt", "sdtm", "adam", "odm", "redcap")
+
+R_WRITE = r"""
+suppressPackageStartupMessages({ library(haven); library(jsonlite) })
+args <- commandArgs(trailingOnly = TRUE)
+files <- list.files(args[1], pattern = "\\.sav$", full.names = TRUE)
+data <- lapply(files, read_sav)
+out <- args[2]
+t <- list()
+t$sav <- system.time(for (k in seq_along(data)) write_sav(data[[k]], file.path(out, paste0(k, ".sav"))))[["elapsed"]]
+t$dta <- system.time(for (k in seq_along(data)) write_dta(data[[k]], file.path(out, paste0(k, ".dta"))))[["elapsed"]]
+short <- lapply(data, function(d) { names(d) <- substr(toupper(make.names(names(d))), 1, 8); names(d) <- make.unique(names(d), sep = ""); zap_labels(d) })
+t$xpt <- system.time(for (k in seq_along(short)) write_xpt(short[[k]], file.path(out, paste0(k, ".xpt")), version = 5))[["elapsed"]]
+cat(toJSON(t, auto_unbox = TRUE, digits = NA))
+"""
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--patients", type=int, default=1000)
+    ap.add_argument("--no-r", action="store_true", help="skip the R haven peer")
+    args = ap.parse_args()
+
+    from hcctrial.interop.conformance import check_directory
+    from hcctrial.interop.export import export_database, export_snapshot
+    from hcctrial.interop.snapshot import load_snapshot
+    from hcctrial.store.session import make_engine, open_session
+
+    tmp = Path(tempfile.mkdtemp(prefix="hcctrial-interop-bench-"))
+    try:
+        url = f"sqlite:///{tmp / 'trial.sqlite'}"
+        t0 = time.perf_counter()
+        build_trial(url, args.patients)
+        print(f"built a {args.patients}-patient trial in {time.perf_counter() - t0:.1f} s "
+              "(not timed)")
+        load_before = _load()
+        engine = make_engine(url)
+        times: dict[str, float] = {}
+        for fmt in FORMATS:
+            with open_session(engine) as session:
+                t = time.perf_counter()
+                result = export_database(session, tmp / "out" / fmt, fmt)
+                times[fmt] = time.perf_counter() - t
+            rows = sum(result["files"].values())
+            print(f"  {fmt:<7} {times[fmt]:6.2f} s  ({len(result['files'])} files, {rows} rows)")
+        total = sum(times.values())
+        with open_session(engine) as session:
+            t = time.perf_counter()
+            snap = load_snapshot(session)
+            read_s = time.perf_counter() - t
+        writes = {}
+        for fmt in ("sav", "dta", "xpt"):
+            t = time.perf_counter()
+            export_snapshot(snap, tmp / "w" / fmt, fmt)
+            writes[fmt] = time.perf_counter() - t
+        t = time.perf_counter()
+        report = check_directory(tmp / "out" / "sdtm")
+        report_adam = check_directory(tmp / "out" / "adam")
+        check_s = time.perf_counter() - t
+        engine.dispose()
+        load_after = _load()
+        print(f"every format: {total:.2f} s in total (target < 20 s: "
+              f"{'met' if total < 20 else 'NOT met'}); one database read + derivation "
+              f"{read_s:.2f} s")
+        print(f"cdisc check of SDTM + ADaM: {check_s:.2f} s, "
+              f"{len(report.violations) + len(report_adam.violations)} violation(s)")
+        if not args.no_r and shutil.which("Rscript"):
+            (tmp / "r").mkdir()
+            proc = subprocess.run(["Rscript", "-e", R_WRITE, str(tmp / "out" / "sav"),
+                                   str(tmp / "r")], capture_output=True, text=True, check=True)
+            r = json.loads(proc.stdout)
+            for fmt in ("sav", "dta", "xpt"):
+                print(f"  write {fmt}: hcctrial {writes[fmt]:.2f} s, R haven {r[fmt]:.2f} s "
+                      f"(ratio R/hcctrial {r[fmt] / writes[fmt]:.2f}x)")
+        print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
