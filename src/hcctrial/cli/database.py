@@ -133,7 +133,12 @@ def export_command(
     directory: Annotated[Path, typer.Argument(help="Directory to write <table>.csv files into.")],
     database: Annotated[str | None, _DATABASE] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="csv|sav|dta|xpt|sdtm|adam|odm|redcap (default csv).")
+        str,
+        typer.Option(
+            "--format",
+            help="csv|sav|dta|xpt|sdtm|adam|odm|redcap (default csv); several (a,b) or all: "
+            "each into DIR/<format>/.",
+        ),
     ] = "csv",
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:

@@ -30,10 +30,10 @@ def _emit(result: dict[str, Any], as_json: bool, text: str) -> None:
 def export_other_format(database: str | None, directory: Path, fmt: str, as_json: bool) -> None:
     """Run ``hcctrial export DIR --format FMT`` for every format but csv."""
     from hcctrial.cli.database import _shown, open_database
-    from hcctrial.interop.export import check_format, export_database
+    from hcctrial.interop.export import check_formats, export_database
     from hcctrial.store.session import open_session
 
-    fmt = check_format(fmt)
+    check_formats(fmt)
     with open_database(database) as engine, open_session(engine) as session:
         result = export_database(session, directory, fmt)
         shown = _shown(engine)

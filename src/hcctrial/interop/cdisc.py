@@ -25,6 +25,8 @@ def sdtm_datasets(snap: TrialSnapshot) -> list[Dataset]:
     from hcctrial.interop import sdtm_findings as f
     from hcctrial.interop import trial_design as t
 
+    if snap.sdtm:
+        return [snap.sdtm[name] for name in SDTM_ORDER]
     visits = d.subject_visits(snap)
     sid = snap.study_id
     built = {
@@ -36,6 +38,7 @@ def sdtm_datasets(snap: TrialSnapshot) -> list[Dataset]:
         "TU": f.tu_domain(snap, visits), "TR": f.tr_domain(snap, visits),
         "RS": f.rs_domain(snap, visits),
     }
+    snap.sdtm.update(built)
     return [built[name] for name in SDTM_ORDER]
 
 

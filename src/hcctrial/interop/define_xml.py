@@ -37,7 +37,10 @@ def _q(prefix: str, tag: str) -> str:
 
 def char_length(values: list[object]) -> int:
     """Return the XPT length of a text column: its longest value in bytes, at least 1."""
-    return max([1, *(len(str(v).encode("utf-8")) for v in values if v is not None)])
+    texts = [v if type(v) is str else str(v) for v in values if v is not None]
+    if "".join(texts).isascii():  # one byte per character: len() at C speed
+        return max(1, max(map(len, texts), default=1))
+    return max(1, max((len(t.encode("utf-8")) for t in texts), default=1))
 
 
 def data_type(ds: Dataset, name: str) -> str:

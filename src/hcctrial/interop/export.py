@@ -10,7 +10,8 @@
 - ``redcap``: ``redcap_dictionary.csv``, ``redcap_instrument_event_mapping.csv`` and
   ``redcap_records.csv`` (what ``hcctrial import FILE --format redcap`` reads back).
 
-All formats but csv read the database once (:func:`hcctrial.interop.snapshot.load_snapshot`).
+``--format`` may also list several formats (``sav,sdtm``) or say ``all``: each then goes into
+``DIR/<format>/``. All formats but csv read the database once (:func:`hcctrial.interop.snapshot.load_snapshot`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from hcctrial.interop.snapshot import TrialSnapshot
 
-__all__ = ["FORMATS", "check_format", "export_database", "export_snapshot"]
+__all__ = ["FORMATS", "check_format", "check_formats", "export_database", "export_snapshot"]
 
 FORMATS = ("csv", "sav", "dta", "xpt", "sdtm", "adam", "odm", "redcap")
 
@@ -37,6 +38,14 @@ def check_format(fmt: str) -> str:
         raise DataValidationError(
             f"--format: got {fmt!r}; expected one of {', '.join(FORMATS)}", field="format")
     return value
+
+
+def check_formats(text: str) -> list[str]:
+    """Return the formats of ``--format``: one, a comma-separated list, or ``all``."""
+    if text.strip().lower() == "all":
+        return list(FORMATS)
+    formats = [check_format(part) for part in text.split(",")]
+    return list(dict.fromkeys(formats))
 
 
 def export_snapshot(snap: TrialSnapshot, directory: Path, fmt: str) -> dict[str, int]:
@@ -72,13 +81,25 @@ def export_snapshot(snap: TrialSnapshot, directory: Path, fmt: str) -> dict[str,
 
 def export_database(session: Session, directory: Path, fmt: str = "csv") -> dict[str, Any]:
     """Export the database in ``fmt`` into ``directory``; return file name -> rows (csv: table ->
-    rows, as before) and, for derived formats, the patients left out of derived datasets."""
+    rows, as before) and, for derived formats, the patients left out of derived datasets.
+
+    ``fmt`` may list several formats (``sav,sdtm,adam``) or be ``all``: then each goes into
+    ``directory/<format>/`` and the database is read and derived once for all of them.
+    """
     from hcctrial.interop.snapshot import load_snapshot
 
-    fmt = check_format(fmt)
-    if fmt == "csv":
-        from hcctrial.store.csv_io import export_directory
+    formats = check_formats(fmt)
+    many = len(formats) > 1 or fmt.strip().lower() == "all"
+    files: dict[str, int] = {}
+    snap = None
+    for one in formats:
+        target = directory / one if many else directory
+        if one == "csv":
+            from hcctrial.store.csv_io import export_directory
 
-        return {"files": export_directory(session, directory), "not_derived": {}}
-    snap = load_snapshot(session)
-    return {"files": export_snapshot(snap, directory, fmt), "not_derived": snap.not_derived}
+            written = export_directory(session, target)
+        else:
+            snap = snap or load_snapshot(session)
+            written = export_snapshot(snap, target, one)
+        files.update({(f"{one}/{k}" if many else k): n for k, n in written.items()})
+    return {"files": files, "not_derived": snap.not_derived if snap else {}}

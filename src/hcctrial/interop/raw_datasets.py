@@ -3,7 +3,9 @@
 Raw tables: every audited data table (``hcctrial.store.models.DATA_TABLES``), every column with
 the label from the model's column doc, enums as coded variables (value labels = the values in
 words), booleans as No/Yes, ordinal levels for ordered scales (ascites, encephalopathy,
-attribution, severity, CTCAE grade, ECOG, dose level). ``users.password_hash`` is never exported.
+attribution, severity, CTCAE grade, ECOG, dose level). ``users.password_hash`` is never exported;
+the bookkeeping columns ``version``, ``created_at``, ``updated_at`` are left to the CSV export and
+the audit trail.
 
 Analysis datasets: ``subjects`` (one row per enrolled patient, :class:`~hcctrial.derive.subject.
 SubjectRow`) and ``endpoints`` (patient x endpoint, :class:`~hcctrial.derive.endpoints.EndpointRow`),
@@ -79,7 +81,7 @@ def raw_table_datasets(session: Session) -> list[Dataset]:
     from sqlalchemy import select
 
     from hcctrial.store.models import DATA_TABLES, table_of
-    from hcctrial.store.values import column_specs
+    from hcctrial.store.values import MANAGED_COLUMNS, column_specs
 
     out: list[Dataset] = []
     for model in DATA_TABLES:
@@ -87,7 +89,7 @@ def raw_table_datasets(session: Session) -> list[Dataset]:
         specs = {
             n: s
             for n, s in column_specs(model).items()
-            if (table.name, n) not in EXCLUDED_COLUMNS
+            if (table.name, n) not in EXCLUDED_COLUMNS and n not in MANAGED_COLUMNS
         }
         variables = [_variable(table.name, n, s) for n, s in specs.items()]
         doc = (model.__doc__ or table.name).strip().splitlines()[0]

@@ -74,10 +74,10 @@ def spec_dataset(
     ]
     columns: dict[str, list[Any]] = {}
     for v in spec.variables:
+        values = [r.get(v.name) for r in rows]
         if v.type == "C":
-            columns[v.name] = ["" if r.get(v.name) is None else str(r[v.name]) for r in rows]
-        else:
-            columns[v.name] = [r.get(v.name) for r in rows]
+            values = [x if type(x) is str else "" if x is None else str(x) for x in values]
+        columns[v.name] = values
     return Dataset(name, spec.label, variables, columns, keys=spec.keys)
 
 
@@ -113,9 +113,13 @@ def subject_visits(snap: TrialSnapshot) -> dict[int, list[tuple[int, str, date]]
 def visit_on(visits: list[tuple[int, str, date]], day: date, prefer: str = "") -> tuple[Any, str]:
     """Return (VISITNUM, VISIT) of the patient's visit on ``day`` (a name starting with
     ``prefer`` first), or (None, '')."""
-    same = [v for v in visits if v[2] == day]
-    same.sort(key=lambda v: (not v[1].startswith(prefer), v[0]))
-    return (same[0][0], same[0][1]) if same else (None, "")
+    best: tuple[bool, int, str] | None = None
+    for num, name, d in visits:
+        if d == day:
+            key = (not name.startswith(prefer), num, name)
+            if best is None or key < best:
+                best = key
+    return (best[1], best[2]) if best else (None, "")
 
 
 def _country(text: str | None) -> str:

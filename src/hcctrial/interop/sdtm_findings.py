@@ -84,6 +84,7 @@ def _lab_grade(analyte: str, value: float, unit: str, uln: float | None,
     return best
 
 
+@cache
 def _std_limit(analyte: str, limit: float | None, unit: str) -> float | None:
     from hcctrial.clinical.units import ANALYTES, convert
 
@@ -251,11 +252,7 @@ _RS_TESTS = {"OVRLRESP": "Overall Response", "TRGRESP": "Target Response",
 
 def rs_domain(snap: TrialSnapshot, visits: dict[int, list[tuple[int, str, date]]]) -> Dataset:
     """Return RS: mRECIST time-point responses (protocol rules) and the best overall response."""
-    from hcctrial.assess.mrecist import patient_response
-    from hcctrial.derive.subject import _regimen_rules, mrecist_input
-
     patients = {p["study_id"]: p for p in snap.rows("patients")}
-    rules, afp_uln = _regimen_rules()
     rows: list[dict[str, Any]] = []
     for rec in snap.records:
         subject = snap.subjects.get(rec.study_id)
@@ -275,14 +272,12 @@ def rs_domain(snap: TrialSnapshot, visits: dict[int, list[tuple[int, str, date]]
                 "RSDY": study_day(day, _d0),
             })
 
-        if len(rec.imaging) >= 2:
-            result = patient_response(mrecist_input(rec, afp_uln), rules)
-            for tp in result.time_points:
-                add("OVRLRESP", tp.response.value, tp.date)
-                if tp.target_response is not None:
-                    add("TRGRESP", tp.target_response.value, tp.date)
-                if tp.non_target_response is not None:
-                    add("NTRGRESP", tp.non_target_response.value, tp.date)
+        for tp in snap.time_points.get(rec.study_id, ()):
+            add("OVRLRESP", tp.response.value, tp.date)
+            if tp.target_response is not None:
+                add("TRGRESP", tp.target_response.value, tp.date)
+            if tp.non_target_response is not None:
+                add("NTRGRESP", tp.non_target_response.value, tp.date)
         add("BESTRESP", subject.best_response, subject.best_response_date)
     return spec_dataset(
         "RS", rows,

@@ -55,6 +55,10 @@ class TrialSnapshot:
     study_id: str = DEFAULT_STUDY_ID
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _span: dict[int, tuple[date, date]] | None = None
+    #: study id -> the mRECIST time points of :func:`hcctrial.assess.mrecist.patient_response`
+    time_points: dict[str, Any] = field(default_factory=dict)
+    #: built SDTM datasets by name (ADaM reuses them within one export)
+    sdtm: dict[str, Dataset] = field(default_factory=dict)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Return the rows of a raw table as dicts (cached)."""
@@ -99,12 +103,59 @@ class TrialSnapshot:
         return self._span
 
 
+#: Enrolled patients from which the derivation runs in two forked processes.
+PARALLEL_FROM = 200
+_FORKED: tuple[Any, ...] = ()
+
+
+def _derive_one(rec: PatientRecords) -> tuple[Any, Any, Any, str | None]:
+    """Return (subject row, endpoint rows, mRECIST time points or None, error) of one patient."""
+    from hcctrial.assess.mrecist import patient_response
+    from hcctrial.derive.endpoints import endpoints_of
+    from hcctrial.derive.subject import _regimen_rules, derive_subject, mrecist_input
+    from hcctrial.errors import HcctrialError
+
+    try:
+        subject = derive_subject(rec)
+        rows = endpoints_of(rec, subject)
+    except HcctrialError as exc:
+        return None, None, None, str(exc)
+    points = None
+    if len(rec.imaging) >= 2:
+        rules, afp_uln = _regimen_rules()
+        points = patient_response(mrecist_input(rec, afp_uln), rules).time_points
+    return subject, rows, points, None
+
+
+def _derive_chunk(bounds: tuple[int, int]) -> list[tuple[Any, Any, Any, str | None]]:
+    """Derive the forked records ``_FORKED[lo:hi]`` (runs in a worker process)."""
+    return [_derive_one(r) for r in _FORKED[bounds[0]:bounds[1]]]
+
+
+def _derive_all(enrolled: list[PatientRecords]) -> list[tuple[Any, Any, Any, str | None]]:
+    """Derive every enrolled patient; two forked workers for a large trial (2-core machine)."""
+    import multiprocessing
+
+    global _FORKED
+    if len(enrolled) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return [_derive_one(r) for r in enrolled]
+    from concurrent.futures import ProcessPoolExecutor
+
+    _derive_one(enrolled[0])  # warm the caches (pint, CTCAE criteria, regimen) before the fork
+    _FORKED = tuple(enrolled)
+    half = len(enrolled) // 2
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+            parts = list(pool.map(_derive_chunk, [(0, half), (half, len(enrolled))]))
+    finally:
+        _FORKED = ()
+    return parts[0] + parts[1]
+
+
 def load_snapshot(session: Session, *, study_id: str = DEFAULT_STUDY_ID) -> TrialSnapshot:
     """Read the database once and derive the analysis datasets (see the module docstring)."""
-    from hcctrial.derive.endpoints import endpoints_of
     from hcctrial.derive.records import records_by_patient_id
-    from hcctrial.derive.subject import derive_subject
-    from hcctrial.errors import HcctrialError
     from hcctrial.interop.raw_datasets import raw_table_datasets
 
     tables = {ds.name: ds for ds in raw_table_datasets(session)}
@@ -114,15 +165,16 @@ def load_snapshot(session: Session, *, study_id: str = DEFAULT_STUDY_ID) -> Tria
     subjects: dict[str, SubjectRow] = {}
     endpoints: list[EndpointRow] = []
     not_derived: dict[str, str] = {}
-    for rec in records:
-        if not rec.enrolled:
-            continue
-        try:
-            subject = derive_subject(rec)
-            rows = endpoints_of(rec, subject)
-        except HcctrialError as exc:
-            not_derived[rec.study_id] = str(exc)
+    points: dict[str, Any] = {}
+    enrolled = [r for r in records if r.enrolled]
+    for rec, (subject, rows, tps, error) in zip(enrolled, _derive_all(enrolled), strict=True):
+        if error is not None:
+            not_derived[rec.study_id] = error
             continue
         subjects[rec.study_id] = subject
         endpoints.extend(rows)
-    return TrialSnapshot(tables, records, subjects, tuple(endpoints), not_derived, study_id)
+        if tps is not None:
+            points[rec.study_id] = tps
+    snap = TrialSnapshot(tables, records, subjects, tuple(endpoints), not_derived, study_id)
+    snap.time_points = points
+    return snap
