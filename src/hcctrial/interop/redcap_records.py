@@ -91,6 +91,12 @@ def write_redcap_export(snap: TrialSnapshot, directory: Path) -> dict[str, int]:
 
 def records_rows(snap: TrialSnapshot) -> tuple[list[str], list[dict[str, str]]]:
     """Return (header, rows) of the records export of ``snap`` (see the module docstring)."""
+    if "redcap_rows" not in snap.cache:
+        snap.cache["redcap_rows"] = _records_rows(snap)
+    return snap.cache["redcap_rows"]  # type: ignore[no-any-return]
+
+
+def _records_rows(snap: TrialSnapshot) -> tuple[list[str], list[dict[str, str]]]:
     fs = fields()
     by_form: dict[str, list[RedcapField]] = defaultdict(list)
     for f in fs:

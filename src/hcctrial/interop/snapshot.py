@@ -59,6 +59,8 @@ class TrialSnapshot:
     time_points: dict[str, Any] = field(default_factory=dict)
     #: built SDTM datasets by name (ADaM reuses them within one export)
     sdtm: dict[str, Dataset] = field(default_factory=dict)
+    #: other results reused by several formats of one export (the REDCap rows: ODM and REDCap)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         """Return the rows of a raw table as dicts (cached)."""
