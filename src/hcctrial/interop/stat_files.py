@@ -69,7 +69,10 @@ def frame_of(ds: Dataset, fmt: str) -> tuple[Any, dict[str, Any]]:
     data: dict[str, Any] = {}
     for v in ds.variables:
         values = _column(v, ds.columns[v.name], fmt)
-        if v.kind in {"int", "float", "bool"} or (v.kind == "code" and fmt != "xpt"):
+        if v.kind in {"date", "datetime"} and all(x is None for x in values):
+            # no date at all (an empty dataset, nobody died): a numeric column, not text
+            data[names[v.name]] = np.full(len(values), np.nan)
+        elif v.kind in {"int", "float", "bool"} or (v.kind == "code" and fmt != "xpt"):
             data[names[v.name]] = np.array(
                 [np.nan if x is None else float(x) for x in values], dtype=float
             )
