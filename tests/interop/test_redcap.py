@@ -171,7 +171,9 @@ def test_hand_made_export_with_redcap_quirks(cli: Callable[..., CliResult],
         ({"r6__ae_grade": "7"}, "ae_grade", "between 1 and 5"),
         ({"r6__ae_term": "Headache of doom"}, "ae_term", "CTCAE"),
         ({"r6__ae_onset_date": "2019-02-30"}, "ae_onset_date", "exists"),
-        ({"r0__pat_site": "NOPE"}, "pat_site", "code of a site"),
+        ({"r3__ae_grade": "2", "r3__redcap_repeat_instrument": "adverse_event",
+          "r3__redcap_repeat_instance": "9", "r3__ae_term": "Nausea"}, "ae_onset_date",
+         "required"),
         ({"r0__bl_findings___2": "maybe"}, "bl_findings___2", "checked"),
         ({"r5__dose_cycle_number": "4"}, "dose_cycle_number", "treatment_cycle"),
     ],
@@ -188,6 +190,26 @@ def test_bad_values_are_named_and_nothing_is_written(
     assert words in r.stderr
     assert "Traceback" not in r.stderr
     assert _rows(db, "SELECT count(*) AS n FROM patients")[0]["n"] == 0
+
+
+def test_sites_by_code_created_when_new_and_needed_when_ambiguous(
+        cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.sqlite"  # no site at all: S1 is created with the patients
+    assert cli("init", "--database", str(fresh)).exit_code == 0
+    records, dictionary = _hand_made(tmp_path, cli)
+    r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
+            "--database", str(fresh), "--json")
+    assert r.exit_code == 0, r.stderr
+    assert _rows(fresh, "SELECT code FROM sites") == [{"code": "S1"}]
+    two = _db(tmp_path, cli, "two.sqlite")  # two sites and no code given: which one?
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "sites.csv").write_text("id,code,name,country\n2,S2,Site two,China\n")
+    assert cli("import", str(extra), "--database", str(two)).exit_code == 0
+    records, dictionary = _hand_made(tmp_path, cli, r0__pat_site="", r9__pat_site="")
+    r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
+            "--database", str(two))
+    assert r.exit_code == 2 and "field pat_site" in r.stderr and "S1, S2" in r.stderr
 
 
 def test_import_needs_a_dictionary_and_a_known_format(cli: Callable[..., CliResult],

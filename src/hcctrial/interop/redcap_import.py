@@ -14,8 +14,10 @@ blank cells (no value); yes/no as ``1``/``0`` (or Yes/No); choices by code or by
 the field's validation says (``date_ymd`` ``2019-03-04``; ``date_mdy`` ``03-04-2019``;
 ``date_dmy`` ``04-03-2019``; ``/`` accepted for ``-``; a time part is refused for a date);
 ``<instrument>_complete`` and ``redcap_data_access_group`` / ``redcap_survey_identifier``
-columns are ignored. Sites are matched by code (``pat_site``) to the sites already in the
-database; ids are assigned after the database's largest.
+and ``<instrument>_timestamp`` columns are ignored. Sites are matched by code (``pat_site``,
+else the data access group; in a single-site database it may be left empty); a code the database
+does not know creates that site (named by its code) in the same all-or-nothing import. Ids are
+assigned after the database's largest.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Where:
     event: str
     instrument: str
     instance: str
+    dag: str = ""
 
     def text(self, field: str) -> str:
         inst = f", {self.instrument} instance {self.instance}" if self.instance else ""
@@ -183,7 +186,7 @@ def redcap_tables(
     for f in fs:
         allowed |= ({f"{f.name}___{c}" for c, _ in f.choices} if f.field_type == "checkbox"
                     else {f.name})
-    allowed |= {f"{form}_complete" for form, *_ in FORMS}
+    allowed |= {f"{form}_{end}" for form, *_ in FORMS for end in ("complete", "timestamp")}
     if not header or header[0] != "record_id":
         raise RedcapImportError([f"REDCap records file: first column {header[:1]}; expected "
                                  "record_id (a REDCap 'records' export, raw values)"])
@@ -201,7 +204,8 @@ def redcap_tables(
         record = row.get("record_id", "").strip()
         instrument = row.get("redcap_repeat_instrument", "").strip()
         where = Where(line, record, row.get("redcap_event_name", "").strip(), instrument,
-                      row.get("redcap_repeat_instance", "").strip())
+                      row.get("redcap_repeat_instance", "").strip(),
+                      row.get("redcap_data_access_group", "").strip())
         if not record:
             errors.append(where.text("record_id") + ": got ''; expected the study id")
             continue
@@ -237,6 +241,14 @@ def redcap_tables(
                 columns[f.column] = f.name
             if filled:
                 pending.append((table, cells, where, columns))
+    site_ids = dict(site_ids)
+    for code in sorted({c["site_id"] or w.dag for t, c, w, _ in pending if t == "patients"}
+                       - set(site_ids) - {""}):
+        # a site the database does not know yet: created with the patients (named by its code)
+        site_ids[code] = ids.get("sites", 1)
+        ids["sites"] = site_ids[code] + 1
+        tables["sites"].append({"id": str(site_ids[code]), "code": code,
+                                "name": f"{code} (created by the REDCap import)"})
     # ids, parents and links, in table order (parents first)
     for _, table, *_ in FORMS:
         for t, cells, where, columns in pending:
@@ -259,10 +271,12 @@ def _link(table: str, cells: dict[str, str], where: Where, columns: dict[str, st
     if table == "patients":
         cells["study_id"] = where.record
         columns["study_id"] = "record_id"
-        code = cells.pop("site_id", "")
+        code = cells.pop("site_id", "") or where.dag
+        if not code and len(site_ids) == 1:
+            code = next(iter(site_ids))  # a single-site trial: the site need not be repeated
         if code not in site_ids:
-            errors.append(where.text("pat_site") + f": got {code!r}; expected the code of a site "
-                          f"in the database: {', '.join(sorted(site_ids)) or '(none)'}")
+            errors.append(where.text("pat_site") + f": got {code!r}; expected the code of the "
+                          f"patient's site (sites: {', '.join(sorted(site_ids)) or 'none yet'})")
         cells["site_id"] = str(site_ids.get(code, ""))
         return
     patient = keys["patients"].get(where.record)
