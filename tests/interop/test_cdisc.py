@@ -135,8 +135,9 @@ rs <- read_xpt(file.path(args[1], "adrs.xpt"))
 out <- list()
 for (p in c("PFSPAPER", "PFS", "OS")) {
   d <- tte[tte$PARAMCD == p, ]
-  stopifnot(all(d$AVAL == as.numeric(d$ADT - d$STARTDT)))
-  fit <- survfit(Surv(AVAL / 30.4375, 1 - CNSR) ~ 1, data = d)
+  stopifnot(all(d$AVALU == "MONTHS"),
+            all(abs(d$AVAL * 30.4375 - as.numeric(d$ADT - d$STARTDT)) < 1e-9))
+  fit <- survfit(Surv(AVAL, 1 - CNSR) ~ 1, data = d)
   marks <- if (p == "OS") c(12, 24, 60) else c(6, 12, 24)
   s <- summary(fit, times = marks, extend = TRUE)$surv
   spss <- min(fit$time[fit$surv <= 0.5 + sqrt(.Machine$double.eps)])

@@ -8,9 +8,9 @@ landmark rates and ADRS's best overall responses give the report's counts:
 - **ADSL**: one row per enrolled patient whose records could be derived (the report's analysis set;
   ITTFL = Y), SAFFL = Y when treated; baseline Child-Pugh, ALBI, BCLC, PVI, AFP from the subject row.
 - **ADTTE**: PARAMCD ``PFSPAPER`` (PFS as the paper defined it: progression only, deaths censored),
-  ``PFS`` (standard: progression or death) and ``OS``; ``AVAL`` in days (``ADT - STARTDT``;
-  months = AVAL / 30.4375 as the report), ``CNSR`` 0 = event, 1 = censored (ADaM convention,
-  the opposite of the report's ``event``), ``EVNTDESC``/``CNSDTDSC`` say why.
+  ``PFS`` (standard: progression or death) and ``OS``; ``AVAL`` in months as the report
+  (``ADT - STARTDT`` days / 30.4375, ``AVALU = MONTHS``), ``CNSR`` 0 = event, 1 = censored
+  (ADaM convention, the opposite of the report's ``event``), ``EVNTDESC``/``CNSDTDSC`` say why.
 - **ADRS**: ``OVR`` (each time point's overall response) and ``BOR`` (best overall response);
   ``AVAL`` ranks responses as admiralonco's ``aval_resp`` (CR 1, PR 2, SD 3, NON-CR/NON-PD 4,
   PD 5, NE 6, ND 7, MISSING 8).
@@ -33,9 +33,9 @@ __all__ = ["ADAM_ORDER", "PARAMCDS", "adam_datasets"]
 ADAM_ORDER = ("ADSL", "ADTTE", "ADRS", "ADAE", "ADLB")
 #: endpoint code of :mod:`hcctrial.derive.endpoints` -> (PARAMCD, PARAM)
 PARAMCDS = {
-    "pfs_paper": ("PFSPAPER", "Progression-Free Survival as Defined in the Paper (days)"),
-    "pfs": ("PFS", "Progression-Free Survival (days)"),
-    "os": ("OS", "Overall Survival (days)"),
+    "pfs_paper": ("PFSPAPER", "Progression-Free Survival as Defined in the Paper (months)"),
+    "pfs": ("PFS", "Progression-Free Survival (months)"),
+    "os": ("OS", "Overall Survival (months)"),
 }
 _RESPONSE_RANK = {"CR": 1, "PR": 2, "SD": 3, "NON-CR/NON-PD": 4, "PD": 5, "NE": 6, "ND": 7,
                   "MISSING": 8}
@@ -113,7 +113,7 @@ def _adtte(snap: TrialSnapshot, sdtm: dict[str, Dataset],
             src = ("SV", "SVSTDTC", None)
         rows.append({
             "STUDYID": snap.study_id, "USUBJID": u, "PARAMCD": code, "PARAM": param,
-            "AVAL": e.days, "AVALU": "DAYS", "CNSR": 1 - e.event, "STARTDT": e.start_date,
+            "AVAL": e.months, "AVALU": "MONTHS", "CNSR": 1 - e.event, "STARTDT": e.start_date,
             "ADT": e.end_date, "EVNTDESC": e.reason if e.event else "",
             "CNSDTDSC": "" if e.event else e.reason, "ITTFL": "Y",
             "TRTP": adsl[u]["TRT01P"], "TRTA": adsl[u]["TRT01A"],
