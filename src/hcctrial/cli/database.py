@@ -85,16 +85,26 @@ def init_command(
 
 @app.command("import")
 def import_command(
-    directory: Annotated[Path, typer.Argument(help="Directory of <table>.csv files.")],
+    directory: Annotated[
+        Path,
+        typer.Argument(help="Directory of <table>.csv files (--format redcap: a records CSV)."),
+    ],
     database: Annotated[str | None, _DATABASE] = None,
     actor: Annotated[str | None, typer.Option(help="Who imports (default: login name).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit trail).")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="csv (a directory, default) or redcap (a file).")
+    ] = "csv",
+    dictionary: Annotated[
+        Path | None, typer.Option(help="REDCap data dictionary CSV (with --format redcap).")
+    ] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Import CSV files (one per table) in one transaction: all rows or none.
 
     Every row is checked first; any bad row is reported as table, row, column, value and what was
-    expected, and nothing is written (exit code 2).
+    expected, and nothing is written (exit code 2). ``--format redcap --dictionary DICT.csv``
+    reads a REDCap records export instead (errors name the record, event and field).
     """
     from hcctrial.store.csv_io import import_directory
     from hcctrial.store.session import open_session
@@ -103,7 +113,14 @@ def import_command(
     why = reason or f"import from {directory}"
     with open_database(database) as engine:
         with open_session(engine) as session:
-            counts = import_directory(session, directory, actor=who, reason=why)
+            if fmt != "csv":
+                from hcctrial.interop.redcap_import import import_redcap_file
+
+                counts = import_redcap_file(
+                    session, directory, dictionary, fmt=fmt, actor=who, reason=why
+                )
+            else:
+                counts = import_directory(session, directory, actor=who, reason=why)
         shown = _shown(engine)
     total = sum(counts.values())
     lines = [f"imported {total} rows into {shown}:"]
@@ -115,12 +132,29 @@ def import_command(
 def export_command(
     directory: Annotated[Path, typer.Argument(help="Directory to write <table>.csv files into.")],
     database: Annotated[str | None, _DATABASE] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="csv|sav|dta|xpt|sdtm|adam|odm|redcap (default csv); several (a,b) or all: "
+            "each into DIR/<format>/.",
+        ),
+    ] = "csv",
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Export every table (and the audit log) as one CSV file per table."""
+    """Export every table (and the audit log) as one CSV file per table.
+
+    ``--format`` writes SPSS/Stata/SAS transport files, CDISC SDTM or ADaM (XPT + define.xml),
+    CDISC ODM 1.3 or a REDCap project instead (docs/interop.md).
+    """
     from hcctrial.store.csv_io import export_directory
     from hcctrial.store.session import open_session
 
+    if fmt != "csv":
+        from hcctrial.cli.interop import export_other_format
+
+        export_other_format(database, directory, fmt, as_json)
+        return
     with open_database(database) as engine, open_session(engine) as session:
         counts = export_directory(session, directory)
     lines = [f"exported to {directory}:"]

@@ -33,6 +33,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("sap", "sap", "The statistical analysis plan file: validate, show."),
     ("reporting", None, "The report: tables and figures for HTML and Word."),
     ("webapp", None, "The web application."),
+    ("interop", None, "Data exchange: CDISC conformance check, REDCap data dictionary."),
 ]
 
 
