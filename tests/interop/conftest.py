@@ -47,8 +47,10 @@ def exported(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 
 @pytest.fixture(scope="session")
 def demo_analysis(demo_db: Path) -> Any:
-    """The report's analysis of the demo database (hcctrial.derive.analysis)."""
-    from hcctrial.derive.analysis import analyse_database
+    """The seed plan run on the demo database, as ``hcctrial analyze`` runs it
+    (:func:`hcctrial.analysis.trial.analyse_database`: ``.subjects``, ``.endpoints``,
+    ``.result``)."""
+    from hcctrial.analysis.trial import analyse_database
     from hcctrial.store.session import make_engine
 
     engine = make_engine(str(demo_db))

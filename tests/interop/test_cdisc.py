@@ -132,43 +132,61 @@ suppressPackageStartupMessages({ library(haven); library(survival); library(json
 args <- commandArgs(trailingOnly = TRUE)
 tte <- read_xpt(file.path(args[1], "adtte.xpt"))
 rs <- read_xpt(file.path(args[1], "adrs.xpt"))
-out <- list()
-for (p in c("PFSPAPER", "PFS", "OS")) {
+marks <- fromJSON(args[2])
+days <- as.numeric(args[3])
+out <- list(paramcds = unique(tte$PARAMCD))
+for (p in names(marks)) {
   d <- tte[tte$PARAMCD == p, ]
   stopifnot(all(d$AVALU == "MONTHS"),
-            all(abs(d$AVAL * 30.4375 - as.numeric(d$ADT - d$STARTDT)) < 1e-9))
+            all(abs(d$AVAL * days - as.numeric(d$ADT - d$STARTDT)) < 1e-9))
   fit <- survfit(Surv(AVAL, 1 - CNSR) ~ 1, data = d)
-  marks <- if (p == "OS") c(12, 24, 60) else c(6, 12, 24)
-  s <- summary(fit, times = marks, extend = TRUE)$surv
-  spss <- min(fit$time[fit$surv <= 0.5 + sqrt(.Machine$double.eps)])
-  out[[p]] <- list(n = nrow(d), events = sum(d$CNSR == 0), median = unname(quantile(fit, 0.5)$quantile),
-                   spss_median = spss, rates = s)
+  s <- summary(fit, times = marks[[p]], extend = TRUE)$surv
+  reached <- fit$surv <= 0.5 + sqrt(.Machine$double.eps)
+  spss <- if (any(reached)) min(fit$time[reached]) else NA
+  out[[p]] <- list(n = nrow(d), events = sum(d$CNSR == 0),
+                   median = unname(quantile(fit, 0.5)$quantile), spss_median = spss, rates = s)
 }
 bor <- rs[rs$PARAMCD == "BOR", ]
 out$bor <- as.list(table(bor$AVALC))
-cat(toJSON(out, auto_unbox = TRUE, digits = NA))
+cat(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"))
 """
 
+#: The seed plan's Kaplan-Meier endpoints and their ADTTE PARAMCD (PFSPAPER, PFS, OS: issue 18).
+SEED_PARAMCDS = {"pfs_paper": "PFSPAPER", "pfs": "PFS", "os": "OS", "ttp": "TTP", "dor": "DOR",
+                 "ttf": "TTF"}
 
-def test_adam_chain_in_r_reproduces_the_report(exported: dict[str, Path],
-                                               demo_analysis: Any) -> None:
+
+def test_adam_chain_in_r_reproduces_the_analysis(exported: dict[str, Path],
+                                                 demo_analysis: Any) -> None:
+    """R (haven + survival) on adtte.xpt gives, for every Kaplan-Meier endpoint of the plan, the
+    n, events, medians (R's and SPSS's rule) and landmark rates of ``hcctrial analyze``; the BOR
+    records of adrs.xpt give its best-response counts."""
     if RSCRIPT is None or not r_has_haven():
         if os.environ.get("CI"):
             pytest.fail("R haven is required under CI (installed by .ci/run)")
         pytest.skip("R haven is not installed")
-    proc = subprocess.run([RSCRIPT, "-e", R_CHAIN, str(exported["adam"])], capture_output=True,
-                          text=True, timeout=120)
+    result = demo_analysis.result
+    assert set(result.endpoints) == set(SEED_PARAMCDS)
+    marks = {SEED_PARAMCDS[k]: [r.time for r in ep.rates] for k, ep in result.endpoints.items()}
+    proc = subprocess.run([RSCRIPT, "-e", R_CHAIN, str(exported["adam"]), json.dumps(marks),
+                           str(result.plan.days_per_month())],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     r = json.loads(proc.stdout)
-    report = demo_analysis.result.to_json()
-    for code, key in (("PFSPAPER", "pfs"), ("PFS", "pfs_standard"), ("OS", "os")):
-        assert r[code]["n"] == report[key]["n"]
-        assert r[code]["events"] == report[key]["events"]
-        assert r[code]["median"] == pytest.approx(report[key]["r_median"], rel=1e-12)
-        assert r[code]["spss_median"] == pytest.approx(report[key]["median"], rel=1e-12)
-        assert r[code]["rates"] == pytest.approx(list(report[key]["rates"].values()), rel=1e-12)
-    assert r["bor"] == report["best_response"]
-    assert report["best_response"] == {"CR": 9, "PR": 19, "SD": 30, "PD": 8}  # Table 2
+    # every Kaplan-Meier endpoint, no cumulative-incidence parameter (cif_progression)
+    assert sorted(r["paramcds"]) == sorted(SEED_PARAMCDS.values())
+    for key, code in SEED_PARAMCDS.items():
+        ep = result.endpoints[key]
+        assert r[code]["n"] == ep.n, code
+        assert r[code]["events"] == ep.events, code
+        assert r[code]["median"] == pytest.approx(ep.median_r.estimate, rel=1e-12), code
+        assert r[code]["spss_median"] == pytest.approx(ep.median_spss.estimate, rel=1e-12), code
+        assert r[code]["rates"] == pytest.approx([x.surv for x in ep.rates], rel=1e-12), code
+    counts = {k: v for k, v in result.response.counts.items() if v}
+    assert r["bor"] == counts
+    assert counts == {"CR": 9, "PR": 19, "SD": 30, "PD": 8}  # Table 2
+    # the paper's own numbers where it gives them: 43 PFS events, 45 deaths (AUDIT 13)
+    assert (r["PFSPAPER"]["events"], r["OS"]["events"]) == (43, 45)
 
 
 def test_adam_traceability(exported: dict[str, Path]) -> None:
@@ -186,3 +204,20 @@ def test_adam_traceability(exported: dict[str, Path]) -> None:
     for _, e in deaths.iterrows():
         src = ds[(ds["USUBJID"] == e["USUBJID"]) & (ds["DSSEQ"] == e["SRCSEQ"])]
         assert src.iloc[0]["DSDECOD"] == "DEATH"
+    # TTF: progression -> RS PD, death -> DS DEATH, withdrawal -> the DS withdrawal record
+    ttf = adtte[(adtte["CNSR"] == 0) & (adtte["PARAMCD"] == "TTF")]
+    withdrawals = ttf[ttf["EVNTDESC"] == "withdrawal from the protocol"]
+    assert len(withdrawals) > 0
+    for _, e in ttf.iterrows():
+        table, seq = (rs, "RSSEQ") if e["SRCDOM"] == "RS" else (ds, "DSSEQ")
+        src = table[(table["USUBJID"] == e["USUBJID"]) & (table[seq] == e["SRCSEQ"])]
+        assert len(src) == 1, e.to_dict()
+        row = src.iloc[0]
+        if e["EVNTDESC"] == "death":
+            assert row["DSDECOD"] == "DEATH"
+        elif e["EVNTDESC"] == "withdrawal from the protocol":
+            assert e["SRCDOM"] == "DS" and row["DSDECOD"] not in ("DEATH", "COMPLETED")
+            assert row["DSCAT"] == "DISPOSITION EVENT"
+        else:
+            assert row["RSSTRESC"] == "PD"
+        assert row["DSSTDTC" if e["SRCDOM"] == "DS" else "RSDTC"] == e["ADT"].isoformat()

@@ -166,8 +166,11 @@ def test_analysis_datasets(readback: tuple[str, Any, Path], demo_analysis: Any) 
     assert months == pytest.approx([e.months for e in demo_analysis.endpoints], rel=1e-14)
     ev = cols[mapping[("endpoints", "event")]["name_in_file"]]
     assert [int(float(v)) for v in ev["values"]] == [e.event for e in demo_analysis.endpoints]
-    if fmt != "xpt":
-        assert ev["labels"] == {"Censored": 0, "Event": 1}
+    if fmt != "xpt":  # the seed plan has a competing-risks endpoint (cif_progression)
+        assert ev["labels"] == {"Censored": 0, "Event": 1, "Competing event": 2}
+        codes = cols[mapping[("endpoints", "endpoint")]["name_in_file"]]["labels"]
+        plan = demo_analysis.result.plan
+        assert codes == {ep.label: k for k, ep in enumerate(plan.endpoints.values(), start=1)}
     r = mapping[("subjects", "best_response")]
     bor = data[r["file"]]["columns"][r["name_in_file"]]
     if fmt == "xpt":

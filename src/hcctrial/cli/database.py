@@ -140,20 +140,32 @@ def export_command(
             "each into DIR/<format>/.",
         ),
     ] = "csv",
+    sap: Annotated[
+        str | None,
+        typer.Option(
+            "--sap",
+            help="Statistical analysis plan the derived datasets follow: a .toml file or a "
+            "bundled plan name (default: the seed plan, sorafenib_tace_haic_folfox).",
+        ),
+    ] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Export every table (and the audit log) as one CSV file per table.
 
     ``--format`` writes SPSS/Stata/SAS transport files, CDISC SDTM or ADaM (XPT + define.xml),
-    CDISC ODM 1.3 or a REDCap project instead (docs/interop.md).
+    CDISC ODM 1.3 or a REDCap project instead (docs/interop.md), derived as ``--sap`` defines.
     """
     from hcctrial.store.csv_io import export_directory
     from hcctrial.store.session import open_session
 
+    if sap is not None:
+        from hcctrial.analysis.plan import load_plan
+
+        load_plan(sap)  # a bad plan is refused before anything is written (csv does not use it)
     if fmt != "csv":
         from hcctrial.cli.interop import export_other_format
 
-        export_other_format(database, directory, fmt, as_json)
+        export_other_format(database, directory, fmt, as_json, sap)
         return
     with open_database(database) as engine, open_session(engine) as session:
         counts = export_directory(session, directory)

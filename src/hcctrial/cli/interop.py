@@ -27,23 +27,32 @@ def _emit(result: dict[str, Any], as_json: bool, text: str) -> None:
     emit(result, as_json, text)
 
 
-def export_other_format(database: str | None, directory: Path, fmt: str, as_json: bool) -> None:
-    """Run ``hcctrial export DIR --format FMT`` for every format but csv."""
+def export_other_format(
+    database: str | None, directory: Path, fmt: str, as_json: bool, sap: str | None = None
+) -> None:
+    """Run ``hcctrial export DIR --format FMT [--sap FILE]`` for every format but csv; the
+    derived datasets follow the plan ``sap`` (default: the seed plan)."""
+    from hcctrial.analysis.plan import load_plan
     from hcctrial.cli.database import _shown, open_database
     from hcctrial.interop.export import check_formats, export_database
     from hcctrial.store.session import open_session
 
     check_formats(fmt)
+    plan = load_plan(sap)
     with open_database(database) as engine, open_session(engine) as session:
-        result = export_database(session, directory, fmt)
+        result = export_database(session, directory, fmt, plan=plan)
         shown = _shown(engine)
     files = result["files"]
     lines = [f"exported {shown} as {fmt} to {directory}:"]
     lines += [f"  {name:<36} {n:>8} rows" for name, n in files.items()]
     for sid, why in result["not_derived"].items():
         lines.append(f"  not in the derived datasets: {sid} ({why})")
-    _emit({"directory": str(directory), "format": fmt, "rows": files,
-           "not_derived": result["not_derived"]}, as_json, "\n".join(lines))
+    out = {"directory": str(directory), "format": fmt, "rows": files,
+           "not_derived": result["not_derived"]}
+    if "plan" in result:
+        out["plan"] = result["plan"]
+        lines.append(f"  derived as the plan {plan.plan.id} {plan.plan.version} ({plan.path})")
+    _emit(out, as_json, "\n".join(lines))
 
 
 @cdisc_app.command("check")

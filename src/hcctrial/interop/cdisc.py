@@ -31,7 +31,7 @@ def sdtm_datasets(snap: TrialSnapshot) -> list[Dataset]:
     sid = snap.study_id
     built = {
         "TA": t.ta_domain(sid), "TE": t.te_domain(sid), "TI": t.ti_domain(sid),
-        "TS": t.ts_domain(sid, len(snap.subjects)), "TV": t.tv_domain(sid),
+        "TS": t.ts_domain(sid, len(snap.subjects), snap.plan.plan), "TV": t.tv_domain(sid),
         "DM": d.dm_domain(snap), "SV": d.sv_domain(snap, visits), "DS": d.ds_domain(snap),
         "EX": d.ex_domain(snap, visits), "AE": d.ae_domain(snap),
         "LB": f.lb_domain(snap, visits), "VS": f.vs_domain(snap, visits),

@@ -11,7 +11,10 @@
   ``redcap_records.csv`` (what ``hcctrial import FILE --format redcap`` reads back).
 
 ``--format`` may also list several formats (``sav,sdtm``) or say ``all``: each then goes into
-``DIR/<format>/``. All formats but csv read the database once (:func:`hcctrial.interop.snapshot.load_snapshot`).
+``DIR/<format>/``. All formats but csv read the database once (:func:`hcctrial.interop.snapshot.load_snapshot`)
+and derive the analysis datasets as the statistical analysis plan defines them (``--sap``; default
+the seed plan): its adverse-event table, its endpoints (ADTTE's parameters), its populations (ADSL's
+flags) and TS's objectives, outcome measures and planned subjects.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
+    from hcctrial.analysis.plan import PlanFile
     from hcctrial.interop.snapshot import TrialSnapshot
 
 __all__ = ["FORMATS", "check_format", "check_formats", "export_database", "export_snapshot"]
@@ -57,8 +61,9 @@ def export_snapshot(snap: TrialSnapshot, directory: Path, fmt: str) -> dict[str,
         from hcctrial.interop.stat_files import write_statistics_files
 
         subjects = tuple(snap.subjects[k] for k in sorted(snap.subjects))
-        datasets = [*snap.tables.values(), subject_dataset(subjects),
-                    endpoint_dataset(snap.endpoints)]
+        plan = snap.plan.plan
+        datasets = [*snap.tables.values(), subject_dataset(subjects, plan),
+                    endpoint_dataset(snap.endpoints, plan)]
         return write_statistics_files(datasets, directory, fmt)
     if fmt == "sdtm":
         from hcctrial.interop.cdisc import write_sdtm
@@ -79,9 +84,14 @@ def export_snapshot(snap: TrialSnapshot, directory: Path, fmt: str) -> dict[str,
     raise ValueError(f"export_snapshot: unknown format {fmt!r}")
 
 
-def export_database(session: Session, directory: Path, fmt: str = "csv") -> dict[str, Any]:
+def export_database(
+    session: Session, directory: Path, fmt: str = "csv", *, plan: PlanFile | None = None
+) -> dict[str, Any]:
     """Export the database in ``fmt`` into ``directory``; return file name -> rows (csv: table ->
     rows, as before) and, for derived formats, the patients left out of derived datasets.
+
+    ``plan``: the statistical analysis plan the derived formats follow (default: the seed plan;
+    csv does not use it).
 
     ``fmt`` may list several formats (``sav,sdtm,adam``) or be ``all``: then each goes into
     ``directory/<format>/``, the database is read and derived once for all of them, and the
@@ -92,14 +102,15 @@ def export_database(session: Session, directory: Path, fmt: str = "csv") -> dict
     formats = check_formats(fmt)
     many = len(formats) > 1 or fmt.strip().lower() == "all"
     if many:
-        return _export_many(session, directory, formats)
+        return _export_many(session, directory, formats, plan)
     one = formats[0]
     if one == "csv":
         from hcctrial.store.csv_io import export_directory
 
         return {"files": export_directory(session, directory), "not_derived": {}}
-    snap = load_snapshot(session)
-    return {"files": export_snapshot(snap, directory, one), "not_derived": snap.not_derived}
+    snap = load_snapshot(session, plan=plan)
+    return {"files": export_snapshot(snap, directory, one), "not_derived": snap.not_derived,
+            "plan": snap.plan.reference()}
 
 
 #: The snapshot the forked writers share (set in the parent just before the fork).
@@ -148,11 +159,13 @@ def _write_in_two(formats: list[str]) -> dict[str, dict[str, int]]:
         return mine | other.result()
 
 
-def _export_many(session: Session, directory: Path, formats: list[str]) -> dict[str, Any]:
+def _export_many(
+    session: Session, directory: Path, formats: list[str], plan: PlanFile | None
+) -> dict[str, Any]:
     from hcctrial.interop.snapshot import load_snapshot
 
     derived = [f for f in formats if f != "csv"]
-    snap = load_snapshot(session) if derived else None
+    snap = load_snapshot(session, plan=plan) if derived else None
     url = session.get_bind().engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     if snap is not None and not in_memory:
@@ -172,4 +185,7 @@ def _export_many(session: Session, directory: Path, formats: list[str]) -> dict[
                 assert snap is not None
                 written[one] = export_snapshot(snap, directory / one, one)
     files = {f"{one}/{k}": n for one in formats for k, n in written[one].items()}
-    return {"files": files, "not_derived": snap.not_derived if snap else {}}
+    out: dict[str, Any] = {"files": files, "not_derived": snap.not_derived if snap else {}}
+    if snap is not None:
+        out["plan"] = snap.plan.reference()
+    return out

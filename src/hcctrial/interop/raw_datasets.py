@@ -9,7 +9,10 @@ the audit trail.
 
 Analysis datasets: ``subjects`` (one row per enrolled patient, :class:`~hcctrial.derive.subject.
 SubjectRow`) and ``endpoints`` (patient x endpoint, :class:`~hcctrial.derive.endpoints.EndpointRow`),
-derived by the same functions the report uses.
+derived by the same functions the analysis uses, as the statistical analysis plan defines them: the
+``worst_<row>`` variables are the rows of the plan's adverse-event table (labelled with the row's
+label), the endpoint codes are the plan's endpoints (labelled with their labels), months are days
+over the plan's days per month.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from hcctrial.interop.dataset import Dataset, Variable
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
+    from hcctrial.analysis.schema import Plan
     from hcctrial.derive.endpoints import EndpointRow
     from hcctrial.derive.subject import SubjectRow
 
@@ -140,10 +144,10 @@ _SUBJECT_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
-def subject_dataset(subjects: tuple[SubjectRow, ...]) -> Dataset:
-    """Return the subject-level analysis dataset (one row per enrolled patient)."""
-    from hcctrial.derive.subject import AE_TERMS
-
+def subject_dataset(subjects: tuple[SubjectRow, ...], plan: Plan) -> Dataset:
+    """Return the subject-level analysis dataset (one row per enrolled patient); ``worst_<key>``
+    is the worst grade of row ``key`` of ``plan``'s adverse-event table."""
+    ae_rows = {t.key: t.label for t in plan.adverse_events.terms}
     flat = [s.as_flat_dict() for s in subjects]
     names: list[str] = []
     for row in flat:
@@ -155,9 +159,14 @@ def subject_dataset(subjects: tuple[SubjectRow, ...]) -> Dataset:
                 Variable(n, f"Relative dose intensity, {n[4:]} (given/planned mg)", "float")
             )
         elif n.startswith("worst_"):
-            label = AE_TERMS.get(n[6:], (n[6:],))[0]
+            label = ae_rows.get(n[6:], n[6:])
             variables.append(
-                Variable(n, f"Worst CTCAE grade: {label}", "int", level="ordinal")
+                Variable(
+                    n,
+                    f"Worst CTCAE v{plan.adverse_events.ctcae_version} grade: {label}",
+                    "int",
+                    level="ordinal",
+                )
             )
         else:
             kind, label = _SUBJECT_LABELS.get(n, ("str", n))
@@ -178,26 +187,30 @@ def subject_dataset(subjects: tuple[SubjectRow, ...]) -> Dataset:
     )
 
 
-def endpoint_dataset(endpoints: tuple[EndpointRow, ...]) -> Dataset:
-    """Return the endpoint-level analysis dataset (one row per patient and endpoint)."""
-    from hcctrial.derive.endpoints import ENDPOINTS
-
+def endpoint_dataset(endpoints: tuple[EndpointRow, ...], plan: Plan) -> Dataset:
+    """Return the endpoint-level analysis dataset (one row per patient and endpoint of ``plan``,
+    coded in the plan's order and labelled with its labels)."""
+    competing = any(e.competing for e in plan.endpoints.values())
+    status = ((0, "Censored"), (1, "Event")) + (((2, "Competing event"),) if competing else ())
     variables = [
         Variable("study_id", "Study id (pseudonymous)", "str"),
         Variable(
             "endpoint",
             "Endpoint",
             "code",
-            codes=tuple(ENDPOINTS),
-            code_labels=("PFS as defined in the paper", "Standard PFS", "Overall survival"),
+            codes=tuple(plan.endpoints),
+            code_labels=tuple(e.label for e in plan.endpoints.values()),
         ),
         Variable("start_date", "Time origin (day 0)", "date"),
         Variable("end_date", "Event or censoring date", "date"),
         Variable(
-            "event", "Event (1) or censored (0)", "int", int_labels=((0, "Censored"), (1, "Event"))
+            "event",
+            "Event (1), censored (0)" + (" or competing event (2)" if competing else ""),
+            "int",
+            int_labels=status,
         ),
         Variable("days", "Time, days", "int"),
-        Variable("months", "Time, months (days / 30.4375)", "float"),
+        Variable("months", f"Time, months (days / {plan.days_per_month():g})", "float"),
         Variable("reason", "Why event or censored", "str"),
         Variable("unit", "Unit of months", "str"),
     ]

@@ -287,6 +287,7 @@ TRTSDT|Date of First Exposure to Treatment|N|Cond
 TRTEDT|Date of Last Exposure to Treatment|N|Cond
 ITTFL|Intent-To-Treat Population Flag|C|Cond|NY
 SAFFL|Safety Population Flag|C|Cond|NY
+PPROTFL|Per-Protocol Population Flag|C|Cond|NY
 DTHFL|Subject Death Flag|C|Perm|NY
 DTHDT|Date of Death|N|Perm
 LSTALVDT|Date Last Known Alive|N|Perm
@@ -340,6 +341,8 @@ ASTDY|Analysis Start Relative Day|N|Perm
 ATOXGR|Analysis Toxicity Grade|C|Perm
 ATOXGRN|Analysis Toxicity Grade (N)|N|Perm
 TRTEMFL|Treatment Emergent Analysis Flag|C|Cond|NY
+AETBLROW|Adverse-Event Table Row (Analysis Plan)|C|Perm
+AETBLCAT|Adverse-Event Table Category (Plan)|C|Perm
 SAFFL|Safety Population Flag|C|Cond|NY
 TRTA|Actual Treatment|C|Req
 """), "One record per subject per adverse event"),

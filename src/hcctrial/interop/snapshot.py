@@ -1,10 +1,13 @@
 """One read of the trial database for every export: raw tables, patient records, derived datasets.
 
 :func:`load_snapshot` reads each table once, groups the records by patient and derives the
-subject and endpoint rows with the same functions as the report (``hcctrial.derive``), so all
-formats of one ``hcctrial export`` describe the same data. A patient whose records cannot be
-derived yet (an enrolled patient without baseline labs or follow-up, mid-trial) is left out of the
-*derived* datasets and named in ``not_derived`` with the reason; the raw tables keep every row.
+subject and endpoint rows with the same functions as the analysis (``hcctrial.derive``), as the
+statistical analysis plan defines them (its adverse-event table and its endpoints; default: the
+seed plan, :func:`hcctrial.analysis.default_plan`), so all formats of one ``hcctrial export``
+describe the same data and ``hcctrial analyze --sap`` the same plan. A patient whose records
+cannot be derived yet (an enrolled patient without baseline labs or follow-up, mid-trial) is left
+out of the *derived* datasets and named in ``not_derived`` with the reason; the raw tables keep
+every row.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from hcctrial.interop.dataset import Dataset
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
+    from hcctrial.analysis.plan import PlanFile
+    from hcctrial.analysis.schema import Plan
     from hcctrial.derive.endpoints import EndpointRow
     from hcctrial.derive.records import PatientRecords
     from hcctrial.derive.subject import SubjectRow
@@ -43,9 +48,16 @@ def study_day(day: date | None, reference: date | None) -> int | None:
     return delta + 1 if delta >= 0 else delta
 
 
+def _seed_plan() -> PlanFile:
+    from hcctrial.analysis.plan import default_plan
+
+    return default_plan()
+
+
 @dataclass
 class TrialSnapshot:
-    """Everything the exports need, read once. ``tables`` are the raw tables by name."""
+    """Everything the exports need, read once. ``tables`` are the raw tables by name; ``plan`` the
+    statistical analysis plan the subjects and endpoints were derived by."""
 
     tables: dict[str, Dataset]
     records: tuple[PatientRecords, ...]
@@ -53,6 +65,7 @@ class TrialSnapshot:
     endpoints: tuple[EndpointRow, ...]
     not_derived: dict[str, str] = field(default_factory=dict)
     study_id: str = DEFAULT_STUDY_ID
+    plan: PlanFile = field(default_factory=_seed_plan)
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _span: dict[int, tuple[date, date]] | None = None
     #: study id -> the mRECIST time points of :func:`hcctrial.assess.mrecist.patient_response`
@@ -75,6 +88,23 @@ class TrialSnapshot:
     def patients(self) -> list[dict[str, Any]]:
         """Return the patients' rows in study-id order."""
         return sorted(self.rows("patients"), key=lambda r: r["study_id"])
+
+    def population(self, key: str) -> frozenset[str]:
+        """Return the study ids of the plan's population ``key`` among the derived patients,
+        selected by the analysis's own rule (:func:`hcctrial.analysis.datasets.select_population`
+        on :func:`hcctrial.derive.datasets.subject_data`, as ``hcctrial analyze`` selects them)."""
+        if "populations" not in self.cache:
+            from hcctrial.analysis.datasets import select_population
+            from hcctrial.derive.datasets import subject_data
+
+            by_id = {r.study_id: r for r in self.records}
+            data = [subject_data(s, by_id.get(i)) for i, s in sorted(self.subjects.items())]
+            self.cache["populations"] = {
+                k: frozenset(s.study_id for s in select_population(data, p.all_of)[0])
+                for k, p in self.plan.plan.populations.items()
+            }
+        members: frozenset[str] = self.cache["populations"][key]
+        return members
 
     def day0(self, study_id: str) -> date | None:
         """Return the patient's day 0 (first TACE-HAIC) when derived, else None."""
@@ -108,18 +138,20 @@ class TrialSnapshot:
 #: Enrolled patients from which the derivation runs in two forked processes.
 PARALLEL_FROM = 200
 _FORKED: tuple[Any, ...] = ()
+_FORKED_PLAN: list[Plan] = []
 
 
-def _derive_one(rec: PatientRecords) -> tuple[Any, Any, Any, str | None]:
-    """Return (subject row, endpoint rows, mRECIST time points or None, error) of one patient."""
+def _derive_one(rec: PatientRecords, plan: Plan) -> tuple[Any, Any, Any, str | None]:
+    """Return (subject row, endpoint rows, mRECIST time points or None, error) of one patient,
+    derived as ``plan`` defines its adverse-event table and endpoints."""
     from hcctrial.assess.mrecist import patient_response
     from hcctrial.derive.endpoints import endpoints_of
     from hcctrial.derive.subject import _regimen_rules, derive_subject, mrecist_input
     from hcctrial.errors import HcctrialError
 
     try:
-        subject = derive_subject(rec)
-        rows = endpoints_of(rec, subject)
+        subject = derive_subject(rec, plan.adverse_events.terms)
+        rows = endpoints_of(rec, subject, plan)
     except HcctrialError as exc:
         return None, None, None, str(exc)
     points = None
@@ -131,20 +163,23 @@ def _derive_one(rec: PatientRecords) -> tuple[Any, Any, Any, str | None]:
 
 def _derive_chunk(bounds: tuple[int, int]) -> list[tuple[Any, Any, Any, str | None]]:
     """Derive the forked records ``_FORKED[lo:hi]`` (runs in a worker process)."""
-    return [_derive_one(r) for r in _FORKED[bounds[0]:bounds[1]]]
+    return [_derive_one(r, _FORKED_PLAN[0]) for r in _FORKED[bounds[0]:bounds[1]]]
 
 
-def _derive_all(enrolled: list[PatientRecords]) -> list[tuple[Any, Any, Any, str | None]]:
+def _derive_all(
+    enrolled: list[PatientRecords], plan: Plan
+) -> list[tuple[Any, Any, Any, str | None]]:
     """Derive every enrolled patient; two forked workers for a large trial (2-core machine)."""
     import multiprocessing
 
     global _FORKED
     if len(enrolled) < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        return [_derive_one(r) for r in enrolled]
+        return [_derive_one(r, plan) for r in enrolled]
     from concurrent.futures import ProcessPoolExecutor
 
-    _derive_one(enrolled[0])  # warm the caches (pint, CTCAE criteria, regimen) before the fork
+    _derive_one(enrolled[0], plan)  # warm the caches (pint, CTCAE, regimen) before the fork
     _FORKED = tuple(enrolled)
+    _FORKED_PLAN[:] = [plan]
     half = len(enrolled) // 2
     try:
         ctx = multiprocessing.get_context("fork")
@@ -152,13 +187,19 @@ def _derive_all(enrolled: list[PatientRecords]) -> list[tuple[Any, Any, Any, str
             parts = list(pool.map(_derive_chunk, [(0, half), (half, len(enrolled))]))
     finally:
         _FORKED = ()
+        _FORKED_PLAN.clear()
     return parts[0] + parts[1]
 
 
-def load_snapshot(session: Session, *, study_id: str = DEFAULT_STUDY_ID) -> TrialSnapshot:
-    """Read the database once and derive the analysis datasets (see the module docstring)."""
+def load_snapshot(
+    session: Session, *, plan: PlanFile | None = None, study_id: str = DEFAULT_STUDY_ID
+) -> TrialSnapshot:
+    """Read the database once and derive the analysis datasets as ``plan`` (default: the seed
+    plan) defines them (see the module docstring)."""
     from hcctrial.derive.records import records_by_patient_id
     from hcctrial.interop.raw_datasets import raw_table_datasets
+
+    pf = plan or _seed_plan()
 
     tables = {ds.name: ds for ds in raw_table_datasets(session)}
     records = tuple(
@@ -169,7 +210,8 @@ def load_snapshot(session: Session, *, study_id: str = DEFAULT_STUDY_ID) -> Tria
     not_derived: dict[str, str] = {}
     points: dict[str, Any] = {}
     enrolled = [r for r in records if r.enrolled]
-    for rec, (subject, rows, tps, error) in zip(enrolled, _derive_all(enrolled), strict=True):
+    derived = _derive_all(enrolled, pf.plan)
+    for rec, (subject, rows, tps, error) in zip(enrolled, derived, strict=True):
         if error is not None:
             not_derived[rec.study_id] = error
             continue
@@ -177,6 +219,6 @@ def load_snapshot(session: Session, *, study_id: str = DEFAULT_STUDY_ID) -> Tria
         endpoints.extend(rows)
         if tps is not None:
             points[rec.study_id] = tps
-    snap = TrialSnapshot(tables, records, subjects, tuple(endpoints), not_derived, study_id)
+    snap = TrialSnapshot(tables, records, subjects, tuple(endpoints), not_derived, study_id, pf)
     snap.time_points = points
     return snap

@@ -5,18 +5,25 @@ The regimen (``hcctrial.protocol.regimens/*.toml``) gives the elements (screenin
 follow-up), the planned visits (screening, cycles, imaging every ``imaging_every_n_cycles``
 cycles), the inclusion/exclusion criteria (TI) and the treatments and ages of TS.
 
-The statistical plan's entries of TS (objectives, outcome measures, planned subjects) are read in
-ONE place, :func:`plan_parameters`. Until the plan file exists (issue 14: ``analysis/plans/*.toml``)
-it takes them from the analysis module's constants (:mod:`hcctrial.derive.analysis`); when the
-plan lands, only that function changes.
+The statistical analysis plan's entries of TS (objectives, outcome measures, planned subjects) are
+read from the plan file (``analysis/plans/*.toml``, :class:`hcctrial.analysis.schema.Plan`) in ONE
+place, :func:`plan_parameters`: the primary objective and outcome measure from ``[primary]`` (its
+endpoint, hypothesis, sidedness and alpha), a secondary objective and outcome measure per other
+endpoint, response rate and the adverse-event table, and ``PLANSUB`` from ``[design]``
+(``n_enrolled``, else the sample size the design gives). CDISC CT's TSPARMCD codelist (C66738)
+has no parameter for alpha or power: alpha is stated in the primary objective's text, power stays
+in the plan (``hcctrial sap show``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcctrial.interop.dataset import Dataset
 from hcctrial.interop.sdtm_domains import ARMCD, spec_dataset
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.analysis.schema import Plan
 
 __all__ = ["plan_parameters", "ta_domain", "te_domain", "ti_domain", "ts_domain", "tv_domain"]
 
@@ -106,30 +113,70 @@ def ti_domain(study_id: str) -> Dataset:
     ])
 
 
-def plan_parameters() -> list[tuple[str, str]]:
-    """Return the TS parameters that come from the statistical plan: (TSPARMCD, TSVAL).
+_DIRECTION = {"greater": "above", "less": "below", "two-sided": "different from"}
+_SIDES = {"greater": "one-sided", "less": "one-sided", "two-sided": "two-sided"}
 
-    The ONE place the plan is read for TS. Now: the constants of :mod:`hcctrial.derive.analysis`
-    (issue 14 moves them to ``analysis/plans/*.toml``; then read that file here).
+
+def _primary_parameters(plan: Plan) -> list[tuple[str, str]]:
+    """OBJPRIM and OUTMSPRI from ``[primary]``: the endpoint, the hypothesis, the test, alpha."""
+    pr = plan.primary
+    ep = plan.endpoints[pr.endpoint]
+    test = f"{_SIDES[pr.alternative]}, alpha {pr.alpha:g}"
+    if pr.test == "landmark":
+        months, rate = f"{pr.time_months:g}", f"{100 * (pr.null_rate or 0.0):g}%"
+        objective = (f"{pr.title}: the {months}-month rate {_DIRECTION[pr.alternative]} {rate} "
+                     f"({test})")
+        measure = f"Kaplan-Meier {ep.short} rate at {months} months: {ep.definition}"
+    else:
+        direction = {"greater": "longer than", "less": "shorter than"}.get(
+            pr.alternative, "different from")
+        objective = (f"{pr.title}: {ep.short} {direction} a historical curve with a median of "
+                     f"{pr.null_median_months:g} months (one-sample log-rank test, {test})")
+        measure = f"{ep.short}, observed against expected events: {ep.definition}"
+    return [("OBJPRIM", objective), ("OUTMSPRI", measure)]
+
+
+def _planned_subjects(plan: Plan) -> int:
+    """The number to enrol the plan states, else the one its design gives."""
+    if plan.design.n_enrolled is not None:
+        return plan.design.n_enrolled
+    from hcctrial.analysis.design import planned_design
+
+    return planned_design(plan).n_enrolled
+
+
+def plan_parameters(plan: Plan) -> list[tuple[str, str]]:
+    """Return the TS parameters that come from the statistical analysis plan: (TSPARMCD, TSVAL).
+
+    The ONE place the plan is read for TS: the primary objective and outcome measure
+    (``[primary]``), a secondary objective and outcome measure per other endpoint of
+    ``[endpoints]``, per response rate (``[response]``) and for the adverse-event table
+    (``[adverse_events]``), and ``PLANSUB`` (``[design]``).
     """
-    from hcctrial.derive import analysis as plan
-
-    months = f"{plan.PRIMARY_MONTHS:g}"
+    others = [ep for key, ep in plan.endpoints.items() if key != plan.primary.endpoint]
+    resp, ae = plan.response, plan.adverse_events
+    safety = f"adverse events by worst CTCAE v{ae.ctcae_version} grade"
+    objectives = [ep.label for ep in others]
+    objectives += [f"{r.label} ({resp.criteria})" for r in resp.rates.values()]
+    objectives.append(f"Safety: {safety}")
+    measures = [ep.definition[:1].upper() + ep.definition[1:] for ep in others]
+    measures.append(f"Best overall response ({resp.criteria})")
+    categories = ", ".join(dict.fromkeys(t.category for t in ae.terms))
+    measures.append(f"Worst CTCAE v{ae.ctcae_version} grade per patient in each of the "
+                    f"{len(ae.terms)} rows of the adverse-event table ({categories})")
+    primary = _primary_parameters(plan)
     return [
-        ("OBJPRIM", f"{months}-month progression-free survival rate (PFS as defined in the paper) "
-                    f"above {100 * plan.PRIMARY_P0:g}%"),
-        ("OBJSEC", "Objective response rate and disease control rate (mRECIST)"),
-        ("OBJSEC", "Overall survival"),
-        ("OBJSEC", "Safety: adverse events by CTCAE v4.03 worst grade"),
-        ("OUTMSPRI", f"Kaplan-Meier PFS at {months} months"),
-        ("OUTMSSEC", "Best overall response (mRECIST)"),
-        ("OUTMSSEC", "Overall survival"),
-        ("PLANSUB", "66"),
+        primary[0],
+        *(("OBJSEC", text) for text in objectives),
+        primary[1],
+        *(("OUTMSSEC", text) for text in measures),
+        ("PLANSUB", str(_planned_subjects(plan))),
     ]
 
 
-def ts_domain(study_id: str, actual_subjects: int) -> Dataset:
-    """Return TS: the regimen's and the plan's trial summary parameters."""
+def ts_domain(study_id: str, actual_subjects: int, plan: Plan) -> Dataset:
+    """Return TS: the regimen's and the plan's (:func:`plan_parameters`) trial summary
+    parameters."""
     from hcctrial.interop.controlled_terms import CODELISTS, CT_VERSION
 
     reg = _regimen()
@@ -160,7 +207,7 @@ def ts_domain(study_id: str, actual_subjects: int) -> Dataset:
     params.append(("TRT", "SORAFENIB", ""))
     params += [("ROUTE", r, "ROUTE") for r in sorted({d.route.upper() for d in reg.drugs}
                                                      | {"ORAL"})]
-    params += [(code, value, "") for code, value in plan_parameters()]
+    params += [(code, value, "") for code, value in plan_parameters(plan)]
     names = _ts_names()
     rows: list[dict[str, Any]] = []
     seq: dict[str, int] = {}
