@@ -166,3 +166,27 @@ def test_a_bad_plan_is_refused_before_anything_is_written(
     r = cli("export", str(tmp_path / "out"), "--database", str(demo_db), "--format", fmt,
             "--sap", "no_such_plan")
     assert r.exit_code == 2 and "--sap: got 'no_such_plan'" in r.stderr
+
+
+def test_forked_derivation_follows_the_plan(demo_db: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large trial is derived by two forked workers (from PARALLEL_FROM patients): they derive
+    with the plan given, as the serial path does (here forced on the 66-patient demo)."""
+    from hcctrial.analysis import load_plan
+    from hcctrial.interop import snapshot
+    from hcctrial.store.session import make_engine, open_session
+
+    plan = load_plan("ttp_one_sample_logrank")
+    engine = make_engine(str(demo_db))
+    try:
+        with open_session(engine) as session:
+            serial = snapshot.load_snapshot(session, plan=plan)
+            monkeypatch.setattr(snapshot, "PARALLEL_FROM", 2)
+            forked = snapshot.load_snapshot(session, plan=plan)
+    finally:
+        engine.dispose()
+    assert {e.endpoint for e in forked.endpoints} == {"ttp", "pfs", "os"}
+    assert forked.endpoints == serial.endpoints
+    assert forked.subjects == serial.subjects
+    assert set(next(iter(forked.subjects.values())).worst_grades) == {
+        "platelet_count_decreased", "transaminase_increased", "hand_foot_skin_reaction"}
