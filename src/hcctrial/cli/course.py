@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hcctrial.cli.files import read_json_file
+from hcctrial.input_files import read_json_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -86,7 +86,7 @@ def next_command(
     from hcctrial.protocol.course import next_step
     from hcctrial.protocol.regimen import DEFAULT_REGIMEN, load_regimen
 
-    data = read_json_file(record_file)
+    data = read_json_file(record_file, what="patient record", field="record")
     if today is None:
         day = date.today()
     else:

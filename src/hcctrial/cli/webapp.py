@@ -36,11 +36,12 @@ def serve_command(
     """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
     import uvicorn
 
-    from hcctrial.store.migrations import require_current_schema
+    from hcctrial.cli.database import open_database
     from hcctrial.web import create_app
 
+    with open_database(database):  # reachable, at the newest schema: else a named error
+        pass
     web = create_app(database)
-    require_current_schema(web.state.web.engine)
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
 
