@@ -139,11 +139,13 @@ def decode_text(data: bytes, *, what: str, path: Path, field: str | None = None)
     nul = text.find("\x00")
     if nul >= 0:
         offset = start + len(text[:nul].encode(encoding))
+        hint = (
+            "the file looks like UTF-16 without a byte-order mark"
+            if start == 0 and _looks_like_utf16(data)
+            else "binary data, not text"
+        )
         raise _error(
-            what,
-            path,
-            f"NUL byte at byte offset {offset} (binary data, not text); {_EXPECTED_ENCODING}",
-            field,
+            what, path, f"NUL byte at byte offset {offset} ({hint}); {_EXPECTED_ENCODING}", field
         )
     return text
 
@@ -207,12 +209,14 @@ def read_json_file(
     field: str | None = None,
     max_bytes: int = MAX_JSON_FILE_BYTES,
     max_depth: int = MAX_JSON_DEPTH,
+    require_object: bool = True,
 ) -> Any:
     """Return the parsed JSON of ``path``; raise :class:`DataValidationError` naming the file.
 
     ``what`` names the kind of file in the message ("patient file"); ``field`` is the error's
     field (default: the path). Duplicate keys, ``NaN``/``Infinity``, overflowing numbers, nesting
-    deeper than ``max_depth`` and files over ``max_bytes`` are refused.
+    deeper than ``max_depth``, files over ``max_bytes`` and (``require_object``, as every input
+    file of hcctrial is) a top level other than an object are refused.
     """
     path = Path(path)
     text = read_text_file(path, what=what, max_bytes=max_bytes, field=field)
@@ -241,6 +245,12 @@ def read_json_file(
     depth = _json_depth(value)
     if depth > max_depth:
         raise _error(what, path, f"nested {depth} levels deep; expected at most {max_depth}", field)
+    if require_object and not isinstance(value, dict):
+        shown = {list: "an array", str: "a string", bool: "true/false", type(None): "null"}
+        got = shown.get(type(value), "a number")
+        raise _error(
+            what, path, f"holds {got} at the top level; expected a JSON object {{...}}", field
+        )
     return value
 
 

@@ -142,7 +142,8 @@ def column_specs(model: Any) -> dict[str, ColumnSpec]:
             max_length=max_length,
             enum_values=enum_values,
             enum_class=enum_class,
-            minimum=col.info.get("min"),
+            # ids and foreign keys are positive integers (SQLite would store -4 or 0)
+            minimum=col.info.get("min", 1 if kind == "int" and (col.primary_key or fks) else None),
             maximum=col.info.get("max"),
             references=fks[0].column.table.name if fks else None,
             doc=getattr(col, "doc", None) or "",
