@@ -41,6 +41,7 @@ def mrecist(
         None,
         "--min-sd-days",
         min=0,
+        max=3650,
         help="Minimum days from baseline for SD to count in the best overall response "
         "(default: the regimen's assessment.min_sd_days, else 42).",
     ),
@@ -48,6 +49,7 @@ def mrecist(
         5.0,
         "--new-nodule-mm",
         min=0.0,
+        max=1000.0,
         help="Protocol rule: a new tumour nodule larger than this (mm) is the first PD.",
     ),
 ) -> None:

@@ -82,18 +82,12 @@ def next_command(
     from datetime import date
 
     from hcctrial.cli.main import emit
-    from hcctrial.errors import field_error
+    from hcctrial.dates import parse_trial_date
     from hcctrial.protocol.course import next_step
     from hcctrial.protocol.regimen import DEFAULT_REGIMEN, load_regimen
 
     data = read_json_file(record_file, what="patient record", field="record")
-    if today is None:
-        day = date.today()
-    else:
-        try:
-            day = date.fromisoformat(today)
-        except ValueError:
-            raise field_error("--today", today, "a date YYYY-MM-DD") from None
+    day = date.today() if today is None else parse_trial_date(today, "--today")
     name = regimen
     if name is None and isinstance(data, dict) and isinstance(data.get("regimen"), str):
         name = data["regimen"]
