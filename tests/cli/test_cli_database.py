@@ -105,5 +105,5 @@ def test_commands_on_a_database_without_tables_exit_2_with_the_fix(
     sqlite3.connect(empty).execute("PRAGMA user_version = 0").connection.close()
     r = cli("audit", "verify", "--database", str(empty))
     assert r.exit_code == 2
-    assert f"database sqlite:///{empty} holds no hcctrial tables" in r.stderr
-    assert f"run `hcctrial init --database sqlite:///{empty}` first" in r.stderr
+    assert f"database '{empty}' holds no hcctrial tables" in r.stderr
+    assert f"run `hcctrial init --database {empty}` first" in r.stderr

@@ -152,8 +152,10 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
     """Refuse, by name, a SQLite path that cannot be the trial database.
 
     A directory, a file that is not SQLite; a missing file unless ``create`` (read-only commands
-    never create a file where a misspelt path points); a missing parent directory. With
-    ``create`` (``hcctrial init``), also a SQLite file holding tables but no hcctrial schema.
+    never create a file where a misspelt path points); a missing parent directory; a SQLite file
+    without the hcctrial schema (other tables, or none) — with ``create`` (``hcctrial init``) only
+    when it holds other tables. The file is only read here (a refused file is left untouched: no
+    WAL switch, no journal).
     """
     shown = str(path)
     if path.is_dir():
@@ -186,25 +188,33 @@ def check_sqlite_file(path: Path, *, create: bool) -> None:
             f"database {shown!r} is not a SQLite database (it starts with {head[:8]!r}); expected "
             "a file made by `hcctrial init`, or a new path"
         )
-    if create and head:
-        try:
-            tables = _sqlite_tables(path)
-        except Exception as exc:  # sqlite3.DatabaseError: a damaged file
-            raise DatabaseUnavailable(
-                f"database {shown!r} cannot be read as SQLite ({exc}); expected a file made by "
-                "`hcctrial init`, or a new path"
-            ) from None
-        if tables and "alembic_version" not in tables:
-            listed = ", ".join(tables[:8]) + (", ..." if len(tables) > 8 else "")
-            raise DatabaseUnavailable(
-                f"database {shown!r} already holds other tables ({listed}) and no hcctrial "
-                "schema; refusing to add the trial tables to it: give a new file"
-            )
+    try:
+        tables = _sqlite_tables(path) if head else []
+    except Exception as exc:  # sqlite3.DatabaseError: a damaged file
+        raise DatabaseUnavailable(
+            f"database {shown!r} cannot be read as SQLite ({exc}); expected a file made by "
+            "`hcctrial init`, or a new path"
+        ) from None
+    if "alembic_version" in tables:
+        return
+    listed = ", ".join(tables[:8]) + (", ..." if len(tables) > 8 else "")
+    if create and tables:
+        raise DatabaseUnavailable(
+            f"database {shown!r} already holds other tables ({listed}) and no hcctrial schema; "
+            "refusing to add the trial tables to it: give a new file"
+        )
+    if not create:
+        held = f"other tables ({listed})" if tables else "no tables"
+        raise DatabaseUnavailable(
+            f"database {shown!r} holds no hcctrial tables ({held}); run `hcctrial init "
+            f"--database {shown}` first"
+        )
 
 
 _HINTS: tuple[tuple[str, str], ...] = (
     ("database is locked", "another process is writing to it; try again when it has finished"),
     ("is not a database", "expected a SQLite database made by `hcctrial init`"),
+    ("malformed", "the file is damaged: restore it from a backup or an `hcctrial export`"),
     (
         "unable to open database file",
         "check that the file and its directory exist and are writable",
