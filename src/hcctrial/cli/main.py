@@ -260,13 +260,15 @@ def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:
         f"python {platform.python_version()} on {platform.platform()}\n\n"
         + "".join(traceback.format_exception(exc))
     )
-    name = f"crash-{stamp:%Y%m%dT%H%M%SZ}-{os.getpid()}.log"
     for directory in (crash_log_dir(), Path(tempfile.gettempdir())):
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            path = directory / name
-            path.write_text(text, encoding="utf-8")
-            return path
+            handle, name = tempfile.mkstemp(
+                prefix=f"crash-{stamp:%Y%m%dT%H%M%SZ}-", suffix=".log", dir=directory
+            )
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            return Path(name)
         except OSError:
             continue
     return None
