@@ -188,11 +188,6 @@ class LabGrade:
     value: float | None = None
     unit: str | None = None
 
-    @property
-    def gradable(self) -> bool:
-        """Whether a grade (0-4) was decided."""
-        return self.grade is not None
-
     def as_dict(self) -> dict[str, object]:
         """Return the result as a JSON-ready dict."""
         return {

@@ -22,7 +22,7 @@ Conventions (each as the paper did, with the alternative beside it):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from hcctrial.derive.endpoints import ENDPOINTS, EndpointRow
@@ -354,11 +354,6 @@ def run_analysis(
         primary_endpoint=primary,
         subgroups=tuple(subgroups),
     )
-
-
-def result_dict(summary: SurvivalSummary) -> dict[str, Any]:
-    """Return a survival summary as a plain dict (dataclass fields)."""
-    return asdict(summary)
 
 
 @dataclass(frozen=True)
