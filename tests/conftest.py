@@ -5,9 +5,36 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_database() -> Path:
+    """The SQLite file of the demo trial, built once per test process (the ``hcctrial demo`` run of
+    :func:`tests.demo.demo_run.demo_output`). Read it; to change it, take :func:`demo_database_copy`.
+    """
+    from tests.demo.demo_run import demo_output
+
+    out, _ = demo_output()
+    return out / "demo.sqlite"
+
+
+@pytest.fixture
+def demo_database_copy(demo_database: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo trial database for one test (SQLite's backup: WAL included)."""
+    import sqlite3
+
+    path = tmp_path / "demo.sqlite"
+    source, target = sqlite3.connect(demo_database), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return path
 
 
 @dataclass(frozen=True)
