@@ -11,6 +11,15 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _demo_shared_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Where the run's one demo is built: pytest's temporary root, shared by xdist workers."""
+    from tests.demo import demo_run
+
+    base = tmp_path_factory.getbasetemp()
+    demo_run.SHARED_ROOT = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def demo_database() -> Path:
     """The SQLite file of the demo trial, built once per test process (the ``hcctrial demo`` run of

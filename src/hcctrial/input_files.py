@@ -109,7 +109,8 @@ def _looks_like_utf16(data: bytes) -> bool:
     head = data[:64]
     if len(head) < 4:
         return False
-    return head[1::2].count(0) >= len(head) // 4 or head[0::2].count(0) >= len(head) // 4
+    odd, even = head[1::2], head[0::2]
+    return odd.count(0) * 2 >= len(odd) or even.count(0) * 2 >= len(even)
 
 
 def decode_text(data: bytes, *, what: str, path: Path, field: str | None = None) -> str:

@@ -85,7 +85,7 @@ def test_a_file_the_command_cannot_write_is_exit_2_naming_it(
     _break_bsa(monkeypatch, PermissionError(13, "Permission denied", str(tmp_path / "out.csv")))
     res = cli("bsa", "--height-cm", "170", "--weight-kg", "70")
     assert res.exit_code == 2
-    assert f"{tmp_path / 'out.csv'}: Permission denied" in res.stderr
+    assert f"cannot use {tmp_path / 'out.csv'}: Permission denied" in res.stderr
 
 
 def test_a_database_failure_outside_open_database_is_named_without_sql(

@@ -1,8 +1,9 @@
 """Run the demo once per test session and share its output (SQLite in a temporary directory).
 
 With pytest-xdist the workers of one run share it too: the first worker to ask builds it under a
-file lock in a directory named by the run's id (``PYTEST_XDIST_TESTRUNUID``), the others wait and
-reuse it. Tests only read the output; a test that changes the database takes a copy
+file lock in :data:`SHARED_ROOT` (set by ``tests/conftest.py`` to pytest's temporary root of the
+run, which all workers share and pytest removes after a few runs), the others wait and reuse it.
+Tests only read the output; a test that changes the database takes a copy
 (``demo_database_copy`` in ``tests/conftest.py``).
 """
 
@@ -10,19 +11,20 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+#: The temporary root of the test run (all xdist workers); None outside pytest.
+SHARED_ROOT: Path | None = None
+
 
 def _shared_directory() -> Path:
-    """The directory of this run's demo: shared by the xdist workers of one run, else private."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if not run:
+    """The directory of this run's demo: shared by the xdist workers of one run."""
+    if SHARED_ROOT is None:
         return Path(tempfile.mkdtemp(prefix="hcctrial-demo-"))
-    path = Path(tempfile.gettempdir()) / f"hcctrial-demo-{run}"
+    path = SHARED_ROOT / "demo"
     path.mkdir(exist_ok=True)
     return path
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +198,23 @@ def test_a_bad_option_value_is_refused_naming_it(
     cli: Callable[..., CliResult], line: str, names: list[str]
 ) -> None:
     assert_refused(cli(*shlex.split(line)), *names)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["export", "{file}", "--database", "{db}"],
+        ["report", "--out", "{file}", "--database", "{db}"],
+        ["demo", "--out", "{file}", "--no-report"],
+        ["export", "{file}/sub", "--database", "{db}"],
+    ],
+    ids=["export-into-a-file", "report-into-a-file", "demo-into-a-file", "export-below-a-file"],
+)
+def test_an_output_path_that_cannot_be_a_directory_is_named(
+    cli: Callable[..., CliResult], tmp_path: Path, demo_database_copy: Path, argv: list[str]
+) -> None:
+    blocker = tmp_path / "results.txt"
+    blocker.write_text("keep me", encoding="utf-8")
+    args = [a.format(file=blocker, db=demo_database_copy) for a in argv]
+    assert_refused(cli(*args), "cannot use", str(blocker))
+    assert blocker.read_text(encoding="utf-8") == "keep me"

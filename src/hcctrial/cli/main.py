@@ -228,7 +228,7 @@ def expected_error_message(exc: BaseException) -> str | None:
         problem = database_problem(exc, "(the trial database)")
         return None if problem is None else problem.message
     if isinstance(exc, OSError) and exc.filename is not None:
-        return f"{exc.filename!s}: {exc.strerror or exc}; check the path and its permissions"
+        return f"cannot use {exc.filename!s}: {exc.strerror or exc}; check the path and its permissions"
     return None
 
 
