@@ -89,6 +89,7 @@ def _fill(page: Any, values: dict[str, str]) -> None:
             el.fill(value)
 
 
+@pytest.mark.slow
 def test_nurse_enrols_treats_and_sees_the_decision(live_server: str) -> None:
     sync_playwright = _require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
