@@ -30,6 +30,7 @@ import csv
 import io
 import json
 import math
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -191,15 +192,30 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_depth(value: Any) -> int:
-    """Return the nesting depth of objects and arrays in ``value`` (iteratively: no recursion)."""
+    """Return the nesting depth of objects and arrays in ``value`` (iteratively: no recursion).
+
+    Raises :class:`_JsonRefusal` for a string or key holding an unpaired surrogate (``"\\ud800"``
+    is valid JSON syntax but not text: printing it would fail).
+    """
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict | list):
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                raise _JsonRefusal(
+                    f"the string {node[:40]!r} holds an unpaired surrogate escape (\\ud800-"
+                    "\\udfff); expected valid Unicode text"
+                )
+        elif isinstance(node, dict | list):
             deepest = max(deepest, depth)
+            if isinstance(node, dict):
+                stack.extend((k, depth) for k in node)
             children = node.values() if isinstance(node, dict) else node
-            stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+            stack.extend((c, depth + 1) for c in children)
     return deepest
 
 
@@ -243,7 +259,10 @@ def read_json_file(
         ) from None
     except ValueError as exc:  # an integer of more digits than Python converts
         raise _error(what, path, f"not accepted as JSON input: {exc}", field) from None
-    depth = _json_depth(value)
+    try:
+        depth = _json_depth(value)
+    except _JsonRefusal as exc:
+        raise _error(what, path, f"not accepted as JSON input: {exc}", field) from None
     if depth > max_depth:
         raise _error(what, path, f"nested {depth} levels deep; expected at most {max_depth}", field)
     if require_object and not isinstance(value, dict):

@@ -120,3 +120,22 @@ def test_a_command_module_that_cannot_be_imported_fails_loudly(
     assert "No module named 'hcctrial.cli.no_such_module'" in res.stderr
     with pytest.raises(ModuleNotFoundError):
         main.build_app()
+
+
+def test_an_argument_that_is_not_utf_8_is_refused_by_position(
+    cli: Callable[..., CliResult],
+) -> None:
+    res = cli("grade", "ae", "Naus\udce9a")  # the byte 0xe9 of a Latin-1 terminal
+    assert res.exit_code == 2
+    assert "argument 3 ('Naus\\udce9a'): not valid UTF-8 text" in res.stderr
+
+
+def test_a_crash_whose_message_is_not_text_still_gives_one_line_and_a_log(
+    cli: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch, log_dir: Path
+) -> None:
+    _break_bsa(monkeypatch, RuntimeError("bad \udcff byte"))
+    res = cli("bsa", "--height-cm", "170", "--weight-kg", "70")
+    assert res.exit_code == 70 and "Traceback" not in res.stderr
+    assert "bad \\udcff byte" in res.stderr
+    (log,) = log_dir.glob("crash-*.log")
+    assert "RuntimeError: bad \\udcff byte" in log.read_text(encoding="utf-8")

@@ -90,6 +90,8 @@ JSON_DAMAGE: dict[str, Mutation] = {
     "minus-infinity": _prepend_member('"zz": -Infinity'),
     "overflowing-float": _prepend_member('"zz": 1e400'),
     "huge-integer": _prepend_member('"zz": 1' + "0" * 5000),
+    "lone-surrogate-value": _prepend_member('"zz": "\\ud800"'),
+    "lone-surrogate-key": _prepend_member('"\\udc00zz": 1'),
     "nested-100-deep": lambda t: ("[" * 100 + "]" * 100).encode(),
     "nested-100000-deep": lambda t: ("[" * 100_000 + "]" * 100_000).encode(),
     "single-quotes": lambda t: t.replace('"', "'").encode(),

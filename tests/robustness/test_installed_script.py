@@ -149,3 +149,18 @@ def test_an_internal_error_in_a_real_process_is_one_line_and_a_log(tmp_path: Pat
 def test_the_script_is_the_one_the_tests_use() -> None:
     found = shutil.which("hcctrial", path=str(SCRIPT.parent))
     assert found is not None and Path(found) == SCRIPT
+
+
+@pytest.mark.skipif(
+    not SCRIPT.exists(), reason="the hcctrial script is not installed beside python"
+)
+def test_bytes_that_are_not_utf_8_on_the_command_line_are_refused(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(SCRIPT).encode(), b"user", b"add", b"--username", b"Ren\xe9", b"--role", b"admin"],
+        capture_output=True,
+        env={**os.environ, "HCCTRIAL_LOG_DIR": str(tmp_path / "logs")},
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert b"Traceback" not in proc.stderr and b"argument 4" in proc.stderr

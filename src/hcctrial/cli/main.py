@@ -25,7 +25,7 @@ from typing import Any
 
 import typer
 
-from hcctrial.errors import HcctrialError
+from hcctrial.errors import DataValidationError, HcctrialError
 
 #: (module under hcctrial.cli, name of the sub-command group or None to merge top-level commands,
 #:  help text)
@@ -181,31 +181,57 @@ def run(argv: list[str] | None = None) -> None:
     Expected errors print one ``error:`` message and exit 2 (an :class:`HcctrialError` its own
     code); anything else writes its traceback to a log file and exits 70 (see the module doc).
     """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
+        check_arguments(args)
         command = build_command()
-        command.main(args=argv, prog_name="hcctrial", standalone_mode=True)
+        command.main(args=args, prog_name="hcctrial", standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:
-        typer.echo("error: interrupted", err=True)
+        _say("error: interrupted")
         sys.exit(130)
     except HcctrialError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         sys.exit(exc.exit_code)
     except Exception as exc:
-        expected = expected_error_message(exc)
-        if expected is not None:
-            typer.echo(f"error: {expected}", err=True)
-            sys.exit(2)
-        log = write_crash_log(exc, argv)
-        where = f"the details are in {log}" if log else "no log file could be written"
-        typer.echo(
-            f"error: internal error ({type(exc).__name__}: {_first_line(exc)}); {where}. "
-            "This is a bug in hcctrial: please report it on the project's issue tracker and "
-            "attach that file.",
-            err=True,
-        )
-        sys.exit(EXIT_INTERNAL_ERROR)
+        sys.exit(_report(exc, args))
+
+
+def _report(exc: Exception, args: list[str]) -> int:
+    """Say what went wrong in one line; return the exit code (2 expected, 70 a bug)."""
+    expected = expected_error_message(exc)
+    if expected is not None:
+        _say(f"error: {expected}")
+        return 2
+    try:
+        log = write_crash_log(exc, args)
+    except Exception:  # the handler itself must never raise
+        log = None
+    where = f"the details are in {log}" if log else "no log file could be written"
+    _say(
+        f"error: internal error ({type(exc).__name__}: {_first_line(exc)}); {where}. "
+        "This is a bug in hcctrial: please report it on the project's issue tracker and "
+        "attach that file."
+    )
+    return EXIT_INTERNAL_ERROR
+
+
+def _say(text: str) -> None:
+    """Write one line to stderr; text that is not encodable (a surrogate) is escaped, not fatal."""
+    typer.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse a command-line argument that is not text (bytes that are not UTF-8 arrive as
+    surrogate escapes: they would fail later, when printed or stored)."""
+    for number, arg in enumerate(args, start=1):
+        if any("\ud800" <= c <= "\udfff" for c in arg):
+            raise DataValidationError(
+                f"argument {number} ({arg!r}): not valid UTF-8 text; expected text (a file whose "
+                "name is not UTF-8 must be renamed)",
+                field="arguments",
+            )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -266,7 +292,7 @@ def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:
             handle, name = tempfile.mkstemp(
                 prefix=f"crash-{stamp:%Y%m%dT%H%M%SZ}-", suffix=".log", dir=directory
             )
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
+            with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as out:
                 out.write(text)
             return Path(name)
         except OSError:
