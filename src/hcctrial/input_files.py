@@ -14,7 +14,8 @@ checks what arrives before the parse or what the parse silently accepts —
   UTF-16 without a BOM, binary data, NUL bytes) is refused naming the byte offset and the encoding
   expected, instead of a ``UnicodeDecodeError`` traceback or mojibake;
 - JSON: a key given twice in one object is refused (:func:`json.loads` keeps the last silently);
-  ``NaN``/``Infinity`` (not JSON) and numbers that overflow are refused; nesting deeper than
+  ``NaN``/``Infinity`` (not JSON), numbers that overflow and integers of more than 15 digits are
+  refused; nesting deeper than
   :data:`MAX_JSON_DEPTH` and files over the size limit are refused with a named error instead of a
   ``RecursionError`` or memory exhaustion;
 - CSV: a row with more or fewer cells than the header is refused naming its line (:mod:`csv` pads
@@ -44,6 +45,7 @@ __all__ = [
     "MAX_CSV_FILE_BYTES",
     "MAX_JSON_DEPTH",
     "MAX_JSON_FILE_BYTES",
+    "MAX_JSON_INT_DIGITS",
     "MAX_TOML_FILE_BYTES",
     "CsvFile",
     "decode_text",
@@ -195,27 +197,59 @@ def _finite_float(text: str) -> float:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: Most digits of a JSON integer: no quantity hcctrial reads needs more (a float holds 15 exactly).
+MAX_JSON_INT_DIGITS = 15
+
+
+class _LongInteger(str):
+    """The text of a JSON integer with too many digits (refused, by key, after the parse)."""
+
+
+def _bounded_int(text: str) -> int | _LongInteger:
+    return _LongInteger(text) if len(text.lstrip("-")) > MAX_JSON_INT_DIGITS else int(text)
+
+
+def _refusal_at(where: tuple[int | str, ...], node: Any) -> str | None:
+    """Return why the leaf ``node`` at key path ``where`` is refused (None when it is fine)."""
+    at = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in where).lstrip(".")
+    at = at or "(top level)"
+    if isinstance(node, _LongInteger):
+        digits = len(node.lstrip("-"))
+        shown = node if digits <= 30 else f"{node[:12]}...{node[-6:]}"
+        return f"{at}: integer {shown} has {digits} digits; expected at most {MAX_JSON_INT_DIGITS}"
+    if isinstance(node, str) and _SURROGATE.search(node):
+        return (
+            f"{at}: the string {node[:40]!r} holds an unpaired surrogate escape "
+            "(\\ud800-\\udfff); expected valid Unicode text"
+        )
+    return None
+
+
 def _json_depth(value: Any) -> int:
     """Return the nesting depth of objects and arrays in ``value`` (iteratively: no recursion).
 
-    Raises :class:`_JsonRefusal` for a string or key holding an unpaired surrogate (``"\\ud800"``
-    is valid JSON syntax but not text: printing it would fail).
+    Raises :class:`_JsonRefusal` naming the key path of an integer of more than
+    :data:`MAX_JSON_INT_DIGITS` digits, or of a string or key holding an unpaired surrogate
+    (``"\\ud800"`` is valid JSON syntax but not text: printing it would fail).
     """
-    deepest, stack = 0, [(value, 1)]
+    deepest = 0
+    stack: list[tuple[Any, int, tuple[int | str, ...]]] = [(value, 1, ())]
     while stack:
-        node, depth = stack.pop()
-        if isinstance(node, str):
-            if _SURROGATE.search(node):
-                raise _JsonRefusal(
-                    f"the string {node[:40]!r} holds an unpaired surrogate escape (\\ud800-"
-                    "\\udfff); expected valid Unicode text"
-                )
-        elif isinstance(node, dict | list):
+        node, depth, where = stack.pop()
+        if isinstance(node, dict):
             deepest = max(deepest, depth)
-            if isinstance(node, dict):
-                stack.extend((k, depth) for k in node)
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((c, depth + 1) for c in children)
+            for key, child in node.items():
+                problem = _refusal_at(where, key)
+                if problem is not None:
+                    raise _JsonRefusal(problem)
+                stack.append((child, depth + 1, (*where, key)))
+        elif isinstance(node, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1, (*where, i)) for i, child in enumerate(node))
+        else:
+            problem = _refusal_at(where, node)
+            if problem is not None:
+                raise _JsonRefusal(problem)
     return deepest
 
 
@@ -243,6 +277,7 @@ def read_json_file(
             object_pairs_hook=_unique_object,
             parse_constant=_refuse_constant,
             parse_float=_finite_float,
+            parse_int=_bounded_int,
         )
     except json.JSONDecodeError as exc:
         raise _error(

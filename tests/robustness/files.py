@@ -90,6 +90,8 @@ JSON_DAMAGE: dict[str, Mutation] = {
     "minus-infinity": _prepend_member('"zz": -Infinity'),
     "overflowing-float": _prepend_member('"zz": 1e400'),
     "huge-integer": _prepend_member('"zz": 1' + "0" * 5000),
+    "integer-400-digits": _prepend_member('"zz": ' + "9" * 400),
+    "integer-16-digits": _prepend_member('"zz": -1234567890123456'),
     "lone-surrogate-value": _prepend_member('"zz": "\\ud800"'),
     "lone-surrogate-key": _prepend_member('"\\udc00zz": 1'),
     "nested-100-deep": lambda t: ("[" * 100 + "]" * 100).encode(),

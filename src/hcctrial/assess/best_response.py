@@ -286,9 +286,9 @@ class _BorRequest(BaseModel):
     treatment_start: TrialDate
     assessments: list[_RecordedResponse]
     confirmation: StrictBool = False
-    confirm_days: Annotated[StrictInt, Field(ge=0)] = 28
-    min_sd_days: Annotated[StrictInt, Field(ge=0)] | None = None
-    max_ne_between: Annotated[StrictInt, Field(ge=0)] = 1
+    confirm_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 28
+    min_sd_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = None
+    max_ne_between: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     accept_sd_between: StrictBool = False
     missing_as_ne: StrictBool = False
     first_pd_date: TrialDate | None = None
