@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, String, Text, TypeDecorator
 
+from hcctrial.dates import EARLIEST, LATEST
 from hcctrial.store.models import table_of
 
 __all__ = [
@@ -65,7 +66,7 @@ class ColumnSpec:
             "int": "an integer",
             "float": "a number",
             "bool": "true or false",
-            "date": "a date YYYY-MM-DD",
+            "date": f"a date YYYY-MM-DD from {EARLIEST} to {LATEST}",
             "datetime": "a UTC timestamp YYYY-MM-DDTHH:MM:SS",
             "str": "text",
         }.get(self.kind, "")
@@ -204,13 +205,17 @@ def _convert(spec: ColumnSpec, raw: object) -> object:
         if isinstance(raw, datetime):
             raise _Invalid
         if isinstance(raw, date):
-            return raw
-        if isinstance(raw, str):
+            day = raw
+        elif isinstance(raw, str):
             try:
-                return date.fromisoformat(raw.strip())
+                day = date.fromisoformat(raw.strip())
             except ValueError:
                 raise _Invalid from None
-        raise _Invalid
+        else:
+            raise _Invalid
+        if not EARLIEST <= day <= LATEST:  # hcctrial.dates: the calendar range of user dates
+            raise _Invalid
+        return day
     elif kind == "datetime":
         if isinstance(raw, datetime):
             return _as_utc(raw)
@@ -384,13 +389,15 @@ def _fast_checker(spec: ColumnSpec) -> FastChecker:
     if kind == "date":
 
         def check_date(raw: object) -> object:
-            if type(raw) is date:
+            if type(raw) is date and EARLIEST <= raw <= LATEST:
                 return raw
             if type(raw) is str:  # CSV cell
                 try:
-                    return date.fromisoformat(raw.strip())
+                    day = date.fromisoformat(raw.strip())
                 except ValueError:
                     raise NeedsFullCheck from None
+                if EARLIEST <= day <= LATEST:
+                    return day
             if raw is None and nullable:
                 return None
             raise NeedsFullCheck
