@@ -218,3 +218,19 @@ def test_an_output_path_that_cannot_be_a_directory_is_named(
     args = [a.format(file=blocker, db=demo_database_copy) for a in argv]
     assert_refused(cli(*args), "cannot use", str(blocker))
     assert blocker.read_text(encoding="utf-8") == "keep me"
+
+
+def test_serve_on_a_port_in_use_or_a_host_that_does_not_resolve_is_named(
+    cli: Callable[..., CliResult], demo_database_copy: Path
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        db = str(demo_database_copy)
+        res = cli("serve", "--database", db, "--host", "127.0.0.1", "--port", str(port))
+        assert_refused(res, "--host/--port", f"127.0.0.1:{port}")
+    res = cli("serve", "--database", db, "--host", "no-such-host.invalid", "--port", "8000")
+    assert_refused(res, "--host", "no-such-host.invalid")
