@@ -8,7 +8,6 @@ nothing here points outside the repository.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 

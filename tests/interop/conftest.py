@@ -49,6 +49,7 @@ def exported(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
 def demo_analysis(demo_db: Path) -> Any:
     """The report's analysis of the demo database (hcctrial.derive.analysis)."""
     from hcctrial.derive.analysis import analyse_database
+
     from hcctrial.store.session import make_engine
 
     engine = make_engine(str(demo_db))

@@ -22,7 +22,6 @@ keeps the path and the SHA-256 of the bytes read, so every output can name the p
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources

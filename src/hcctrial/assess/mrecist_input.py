@@ -141,7 +141,7 @@ class PatientAssessments(_Strict):
     baseline scan's date is used and the result says so."""
 
     afp_uln_ng_ml: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
-    treatment_start: date | None = None
+    treatment_start: TrialDate | None = None
     assessments: Annotated[list[Assessment], Field(min_length=1)]
 
 
