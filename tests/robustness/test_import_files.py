@@ -120,7 +120,7 @@ CELL_CASES: list[tuple[str, str, int, str, str, list[str]]] = [
     ("lab-implausible", "lab_results", 1, "value_entered", "1e300", ["value_entered"]),
     ("lab-nan", "lab_results", 1, "value_entered", "nan", ["value_entered"]),
     ("lab-infinite", "lab_results", 1, "value_entered", "inf", ["value_entered"]),
-    ("lab-unknown-analyte", "lab_results", 1, "analyte", "glucose", ["analyte", "glucose"]),
+    ("lab-unknown-analyte", "lab_results", 1, "analyte", "troponin", ["analyte", "troponin"]),
     ("lab-missing-value", "lab_results", 1, "value_entered", "", ["value_entered"]),
     ("lab-bad-date", "lab_results", 1, "sample_date", "2019-13-01", ["sample_date"]),
     ("height-in-mm", "baselines", 1, "height_cm", "1700", ["height_cm", "1700"]),

@@ -102,7 +102,7 @@ VALUE_CASES: list[tuple[str, str, list[tuple[str, Any]], list[str]]] = [
     ("next", "lab-30-february", [("labs.0.date", "2026-02-30")], ["labs[0].date"]),
     ("next", "labs-out-of-order", [("labs.0.date", "2027-01-01")], ["labs[1].date"]),
     ("next", "lab-in-year-9999", [("labs.0.date", "9999-12-31")], ["labs[0].date"]),
-    ("next", "lab-unknown-analyte", [("labs.0.analyte", "glucose")], ["labs[0].analyte"]),
+    ("next", "lab-unknown-analyte", [("labs.0.analyte", "troponin")], ["labs[0].analyte"]),
     ("next", "uln-negative", [("labs.0.uln", -7.5)], ["labs[0].uln"]),
     ("next", "lab-without-value", [("labs.0.value", DELETE)], ["labs[0].value"]),
     ("next", "labs-an-object", [("labs", {"anc": 3})], ["labs"]),
