@@ -3,6 +3,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# pytest-xdist workers for `make test` (the target machine has 2 cores)
+TEST_WORKERS ?= 2
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: demo test lint typecheck bench clean
@@ -16,11 +18,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/hcctrial demo --out out
 
+# The ten slowest tests are listed at the end; the Hypothesis seed is printed (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=10
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -1,13 +1,49 @@
-"""Shared test fixtures: the CLI runner and the paths of the shared reference material."""
+"""Shared test fixtures: the CLI runner; the Hypothesis seed; where crash logs go."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _demo_shared_root(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Where the run's one demo is built: pytest's temporary root, shared by xdist workers."""
+    from tests.demo import demo_run
+
+    base = tmp_path_factory.getbasetemp()
+    demo_run.SHARED_ROOT = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_database() -> Path:
+    """The SQLite file of the demo trial, built once per test process (the ``hcctrial demo`` run of
+    :func:`tests.demo.demo_run.demo_output`). Read it; to change it, take :func:`demo_database_copy`.
+    """
+    from tests.demo.demo_run import demo_output
+
+    out, _ = demo_output()
+    return out / "demo.sqlite"
+
+
+@pytest.fixture
+def demo_database_copy(demo_database: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo trial database for one test (SQLite's backup: WAL included)."""
+    import sqlite3
+
+    path = tmp_path / "demo.sqlite"
+    source, target = sqlite3.connect(demo_database), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return path
 
 
 @dataclass(frozen=True)
@@ -40,14 +76,42 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[Callable[..., CliResult]
     yield invoke
 
 
-# Hypothesis: no per-example deadline (CI machines are noisy, and the first example of a test pays
-# for lazy imports such as pint's registry); the number of examples stays at the default. Under CI
-# the examples are derandomized (a fixed sequence per test), so a CI run is reproducible; a
-# developer's run explores new examples each time.
+# Hypothesis, everywhere (developers' runs and CI alike): no per-example deadline (the first
+# example of a test pays for lazy imports such as pint's registry), no example database (a run
+# depends on the seed alone), and one fixed seed for every test, printed in the report header and
+# changed with HCCTRIAL_HYPOTHESIS_SEED=N or --hypothesis-seed=N. A failure prints the blob that
+# reproduces it.
 import os  # noqa: E402
+import tempfile  # noqa: E402
 
 from hypothesis import settings  # noqa: E402
 
-settings.register_profile("hcctrial", deadline=None)
-settings.register_profile("hcctrial-ci", deadline=None, derandomize=True, print_blob=True)
-settings.load_profile("hcctrial-ci" if os.environ.get("CI") else "hcctrial")
+#: The seed of every Hypothesis test unless HCCTRIAL_HYPOTHESIS_SEED or --hypothesis-seed says.
+DEFAULT_HYPOTHESIS_SEED = 20261203
+
+settings.register_profile("hcctrial", deadline=None, database=None, print_blob=True)
+settings.load_profile("hcctrial")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Fix the Hypothesis seed (before Hypothesis's plugin reads it); send crash logs of the CLI's
+    top-level handler to a temporary directory, not the user's ~/.local/state."""
+    if config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = os.environ.get(
+            "HCCTRIAL_HYPOTHESIS_SEED", str(DEFAULT_HYPOTHESIS_SEED)
+        )
+    os.environ.setdefault("HCCTRIAL_LOG_DIR", tempfile.mkdtemp(prefix="hcctrial-test-logs-"))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    seed = config.getoption("hypothesis_seed", None)
+    return (
+        f"hypothesis seed: {seed} (every Hypothesis test; HCCTRIAL_HYPOTHESIS_SEED=N or "
+        "--hypothesis-seed=N runs another)"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Print the Hypothesis seed at the end of every run (``-q`` hides the header)."""
+    terminalreporter.write_line(pytest_report_header(config))

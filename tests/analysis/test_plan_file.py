@@ -225,7 +225,7 @@ def test_sap_validate_refuses_a_malformed_plan_with_the_key_path_exit_2(
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [("id = [", "malformed TOML"), (None, "not found")],
+    [("id = [", "not valid TOML"), (None, "not found")],
 )
 def test_sap_validate_refuses_a_broken_or_missing_file(
     cli: Any, tmp_path: Path, content: str | None, words: str

@@ -1,7 +1,7 @@
 """Clinical adverse events: term validation, grades, dates, worst grade and the Table 3 counts.
 
-Expected values: the CTCAE v4.03 term text in ``shared/reference/clinical/ctcae_v403_clinical_terms
-.json`` (which grades exist), and the paper's Table 3 (``shared/seed/published.json``) for the
+Expected values: the CTCAE v4.03 term text in ``tests/reference/clinical/ctcae_v403_clinical_terms
+.json`` (which grades exist), and the paper's Table 3 (``tests/reference/seed/published.json``) for the
 counts and percentages of patients by worst grade.
 """
 
@@ -23,7 +23,7 @@ from hcctrial.assess.adverse_events import (
 )
 from hcctrial.assess.ctcae import LAB_TERMS
 from hcctrial.errors import DataValidationError
-from tests.support import REFERENCE, SHARED
+from tests.support import REFERENCE, published_figures
 
 CLINICAL_TERMS: list[dict[str, Any]] = json.loads(
     (REFERENCE / "clinical" / "ctcae_v403_clinical_terms.json").read_text()
@@ -162,7 +162,7 @@ def test_worst_grade_by_patient_and_term() -> None:
 
 def _published_table3() -> dict[str, dict[int, tuple[int, float]]]:
     """Table 3 of the paper: row label -> grade -> (n, % reported), from published.json."""
-    table = json.loads((SHARED / "seed" / "published.json").read_text())["table3"]
+    table = published_figures()["table3"]
     assert table["denominator"] == 66
     return {
         row["label"]: {g: (row[f"G{g}"]["n"], row[f"G{g}"]["pct_reported"]) for g in (1, 2, 3, 4)}

@@ -1,12 +1,12 @@
 """CTCAE lab grading against admiral's own test vectors and against the CTCAE text.
 
 Expected values come from:
-- ``shared/reference/clinical/ctcae_cases.jsonl``: pharmaverse admiral's test vectors (every case,
+- ``tests/reference/clinical/ctcae_cases.jsonl``: pharmaverse admiral's test vectors (every case,
   test id = case id);
 - hand-derived boundaries: for every grade cut-off of every lab term in both versions, the value
   just below, at and just above the cut, with the cut computed by hand from the CTCAE text quoted in
   the test id (admiral's reading: strict on the worse side unless the text says otherwise);
-- the CTCAE text of the matched grade, from ``shared/reference/clinical/ctcae_lab_rules.json``.
+- the CTCAE text of the matched grade, from ``tests/reference/clinical/ctcae_lab_rules.json``.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ References (independent of the code under test):
   the NCI CTCAE_4.03_2010-06-14 spreadsheet as carried by FluxNotes/flux
   ``src/lib/toxicreactiontotreatment_lookup.jsx`` (commit 101e768f): a "-" (null) grade there is a
   grade CTCAE does not define;
-- the grades of the paper's terms: ``shared/reference/clinical/ctcae_v403_clinical_terms.json``;
-- the paper's Table 3 rows: ``shared/seed/published.json`` and the issue's list.
+- the grades of the paper's terms: ``tests/reference/clinical/ctcae_v403_clinical_terms.json``;
+- the paper's Table 3 rows: ``tests/reference/seed/published.json`` and the issue's list.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ Expected numbers are R's coxph (tests/reference/survival/r_reference.json), to r
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,40 +19,9 @@ RTOL = 1e-8
 
 
 @pytest.fixture
-def cox(
-    cli: Callable[..., CliResult], capsys: pytest.CaptureFixture[str]
-) -> Callable[..., CliResult]:
-    """Run ``hcctrial survival cox ...`` (through the assembled CLI once survival.py registers it)."""
-    if importlib.util.find_spec("hcctrial.cli.survival") is not None:
-        return lambda *args: cli("survival", "cox", *args)
-    import sys
-
-    import typer
-
-    from hcctrial.cli.survival_cox import cox_command
-    from hcctrial.errors import HcctrialError
-
-    app = typer.Typer()
-    sub = typer.Typer()
-    sub.command("cox")(cox_command)
-    sub.command("noop")(lambda: None)  # a group with two commands keeps the "cox" name
-    app.add_typer(sub, name="survival")
-
-    def invoke(*args: str) -> CliResult:
-        capsys.readouterr()
-        try:
-            try:
-                app(args=["survival", "cox", *map(str, args)], standalone_mode=True)
-            except HcctrialError as exc:  # the mapping of hcctrial.cli.main.run
-                typer.echo(f"error: {exc}", err=True)
-                sys.exit(exc.exit_code)
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 0
-        out = capsys.readouterr()
-        return CliResult(code, out.out, out.err)
-
-    return invoke
+def cox(cli: Callable[..., CliResult]) -> Callable[..., CliResult]:
+    """Run ``hcctrial survival cox ...`` through the assembled CLI."""
+    return lambda *args: cli("survival", "cox", *args)
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -99,6 +99,11 @@ def test_bad_csv_exits_2_naming_table_row_column_and_writes_nothing(
 def test_commands_on_a_database_without_tables_exit_2_with_the_fix(
     cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
-    r = cli("audit", "verify", "--database", str(tmp_path / "empty.sqlite"))
+    import sqlite3
+
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).execute("PRAGMA user_version = 0").connection.close()
+    r = cli("audit", "verify", "--database", str(empty))
     assert r.exit_code == 2
-    assert "run `hcctrial init --database URL` first" in r.stderr
+    assert f"database '{empty}' holds no hcctrial tables" in r.stderr
+    assert f"run `hcctrial init --database {empty}` first" in r.stderr

@@ -1,7 +1,7 @@
 """``hcctrial design ...``: the fixed contracts (flags and JSON keys) and exit code 2 on bad input.
 
 Expected values: the seed paper's 60/66 and Simon (1989) / clinfun / A'Hern rows from
-../shared/reference/design/design_cases.jsonl; gsDesign nSurv for the RCT; Wu (2015) for the
+tests/reference/design/design_cases.jsonl; gsDesign nSurv for the RCT; Wu (2015) for the
 one-sample log-rank test.
 """
 

@@ -222,6 +222,5 @@ def test_logrank_single_group_is_an_error(cli, tmp_path) -> None:
 
 
 def test_cox_is_registered_on_the_survival_group(cli) -> None:
-    pytest.importorskip("hcctrial.cli.survival_cox")
     res = cli("survival", "--help")
     assert res.exit_code == 0 and "cox" in res.stdout

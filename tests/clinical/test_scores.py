@@ -1,7 +1,7 @@
 """Child-Pugh, ALBI / modified ALBI, BCLC 2022 and ECOG against the shared peer vectors and hand
 calculations.
 
-Expected values come from ``shared/reference/clinical/scores_cases.jsonl`` (peer tests and
+Expected values come from ``tests/reference/clinical/scores_cases.jsonl`` (peer tests and
 published tables, see STANDARDS.md §3) or from the arithmetic written next to each hand case.
 """
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections import Counter
 from functools import cache
@@ -18,12 +17,12 @@ from hcctrial.demo.cohort import (
     DemoCohort,
     build_cohort,
 )
-from tests.support import SHARED
+from tests.support import published_figures
 
 
 @cache
 def published() -> dict[str, Any]:
-    return json.loads((SHARED / "seed" / "published.json").read_text(encoding="utf-8"))
+    return published_figures()
 
 
 @cache

@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.demo.demo_run import demo_output
 from tests.store.databases import fresh_database_url
 
 
+@pytest.mark.slow
 def test_demo_on_postgresql_gives_the_sqlite_results(tmp_path: Path, cli: Any) -> None:
     with fresh_database_url("postgresql", tmp_path) as url:
         res = cli("demo", "--out", str(tmp_path / "out"), "--database", url, "--json")

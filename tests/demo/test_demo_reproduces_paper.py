@@ -1,5 +1,5 @@
 """The demo trial, built as raw records and re-derived by the engines, reproduces every published
-aggregate of the seed paper (``shared/seed/published.json``).
+aggregate of the seed paper (``tests/reference/seed/published.json``).
 
 Tolerances, each justified:
 
@@ -19,14 +19,13 @@ Tolerances, each justified:
 from __future__ import annotations
 
 import csv
-import json
 from functools import cache
 from typing import Any
 
 import pytest
 
 from tests.demo.demo_run import demo_output
-from tests.support import SHARED
+from tests.support import published_figures
 
 TIME_TOL = 0.05  # months: printed to 0.1
 RATE_TOL = 0.0005  # fraction = 0.05 percentage points
@@ -37,7 +36,7 @@ SUBGROUP_TOL = 0.15  # months
 
 @cache
 def published() -> dict[str, Any]:
-    return json.loads((SHARED / "seed" / "published.json").read_text(encoding="utf-8"))
+    return published_figures()
 
 
 @cache

@@ -1,12 +1,11 @@
 """The regimen files: every number of the paper's protocol, and errors naming the key path.
 
-Expected values come from ``../shared/seed/published.json`` (the paper's figures, each with its
+Expected values come from ``tests/reference/seed/published.json`` (the paper's figures, each with its
 quote), not from the regimen file under test.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,11 @@ from hcctrial.errors import ProtocolError
 from hcctrial.protocol import default_regimen, list_regimens, load_regimen
 from hcctrial.protocol.regimen import regimen_from_mapping
 from tests.protocol.helpers import bundled_text, edited_regimen
-from tests.support import SHARED
+from tests.support import TESTS_REFERENCE, published_figures
 
-PUBLISHED: dict[str, Any] = json.loads((SHARED / "seed" / "published.json").read_text())
-PAPER_TEXT = " ".join((SHARED / "seed" / "paper.txt").read_text().split())
+PUBLISHED: dict[str, Any] = published_figures()
+#: The seed paper's text, verbatim (tests/reference/README.md).
+PAPER_TEXT = " ".join((TESTS_REFERENCE / "seed" / "paper.txt").read_text().split())
 
 
 def _inclusion(rule_id: str) -> dict[str, Any]:
@@ -300,7 +300,7 @@ def test_malformed_regimen_error_names_the_key(
 
 def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:
     path = edited_regimen(tmp_path, [("max_haic_cycles = 8", "max_haic_cycles = = 8")])
-    with pytest.raises(ProtocolError, match=r"malformed TOML.*line \d+"):
+    with pytest.raises(ProtocolError, match=r"not valid TOML.*line \d+"):
         load_regimen(path)
 
 

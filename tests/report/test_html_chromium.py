@@ -89,5 +89,3 @@ def test_km_figure_area_screenshot_is_not_blank(built_report, tmp_path):
     dark = (area < 128).mean()
     assert dark > 0.005, f"only {dark:.4%} dark pixels: the KM figure did not render"
     assert area.std() > 10
-    blank = np.asarray(Image.new("L", (10, 10), 255), dtype=np.float64)
-    assert blank.std() == 0  # the check distinguishes a blank area

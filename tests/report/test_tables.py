@@ -28,7 +28,7 @@ from hcctrial.report.tables import (
     table3_adverse_events,
 )
 from tests.report.synthetic import random_inputs, tiny_inputs
-from tests.support import SHARED
+from tests.support import PUBLISHED_JSON
 
 ALL = "All patients (n = 6)"
 
@@ -246,10 +246,7 @@ def test_comparison_table_counts_matches(tiny):
 def test_package_copy_of_published_figures_equals_the_seed_file():
     import json
 
-    src = SHARED / "seed" / "published.json"
-    if not src.exists():
-        pytest.skip("../shared/seed/published.json not present")
-    assert published_data() == json.loads(src.read_text(encoding="utf-8"))
+    assert published_data() == json.loads(PUBLISHED_JSON.read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------------------------- bad input

@@ -18,13 +18,9 @@ import numpy as np
 
 from hcctrial.stats.data import read_csv_table
 from hcctrial.stats.design_matrix import DesignMatrix, design_matrix
-from tests.support import REFERENCE, TESTS_REFERENCE
+from tests.support import TESTS_REFERENCE
 
-REF_DIR: Path = (
-    TESTS_REFERENCE / "survival"
-    if (TESTS_REFERENCE / "survival" / "r_reference.json").exists()
-    else REFERENCE / "survival"
-)
+REF_DIR: Path = TESTS_REFERENCE / "survival"
 
 
 @cache

@@ -57,6 +57,7 @@ def _datasets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.n
     return time, event, group, valid, t0
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(_datasets())
 def test_km_landmark_matches_lifelines_for_every_trial(data: tuple) -> None:
@@ -96,6 +97,7 @@ def test_km_greenwood_se_matches_statsmodels(data: tuple) -> None:
             assert res.se[i] == pytest.approx(se, rel=1e-8, abs=1e-12)
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(_datasets())
 def test_logrank_matches_lifelines_for_every_trial(data: tuple) -> None:

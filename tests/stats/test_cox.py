@@ -146,6 +146,7 @@ def _clean_fit(t, e, X, **kw):
     return fit
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(survival_sets())
 def test_efron_coefficients_match_lifelines(data) -> None:
@@ -213,6 +214,7 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R is not installed")
 @pytest.mark.parametrize("seed", [11, 12])
 def test_random_fits_match_r_live(tmp_path: Path, seed: int) -> None:

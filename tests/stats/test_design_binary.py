@@ -1,4 +1,4 @@
-"""Binary single-arm designs reproduce the published values in ../shared/reference/design/.
+"""Binary single-arm designs reproduce the published values in tests/reference/design/.
 
 Every ``single_arm_normal``, ``single_stage_exact`` and ``simon`` case of design_cases.jsonl is a
 parametrized test whose id is the case id; the source (A'Hern 2001 Table 1, Simon 1989 / R clinfun

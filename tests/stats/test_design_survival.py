@@ -1,6 +1,6 @@
 """Time-to-event designs reproduce gsDesign / rpact outputs and the papers' worked examples.
 
-Every ``two_arm_n`` and ``one_sample_logrank_wu`` case of ../shared/reference/design/
+Every ``two_arm_n`` and ``one_sample_logrank_wu`` case of tests/reference/design/
 design_cases.jsonl is a parametrized test named by its case id (sources: gsDesign 3.11 nSurv /
 nSurvival snapshots, rpact getSampleSizeSurvival, Wu 2015's PBC example as reproduced by the R
 package logRank1s, npsurvSS as a known disagreement).

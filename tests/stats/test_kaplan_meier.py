@@ -162,6 +162,7 @@ survival_data_strategy = st.integers(min_value=1, max_value=60).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None)
 @given(survival_data_strategy)
 def test_km_agrees_with_lifelines_on_random_data_with_ties(data) -> None:

@@ -118,6 +118,7 @@ random_groups = st.integers(min_value=4, max_value=60).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(random_groups, st.sampled_from([0.0, 1.0]))
 def test_logrank_agrees_with_lifelines_on_random_data(data, rho: float) -> None:

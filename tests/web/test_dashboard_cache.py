@@ -5,7 +5,6 @@ hcctrial.derive.records.load_patient_records and derived again), on the demo tri
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,28 +15,12 @@ import pytest
 ACTOR = {"actor": "test", "reason": "dashboard cache test"}
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hcctrial.demo.generate import write_demo_trial
-    from hcctrial.store.migrations import upgrade_to_head
-    from hcctrial.store.session import make_engine
-
-    path = tmp_path_factory.mktemp("demo") / "demo.sqlite"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade_to_head(engine)
-    write_demo_trial(engine)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
-def demo(demo_file: Path, tmp_path: Path) -> Iterator[Any]:
-    """A session factory on a private copy of the demo trial."""
+def demo(demo_database_copy: Path) -> Iterator[Any]:
+    """A session factory on a private copy of the demo trial (built once per test process)."""
     from hcctrial.store.session import make_engine, session_factory
 
-    path = tmp_path / "trial.sqlite"
-    shutil.copy(demo_file, path)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{demo_database_copy}")
     yield session_factory(engine)
     engine.dispose()
 

@@ -2,7 +2,7 @@
 roles, a clear message while others refer to it), adding a lesion to a saved scan and a dose line
 to a saved cycle (the recomputed mRECIST response / dose sheet shown), and the live CTCAE check
 of the adverse-event form. Expected values are hand calculations (comments) or the shared CTCAE
-reference text (../shared/reference/clinical/ctcae_v403_clinical_terms.json)."""
+reference text (tests/reference/clinical/ctcae_v403_clinical_terms.json)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ naming the file and every key path at fault (CLI exit code 2)::
 
     plan p.toml: endpoints.os.landmarks_months[1]: Input should be greater than 0 (got -12)
 
-The file is read the way the regimen loader reads regimen files (``tomllib``). :class:`PlanFile`
+The file is read by the project's one input-file reader (:mod:`hcctrial.input_files`). :class:`PlanFile`
 keeps the path and the SHA-256 of the bytes read, so every output can name the plan it followed.
 
 >>> load_plan("sorafenib_tace_haic_folfox").plan.primary.null_rate
@@ -22,7 +22,6 @@ keeps the path and the SHA-256 of the bytes read, so every output can name the p
 from __future__ import annotations
 
 import hashlib
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -189,20 +188,11 @@ def plan_from_mapping(
 
 
 def _load_file(path: Path) -> PlanFile:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataValidationError(f"plan {path}: cannot read ({exc})", field="sap") from exc
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataValidationError(
-            f"plan {path}: not UTF-8 text (byte {exc.start}); expected a TOML file", field="sap"
-        ) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataValidationError(f"plan {path}: malformed TOML: {exc}", field="sap") from exc
+    from hcctrial.input_files import read_toml_file
+
+    data = read_toml_file(path, what="plan", field="sap")  # the one reader: encodings, limits
     plan = plan_from_mapping(data, origin=str(path), base=path.parent)
-    return PlanFile(plan, str(path), hashlib.sha256(raw).hexdigest())
+    return PlanFile(plan, str(path), hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 @cache

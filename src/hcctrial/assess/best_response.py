@@ -61,6 +61,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError
 
 from hcctrial.assess.response_types import Response, response_rank
+from hcctrial.dates import TrialDate
 from hcctrial.errors import DataValidationError, field_error
 
 
@@ -276,21 +277,21 @@ def best_overall_response_from_mapping(data: Any, *, default_min_sd_days: int) -
 
 class _RecordedResponse(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    date: date
+    date: TrialDate
     response: str
 
 
 class _BorRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    treatment_start: date
+    treatment_start: TrialDate
     assessments: list[_RecordedResponse]
     confirmation: StrictBool = False
-    confirm_days: Annotated[StrictInt, Field(ge=0)] = 28
-    min_sd_days: Annotated[StrictInt, Field(ge=0)] | None = None
-    max_ne_between: Annotated[StrictInt, Field(ge=0)] = 1
+    confirm_days: Annotated[StrictInt, Field(ge=0, le=3650)] = 28
+    min_sd_days: Annotated[StrictInt, Field(ge=0, le=3650)] | None = None
+    max_ne_between: Annotated[StrictInt, Field(ge=0, le=1000)] = 1
     accept_sd_between: StrictBool = False
     missing_as_ne: StrictBool = False
-    first_pd_date: date | None = None
+    first_pd_date: TrialDate | None = None
 
 
 __all__ = ["BorResult", "best_overall_response", "best_overall_response_from_mapping"]

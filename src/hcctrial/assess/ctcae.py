@@ -94,11 +94,6 @@ class LabGrade:
     #: "symptomatic" or "asymptomatic" (None for the other terms)
     symptoms: str | None = None
 
-    @property
-    def gradable(self) -> bool:
-        """Whether a grade (0-4) was decided."""
-        return self.grade is not None
-
     def as_dict(self) -> dict[str, object]:
         """Return the result as a JSON-ready dict."""
         return {

@@ -56,11 +56,11 @@ item, e.g. ``assessments[1].target[0].id 'T3': not a baseline target lesion``.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from hcctrial.dates import TrialDate
 from hcctrial.errors import DataValidationError
 
 #: Smallest measurable diameter of a target lesion at baseline (mm; RECIST 1.1 / mRECIST).
@@ -125,7 +125,7 @@ class NewLesion(_Strict):
 class Assessment(_Strict):
     """One imaging time point (the first of a patient is the baseline)."""
 
-    date: date
+    date: TrialDate
     modality: Literal["MRI", "CT"]
     afp_ng_ml: Millimetres | None = None  # same constraint (finite, >= 0); unit ng/mL
     target: list[TargetLesion] = Field(default_factory=list)
@@ -141,7 +141,7 @@ class PatientAssessments(_Strict):
     baseline scan's date is used and the result says so."""
 
     afp_uln_ng_ml: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
-    treatment_start: date | None = None
+    treatment_start: TrialDate | None = None
     assessments: Annotated[list[Assessment], Field(min_length=1)]
 
 

@@ -47,35 +47,10 @@ _SAP = typer.Option(
 @contextmanager
 def _engine(database: str | None, *, migrate: bool) -> Iterator[Engine]:
     """Yield an engine (migrated to head when ``migrate``, else checked to be at head)."""
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    from hcctrial.cli.database import open_database
 
-    from hcctrial.errors import DataValidationError
-    from hcctrial.store.migrations import require_current_schema, upgrade_to_head
-    from hcctrial.store.session import make_engine
-
-    try:
-        engine = make_engine(database)
-    except (ArgumentError, ImportError) as exc:
-        raise DataValidationError(
-            f"--database: got {database!r}; expected a SQLAlchemy URL or a SQLite file ({exc})",
-            field="database",
-        ) from exc
-    try:
-        try:
-            if migrate:
-                upgrade_to_head(engine)
-            else:
-                require_current_schema(engine)
-        except OperationalError as exc:
-            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            raise DataValidationError(
-                f"--database: cannot open {engine.url.render_as_string(hide_password=True)} "
-                f"({detail}); expected a reachable database",
-                field="database",
-            ) from exc
+    with open_database(database, create=migrate, migrate=migrate) as engine:
         yield engine
-    finally:
-        engine.dispose()
 
 
 def _summary_text(

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import typer
 
-from hcctrial.cli.files import read_json_file
+from hcctrial.input_files import read_json_file
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -41,6 +41,7 @@ def mrecist(
         None,
         "--min-sd-days",
         min=0,
+        max=3650,
         help="Minimum days from baseline for SD to count in the best overall response "
         "(default: the regimen's assessment.min_sd_days, else 42).",
     ),
@@ -48,6 +49,7 @@ def mrecist(
         5.0,
         "--new-nodule-mm",
         min=0.0,
+        max=1000.0,
         help="Protocol rule: a new tumour nodule larger than this (mm) is the first PD.",
     ),
 ) -> None:
@@ -55,7 +57,7 @@ def mrecist(
     from hcctrial.assess.mrecist import ProtocolRules, default_min_sd_days, patient_response
     from hcctrial.cli.main import emit
 
-    data = read_json_file(patient_file)
+    data = read_json_file(patient_file, what="patient imaging file", field="patient")
     rules = ProtocolRules(
         new_nodule_threshold_mm=new_nodule_mm,
         min_sd_days=default_min_sd_days() if min_sd_days is None else min_sd_days,
@@ -97,7 +99,7 @@ def bor(
     from hcctrial.assess.mrecist import default_min_sd_days
     from hcctrial.cli.main import emit
 
-    data = read_json_file(responses_file)
+    data = read_json_file(responses_file, what="responses file", field="responses")
     result = best_overall_response_from_mapping(data, default_min_sd_days=default_min_sd_days())
     text = f"best overall response: {result.response.value}" + (
         f" ({result.date.isoformat()})" if result.date else ""

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hcctrial.cli.files import read_json_file
+from hcctrial.input_files import read_json_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -87,18 +87,12 @@ def next_command(
     from datetime import date
 
     from hcctrial.cli.main import emit
-    from hcctrial.errors import field_error
+    from hcctrial.dates import parse_trial_date
     from hcctrial.protocol.course import next_step
     from hcctrial.protocol.regimen import DEFAULT_REGIMEN, load_regimen
 
-    data = read_json_file(record_file)
-    if today is None:
-        day = date.today()
-    else:
-        try:
-            day = date.fromisoformat(today)
-        except ValueError:
-            raise field_error("--today", today, "a date YYYY-MM-DD") from None
+    data = read_json_file(record_file, what="patient record", field="record")
+    day = date.today() if today is None else parse_trial_date(today, "--today")
     name = regimen
     if name is None and isinstance(data, dict) and isinstance(data.get("regimen"), str):
         name = data["regimen"]

@@ -46,16 +46,39 @@ def _default_actor() -> str:
 
 
 @contextmanager
-def open_database(database: str | None, *, require_schema: bool = True) -> Iterator[Engine]:
-    """Yield an engine for ``database`` (checked to be at the newest schema); dispose it after."""
-    from hcctrial.store.migrations import require_current_schema
-    from hcctrial.store.session import make_engine
+def open_database(
+    database: str | None,
+    *,
+    require_schema: bool = True,
+    create: bool = False,
+    migrate: bool = False,
+) -> Iterator[Engine]:
+    """Yield an engine for ``database``, connected once and checked; dispose of it after.
 
-    engine = make_engine(database)
+    The one way every command opens the trial database. ``require_schema``: the database must be
+    at the newest schema (else a named error says to run ``hcctrial init``); ``migrate``: create
+    or upgrade the schema instead (``init``, ``demo``). Only ``create`` may make a new SQLite file
+    (read-only commands never create one where a misspelt path points). A connection problem
+    before or inside the ``with`` body (refused port, locked database, ...) becomes a named
+    :class:`hcctrial.store.session.DatabaseUnavailable` (exit code 2).
+    """
+    from hcctrial.store.migrations import require_current_schema, upgrade_to_head
+    from hcctrial.store.session import connect_engine, database_problem
+
+    engine = connect_engine(database, create=create)
+    url = engine.url.render_as_string(hide_password=False)
     try:
-        if require_schema:
-            require_current_schema(engine)
-        yield engine
+        try:
+            if migrate:
+                upgrade_to_head(engine)
+            elif require_schema:
+                require_current_schema(engine)
+            yield engine
+        except Exception as exc:
+            problem = database_problem(exc, url)
+            if problem is None or problem is exc:
+                raise
+            raise problem from None
     finally:
         engine.dispose()
 
@@ -70,11 +93,11 @@ def init_command(
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Create the database's tables (or upgrade them to the newest schema)."""
-    from hcctrial.store.migrations import upgrade_to_head
+    from hcctrial.store.migrations import head_revision
     from hcctrial.store.models import DATA_TABLES
 
-    with open_database(database, require_schema=False) as engine:
-        revision = upgrade_to_head(engine)
+    with open_database(database, create=True, migrate=True) as engine:
+        revision = head_revision()
         result = {
             "database": _shown(engine),
             "revision": revision,

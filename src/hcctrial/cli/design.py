@@ -482,7 +482,9 @@ def simulate_command(
     design: Annotated[
         str, typer.Option(help="single-arm-landmark or two-arm-logrank.")
     ] = "single-arm-landmark",
-    n: Annotated[int, typer.Option("--n", help="Patients (two-arm: total, 1:1, even).")] = 66,
+    n: Annotated[
+        int, typer.Option("--n", help="Patients (two-arm: total, 1:1, even).", max=100_000)
+    ] = 66,
     p0: Annotated[float, typer.Option("--p0", help="Landmark design: null rate S(t0).")] = 0.3,
     t0: Annotated[float, typer.Option("--t0", help="Landmark time (months).")] = 12.0,
     true_rate: Annotated[
@@ -508,8 +510,10 @@ def simulate_command(
     hazards: Annotated[
         str | None, typer.Option(help="Piecewise: relative hazards per piece, e.g. '1,2'.")
     ] = None,
-    trials: Annotated[int, typer.Option(help="Simulated trials.")] = 10_000,
-    seed: Annotated[int | None, typer.Option(help="Random seed (reproducible runs).")] = None,
+    trials: Annotated[int, typer.Option(help="Simulated trials.", max=100_000_000)] = 10_000,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (reproducible runs).", min=0)
+    ] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar on stderr.")
     ] = True,

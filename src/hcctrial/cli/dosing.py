@@ -72,16 +72,13 @@ def bsa_command(
 
 
 def _parse_start(start: str | None) -> Any:
-    from datetime import datetime
+    from hcctrial.dates import parse_trial_datetime
 
     if start is None:
         return None
-    try:
-        return datetime.fromisoformat(start)
-    except ValueError:
-        raise field_error(
-            "start", start, "an ISO date and clock time of day 1, e.g. 2026-03-02T08:00"
-        ) from None
+    return parse_trial_datetime(
+        start, "start", "an ISO date and clock time of day 1, e.g. 2026-03-02T08:00"
+    )
 
 
 def _parse_sorafenib_level(text: str) -> int | str:

@@ -1,21 +1,31 @@
 """The ``hcctrial`` command line: one typer app, one sub-app per command group.
 
 Each command group lives in its own module (``hcctrial.cli.<group>``) and exposes ``app``; this
-module only assembles them and maps every :class:`hcctrial.errors.HcctrialError` to its exit code
-(2 for bad input) with a one-line message on stderr and no traceback. Command modules import heavy
-libraries (numpy, pint, SQLAlchemy) inside the command functions, so ``hcctrial --help`` stays fast.
+module only assembles them (a module that cannot be imported is an error, never a silently missing
+command) and holds the one top-level handler of :func:`run`, so that no user ever sees a traceback:
+
+- an expected error — :class:`hcctrial.errors.HcctrialError` (bad input: exit code 2), a database
+  or connection problem (:func:`hcctrial.store.session.database_problem`: exit 2), a file the
+  command cannot write (exit 2) — prints one ``error: ...`` message on stderr;
+- anything else is a bug: the traceback goes to a log file (:func:`crash_log_dir`) and stderr gets
+  one line naming that file and asking for a bug report; exit code 70 (``EX_SOFTWARE``).
+
+Command modules import heavy libraries (numpy, pint, SQLAlchemy) inside the command functions, so
+``hcctrial --help`` stays fast.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer
 
-from hcctrial.errors import HcctrialError
+from hcctrial.errors import DataValidationError, HcctrialError
 
 #: (module under hcctrial.cli, name of the sub-command group or None to merge top-level commands,
 #:  help text)
@@ -38,7 +48,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
 
 
 def build_app() -> typer.Typer:
-    """Return the assembled typer application (command modules that do not exist yet are skipped)."""
+    """Return the assembled typer application (a command module that fails to import raises)."""
     app = typer.Typer(
         name="hcctrial",
         help=_APP_HELP,
@@ -47,12 +57,7 @@ def build_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     for module_name, group, help_text in COMMAND_GROUPS:
-        try:
-            module = importlib.import_module(f"hcctrial.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"hcctrial.cli.{module_name}":
-                continue
-            raise
+        module = importlib.import_module(f"hcctrial.cli.{module_name}")
         sub: typer.Typer = module.app
         if group is None:
             for command in sub.registered_commands:
@@ -77,12 +82,7 @@ def _command_entries() -> dict[str, tuple[bool, Any]]:
     commands: dict[str, tuple[bool, Any]] = {}
     groups: dict[str, tuple[bool, Any]] = {}
     for module_name, group, help_text in COMMAND_GROUPS:
-        try:
-            module = importlib.import_module(f"hcctrial.cli.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"hcctrial.cli.{module_name}":
-                continue
-            raise
+        module = importlib.import_module(f"hcctrial.cli.{module_name}")
         sub: typer.Typer = module.app
         if group is None:
             for info in sub.registered_commands:
@@ -171,14 +171,135 @@ def emit(result: Any, as_json: bool, text: str | None = None) -> None:
         typer.echo(text)
 
 
+#: Exit code of an unexpected error (a bug): EX_SOFTWARE of sysexits.h.
+EXIT_INTERNAL_ERROR = 70
+#: Where crash logs go (default: $XDG_STATE_HOME/hcctrial, else ~/.local/state/hcctrial).
+LOG_DIR_ENV_VAR = "HCCTRIAL_LOG_DIR"
+
+
 def run(argv: list[str] | None = None) -> None:
-    """Entry point of the ``hcctrial`` script: run the app, map hcctrial errors to exit codes."""
-    command = build_command()
+    """Entry point of the ``hcctrial`` script: run the command; the one top-level handler.
+
+    Expected errors print one ``error:`` message and exit 2 (an :class:`HcctrialError` its own
+    code); anything else writes its traceback to a log file and exits 70 (see the module doc).
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
     try:
-        command.main(args=argv, prog_name="hcctrial", standalone_mode=True)
+        check_arguments(args)
+        command = build_command()
+        command.main(args=args, prog_name="hcctrial", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _say("error: interrupted")
+        sys.exit(130)
     except HcctrialError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _say(f"error: {exc}")
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        sys.exit(_report(exc, args))
+
+
+def _report(exc: Exception, args: list[str]) -> int:
+    """Say what went wrong in one line; return the exit code (2 expected, 70 a bug)."""
+    expected = expected_error_message(exc)
+    if expected is not None:
+        _say(f"error: {expected}")
+        return 2
+    try:
+        log = write_crash_log(exc, args)
+    except Exception:  # the handler itself must never raise
+        log = None
+    where = f"the details are in {log}" if log else "no log file could be written"
+    _say(
+        f"error: internal error ({type(exc).__name__}: {_first_line(exc)}); {where}. "
+        "This is a bug in hcctrial: please report it on the project's issue tracker and "
+        "attach that file."
+    )
+    return EXIT_INTERNAL_ERROR
+
+
+def _say(text: str) -> None:
+    """Write one line to stderr; text that is not encodable (a surrogate) is escaped, not fatal."""
+    typer.echo(text.encode("utf-8", "backslashreplace").decode("utf-8"), err=True)
+
+
+def check_arguments(args: list[str]) -> None:
+    """Refuse a command-line argument that is not text (bytes that are not UTF-8 arrive as
+    surrogate escapes: they would fail later, when printed or stored)."""
+    for number, arg in enumerate(args, start=1):
+        if any("\ud800" <= c <= "\udfff" for c in arg):
+            raise DataValidationError(
+                f"argument {number} ({arg!r}): not valid UTF-8 text; expected text (a file whose "
+                "name is not UTF-8 must be renamed)",
+                field="arguments",
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def expected_error_message(exc: BaseException) -> str | None:
+    """Return the one-line message of an error the user can fix, None for a bug.
+
+    Expected: a database or connection problem (named by
+    :func:`hcctrial.store.session.database_problem`, never with SQL text) and a file the command
+    cannot write or create (an ``OSError`` naming its file: a read-only or full disk, a missing
+    directory, a path that is a directory).
+    """
+    if type(exc).__module__.startswith("sqlalchemy"):
+        from hcctrial.store.session import database_problem
+
+        problem = database_problem(exc, "(the trial database)")
+        return None if problem is None else problem.message
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"cannot use {exc.filename!s}: {exc.strerror or exc}; check the path and its permissions"
+    return None
+
+
+def crash_log_dir() -> Path:
+    """Return the directory of crash logs: $HCCTRIAL_LOG_DIR, else $XDG_STATE_HOME/hcctrial, else
+    ~/.local/state/hcctrial."""
+    explicit = os.environ.get(LOG_DIR_ENV_VAR)
+    if explicit:
+        return Path(explicit)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "hcctrial"
+
+
+def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:
+    """Write the traceback of ``exc`` with the command line and versions to a new log file;
+    return its path (a temporary directory when the usual one is not writable; None if neither)."""
+    import platform
+    import tempfile
+    import traceback
+    from datetime import UTC, datetime
+
+    from hcctrial import __version__
+
+    stamp = datetime.now(UTC)
+    args = sys.argv[1:] if argv is None else argv
+    text = (
+        f"hcctrial {__version__} crash report, {stamp.isoformat(timespec='seconds')}\n"
+        f"command: hcctrial {' '.join(args)}\n"
+        f"python {platform.python_version()} on {platform.platform()}\n\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    for directory in (crash_log_dir(), Path(tempfile.gettempdir())):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                prefix=f"crash-{stamp:%Y%m%dT%H%M%SZ}-", suffix=".log", dir=directory
+            )
+            with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write(text)
+            return Path(name)
+        except OSError:
+            continue
+    return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,10 +52,10 @@ def report_command(
 ) -> None:
     """Write the trial report (HTML and Word) from the raw records of a trial database."""
     from hcctrial.analysis.plan import load_plan
+    from hcctrial.cli.database import open_database
     from hcctrial.cli.main import emit
     from hcctrial.errors import DataValidationError
     from hcctrial.report.build import FORMATS, build_report
-    from hcctrial.store.session import make_engine
 
     plan = load_plan(sap)
     fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
@@ -65,28 +65,8 @@ def report_command(
             f"--format: got {formats!r}; expected a comma-separated list of {', '.join(FORMATS)}",
             field="format",
         )
-    try:
-        engine = make_engine(database)
-    except Exception as exc:  # SQLAlchemy ArgumentError, missing driver
-        raise DataValidationError(
-            f"--database: got {database!r}; expected a SQLAlchemy URL or a SQLite file ({exc})",
-            field="database",
-        ) from exc
-    try:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        try:
-            paths = build_report(engine, out, fmts, published=published, plan=plan)
-        except SQLAlchemyError as exc:
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise DataValidationError(
-                f"--database: cannot read a trial from "
-                f"{engine.url.render_as_string(hide_password=True)} ({detail}); expected a "
-                "database created by `hcctrial init` or `hcctrial demo`",
-                field="database",
-            ) from exc
-    finally:
-        engine.dispose()
+    with open_database(database) as engine:
+        paths = build_report(engine, out, fmts, published=published, plan=plan)
     result = {
         "out": str(paths.out_dir),
         "html": None if paths.html is None else str(paths.html),

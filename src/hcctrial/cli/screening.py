@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from hcctrial.cli.files import read_json_file
+from hcctrial.input_files import read_json_file
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 

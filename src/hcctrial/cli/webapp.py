@@ -36,13 +36,42 @@ def serve_command(
     """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
     import uvicorn
 
-    from hcctrial.store.migrations import require_current_schema
+    from hcctrial.cli.database import open_database
     from hcctrial.web import create_app
 
+    with open_database(database):  # reachable, at the newest schema: else a named error
+        pass
+    _check_address(host, port)
     web = create_app(database)
-    require_current_schema(web.state.web.engine)
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse, by name, an address the server cannot listen on (uvicorn would exit 3 with a log
+    line): a host that does not resolve, a port in use or not allowed."""
+    import socket
+
+    from hcctrial.errors import DataValidationError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (OSError, UnicodeError) as exc:
+        raise DataValidationError(
+            f"--host: got {host!r}; expected an address of this machine ({exc})", field="host"
+        ) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise DataValidationError(
+                f"--host/--port: cannot listen on {host}:{port} ({exc.strerror or exc}); expected a "
+                "free port this user may open",
+                field="port",
+            ) from None
 
 
 def _read_password(from_stdin: bool) -> str:

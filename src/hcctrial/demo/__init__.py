@@ -1,6 +1,6 @@
 """hcctrial.demo: the synthetic 66-patient trial consistent with the published study.
 
-- :mod:`~hcctrial.demo.fit_cohort` — fits the survival skeleton (the lead's script; its output is
+- ``tools/fit_cohort.py`` (repository tool, not installed) — fits the survival skeleton (its output is
   ``data/cohort_skeleton.json``);
 - :mod:`~hcctrial.demo.cohort` — assigns every baseline variable, intended response and worst grade
   with the paper's exact marginals;

@@ -1,6 +1,6 @@
 """The synthetic 66-patient demo cohort: every baseline variable, intended response and worst grade.
 
-Starting from the fitted survival skeleton (:mod:`hcctrial.demo.fit_cohort`: outcome category, OS
+Starting from the fitted survival skeleton (``tools/fit_cohort.py``: outcome category, OS
 and PFS days, BCLC stage, portal-vein invasion, imaging modality, PD at the first scan), this module
 assigns, deterministically from a seed, everything else the paper reports as a marginal:
 
@@ -190,7 +190,7 @@ class DemoCohort:
 # ------------------------------------------------------------------------------------ skeleton
 def default_skeleton_path() -> Path:
     """Return the fitted skeleton to use: ``$HCCTRIAL_DEMO_SKELETON``, else the committed
-    ``demo/data/cohort_skeleton.json`` (written by ``python -m hcctrial.demo.fit_cohort``)."""
+    ``demo/data/cohort_skeleton.json`` (written by ``tools/fit_cohort.py``)."""
     env = os.environ.get("HCCTRIAL_DEMO_SKELETON")
     if env:
         return Path(env)
@@ -205,7 +205,7 @@ def load_skeleton(path: Path | None = None) -> tuple[SkeletonPatient, ...]:
     except FileNotFoundError as exc:
         raise DataValidationError(
             f"skeleton: got {str(p)!r}; expected the fitted cohort file written by "
-            "`python -m hcctrial.demo.fit_cohort`",
+            "`tools/fit_cohort.py`",
             field="skeleton",
         ) from exc
     if abs(float(data.get("days_per_month", DAYS_PER_MONTH)) - DAYS_PER_MONTH) > 1e-12:

@@ -9,7 +9,6 @@ in ``examples/README.md``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import (
@@ -23,6 +22,7 @@ from pydantic import (
     ValidationError,
 )
 
+from hcctrial.dates import TrialDate
 from hcctrial.errors import DataValidationError, validation_problems
 
 __all__ = [
@@ -103,8 +103,8 @@ class PatientScreeningInput(_In):
 
     patient_id: str | None = None
     age_years: StrictInt | None = Field(default=None, ge=0, le=130)
-    birth_date: date | None = None
-    screening_date: date | None = None
+    birth_date: TrialDate | None = None
+    screening_date: TrialDate | None = None
     sex: Literal["male", "female"] | None = None
     diagnosis_method: Literal["pathology", "aasld_noninvasive", "other"] | None = None
     ecog: StrictInt | None = Field(default=None, ge=0, le=5)

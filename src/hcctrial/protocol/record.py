@@ -50,6 +50,7 @@ from pydantic import (
     ValidationError,
 )
 
+from hcctrial.dates import TrialDate
 from hcctrial.errors import DataValidationError, HcctrialError, validation_problems
 
 __all__ = [
@@ -92,7 +93,7 @@ class CycleEntry(_In):
     """One TACE-HAIC cycle given: its number, day 1, the HAIC dose level and sorafenib level."""
 
     cycle: StrictInt = Field(ge=1)
-    date: date
+    date: TrialDate
     haic_level: StrictInt = Field(default=0, le=0)
     #: the sorafenib level taken from this cycle on ("start" or a level of the regimen); None for
     #: a regimen without sorafenib or when sorafenib was paused/stopped (see sorafenib_changes)
@@ -113,7 +114,7 @@ class Exam(_In):
 class SorafenibChange(_In):
     """A change of the sorafenib dose between cycles: a level, ``"paused"`` or ``"stopped"``."""
 
-    date: date
+    date: TrialDate
     level: Literal["start", "paused", "stopped"] | StrictInt
     note: str = ""
 
@@ -121,7 +122,7 @@ class SorafenibChange(_In):
 class LabEntry(_In):
     """One lab value with its unit and, where the grading needs them, ULN/LLN (same unit)."""
 
-    date: date
+    date: TrialDate
     analyte: StrictStr
     value: Number = Field(ge=0)
     unit: StrictStr | None = None
@@ -132,7 +133,7 @@ class LabEntry(_In):
 class LiverExam(_In):
     """A later clinical Child-Pugh assessment (ascites, encephalopathy)."""
 
-    date: date
+    date: TrialDate
     ascites: StrictStr
     encephalopathy: StrictStr
 
@@ -147,8 +148,8 @@ class AdverseEventEntry(_In):
 
     term: StrictStr
     grade: StrictInt = Field(ge=1, le=5)
-    onset: date
-    resolution: date | None = None
+    onset: TrialDate
+    resolution: TrialDate | None = None
     attributed_to: list[Component] | None = None
     #: the text typed, when it was a synonym of the CTCAE name in ``term`` (set by the parser)
     term_entered: StrictStr | None = None
@@ -157,15 +158,15 @@ class AdverseEventEntry(_In):
 class RecordedResponse(_In):
     """A time-point response already recorded (CR, PR, SD, PD, NE)."""
 
-    date: date
+    date: TrialDate
     response: Literal["CR", "PR", "SD", "PD", "NE"]
 
 
 class Status(_In):
     """Off-study events: death and withdrawal (refusal or another reason)."""
 
-    death_date: date | None = None
-    withdrawal_date: date | None = None
+    death_date: TrialDate | None = None
+    withdrawal_date: TrialDate | None = None
     withdrawal_reason: Literal["refusal", "investigator", "lost_to_follow_up", "other"] | None = (
         None
     )
@@ -176,7 +177,7 @@ class PatientRecord(_In):
 
     patient_id: StrictStr = ""
     regimen: StrictStr | None = None
-    treatment_start: date | None = None
+    treatment_start: TrialDate | None = None
     patient: PatientInfo
     cycles: list[CycleEntry] = Field(default_factory=list)
     sorafenib_changes: list[SorafenibChange] = Field(default_factory=list)

@@ -11,7 +11,6 @@ and schema violations raise :class:`~hcctrial.errors.ProtocolError` naming the f
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hcctrial.errors import ProtocolError, validation_problems
+from hcctrial.errors import DataValidationError, ProtocolError, validation_problems
 from hcctrial.protocol.schema import Regimen
 
 __all__ = [
@@ -78,14 +77,12 @@ def regimen_from_mapping(data: dict[str, Any], *, origin: str = "(mapping)") -> 
 
 
 def _load_file(path: Path) -> Regimen:
+    from hcctrial.input_files import read_toml_file
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ProtocolError(f"regimen {path}: cannot read ({exc})", field="regimen") from exc
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProtocolError(f"regimen {path}: malformed TOML: {exc}", field="regimen") from exc
+        data = read_toml_file(path, what="regimen", field="regimen")
+    except DataValidationError as exc:
+        raise ProtocolError(exc.message, field="regimen") from None
     return regimen_from_mapping(data, origin=str(path))
 
 

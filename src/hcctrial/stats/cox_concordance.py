@@ -14,8 +14,7 @@ the tied pairs come from histograms and one sort by (stratum, score, v); the con
 "earlier elements with a larger v" in score order, summed over the events by a most-significant-
 bit-first radix pass over the bits of whichever dimension has fewer distinct values (v for
 continuous scores: ~12 vectorised passes for ~1,500 distinct days, at any n). No Python loop over
-subjects; ~0.2-0.3 s at n = 10^6 (the previous per-element version, :func:`_count_earlier_smaller`,
-is kept for callers that need each element's count).
+subjects; ~0.2-0.3 s at n = 10^6.
 """
 
 from __future__ import annotations
@@ -58,60 +57,7 @@ class ConcordanceCounts:
         }
 
 
-_LOW = 5  # bits settled by brute-force comparison inside blocks of 32
 _KEY_BITS = 63  # an int64 sort key holds at most this many bits
-
-
-def _count_earlier_smaller(v: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Return c with ``c[v[i]]`` = #{j < i : v[j] < v[i]}, for ``v`` a permutation of 0..n-1.
-
-    MSD radix over the bits of the values: at bit k the sequence is stably grouped by
-    ``v >> (k + 1)`` (for a permutation, group g occupies slots [g 2^(k+1), (g+1) 2^(k+1)), so
-    the groups need no bookkeeping); an element with bit k set gains the number of earlier
-    elements of its group with bit k clear; then each group is stably partitioned by bit k. The
-    last ``_LOW`` bits are settled by comparing all pairs inside blocks of 2^_LOW slots.
-    """
-    n = v.shape[0]
-    dt = np.int32 if n < 2**30 else np.int64
-    size = 1 << _LOW
-    n_pad = -(-n // size) * size
-    cur = np.empty(n_pad, dtype=dt)
-    cur[:n] = v
-    cur[n:] = np.arange(n, n_pad)
-    nb = max(int(n_pad - 1).bit_length(), 1)
-    counts = np.zeros(n_pad, dtype=np.int64)
-    idx = np.arange(n_pad, dtype=dt)
-    c1 = np.zeros(n_pad + 1, dtype=dt)
-    bit, gf, ob, zb, pos, nxt = (np.empty(n_pad, dtype=dt) for _ in range(6))
-    mask = np.empty(n_pad, dtype=bool)
-    cnt_nxt = np.empty(n_pad, dtype=np.int64)
-    for k in range(nb - 1, _LOW - 1, -1):
-        np.right_shift(cur, k, out=bit)
-        np.bitwise_and(bit, 1, out=bit)
-        np.bitwise_and(cur, ~((1 << (k + 1)) - 1), out=gf)  # first slot of the group
-        np.cumsum(bit, out=c1[1:])
-        np.take(c1, gf, out=ob)
-        np.subtract(c1[:-1], ob, out=ob)  # ones before, in group
-        np.subtract(idx, gf, out=zb)
-        np.subtract(zb, ob, out=zb)  # zeros before, in group
-        np.equal(bit, 1, out=mask)
-        np.multiply(bit, zb, out=pos)
-        counts += pos
-        np.add(zb, gf, out=pos)
-        np.add(ob, gf, out=ob)
-        np.add(ob, 1 << k, out=ob)
-        np.copyto(pos, ob, where=mask)
-        nxt[pos] = cur
-        cnt_nxt[pos] = counts
-        cur, nxt = nxt, cur
-        counts, cnt_nxt = cnt_nxt, counts
-    B = cur.reshape(-1, size)
-    tri = np.tri(size, size, -1, dtype=bool)  # [i, j] = j < i
-    low = ((B[:, None, :] < B[:, :, None]) & tri).sum(axis=2)
-    counts += low.reshape(-1)
-    out = np.empty(n_pad, dtype=np.int64)
-    out[cur] = counts
-    return out[:n]
 
 
 def dense_rank(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], int]:
@@ -138,8 +84,8 @@ def _sum_earlier_smaller(
 ) -> int:
     """Return the sum over positions i with ``query[i] == 1`` of #{j < i : values[j] < values[i]}.
 
-    ``values`` are integers in [0, n_values). MSD radix over the bits of the values, as
-    :func:`_count_earlier_smaller` but for any multiset of values and returning only the total.
+    ``values`` are integers in [0, n_values). MSD radix over the bits of the values, for any
+    multiset of values, returning only the total.
     Before the pass of bit k the sequence is stably grouped by g = value >> (k + 1) (group g
     starts at slot #{values < g 2^(k+1)}, from the cumulative histogram). An element with bit k
     set gains the number of earlier elements of its group with bit k clear; then each group is

@@ -11,7 +11,6 @@ find the cell.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,31 +202,13 @@ class CsvTable:
 def read_csv_table(path: str | Path) -> CsvTable:
     """Return the CSV file at ``path`` as text columns; raise :class:`DataValidationError` if unreadable.
 
-    Any column names are accepted (``ecog.ps``, ``time (days)``); a leading BOM is ignored.
+    Any column names are accepted (``ecog.ps``, ``time (days)``). The file is read by the one
+    input-file reader (:func:`hcctrial.input_files.read_csv_file`: encodings, ragged rows,
+    duplicate column names and over-long cells are refused there, naming the file and line).
     """
+    from hcctrial.input_files import read_csv_file
+
     p = Path(path)
-    try:
-        with p.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, None)
-            if header is None:
-                raise DataValidationError(
-                    f"{p}: the file is empty; expected a header row", field="file"
-                )
-            header = [h.strip() for h in header]
-            cols: dict[str, list[str]] = {h: [] for h in header}
-            for lineno, row in enumerate(reader, start=1):
-                if not row:
-                    continue
-                if len(row) != len(header):
-                    raise DataValidationError(
-                        f"{p.name}: row {lineno} has {len(row)} cells; expected {len(header)}",
-                        field="file",
-                    )
-                for h, cell in zip(header, row, strict=True):
-                    cols[h].append(cell)
-    except OSError as exc:
-        raise DataValidationError(
-            f"{p}: cannot read the file ({exc.strerror})", field="file"
-        ) from exc
-    return CsvTable(p, header, cols)
+    table = read_csv_file(p, what="CSV file", field="file")
+    cols = {h: [row[i] for row in table.rows] for i, h in enumerate(table.header)}
+    return CsvTable(p, table.header, cols)

@@ -150,10 +150,6 @@ class PiecewiseExponential:
         c = -math.log(rate_at_t0) / self.cumulative_hazard(t0)
         return PiecewiseExponential(self.breaks, tuple(c * h for h in self.hazards))
 
-    def scaled_by(self, factor: float) -> PiecewiseExponential:
-        """Return the hazards multiplied by ``factor`` (proportional hazards)."""
-        return PiecewiseExponential(self.breaks, tuple(factor * h for h in self.hazards))
-
     def sample(self, rng: np.random.Generator, shape: tuple[int, ...]) -> FloatArray:
         e = rng.exponential(1.0, shape)
         j = np.searchsorted(self._cum, e, side="right") - 1

@@ -112,45 +112,43 @@ def _existing_groups(session: Session, model: type[Record], names: tuple[str, ..
     return {tuple(r) for r in session.execute(select(*(table.c[n] for n in names)))}
 
 
-def _read_file(path: Path, model: type[Record], errors: list[RowError]) -> list[dict[str, str]]:
+def _read_file(
+    path: Path, model: type[Record], errors: list[RowError]
+) -> list[tuple[int, dict[str, str]]]:
+    """Return ``(spreadsheet row number, {column: cell})`` per data row of one table file.
+
+    The file is read by the one input-file reader (:func:`hcctrial.input_files.read_csv_file`),
+    which refuses bad encodings, ragged or truncated rows, a column named twice and over-long
+    cells, naming the file and line; header problems are added to ``errors``.
+    """
+    from hcctrial.input_files import read_csv_file
+
     table = model.__tablename__
     specs = column_specs(model)
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        unknown = [h for h in header if h not in specs]
-        for name in unknown:
-            errors.append(
-                RowError(table, 1, name, name, f"a column of {table}: {', '.join(specs)}")
-            )
-        required = [
-            n
-            for n, s in specs.items()
-            if not s.nullable
-            and n not in MANAGED_COLUMNS
-            and not (model is LabResult and n == "canonical_value")
-            and n != "overridden_by"
-        ]
-        for name in required:
-            if name not in header:
-                errors.append(RowError(table, 1, name, "", "this required column in the header"))
-        if unknown or any(n not in header for n in required):
-            return []
-        rows = []
-        for row in reader:
-            if None in row:  # more cells than header columns
-                errors.append(
-                    RowError(
-                        table,
-                        reader.line_num,
-                        "(extra cells)",
-                        ",".join(row[None]),
-                        "no more cells than header columns",
-                    )  # type: ignore[index]
-                )
-                continue
-            rows.append({k: (v if v is not None else "") for k, v in row.items()})
-        return rows
+    try:
+        content = read_csv_file(path, what="import file", field=table)
+    except DataValidationError as exc:
+        raise DataValidationError(
+            f"import refused, nothing written: {exc.message}", field=exc.field
+        ) from None
+    header = content.header
+    unknown = [h for h in header if h not in specs]
+    for name in unknown:
+        errors.append(RowError(table, 1, name, name, f"a column of {table}: {', '.join(specs)}"))
+    required = [
+        n
+        for n, s in specs.items()
+        if not s.nullable
+        and n not in MANAGED_COLUMNS
+        and not (model is LabResult and n == "canonical_value")
+        and n != "overridden_by"
+    ]
+    for name in required:
+        if name not in header:
+            errors.append(RowError(table, 1, name, "", "this required column in the header"))
+    if unknown or any(n not in header for n in required):
+        return []
+    return list(zip(content.line_numbers, content.records(), strict=True))
 
 
 def import_directory(
@@ -175,7 +173,7 @@ def import_directory(
                 RowError(path.stem, 0, "(file)", path.name, f"a table file: {', '.join(known)}.csv")
             )
     files = {m: directory / f"{m.__tablename__}.csv" for m in DATA_TABLES}
-    files = {m: p for m, p in files.items() if p.is_file()}
+    files = {m: p for m, p in files.items() if p.exists()}
     if not files and not errors:
         raise DataValidationError(
             f"import directory: {str(directory)!r} holds no table files; expected e.g. sites.csv"
@@ -189,7 +187,7 @@ def import_directory(
         good: list[tuple[int, dict[str, Any]]] = []
         existing_ids = _existing(session, model, "id")
         groups = {g: _existing_groups(session, model, g) for g in _unique_groups(model)}
-        for number, raw in enumerate(rows, start=2):
+        for number, raw in rows:
             cells = {k: v for k, v in raw.items() if k not in MANAGED_COLUMNS}
             values, problems = prepare_insert_row(model, cells)  # = prepare_row, faster
             for p in problems:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Enum, Float, Integer, String, Text, TypeDecorator
 
+from hcctrial.dates import EARLIEST, LATEST
 from hcctrial.store.models import table_of
 
 __all__ = [
@@ -65,7 +66,7 @@ class ColumnSpec:
             "int": "an integer",
             "float": "a number",
             "bool": "true or false",
-            "date": "a date YYYY-MM-DD",
+            "date": f"a date YYYY-MM-DD from {EARLIEST} to {LATEST}",
             "datetime": "a UTC timestamp YYYY-MM-DDTHH:MM:SS",
             "str": "text",
         }.get(self.kind, "")
@@ -142,7 +143,8 @@ def column_specs(model: Any) -> dict[str, ColumnSpec]:
             max_length=max_length,
             enum_values=enum_values,
             enum_class=enum_class,
-            minimum=col.info.get("min"),
+            # ids and foreign keys are positive integers (SQLite would store -4 or 0)
+            minimum=col.info.get("min", 1 if kind == "int" and (col.primary_key or fks) else None),
             maximum=col.info.get("max"),
             references=fks[0].column.table.name if fks else None,
             doc=getattr(col, "doc", None) or "",
@@ -203,13 +205,17 @@ def _convert(spec: ColumnSpec, raw: object) -> object:
         if isinstance(raw, datetime):
             raise _Invalid
         if isinstance(raw, date):
-            return raw
-        if isinstance(raw, str):
+            day = raw
+        elif isinstance(raw, str):
             try:
-                return date.fromisoformat(raw.strip())
+                day = date.fromisoformat(raw.strip())
             except ValueError:
                 raise _Invalid from None
-        raise _Invalid
+        else:
+            raise _Invalid
+        if not EARLIEST <= day <= LATEST:  # hcctrial.dates: the calendar range of user dates
+            raise _Invalid
+        return day
     elif kind == "datetime":
         if isinstance(raw, datetime):
             return _as_utc(raw)
@@ -383,13 +389,15 @@ def _fast_checker(spec: ColumnSpec) -> FastChecker:
     if kind == "date":
 
         def check_date(raw: object) -> object:
-            if type(raw) is date:
+            if type(raw) is date and EARLIEST <= raw <= LATEST:
                 return raw
             if type(raw) is str:  # CSV cell
                 try:
-                    return date.fromisoformat(raw.strip())
+                    day = date.fromisoformat(raw.strip())
                 except ValueError:
                     raise NeedsFullCheck from None
+                if EARLIEST <= day <= LATEST:
+                    return day
             if raw is None and nullable:
                 return None
             raise NeedsFullCheck

@@ -7,11 +7,15 @@ be at the newest schema (``hcctrial init``). Error mapping, in one place:
 - :class:`hcctrial.errors.ConflictError` -> 409, other :class:`~hcctrial.errors.HcctrialError`
   -> 400 (JSON ``{"detail", "field"}`` for ``/api``, a page otherwise);
 - a missing session -> 401 (API) or a redirect to ``/login`` (pages);
-- a refused CSRF token or a role/site without access -> 403.
+- a refused CSRF token or a role/site without access -> 403;
+- any other exception -> 500 showing only a reference id; the traceback goes to the server log
+  (logger ``hcctrial.web``) under the same id.
 """
 
 from __future__ import annotations
 
+import html
+import logging
 import os
 import secrets
 from datetime import date
@@ -19,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
@@ -40,6 +44,7 @@ __all__ = ["SECRET_ENV_VAR", "create_app"]
 
 HERE = Path(__file__).resolve().parent
 SECRET_ENV_VAR = "HCCTRIAL_SECRET_KEY"
+_LOG = logging.getLogger("hcctrial.web")
 
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -182,6 +187,10 @@ def create_app(
             )
         return render(request, "error.html", {"message": exc.detail}, status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        return server_error_response(request, exc)
+
     from hcctrial.web import (
         routes_admin,
         routes_api,
@@ -203,6 +212,33 @@ def create_app(
     ):
         app.include_router(module.router)
     return app
+
+
+def server_error_response(request: Request, exc: BaseException) -> Response:
+    """Log ``exc`` with its traceback under a new reference id; return a 500 naming only the id.
+
+    The page is plain HTML (no template, no database): whatever failed must not fail it again.
+    """
+    reference = secrets.token_hex(6)
+    _LOG.error(
+        "internal error, reference %s: %s %s",
+        reference,
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    message = (
+        f"Something went wrong on the server (reference {reference}). The details are in the "
+        "server log; please give this reference when you report it."
+    )
+    if _is_api(request):
+        return JSONResponse({"detail": message, "reference": reference}, status_code=500)
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Server error</title>'
+        f'</head><body><h1>Sorry, that did not work</h1><p id="error-message">'
+        f'{html.escape(message)}</p><p><a href="/">Back to the start page</a></p></body></html>'
+    )
+    return HTMLResponse(page, status_code=500)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

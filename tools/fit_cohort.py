@@ -1,4 +1,5 @@
-"""Fit the survival skeleton of the synthetic 66-patient demo cohort (a development-time script).
+"""Fit the survival skeleton of the synthetic 66-patient demo cohort (a development-time tool, not
+part of the installed package).
 
 The demo trial must reproduce the seed paper's published survival figures from raw records. This
 script searches (simulated annealing, seeded, deterministic) for per-patient times on an integer-day
@@ -17,13 +18,13 @@ each to the paper's printed rounding. The outcome categories are forced by the c
 without progression, 17 neither. The 8 patients whose best response is PD progress at their first
 scan; other progressions come at >= 3.5 months, so their first scan can show SD/PR/CR.
 
-The KM, SPSS-median and log-rank code here is a deliberately small, fast, dependency-free copy for
-the inner loop of the optimiser (~10^5 evaluations); it is not the engine. ``tests/demo`` checks the
-fitted cohort with the real engine (:mod:`hcctrial.stats`) and with lifelines.
+Every estimate comes from the engine (:mod:`hcctrial.stats`: Kaplan-Meier, SPSS's median rule,
+log-rank), so the skeleton is fitted to exactly what the demo's analysis reports; ``tests/demo``
+checks the fitted cohort with the engine and with lifelines, ``tests/tools`` checks this tool.
 
-Run: ``python -m hcctrial.demo.fit_cohort [--seed N] [--iterations N]``; writes
-``src/hcctrial/demo/data/cohort_skeleton.json``. It takes a few minutes; the result is committed so
-the demo itself takes seconds.
+Run from the repository: ``.venv/bin/python tools/fit_cohort.py [--seed N] [--iterations N]``;
+writes ``src/hcctrial/demo/data/cohort_skeleton.json``. It takes tens of minutes (the engine's
+per-call cost, ~10^5 evaluations); the result is committed so the demo itself takes seconds.
 """
 
 from __future__ import annotations
@@ -35,9 +36,25 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from hcctrial.stats import (
+    KaplanMeierCurve,
+    MedianCIMethod,
+    kaplan_meier,
+    logrank_test,
+    median_survival,
+    survival_at,
+)
+
 DAYS_PER_MONTH = 30.4375
 N = 66
-OUT = Path(__file__).resolve().parent / "data" / "cohort_skeleton.json"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "src"
+    / "hcctrial"
+    / "demo"
+    / "data"
+    / "cohort_skeleton.json"
+)
 
 # outcome categories: (progressed, died) and their counts
 CATEGORIES = {"pd_died": 39, "pd_alive": 4, "died_no_pd": 6, "neither": 17}
@@ -69,99 +86,32 @@ class Patient:
         return 1 if self.category in ("pd_died", "pd_alive") else 0
 
 
-def km(times: list[int], events: list[int]) -> list[tuple[float, float, float, int, int]]:
-    """Return KM steps at event times: (time_months, S, greenwood_sum, n_risk, d)."""
-    pairs = sorted(zip(times, events, strict=True))
-    n = len(pairs)
-    out = []
-    s = 1.0
-    gw = 0.0
-    i = 0
-    at_risk = n
-    while i < n:
-        t = pairs[i][0]
-        d = 0
-        c = 0
-        while i < n and pairs[i][0] == t:
-            d += pairs[i][1]
-            c += 1 - pairs[i][1]
-            i += 1
-        if d:
-            s *= 1.0 - d / at_risk
-            if at_risk > d:
-                gw += d / (at_risk * (at_risk - d))
-            out.append((t / M, s, gw, at_risk, d))
-        at_risk -= d + c
-    return out
+def km(times: list[int], events: list[int]) -> KaplanMeierCurve:
+    """Return the engine's Kaplan-Meier curve of times in days, on the month scale."""
+    return kaplan_meier([t / M for t in times], events)
 
 
-def surv_at(steps: list[tuple[float, float, float, int, int]], t_months: float) -> float:
-    s = 1.0
-    for t, sv, *_ in steps:
-        if t <= t_months:
-            s = sv
-        else:
-            break
-    return s
+def surv_at(curve: KaplanMeierCurve, t_months: float) -> float:
+    """Return S(t) (events at t included), the engine's :func:`survival_at`."""
+    return float(survival_at(curve, [t_months])[0].surv)
 
 
-TOL = 1e-9
-
-
-def spss_median(
-    steps: list[tuple[float, float, float, int, int]],
-) -> tuple[float, float, float] | None:
-    """SPSS rule: t_p = min t with S <= .5 (tolerance 1e-9); Collett SE; returns (med, lo, hi)."""
-    tp = None
-    for t, s, gw, *_ in steps:
-        if s <= 0.5 + TOL:
-            tp = (t, s, gw)
-            break
-    if tp is None:
+def spss_median(curve: KaplanMeierCurve) -> tuple[float, float, float] | None:
+    """Return (median, lower, upper) by SPSS's rule (the engine's); NaN for a bound SPSS cannot
+    estimate, None when the median is not reached."""
+    q = median_survival(curve, MedianCIMethod.SPSS)
+    if q.estimate is None:
         return None
-    u = None
-    l_ = None
-    for t, s, *_ in steps:
-        if s >= 0.55 - TOL:
-            u = (t, s)
-        if l_ is None and s <= 0.45 + TOL:
-            l_ = (t, s)
-    if u is None or l_ is None or l_[0] == u[0]:
-        return (tp[0], math.nan, math.nan)
-    f = (u[1] - l_[1]) / (l_[0] - u[0])
-    se = tp[1] * math.sqrt(tp[2]) / f
-    return (tp[0], tp[0] - 1.959964 * se, tp[0] + 1.959964 * se)
+    lower = math.nan if q.lower is None else q.lower
+    upper = math.nan if q.upper is None else q.upper
+    return (q.estimate, lower, upper)
 
 
 def logrank_p(times: list[int], events: list[int], groups: list[bool]) -> float:
-    pairs = sorted(zip(times, events, groups, strict=True))
-    n = len(pairs)
-    n1 = sum(1 for p in pairs if p[2])
-    n0 = n - n1
-    o_minus_e = 0.0
-    var = 0.0
-    i = 0
-    while i < n:
-        t = pairs[i][0]
-        d = d1 = c = c1 = 0
-        while i < n and pairs[i][0] == t:
-            ev, g = pairs[i][1], pairs[i][2]
-            d += ev
-            d1 += ev if g else 0
-            c += 1
-            c1 += 1 if g else 0
-            i += 1
-        nr = n0 + n1
-        if d and nr > 1:
-            e1 = d * n1 / nr
-            o_minus_e += d1 - e1
-            var += d * (n1 / nr) * (1 - n1 / nr) * (nr - d) / (nr - 1)
-        n1 -= c1
-        n0 -= c - c1
-    if var <= 0:
+    """Return the two-group log-rank p (the engine's); 1 when one group is empty."""
+    if all(groups) or not any(groups):
         return 1.0
-    chi = o_minus_e**2 / var
-    return math.erfc(math.sqrt(chi / 2))
+    return float(logrank_test(times, events, groups).p)
 
 
 # (name, target, tolerance): medians/CIs in months, rates as fractions, p values
@@ -216,11 +166,12 @@ def objective(pts: list[Patient]) -> tuple[float, dict[str, float]]:
             ("pfs", pf_t, pf_e, targets[0]),
             ("os", os_t, os_e, targets[1]),
         ):
-            steps = km(
-                [t for t, s in zip(tt, sel, strict=True) if s],
-                [e for e, s in zip(ee, sel, strict=True) if s],
+            picked = [t for t, s in zip(tt, sel, strict=True) if s]
+            r = (
+                spss_median(km(picked, [e for e, s in zip(ee, sel, strict=True) if s]))
+                if picked
+                else None
             )
-            r = spss_median(steps)
             hit(f"{name}_median_{label}", None if r is None else r[0], target, 0.045, 0.5)
     mri = [p.mri for p in pts]
     hit("os_p_mri_ct", logrank_p(os_t, os_e, mri), 0.25, 0.004, 0.02)
@@ -477,7 +428,7 @@ def main() -> None:
     pen, pts, vals = best
     print(json.dumps({k: round(v, 4) for k, v in vals.items()}, indent=1))
     data = {
-        "about": "Survival skeleton of the synthetic demo cohort, fitted by hcctrial.demo.fit_cohort",
+        "about": "Survival skeleton of the synthetic demo cohort, fitted by tools/fit_cohort.py",
         "seed": args.seed,
         "penalty": pen,
         "days_per_month": M,
