@@ -3,7 +3,7 @@
 Which database:
 
 1. an explicit URL or path (``--database`` on the command line), else
-2. the environment variable ``HCCTRIAL_DATABASE_URL``, else
+2. the settings' ``database_url`` (:mod:`hcctrial.settings`: ``HCCTRIAL_DATABASE_URL``), else
 3. the SQLite file ``hcctrial.sqlite`` in the working directory.
 
 A plain file path is read as a SQLite file; ``postgresql://`` and ``postgres://`` URLs are given
@@ -39,14 +39,20 @@ _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def database_url(explicit: str | os.PathLike[str] | None = None) -> str:
-    """Return the SQLAlchemy URL to use: ``explicit``, else $HCCTRIAL_DATABASE_URL, else SQLite.
+    """Return the SQLAlchemy URL to use: ``explicit``, else the settings' database URL
+    ($HCCTRIAL_DATABASE_URL), else SQLite.
 
     >>> database_url("sqlite:///x.sqlite")
     'sqlite:///x.sqlite'
     >>> database_url("postgresql://u@h/db")
     'postgresql+psycopg://u@h/db'
     """
-    raw = os.fspath(explicit) if explicit is not None else os.environ.get(ENV_VAR) or None
+    if explicit is not None:
+        raw: str | None = os.fspath(explicit)
+    else:
+        from hcctrial.settings import load_settings
+
+        raw = load_settings().database_url or None
     if raw is None:
         raw = f"sqlite:///{Path.cwd() / DEFAULT_SQLITE_FILE}"
     raw = raw.strip()
@@ -94,7 +100,7 @@ def _refuse_unaudited_flush(session: Session, _context: Any, _instances: Any) ->
         ):
             raise DataValidationError(
                 f"{type(obj).__tablename__}: records are written only through "
-                "hcctrial.store.services (create/update/delete), which audits every change"
+                "hcctrial.services (the trial's actions), which check and audit every change"
             )
 
 
@@ -102,7 +108,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine`` (objects stay usable after commit).
 
     Its sessions refuse to flush changed ORM objects of trial tables: every write goes through
-    :mod:`hcctrial.store.services`, so that none escapes the audit trail.
+    :mod:`hcctrial.services`, so that none escapes the rules and the audit trail.
     """
     from sqlalchemy import event
     from sqlalchemy.orm import sessionmaker

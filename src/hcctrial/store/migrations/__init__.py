@@ -45,8 +45,33 @@ def upgrade_to_head(engine: Engine) -> str:
     """Create or upgrade every table of ``engine``'s database to the newest revision; return it."""
     from alembic import command
 
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection=connection), "head")
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "head")
+        return head_revision()
+    # SQLite changes a constraint by recreating the table (Alembic's batch mode), which drops a
+    # parent table: foreign keys are switched off for the migration and checked before commit,
+    # as SQLite's "other kinds of table schema changes" procedure says (PRAGMA foreign_keys is a
+    # no-op inside a transaction, hence outside it).
+    from sqlalchemy import text
+
+    from hcctrial.errors import IntegrityError
+
+    with engine.connect() as connection:
+        connection.execute(text("PRAGMA foreign_keys=OFF"))
+        connection.commit()
+        try:
+            with connection.begin():
+                command.upgrade(alembic_config(connection=connection), "head")
+                broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+                if broken:
+                    raise IntegrityError(
+                        f"migration refused: {len(broken)} row(s) would break a foreign key "
+                        f"(first: {tuple(broken[0])}); nothing was changed"
+                    )
+        finally:
+            connection.execute(text("PRAGMA foreign_keys=ON"))
+            connection.commit()
     return head_revision()
 
 
