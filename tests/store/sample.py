@@ -12,7 +12,7 @@ REASON = "case report form entry"
 def write_sample_trial(session: Any) -> dict[str, int]:
     """Write one record of every table (two patients) and return their ids by name."""
     from hcctrial.store import models as m
-    from hcctrial.store.services import create
+    from hcctrial.services.persistence import create
 
     def add(model: Any, values: dict[str, Any]) -> int:
         return int(create(session, model, values, actor=ACTOR, reason=REASON).id)

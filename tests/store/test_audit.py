@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hcctrial.store import models as m
 from hcctrial.store.audit import ProblemKind, verify_audit
-from hcctrial.store.services import update
+from hcctrial.services.persistence import update
 from tests.store.sample import ACTOR, write_sample_trial
 
 

@@ -89,7 +89,7 @@ def _change_every_kind(factory: Any) -> set[int]:
     from sqlalchemy import select
 
     from hcctrial.store import models as m
-    from hcctrial.store.services import create, create_many, delete, update
+    from hcctrial.services.persistence import create, create_many, delete, update
 
     with factory() as s, s.begin():
         enrolled = list(
@@ -192,7 +192,7 @@ def test_deleted_patient_leaves_the_dashboard(demo: Any) -> None:
     from sqlalchemy import select
 
     from hcctrial.store import models as m
-    from hcctrial.store.services import create, delete
+    from hcctrial.services.persistence import create, delete
     from hcctrial.web.dashboard_cache import DashboardCache
 
     cache = DashboardCache(min_interval_s=0)

@@ -195,16 +195,26 @@ def _versions(uow: UnitOfWork, plan: Plan) -> None:
             raise db.conflict(ch.table, ch.pk, ch.expected_version, ch.old["version"])
 
 
-# ------------------------------------------------------------------------------- accounts
+# ---------------------------------------------------------------------------- identifiers
+STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SITE_BOUND_ROLES = frozenset({m.Role.INVESTIGATOR, m.Role.COORDINATOR})
 
 
-def accounts(uow: UnitOfWork, plan: Plan) -> None:
-    """ACCOUNT-NAME, ACCOUNT-SITE, ACCOUNT-SELF on the users the plan creates or changes."""
+def identifiers(uow: UnitOfWork, plan: Plan) -> None:
+    """STUDY-ID on patients; ACCOUNT-NAME, ACCOUNT-SITE, ACCOUNT-SELF on users."""
+    found = []
+    patients = [r for ins in plan.inserts if ins.table == "patients" for r in ins.rows]
+    patients += [
+        ch.new for ch in plan.changes if ch.table == "patients" and "study_id" in ch.changes
+    ]
+    for row in patients:
+        if row is not None and not STUDY_ID.match(str(row.get("study_id", ""))):
+            found.append(
+                finding("STUDY-ID", "patients", row["id"], "study_id", value=row.get("study_id"))
+            )
     rows = [r for ins in plan.inserts if ins.table == "users" for r in ins.rows]
     rows += [ch.new for ch in plan.changes if ch.table == "users" and ch.new is not None]
-    found = []
     for row in rows:
         if not USERNAME.match(str(row.get("username", ""))):
             found.append(
@@ -639,7 +649,7 @@ GATES: tuple[Gate, ...] = (
     _role,
     _values,
     _versions,
-    accounts,
+    identifiers,
     links,
     sites,
     charts,

@@ -251,6 +251,15 @@ RULES: tuple[Rule, ...] = (
         (_A.SCREEN,),
     ),
     Rule(
+        "STUDY-ID",
+        RuleKind.VALUE,
+        "A study id is a pseudonym of letters, digits, '-' or '_' (starting with a letter or "
+        "digit), at most 32 characters.",
+        "patients.study_id: got {value!r}; expected letters, digits, - or _, starting with a "
+        "letter or digit, at most 32 characters",
+        (_A.SCREEN, _A.AMEND, _A.IMPORT),
+    ),
+    Rule(
         "ACCOUNT-NAME",
         RuleKind.VALUE,
         "A user name is letters, digits, '.', '_' or '-' (starting with a letter or digit), "
@@ -270,7 +279,8 @@ RULES: tuple[Rule, ...] = (
         "ACCOUNT-PASSWORD",
         RuleKind.VALUE,
         "A password has at least 10 characters (only its argon2id hash is stored).",
-        "password: got a password of {length} characters; expected at least {minimum}",
+        "password: got a password of {length} characters; expected at least {minimum} "
+        "characters",
         (_A.ACCOUNTS,),
     ),
     Rule(
