@@ -28,11 +28,11 @@ def write_sample_trial(session: Any) -> dict[str, int]:
             "study_id": "HCC-001",
             "site_id": ids["site"],
             "enrolment_date": date(2019, 3, 4),
-            "status": "on_treatment",
+            "status": "withdrawn",  # the state its records give (cycle, follow-up, withdrawal)
         },
     )
     ids["patient2"] = add(
-        m.Patient, {"study_id": "HCC-002", "site_id": ids["site"], "status": "screen_failure"}
+        m.Patient, {"study_id": "HCC-002", "site_id": ids["site"], "status": "screening"}
     )
     ids["screening"] = add(
         m.Screening,

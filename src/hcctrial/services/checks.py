@@ -316,8 +316,9 @@ def _status_records(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             chart.patient["id"],
             "status",
             study_id=_sid(chart),
-            status=getattr(status, "value", status),
-            expected=" or ".join(sorted(s.value for s in allowed)),
+            value=getattr(status, "value", status),
+            expected=" or ".join(sorted(s.value for s in allowed))
+            + " (the state the patient's records give)",
         )
 
 
@@ -442,7 +443,7 @@ def _consecutive(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
                 row["id"],
                 "cycle_number",
                 value=row["cycle_number"],
-                expected=expected,
+                expected=f"{expected} (cycles are numbered 1, 2, 3, ... without gaps)",
             )
 
 

@@ -211,14 +211,30 @@ def identifiers(uow: UnitOfWork, plan: Plan) -> None:
     for row in patients:
         if row is not None and not STUDY_ID.match(str(row.get("study_id", ""))):
             found.append(
-                finding("STUDY-ID", "patients", row["id"], "study_id", value=row.get("study_id"))
+                finding(
+                    "STUDY-ID",
+                    "patients",
+                    row["id"],
+                    "study_id",
+                    value=row.get("study_id"),
+                    expected="letters, digits, - or _, starting with a letter or digit, at most "
+                    "32 characters",
+                )
             )
     rows = [r for ins in plan.inserts if ins.table == "users" for r in ins.rows]
     rows += [ch.new for ch in plan.changes if ch.table == "users" and ch.new is not None]
     for row in rows:
         if not USERNAME.match(str(row.get("username", ""))):
             found.append(
-                finding("ACCOUNT-NAME", "users", row["id"], "username", value=row.get("username"))
+                finding(
+                    "ACCOUNT-NAME",
+                    "users",
+                    row["id"],
+                    "username",
+                    value=row.get("username"),
+                    expected="letters, digits, '.', '_' or '-', starting with a letter or digit, "
+                    "at most 64 characters",
+                )
             )
         if row.get("role") in SITE_BOUND_ROLES and row.get("site_id") is None:
             found.append(
@@ -324,6 +340,7 @@ def _resolve_owners(uow: UnitOfWork, plan: Plan) -> list[Finding]:
                     field=fk,
                     value=value,
                     target=parent,
+                    expected=f"the id of a row of {parent}",
                 )
             )
     return found
@@ -362,6 +379,7 @@ def _site_refs(uow: UnitOfWork, plan: Plan) -> list[Finding]:
             field="site_id",
             value=site,
             target="sites",
+            expected="the id of a row of sites",
         )
         for table, pk, site in refs
         if site is not None and site not in known
@@ -410,6 +428,8 @@ def _unique_values(uow: UnitOfWork, plan: Plan) -> list[Finding]:
                         column,
                         what=what[0].upper() + what[1:],
                         key=f"{column} {value}",
+                        value=value,
+                        expected=f"a {column.replace('_', ' ')} not already used",
                     )
                 )
             taken.setdefault(value, pk)

@@ -88,7 +88,7 @@ def _row_errors(exc: RuleRefusal) -> list[RowError]:
         line = f.get("line")
         value, expected = f.get("value"), f.get("expected")
         field = str(f.get("field") or "(row)")
-        text = None if expected is not None else str(f["message"])
+        text = None if expected is not None and value is not None else str(f["message"])
         out.append(
             RowError(
                 str(f["table"]),

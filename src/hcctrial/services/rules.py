@@ -142,8 +142,7 @@ RULES: tuple[Rule, ...] = (
         RuleKind.STATE,
         "The patient's status is the one its records give under the state machine "
         "(docs/rules.md, 'The patient's states').",
-        "{study_id}: status {status} disagrees with the records, which make the patient "
-        "{expected}.",
+        "{study_id}: patients.status: got {value}; expected {expected}",
         (_A.IMPORT,),
     ),
     Rule(
@@ -255,8 +254,7 @@ RULES: tuple[Rule, ...] = (
         RuleKind.VALUE,
         "A study id is a pseudonym of letters, digits, '-' or '_' (starting with a letter or "
         "digit), at most 32 characters.",
-        "patients.study_id: got {value!r}; expected letters, digits, - or _, starting with a "
-        "letter or digit, at most 32 characters",
+        "patients.study_id: got {value!r}; expected {expected}",
         (_A.SCREEN, _A.AMEND, _A.IMPORT),
     ),
     Rule(
@@ -264,8 +262,7 @@ RULES: tuple[Rule, ...] = (
         RuleKind.VALUE,
         "A user name is letters, digits, '.', '_' or '-' (starting with a letter or digit), "
         "at most 64 characters.",
-        "users.username: got {value!r}; expected letters, digits, '.', '_' or '-', starting "
-        "with a letter or digit, at most 64 characters",
+        "users.username: got {value!r}; expected {expected}",
         (_A.ACCOUNTS, _A.IMPORT),
     ),
     Rule(
@@ -279,8 +276,7 @@ RULES: tuple[Rule, ...] = (
         "ACCOUNT-PASSWORD",
         RuleKind.VALUE,
         "A password has at least 10 characters (only its argon2id hash is stored).",
-        "password: got a password of {length} characters; expected at least {minimum} "
-        "characters",
+        "password: got a password of {length} characters; expected at least {minimum} characters",
         (_A.ACCOUNTS,),
     ),
     Rule(
@@ -373,8 +369,7 @@ RULES: tuple[Rule, ...] = (
         "CYCLE-CONSECUTIVE",
         RuleKind.VALUE,
         "A patient's cycles are numbered 1, 2, 3, ... without gaps or repeats.",
-        "treatment_cycles.cycle_number: got {value}; expected {expected} (cycles are numbered "
-        "1, 2, 3, ... without gaps)",
+        "treatment_cycles.cycle_number: got {value}; expected {expected}",
         (_A.START_CYCLE, _A.AMEND, _A.DELETE, _A.IMPORT),
     ),
     Rule(
