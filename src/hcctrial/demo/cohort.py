@@ -41,6 +41,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hcctrial.assess.ae_table import AE_TABLE_TERMS
 from hcctrial.errors import DataValidationError
 
 __all__ = [
@@ -66,19 +67,9 @@ ENROLMENT_START = date(2012, 2, 1)  # "From February 2012 to December 2016"
 ENROLMENT_END = date(2016, 12, 31)
 DEFAULT_SEED = 20120201
 
-#: The Table 3 rows (keys of published.json ``table3.rows``) in the paper's order.
-AE_TERMS: tuple[str, ...] = (
-    "platelet_count_decreased",
-    "neutrophil_count_decreased",
-    "transaminase_increased",
-    "blood_bilirubin_increased",
-    "nausea_vomiting",
-    "pain",
-    "fever",
-    "diarrhea",
-    "hand_foot_skin_reaction",
-    "neurotoxicity",
-)
+#: The Table 3 rows (keys of published.json ``table3.rows``) in the paper's order (the one
+#: definition: :data:`hcctrial.assess.ae_table.AE_TABLE_TERMS`).
+AE_TERMS: tuple[str, ...] = tuple(t.key for t in AE_TABLE_TERMS)
 
 #: Table 3: patients by worst grade (G1, G2, G3, G4) per term.
 TABLE3_COUNTS: dict[str, tuple[int, int, int, int]] = {

@@ -38,6 +38,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from hcctrial.assess.ae_table import AE_TABLE_TERMS
 from hcctrial.demo.cohort import DATA_CUTOFF, DemoCohort, DemoPatient, build_cohort
 from hcctrial.demo.measurements import LAB_SPECS, lab_value, scan_days, target_factors
 from hcctrial.demo.screening_files import (
@@ -55,15 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["AFP_ULN_NG_ML", "DemoSummary", "build_records", "write_demo_trial"]
 
 ACTOR = "demo-generator"
-#: Clinical (non-lab) Table 3 terms and the CTCAE term the nurse records.
-_CLINICAL_TERMS = {
-    "nausea_vomiting": "Nausea",
-    "pain": "Abdominal pain",
-    "fever": "Fever",
-    "diarrhea": "Diarrhea",
-    "hand_foot_skin_reaction": "Palmar-plantar erythrodysesthesia syndrome",
-    "neurotoxicity": "Peripheral sensory neuropathy",
-}
+#: Clinical (non-lab) Table 3 rows and the CTCAE term the nurse records (the row's first
+#: clinical term: :data:`hcctrial.assess.ae_table.AE_TABLE_TERMS`).
+_CLINICAL_TERMS = {t.key: t.clinical_terms[0] for t in AE_TABLE_TERMS if t.clinical_terms}
 _HAIC_DRUGS = ("epirubicin", "oxaliplatin", "fluorouracil", "leucovorin")
 
 

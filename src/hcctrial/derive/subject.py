@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from hcctrial.assess.ae_table import AE_TABLE_TERMS
 from hcctrial.derive.records import PatientRecords
 
 __all__ = [
@@ -41,41 +42,10 @@ __all__ = [
     "worst_grades_of",
 ]
 
-#: Table 3 rows: key -> (label, CTCAE lab terms with their analytes, clinical CTCAE terms).
+#: Table 3 rows: key -> (the paper's label, CTCAE lab terms with their analytes, clinical CTCAE
+#: terms) -- a view of the one definition, :data:`hcctrial.assess.ae_table.AE_TABLE_TERMS`.
 AE_TERMS: dict[str, tuple[str, tuple[tuple[str, str], ...], tuple[str, ...]]] = {
-    "platelet_count_decreased": (
-        "Decreased platelet count",
-        (("Platelet count decreased", "platelets"),),
-        (),
-    ),
-    "neutrophil_count_decreased": (
-        "Decreased neutrophil count",
-        (("Neutrophil count decreased", "anc"),),
-        (),
-    ),
-    "transaminase_increased": (
-        "Elevated ALT/AST",
-        (
-            ("Alanine aminotransferase increased", "alt"),
-            ("Aspartate aminotransferase increased", "ast"),
-        ),
-        (),
-    ),
-    "blood_bilirubin_increased": (
-        "Elevated serum bilirubin",
-        (("Blood bilirubin increased", "bilirubin"),),
-        (),
-    ),
-    "nausea_vomiting": ("Nausea and vomiting", (), ("Nausea", "Vomiting")),
-    "pain": ("Pain", (), ("Abdominal pain",)),
-    "fever": ("Fever", (), ("Fever",)),
-    "diarrhea": ("Diarrhoea", (), ("Diarrhea",)),
-    "hand_foot_skin_reaction": (
-        "Hand-foot skin reaction",
-        (),
-        ("Palmar-plantar erythrodysesthesia syndrome",),
-    ),
-    "neurotoxicity": ("Neurotoxicity", (), ("Peripheral sensory neuropathy",)),
+    t.key: (t.paper_label, t.lab_terms, t.clinical_terms) for t in AE_TABLE_TERMS
 }
 #: HBV DNA > 2 x 10^3 copies/mL (Table 1) in IU/mL, at 5.6 copies per IU (a common conversion).
 HBV_DNA_HIGH_IU_ML = 2_000 / 5.6

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from hcctrial.assess.ae_table import AE_TABLE_TERMS
 from hcctrial.errors import DataValidationError
 
 __all__ = [
@@ -51,22 +52,10 @@ class AdverseEventTerm:
     category: str  # "Haematological" or "Non-haematological"
 
 
-#: The seed paper's Table 3 rows in its order (keys as in published.json ``table3.rows``).
-DEFAULT_AE_TERMS: tuple[AdverseEventTerm, ...] = (
-    AdverseEventTerm("platelet_count_decreased", "Platelet count decreased", "Haematological"),
-    AdverseEventTerm("neutrophil_count_decreased", "Neutrophil count decreased", "Haematological"),
-    AdverseEventTerm(
-        "transaminase_increased", "Transaminases (ALT/AST) increased", "Non-haematological"
-    ),
-    AdverseEventTerm(
-        "blood_bilirubin_increased", "Blood bilirubin increased", "Non-haematological"
-    ),
-    AdverseEventTerm("nausea_vomiting", "Nausea and vomiting", "Non-haematological"),
-    AdverseEventTerm("pain", "Pain", "Non-haematological"),
-    AdverseEventTerm("fever", "Fever", "Non-haematological"),
-    AdverseEventTerm("diarrhea", "Diarrhoea", "Non-haematological"),
-    AdverseEventTerm("hand_foot_skin_reaction", "Hand-foot skin reaction", "Non-haematological"),
-    AdverseEventTerm("neurotoxicity", "Neurotoxicity", "Non-haematological"),
+#: The seed paper's Table 3 rows in its order (keys as in published.json ``table3.rows``): the
+#: one definition, :data:`hcctrial.assess.ae_table.AE_TABLE_TERMS`.
+DEFAULT_AE_TERMS: tuple[AdverseEventTerm, ...] = tuple(
+    AdverseEventTerm(t.key, t.label, t.category) for t in AE_TABLE_TERMS
 )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -172,7 +173,7 @@ def create_app(settings: Settings) -> FastAPI:
             body = {"detail": exc.message, "field": exc.field, "rule": exc.rule}
             if getattr(exc, "findings", None):
                 body["findings"] = list(exc.findings)  # type: ignore[attr-defined]
-            return JSONResponse(body, status_code=status)
+            return JSONResponse(jsonable_encoder(body), status_code=status)
         return render(request, "error.html", {"message": exc.message}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
