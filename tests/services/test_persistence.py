@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hcctrial.errors import ConflictError, DataValidationError
+from hcctrial.services.persistence import create, create_many, delete, get, update
 from hcctrial.store import models as m
 from hcctrial.store.audit import verify_audit
-from hcctrial.services.persistence import create, create_many, delete, get, update
 from tests.store.sample import ACTOR, REASON, write_sample_trial
 
 

@@ -39,7 +39,7 @@ def test_the_table_lists_every_registered_rule_once_in_registry_order() -> None:
 
 def test_each_row_says_what_the_registry_says() -> None:
     for row, rule in zip(_doc_rows(), RULES, strict=True):
-        rule_id, kind, checks, message, actions = row
+        _, kind, checks, message, actions = row
         assert RuleKind(kind) is rule.kind, rule.id
         assert checks == rule.checks, rule.id
         assert message.strip("`") == rule.message, rule.id

@@ -11,8 +11,8 @@ REASON = "case report form entry"
 
 def write_sample_trial(session: Any) -> dict[str, int]:
     """Write one record of every table (two patients) and return their ids by name."""
-    from hcctrial.store import models as m
     from hcctrial.services.persistence import create
+    from hcctrial.store import models as m
 
     def add(model: Any, values: dict[str, Any]) -> int:
         return int(create(session, model, values, actor=ACTOR, reason=REASON).id)

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hcctrial.errors import DataValidationError
+from hcctrial.services.persistence import create, create_many, prepare_insert_row, prepare_row
 from hcctrial.store import models as m
 from hcctrial.store.audit import GENESIS_HASH, canonical_json, entry_hash, verify_audit
 from hcctrial.store.audit_bulk import insert_entry_hashes, insert_state_texts
-from hcctrial.services.persistence import create, create_many, prepare_insert_row, prepare_row
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, row_state
 
 _TEXT = (

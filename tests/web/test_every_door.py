@@ -131,7 +131,7 @@ def _api(d: dict[str, str]) -> dict[str, Any]:
 
 
 def _probes(ids: dict[str, int]) -> dict[str, Probe]:
-    gz, sh, dead, fail = ids["gz"], ids["sh"], ids["dead"], ids["fail"]
+    gz, dead, fail = ids["gz"], ids["dead"], ids["fail"]
     lab_url, api_lab = f"/patients/{gz}/labs/new", f"/api/patients/{gz}/labs"
     row = {"id": 900_001, "patient_id": gz}
     return {

@@ -77,7 +77,8 @@ def _max_planned_mg(regimen: Regimen) -> dict[str, float]:
             per_m2 = max(drug.dose_per_m2.A, drug.dose_per_m2.B)
             factor = 1000.0 if drug.dose_unit == "g" else 1.0
             out[drug.name] = per_m2 * factor * MAX_BSA_M2
-    out["sorafenib"] = max(level.daily_mg for level in regimen.sorafenib.levels)
+    if regimen.sorafenib is not None:
+        out["sorafenib"] = max(level.daily_mg for level in regimen.sorafenib.levels)
     return out
 
 
@@ -274,7 +275,9 @@ def _resolution_order(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
 @chart_check("STATE-ACCEPTS")
 def _accepts(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     status = chart.patient.get("status")
-    accepted = ACCEPTS.get(status) if isinstance(status, PatientStatus) else None
+    if not isinstance(status, PatientStatus):
+        return
+    accepted = ACCEPTS.get(status)
     if accepted is None:
         return
     for table, rows in chart.rows.items():

@@ -206,10 +206,12 @@ def identifiers(uow: UnitOfWork, plan: Plan) -> None:
     found = []
     patients = [r for ins in plan.inserts if ins.table == "patients" for r in ins.rows]
     patients += [
-        ch.new for ch in plan.changes if ch.table == "patients" and "study_id" in ch.changes
+        ch.new
+        for ch in plan.changes
+        if ch.table == "patients" and "study_id" in ch.changes and ch.new is not None
     ]
     for row in patients:
-        if row is not None and not STUDY_ID.match(str(row.get("study_id", ""))):
+        if not STUDY_ID.match(str(row.get("study_id", ""))):
             found.append(
                 finding(
                     "STUDY-ID",
@@ -296,7 +298,9 @@ def _resolve_owners(uow: UnitOfWork, plan: Plan) -> list[Finding]:
                 plan.new_patients[row["id"]] = row
         elif ins.table in _PARENTS:
             for row in ins.rows:
-                owner[ins.table][row["id"]] = row.get("patient_id")
+                pid = row.get("patient_id")
+                if pid is not None:
+                    owner[ins.table][row["id"]] = pid
     for ch in plan.changes:
         if ch.table == "patients":
             owner["patients"][ch.pk] = ch.pk
@@ -351,7 +355,9 @@ def _patient_of(plan: Plan, table: str, row: dict[str, Any]) -> int | None:
         return int(row["id"])
     fk, parent = PATIENT_PATH[table]
     value = row.get(fk)
-    return value if parent == "patients" else plan.owner[parent].get(value)
+    if value is None:
+        return None
+    return int(value) if parent == "patients" else plan.owner[parent].get(value)
 
 
 def _site_refs(uow: UnitOfWork, plan: Plan) -> list[Finding]:
@@ -606,14 +612,14 @@ def _build_charts(uow: UnitOfWork, plan: Plan) -> None:
     for ch in plan.changes:
         if ch.table == "patients" and ch.new is not None:
             plan.after[ch.pk].patient = dict(ch.new)
-    for pid, table, row, old_pk, new_pid in placed:
+    for pid, table, placed_row, old_pk, new_pid in placed:
         if old_pk is None:
-            assert row is not None
-            plan.after[pid].add(table, row)
+            assert placed_row is not None
+            plan.after[pid].add(table, placed_row)
             continue
         plan.after[pid].remove(table, old_pk)
-        if row is not None:
-            plan.after[new_pid].replace(table, row)
+        if placed_row is not None:
+            plan.after[new_pid].replace(table, placed_row)
 
 
 def charts(uow: UnitOfWork, plan: Plan) -> None:
@@ -631,7 +637,7 @@ def charts(uow: UnitOfWork, plan: Plan) -> None:
     for pid, after in plan.after.items():
         before = plan.before.get(pid)
         old = None if before is None else before.patient["status"]
-        if before is not None:
+        if before is not None and old is not None:
             why = transition_problem(plan.action, old)
             if why is not None:
                 found.append(

@@ -105,10 +105,10 @@ def _row_errors(exc: RuleRefusal) -> list[RowError]:
 
 def import_rows(
     uow: UnitOfWork,
-    tables: Mapping[type[m.Record] | str, Sequence[Mapping[str, Any]]],
+    tables: Mapping[Any, Sequence[Mapping[str, Any]]],
     *,
     reason: str,
-    lines: Mapping[type[m.Record] | str, Sequence[int]] | None = None,
+    lines: Mapping[Any, Sequence[int]] | None = None,
 ) -> dict[str, int]:
     """Import ``tables`` (model or table name -> rows, each with its ``id``) as one action;
     return the rows imported per table. ``lines``: the rows' numbers in their files (messages).

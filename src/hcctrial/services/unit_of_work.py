@@ -51,6 +51,7 @@ from hcctrial.services.plan import (
 )
 from hcctrial.services.rules import Action
 from hcctrial.store import models as m
+from hcctrial.store.values import column_specs
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -125,7 +126,7 @@ class UnitOfWork:
                         row["id"] = self.new_id()
                     if write.model is m.Patient and row.get("status") is None:
                         row["status"] = m.PatientStatus.SCREENING  # the state machine decides
-                        plan.compute_status.add(row["id"])
+                        plan.compute_status.add(int(row["id"]))  # type: ignore[call-overload]
                 name = write.model.__tablename__
                 plan.inserts.append(PlannedRows(write.model, name, rows, write.lines))
             elif isinstance(write, Touch):
@@ -153,7 +154,7 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
     inserted: dict[int, list[int]] = {}
     for i in by_order:
         ins = plan.inserts[i]
-        refs = [(n, s.references) for n, s in db.column_specs(ins.model).items() if s.references]
+        refs = [(n, s.references) for n, s in column_specs(ins.model).items() if s.references]
         rows = ins.rows
         if any(isinstance(r.get(n), int) and r[n] < 0 for r in rows for n, _ in refs):
             rows = [

@@ -170,9 +170,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def hcctrial_error(request: Request, exc: HcctrialError) -> Response:
         status = refusal_status(exc)
         if _is_api(request):
-            body = {"detail": exc.message, "field": exc.field, "rule": exc.rule}
-            if getattr(exc, "findings", None):
-                body["findings"] = list(exc.findings)  # type: ignore[attr-defined]
+            body: dict[str, object] = {"detail": exc.message, "field": exc.field, "rule": exc.rule}
+            findings = getattr(exc, "findings", None)
+            if findings:
+                body["findings"] = list(findings)
             return JSONResponse(jsonable_encoder(body), status_code=status)
         return render(request, "error.html", {"message": exc.message}, status_code=status)
 

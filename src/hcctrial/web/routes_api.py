@@ -130,7 +130,7 @@ def _create_model(rt: RecordType) -> type[BaseModel]:
         return create_model(
             "CyclesIn",
             __base__=base,
-            doses=(list[line] | None, Field(default=None)),  # type: ignore[valid-type]
+            doses=(list[line] | None, Field(default=None)),  # type: ignore[valid-type,arg-type]
         )
     if rt.slug == "imaging":
         lesion_fields = [f.name for f in RECORD_TYPES["lesions"].fields]
@@ -139,7 +139,7 @@ def _create_model(rt: RecordType) -> type[BaseModel]:
         return create_model(
             "ImagingIn",
             __base__=base,
-            lesions=(list[line] | None, Field(default=None)),  # type: ignore[valid-type]
+            lesions=(list[line] | None, Field(default=None)),  # type: ignore[valid-type,arg-type]
         )
     return _body_model(rt.model, _names(rt), partial=False, name=_title(rt.slug) + "In")
 
