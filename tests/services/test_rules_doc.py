@@ -55,7 +55,5 @@ def test_every_rule_is_enforced_by_a_chart_check_or_by_named_code() -> None:
         if p.name not in ("rules.py",)
     )
     source += (REPO / "src" / "hcctrial" / "errors.py").read_text(encoding="utf-8")
-    missing = [
-        r.id for r in RULES if r.id not in CHART_CHECKS and f'"{r.id}"' not in source
-    ]
+    missing = [r.id for r in RULES if r.id not in CHART_CHECKS and f'"{r.id}"' not in source]
     assert missing == []

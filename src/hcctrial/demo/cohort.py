@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcctrial.assess.ae_table import AE_TABLE_TERMS
 from hcctrial.errors import DataValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.settings import Settings
 
 __all__ = [
     "AE_TERMS",
@@ -179,13 +181,14 @@ class DemoCohort:
 
 
 # ------------------------------------------------------------------------------------ skeleton
-def default_skeleton_path() -> Path:
-    """Return the fitted skeleton to use: ``$HCCTRIAL_DEMO_SKELETON``, else the committed
+def default_skeleton_path(settings: Settings | None = None) -> Path:
+    """Return the fitted skeleton to use: the settings' ``demo_skeleton``
+    (``$HCCTRIAL_DEMO_SKELETON``, :mod:`hcctrial.settings`), else the committed
     ``demo/data/cohort_skeleton.json`` (written by ``python -m hcctrial.demo.fit_cohort``)."""
-    env = os.environ.get("HCCTRIAL_DEMO_SKELETON")
-    if env:
-        return Path(env)
-    return _DATA_DIR / "cohort_skeleton.json"
+    from hcctrial.settings import load_settings
+
+    chosen = (settings or load_settings()).demo_skeleton
+    return chosen if chosen is not None else _DATA_DIR / "cohort_skeleton.json"
 
 
 def load_skeleton(path: Path | None = None) -> tuple[SkeletonPatient, ...]:

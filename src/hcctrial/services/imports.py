@@ -44,10 +44,13 @@ def _id_errors(
     ids: dict[int, int] = {}
     for row, line in zip(rows, lines, strict=True):
         raw = row.get("id")
-        try:
-            pk = int(str(raw).strip()) if raw not in (None, "") else None
-        except ValueError:
-            pk = None
+        if type(raw) is int:
+            pk: int | None = raw
+        else:
+            try:
+                pk = int(str(raw).strip()) if raw not in (None, "") else None
+            except ValueError:
+                pk = None
         if pk is None or pk <= 0:
             shown = "" if raw is None else str(raw)
             errors.append(RowError(table, line, "id", shown, "a positive integer id (required)"))
@@ -64,8 +67,11 @@ def _id_errors(
             )
         else:
             ids[pk] = line
+    from sqlalchemy import func
+
     t = m.table_of(model)
-    wanted = sorted(ids)
+    top = uow.session.scalar(select(func.max(t.c.id)))
+    wanted = [] if top is None else sorted(pk for pk in ids if pk <= top)  # a larger id is free
     for start in range(0, len(wanted), 500):
         stmt = select(t.c.id).where(t.c.id.in_(wanted[start : start + 500]))
         for pk in uow.session.execute(stmt).scalars():

@@ -328,8 +328,12 @@ def create_many(
     *,
     actor: str,
     reason: str,
+    checked: bool = False,
 ) -> list[int]:
     """Insert many records of one table with their audit entries; return their ids in order.
+
+    ``checked``: the rows are already what :func:`prepare_insert_row` returns for them (the unit
+    of work checked them); they are not checked again.
 
     Either every row carries an ``id`` or none does. All rows are checked before anything of a
     chunk is written; a bad row raises :class:`DataValidationError` naming the row (0-based index),
@@ -382,8 +386,11 @@ def create_many(
         chunk.clear()
 
     for index, values in enumerate(rows):
-        prepared, problems = prepare(values)
-        _raise_problems(model, problems, f"[row {index}]")
+        if checked:
+            prepared = values  # type: ignore[assignment]
+        else:
+            prepared, problems = prepare(values)
+            _raise_problems(model, problems, f"[row {index}]")
         has_id = prepared.get("id") is not None
         if explicit is None:
             explicit = has_id

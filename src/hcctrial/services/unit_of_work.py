@@ -120,8 +120,14 @@ class UnitOfWork:
         plan = Plan(action, reason)
         for write in writes:
             if isinstance(write, Insert):
-                rows = [dict(r) for r in write.rows]
-                for row in rows:
+                rows = list(write.rows)  # copied only where a row is completed below
+                for i, given in enumerate(rows):
+                    if given.get("id") in (None, "") or (
+                        write.model is m.Patient and given.get("status") is None
+                    ):
+                        rows[i] = row = dict(given)
+                    else:
+                        continue
                     if row.get("id") in (None, ""):
                         row["id"] = self.new_id()
                     if write.model is m.Patient and row.get("status") is None:
@@ -162,7 +168,7 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
             ]
         temp = rows and rows[0]["id"] < 0
         given = [{k: v for k, v in r.items() if k != "id"} for r in rows] if temp else rows
-        ids = db.create_many(session, ins.model, given, actor=actor, reason=reason)
+        ids = db.create_many(session, ins.model, given, actor=actor, reason=reason, checked=True)
         if temp:
             out.ids.update({int(r["id"]): pk for r, pk in zip(rows, ids, strict=True)})
         inserted[i] = ids

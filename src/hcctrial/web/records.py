@@ -242,7 +242,7 @@ def field_problems(
     Lab values are also converted by the unit layer here, so a unit that does not fit the
     analyte is reported beside the unit field before anything is written.
     """
-    from hcctrial.services.persistence import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     _, problems = prepare_row(model, dict(values), partial=partial)
     out: dict[str, str] = {}

@@ -243,7 +243,7 @@ def _preview_grades(form: dict[str, str], errors: FormProblems) -> Any:
 
 
 def _preview_scores(rt: Any, pf: PatientFile, form: dict[str, str], errors: FormProblems) -> Any:
-    from hcctrial.services.persistence import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     values, _ = prepare_row(rt.model, record_values(rt, form), partial=True)
     needed = ("assessment_date", "ascites", "encephalopathy", "n_nodules", "largest_cm", "ecog")
@@ -457,7 +457,7 @@ def _scan(form: dict[str, str], errors: FormProblems) -> tuple[Any | None, list[
         lesions.append(row)
     if day is None or errors:
         return None, lesions
-    from hcctrial.services.persistence import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     records = []
     for row in lesions:

@@ -72,7 +72,7 @@ def _record_of(
 
 def _lesion_record(values: dict[str, Any]) -> Any:
     from hcctrial.derive.records import LesionRecord
-    from hcctrial.services.persistence import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     v, _ = prepare_row(m.LesionMeasurement, values, partial=True)
     return LesionRecord(
