@@ -137,7 +137,7 @@ def test_a_name_with_markup_is_stored_verbatim_and_shown_escaped(app: Any, login
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"username": "inv_gz"}, "username", "already recorded"),
+        ({"username": "inv_gz"}, "username", "not already used"),
         ({"username": "no spaces"}, "username", "letters, digits"),
         ({"role": "chef"}, "role", "one of investigator"),
         ({"site_id": ""}, "site_id", "a coordinator works at"),  # a coordinator needs a site
