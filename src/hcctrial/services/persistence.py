@@ -386,8 +386,9 @@ def create_many(
         chunk.clear()
 
     for index, values in enumerate(rows):
+        prepared: dict[str, Any]
         if checked:
-            prepared = values  # type: ignore[assignment]
+            prepared = values if type(values) is dict else dict(values)
         else:
             prepared, problems = prepare(values)
             _raise_problems(model, problems, f"[row {index}]")

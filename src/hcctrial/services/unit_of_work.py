@@ -120,7 +120,7 @@ class UnitOfWork:
         plan = Plan(action, reason)
         for write in writes:
             if isinstance(write, Insert):
-                rows = list(write.rows)  # copied only where a row is completed below
+                rows: list[Any] = list(write.rows)  # copied only where completed below
                 for i, given in enumerate(rows):
                     if given.get("id") in (None, "") or (
                         write.model is m.Patient and given.get("status") is None
