@@ -26,7 +26,7 @@ __all__ = ["charts"]
 
 def _refuse(found: Sequence[Finding], plan: Plan) -> None:
     if found:
-        raise refusal(found, lines=plan.lines or None)
+        raise refusal(found, lines=plan.line_numbers())
 
 
 # ---------------------------------------------------------------------------------- gate 7

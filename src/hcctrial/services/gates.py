@@ -38,7 +38,7 @@ _ACCOUNT_TABLES = frozenset({"sites", "users"})
 
 def _refuse(found: Sequence[Finding], plan: Plan) -> None:
     if found:
-        raise refusal(found, lines=plan.lines or None)
+        raise refusal(found, lines=plan.line_numbers())
 
 
 # -------------------------------------------------------------------------------- gates 1-4
@@ -125,18 +125,20 @@ def _values(uow: UnitOfWork, plan: Plan) -> None:
     """FIELD-VALUE and the value rules of single records (labs, adverse-event terms)."""
     found: list[Finding] = []
     for ins in plan.inserts:
-        prepare = db.prepare_insert_row
-        out = []
+        prepare = db.insert_preparer(ins.model)
+        out: list[dict[str, Any]] = []
+        append = out.append
         for i, raw in enumerate(ins.rows):
-            values, problems = prepare(ins.model, raw)
-            pk = values.get("id", _as_int(raw.get("id")))
-            if ins.lines is not None and isinstance(pk, int):
-                plan.lines[(ins.table, pk)] = ins.lines[i]
+            values, problems = prepare(raw)
             if problems:
+                pk = values.get("id")
+                pk = _as_int(raw.get("id")) if pk is None else pk
+                if ins.lines is not None and isinstance(pk, int):
+                    plan.lines[(ins.table, pk)] = ins.lines[i]
                 found.extend(_problem_findings(ins.table, pk, problems))
             elif ins.model is m.DerivedOverride and values.get("overridden_by") is None:
                 values["overridden_by"] = uow.actor.username
-            out.append(values)
+            append(values)
         ins.rows = out
     for ch in plan.changes:
         old = _saved_row(uow.session, ch.model, ch.pk)

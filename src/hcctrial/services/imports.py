@@ -18,7 +18,9 @@ on plain rows, and the rows are written with ``executemany``/``COPY`` and one au
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,24 @@ def _row_errors(exc: RuleRefusal) -> list[RowError]:
     return out
 
 
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import holds its rows.
+
+    The rows of a large import stay alive until they are written (hundreds of thousands of
+    dicts); each full collection would walk all of them again although an import makes no
+    reference cycles -- about a quarter of the import's time at 630,000 rows. Reference counting
+    still frees everything; the collector runs again afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_rows(
     uow: UnitOfWork,
     tables: Mapping[Any, Sequence[Mapping[str, Any]]],
@@ -138,7 +158,8 @@ def import_rows(
     if errors:
         raise CsvImportError(errors)
     try:
-        outcome = uow.run(Action.IMPORT, writes, reason=reason)
+        with _without_cyclic_gc():
+            outcome = uow.run(Action.IMPORT, writes, reason=reason)
     except RuleRefusal as exc:
         raise CsvImportError(_row_errors(exc)) from exc
     return {

@@ -32,7 +32,7 @@ __all__ = ["links", "patient_of", "sites"]
 
 def _refuse(found: Sequence[Finding], plan: Plan) -> None:
     if found:
-        raise refusal(found, lines=plan.lines or None)
+        raise refusal(found, lines=plan.line_numbers())
 
 
 # ---------------------------------------------------------------------------------- gate 5

@@ -64,6 +64,7 @@ __all__ = [
     "current_version",
     "delete",
     "get",
+    "insert_preparer",
     "lab_problems",
     "prepare_insert_row",
     "prepare_row",
@@ -271,7 +272,7 @@ _Preparer = Callable[[Mapping[str, object]], tuple[dict[str, Any], list[FieldPro
 _PREPARERS: dict[type[Record], _Preparer] = {}
 
 
-def _insert_preparer(model: type[Record]) -> _Preparer:
+def insert_preparer(model: type[Record]) -> _Preparer:
     """Return :func:`prepare_row` for new rows of ``model``, with a fast path for valid rows.
 
     The fast path runs the precompiled per-column checkers of
@@ -318,7 +319,7 @@ def prepare_insert_row(
     model: type[Record], values: Mapping[str, object]
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     """Return what ``prepare_row(model, values)`` returns (a new, complete row), faster in bulk."""
-    return _insert_preparer(model)(values)
+    return insert_preparer(model)(values)
 
 
 def create_many(
@@ -355,7 +356,7 @@ def create_many(
     table = table_of(model)
     table_name = str(table.name)  # a plain str: drivers adapt str subclasses slowly
     now = _now()
-    prepare = _insert_preparer(model)
+    prepare = insert_preparer(model)
     constants: dict[str, object] = {"version": 1, "created_at": now, "updated_at": now}
     data_columns = [c.name for c in table.columns if c.name not in MANAGED_COLUMNS]
     names: list[str] = []

@@ -100,6 +100,7 @@ class Plan:
     reason: str
     inserts: list[PlannedRows] = field(default_factory=list)
     changes: list[PlannedChange] = field(default_factory=list)
+    #: (table, record id) -> the file's row number, of rows whose values could not be read
     lines: dict[tuple[str, int], int] = field(default_factory=dict)
     #: table -> record id -> patient id (the plan's rows, their parents and the records changed)
     owner: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(dict))
@@ -114,3 +115,16 @@ class Plan:
     compute_status: set[int] = field(default_factory=set)
     #: patients an action concerns without writing a record of theirs (:class:`Touch`)
     touched: set[int] = field(default_factory=set)
+
+    def line_numbers(self) -> dict[tuple[str, int], int] | None:
+        """(table, record id) -> the file's row number of every inserted row that has one (built
+        when a refusal names rows, not for every write); None without files."""
+        out = dict(self.lines)
+        for ins in self.inserts:
+            if ins.lines is None:
+                continue
+            for row, line in zip(ins.rows, ins.lines, strict=False):
+                pk = row.get("id")
+                if isinstance(pk, int):
+                    out.setdefault((ins.table, pk), line)
+        return out or None
