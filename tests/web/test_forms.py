@@ -276,3 +276,24 @@ def test_audit_page_lists_the_patients_changes_for_the_monitor(login: Any) -> No
     pid = enrol(c, "GZ-13")
     html = login("monitor").get(f"/patients/{pid}/audit").text
     assert "entered via web form" in html and "inv_gz" in html and "patients" in html
+
+
+def test_end_treatment_from_the_patient_page_needs_a_reason_and_moves_the_state(
+    login: Any,
+) -> None:
+    c = login("inv_gz")
+    pid = enrol(c, "GZ-E1")
+    add_baseline(c, pid)
+    cycle = {"cycle_date": "2026-01-12", "haic_level": "0", "sorafenib_level": "start"}
+    assert post_form(c, f"/patients/{pid}/cycles/new", cycle).status_code == 303
+    assert 'id="end-treatment-form"' in c.get(f"/patients/{pid}").text  # on treatment
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": ""})
+    assert r.status_code == 422 and "REASON-REQUIRED" in r.text
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": "8 cycles given"})
+    assert r.status_code == 303
+    assert c.get(f"/api/patients/{pid}").json()["patient"]["status"] == "off_treatment"
+    # treatment has ended: ending it again, or starting a cycle, is a state conflict
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": "again"})
+    assert r.status_code == 409 and "STATE-TRANSITION" in r.text
+    r = post_form(c, f"/patients/{pid}/cycles/new", {**cycle, "cycle_date": "2026-02-20"})
+    assert r.status_code == 409 and "STATE-TRANSITION" in r.text

@@ -569,3 +569,24 @@ def _imaging_save(request: Request, patient_id: int, form: dict[str, str]) -> Re
 
     fields = frozenset({"assessment_date", "modality", "afp_ng_ml"})
     return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- end treatment
+
+
+@router.post("/patients/{patient_id:int}/end-treatment")
+async def end_treatment_save(request: Request, patient_id: int) -> Response:
+    """End the patient's protocol treatment (the action "end treatment", with a reason)."""
+    form = await _form(request)
+    return await run_in_threadpool(_end_treatment, request, patient_id, form)
+
+
+def _end_treatment(request: Request, patient_id: int, form: dict[str, str]) -> Response:
+    from hcctrial.services.cycles import end_treatment
+
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        _patient_or_404(session, patient_id)
+        uow = unit_of_work(request, session, user)
+        end_treatment(uow, patient_id, reason=form.get("reason", "").strip())
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)
