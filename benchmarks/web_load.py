@@ -9,8 +9,9 @@ through the application services, every rule applied), starts the web applicatio
 responses, toxicity of all patients), otherwise it saves a lab-result form (POST with its CSRF
 token; the server runs the "record lab" action: access, the patient's state and every rule on the
 patient's records, unit conversion, the row and its hash-chained audit entry). The saved labs are
-dated on the patient's first treatment day (a date every rule accepts for every patient) and
-marked by their lower limit of normal (one value per run), so that they can be found afterwards.
+dated on the patient's first treatment day, or the day after (dates every rule accepts for every
+patient), and marked by their lower limit of normal (one value per run), so that they can be found
+afterwards.
 
 Two runs against the same server:
 
@@ -52,6 +53,15 @@ HERE = Path(__file__).resolve().parent
 PASSWORD = "benchmark password"
 #: The lower limit of normal of the benchmark's saved labs, one per run (finds them afterwards).
 MARKER_LLN = {"people": "151.25", "saturation": "152.25"}
+#: The day after the first treatment day the saved labs are dated, one per run (the same value on
+#: the same day twice is a duplicate, LAB-DUPLICATE).
+MARKER_DAY = {"people": 0, "saturation": 1}
+
+
+def _day_after(day: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 #: Foreign keys of the demo rows: column -> the table it points into (ids are shifted per copy).
@@ -253,7 +263,7 @@ async def run_load(
                 value = round(100 + k + i / 1000, 3)  # unique per (client, op): finds lost rows
                 form = {
                     "csrf_token": csrf,
-                    "sample_date": patients[pid],
+                    "sample_date": _day_after(patients[pid], MARKER_DAY[run]),
                     "analyte": "platelets",
                     "value_entered": str(value),
                     "unit_entered": "x10^9/L",

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.store import models as m
@@ -125,35 +126,55 @@ def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
         yield values[start : start + size]
 
 
-def _select_rows(session: Session, table_name: str, column: str, ids: list[int]) -> list[Row]:
-    from sqlalchemy import select
+@cache
+def _statement(table_name: str) -> Any:
+    """The query of one table's rows of the patients ``:ids`` (built once: SQLAlchemy then reuses
+    its compiled form). A dose line, lesion or criterion is found through its parent's patient."""
+    from sqlalchemy import bindparam, select
 
-    model = next(x for x in m.DATA_TABLES if x.__tablename__ == table_name)
-    table = m.table_of(model)
+    by_name = {x.__tablename__: m.table_of(x) for x in m.DATA_TABLES}
+    table = by_name[table_name]
+    ids: Any = bindparam("ids", expanding=True)
+    if table_name == "patients":
+        return select(table).where(table.c.id.in_(ids))
+    fk, parent_name = PATIENT_PATH[table_name]
+    if parent_name == "patients":
+        return select(table).where(table.c[fk].in_(ids)).order_by(table.c.id)
+    parent = by_name[parent_name]
+    return (
+        select(*table.c)
+        .select_from(table.join(parent, table.c[fk] == parent.c.id))
+        .where(parent.c.patient_id.in_(ids))
+        .order_by(table.c.id)
+    )
+
+
+def _rows(session: Session, table_name: str, ids: list[int]) -> list[Row]:
     out: list[Row] = []
+    stmt = _statement(table_name)
     for chunk in _chunks(ids):
-        stmt = select(table).where(table.c[column].in_(chunk)).order_by(table.c.id)
-        out.extend(dict(r) for r in session.execute(stmt).mappings())
+        result = session.execute(stmt, {"ids": chunk})
+        keys = list(result.keys())
+        out.extend(dict(zip(keys, row, strict=True)) for row in result)
     return out
 
 
 def load_charts(session: Session, patient_ids: Iterable[int]) -> dict[int, Chart]:
     """Return the chart of each existing patient of ``patient_ids`` (one query per table and
-    500 patients; children through their parents' ids)."""
+    500 patients; children through their parents)."""
     ids = sorted({int(p) for p in patient_ids if p is not None and int(p) > 0})
     if not ids:
         return {}
-    charts = {int(r["id"]): Chart(r) for r in _select_rows(session, "patients", "id", ids)}
+    charts = {int(r["id"]): Chart(r) for r in _rows(session, "patients", ids)}
     owner: dict[str, dict[int, int]] = {"patients": {pid: pid for pid in charts}}
     for table in CHART_TABLES:
         fk, parent = PATIENT_PATH[table]
         parents = owner.get(parent, {})
-        if not parents:
-            continue
-        rows = _select_rows(session, table, fk, sorted(parents))
         mine = owner.setdefault(table, {})
-        for row in rows:
-            pid = parents[row[fk]]
+        for row in _rows(session, table, ids):
+            pid = parents.get(row[fk])
+            if pid is None:
+                continue
             mine[int(row["id"])] = pid
             charts[pid].add(table, row)
     return charts
