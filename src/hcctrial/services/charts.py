@@ -126,34 +126,46 @@ def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
         yield values[start : start + size]
 
 
+#: Columns a chart leaves out: when a row was written says nothing the rules compare.
+_SKIPPED = frozenset({"created_at", "updated_at"})
+
+
 @cache
-def _statement(table_name: str) -> Any:
-    """The query of one table's rows of the patients ``:ids`` (built once: SQLAlchemy then reuses
-    its compiled form). A dose line, lesion or criterion is found through its parent's patient."""
+def _statement(table_name: str, many: bool) -> Any:
+    """The query of one table's rows of the patient ``:id`` (or, ``many``, of the patients
+    ``:ids``); built once, so SQLAlchemy reuses its compiled form. A dose line, lesion or
+    criterion is found through its parent's patient."""
     from sqlalchemy import bindparam, select
 
     by_name = {x.__tablename__: m.table_of(x) for x in m.DATA_TABLES}
     table = by_name[table_name]
-    ids: Any = bindparam("ids", expanding=True)
+    columns = [c for c in table.c if c.name not in _SKIPPED]
     if table_name == "patients":
-        return select(table).where(table.c.id.in_(ids))
-    fk, parent_name = PATIENT_PATH[table_name]
-    if parent_name == "patients":
-        return select(table).where(table.c[fk].in_(ids)).order_by(table.c.id)
-    parent = by_name[parent_name]
-    return (
-        select(*table.c)
-        .select_from(table.join(parent, table.c[fk] == parent.c.id))
-        .where(parent.c.patient_id.in_(ids))
-        .order_by(table.c.id)
-    )
+        key, stmt = table.c.id, select(*columns)
+    else:
+        fk, parent_name = PATIENT_PATH[table_name]
+        stmt = select(*columns).order_by(table.c.id)
+        if parent_name == "patients":
+            key = table.c[fk]
+        else:
+            parent = by_name[parent_name]
+            stmt = stmt.select_from(table.join(parent, table.c[fk] == parent.c.id))
+            key = parent.c.patient_id
+    if many:
+        return stmt.where(key.in_(bindparam("ids", expanding=True)))
+    return stmt.where(key == bindparam("id"))
 
 
 def _rows(session: Session, table_name: str, ids: list[int]) -> list[Row]:
     out: list[Row] = []
-    stmt = _statement(table_name)
-    for chunk in _chunks(ids):
-        result = session.execute(stmt, {"ids": chunk})
+    if len(ids) == 1:  # one patient (a form's save): no expanding IN to render
+        batches: Iterable[dict[str, Any]] = [{"id": ids[0]}]
+        stmt = _statement(table_name, False)
+    else:
+        batches = ({"ids": chunk} for chunk in _chunks(ids))
+        stmt = _statement(table_name, True)
+    for params in batches:
+        result = session.execute(stmt, params)
         keys = list(result.keys())
         out.extend(dict(zip(keys, row, strict=True)) for row in result)
     return out

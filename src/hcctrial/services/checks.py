@@ -67,7 +67,20 @@ class RuleContext:
         return cls(today, future_tolerance_days, _max_planned_mg(regimen))
 
 
+_MAX_PLANNED: dict[int, tuple[Regimen, dict[str, float]]] = {}
+
+
 def _max_planned_mg(regimen: Regimen) -> dict[str, float]:
+    """The largest plausible planned dose per drug of ``regimen`` (computed once per regimen)."""
+    known = _MAX_PLANNED.get(id(regimen))
+    if known is not None and known[0] is regimen:
+        return known[1]
+    out = _max_planned_of(regimen)
+    _MAX_PLANNED[id(regimen)] = (regimen, out)
+    return out
+
+
+def _max_planned_of(regimen: Regimen) -> dict[str, float]:
     out: dict[str, float] = {}
     for drug in regimen.drugs:
         if drug.fixed_dose is not None:

@@ -13,6 +13,7 @@ patient the change touches, the record's and its parents', before and after the 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.services import persistence as db
@@ -36,18 +37,27 @@ def _refuse(found: Sequence[Finding], plan: Plan) -> None:
 
 
 # ---------------------------------------------------------------------------------- gate 5
+@cache
+def _by_ids(table: str, columns: tuple[str, ...]) -> Any:
+    """SELECT ``columns`` of ``table`` WHERE id IN :ids (built once; compiled once)."""
+    from sqlalchemy import bindparam, select
+
+    t = m.table_of(MODELS[table])
+    return select(*(t.c[c] for c in columns)).where(t.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def _select_ids(
     session: Session, table: str, columns: Sequence[str], ids: Iterable[int]
 ) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    t = m.table_of(MODELS[table])
     wanted = sorted({int(i) for i in ids if isinstance(i, int) and i > 0})
+    if not wanted:
+        return []
+    stmt = _by_ids(table, tuple(columns))
     out: list[dict[str, Any]] = []
     for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        stmt = select(*(t.c[c] for c in columns)).where(t.c.id.in_(chunk))
-        out.extend(dict(r) for r in session.execute(stmt).mappings())
+        result = session.execute(stmt, {"ids": wanted[start : start + 500]})
+        keys = list(result.keys())
+        out.extend(dict(zip(keys, row, strict=True)) for row in result)
     return out
 
 
