@@ -133,24 +133,28 @@ _SKIPPED = frozenset({"created_at", "updated_at"})
 @cache
 def _statement(table_name: str, many: bool) -> Any:
     """The query of one table's rows of the patient ``:id`` (or, ``many``, of the patients
-    ``:ids``); built once, so SQLAlchemy reuses its compiled form. A dose line, lesion or
-    criterion is found through its parent's patient."""
+    ``:ids``), each with its patient's id as ``_patient``; built once, so SQLAlchemy reuses its
+    compiled form. A dose line, lesion or criterion is found through its parent's patient."""
     from sqlalchemy import bindparam, select
 
     by_name = {x.__tablename__: m.table_of(x) for x in m.DATA_TABLES}
     table = by_name[table_name]
     columns = [c for c in table.c if c.name not in _SKIPPED]
     if table_name == "patients":
-        key, stmt = table.c.id, select(*columns)
+        key = table.c.id
+        stmt = select(*columns, key.label("_patient"))
     else:
         fk, parent_name = PATIENT_PATH[table_name]
-        stmt = select(*columns).order_by(table.c.id)
         if parent_name == "patients":
             key = table.c[fk]
+            stmt = select(*columns, key.label("_patient"))
         else:
             parent = by_name[parent_name]
-            stmt = stmt.select_from(table.join(parent, table.c[fk] == parent.c.id))
             key = parent.c.patient_id
+            stmt = select(*columns, key.label("_patient")).select_from(
+                table.join(parent, table.c[fk] == parent.c.id)
+            )
+        stmt = stmt.order_by(table.c.id)
     if many:
         return stmt.where(key.in_(bindparam("ids", expanding=True)))
     return stmt.where(key == bindparam("id"))
@@ -171,33 +175,30 @@ def _rows(session: Session, table_name: str, ids: list[int]) -> list[Row]:
     return out
 
 
-def load_charts(session: Session, patient_ids: Iterable[int]) -> dict[int, Chart]:
-    """Return the chart of each existing patient of ``patient_ids`` (one query per table and
-    500 patients; children through their parents)."""
+def load_charts(
+    session: Session, patient_ids: Iterable[int], tables: Iterable[str] | None = None
+) -> dict[int, Chart]:
+    """Return the chart of each existing patient of ``patient_ids`` with the rows of ``tables``
+    (default: every chart table); one query per table and 500 patients."""
     ids = sorted({int(p) for p in patient_ids if p is not None and int(p) > 0})
     if not ids:
         return {}
-    charts = {int(r["id"]): Chart(r) for r in _rows(session, "patients", ids)}
-    owner: dict[str, dict[int, int]] = {"patients": {pid: pid for pid in charts}}
-    for table in CHART_TABLES:
-        fk, parent = PATIENT_PATH[table]
-        parents = owner.get(parent, {})
-        mine = owner.setdefault(table, {})
-        for row in _rows(session, table, ids):
-            pid = parents.get(row[fk])
-            if pid is None:
-                continue
-            mine[int(row["id"])] = pid
-            charts[pid].add(table, row)
+    charts = {}
+    for row in _rows(session, "patients", ids):
+        del row["_patient"]
+        charts[int(row["id"])] = Chart(row)
+    add_tables(session, charts, CHART_TABLES if tables is None else tables)
     return charts
 
 
-def patient_of_rows(
-    table: str, rows: Iterable[Mapping[str, Any]], owner: Mapping[str, Mapping[int, int]]
-) -> list[int | None]:
-    """The patient of each row of ``table`` through ``owner`` (table -> id -> patient id)."""
-    if table == "patients":
-        return [int(r["id"]) for r in rows]
-    fk, parent = PATIENT_PATH[table]
-    parents = owner.get(parent, {})
-    return [parents.get(r.get(fk)) for r in rows]  # type: ignore[arg-type]
+def add_tables(session: Session, charts: Mapping[int, Chart], tables: Iterable[str]) -> None:
+    """Load the rows of ``tables`` (chart tables, in parent-first order) into ``charts``."""
+    wanted = set(tables)
+    ids = sorted(charts)
+    for table in CHART_TABLES:
+        if table not in wanted or not ids:
+            continue
+        for row in _rows(session, table, ids):
+            chart = charts.get(row.pop("_patient"))
+            if chart is not None:
+                chart.add(table, row)

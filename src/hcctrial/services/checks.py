@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
-from hcctrial.services.charts import DATE_COLUMNS, Chart
+from hcctrial.services.charts import CHART_TABLES, DATE_COLUMNS, Chart
 from hcctrial.services.rules import Finding, finding, rule
-from hcctrial.services.states import ACCEPTS, consistent_statuses
+from hcctrial.services.states import ACCEPTS, STATE_TABLES, consistent_statuses
 from hcctrial.store.models import PatientStatus, Verdict, VitalStatus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,26 +96,75 @@ def _max_planned_of(regimen: Regimen) -> dict[str, float]:
 
 
 ChartCheck = Callable[[Chart, RuleContext], Iterable[Finding]]
-#: rule id -> the check of one chart that enforces it
-CHART_CHECKS: dict[str, ChartCheck] = {}
+
+#: "patients" in a check's scope or context: the patient row (its dates, its status).
+PATIENT = "patients"
+_DATED = frozenset(DATE_COLUMNS)
+_ALL = frozenset(CHART_TABLES) | {PATIENT}
 
 
-def chart_check(rule_id: str) -> Callable[[ChartCheck], ChartCheck]:
-    """Register a check of one chart under ``rule_id`` (which must be in the rule registry)."""
+@dataclass(frozen=True)
+class CheckSpec:
+    """A registered check: the function, the tables whose rows its findings are on (``scope``)
+    and the other tables it reads (``context``).
+
+    The promise a check makes (a test holds it to it): the findings on a row of a ``scope`` table
+    depend only on that table's rows and the ``context`` tables. So a change to other tables
+    cannot change them, and the unit of work loads and checks only what a change can affect.
+    """
+
+    rule: str
+    fn: ChartCheck
+    scope: frozenset[str]
+    context: frozenset[str]
+
+    def tables_for(self, changed: frozenset[str]) -> frozenset[str] | None:
+        """The tables to load to re-check after a change of ``changed`` tables (None: the
+        change cannot affect this check's findings)."""
+        if changed & self.context:
+            return self.scope | self.context
+        touched = changed & self.scope
+        return touched | self.context if touched else None
+
+
+#: rule id -> the registered check of one chart that enforces it
+CHART_CHECKS: dict[str, CheckSpec] = {}
+
+
+def chart_check(
+    rule_id: str, *, scope: Iterable[str], context: Iterable[str] = ()
+) -> Callable[[ChartCheck], ChartCheck]:
+    """Register a check of one chart under ``rule_id`` (which must be in the rule registry),
+    with the tables its findings are on and the other tables it reads (:class:`CheckSpec`)."""
     rule(rule_id)
 
     def register(fn: ChartCheck) -> ChartCheck:
-        CHART_CHECKS[rule_id] = fn
+        CHART_CHECKS[rule_id] = CheckSpec(rule_id, fn, frozenset(scope), frozenset(context))
         return fn
 
     return register
 
 
-def chart_findings(chart: Chart, ctx: RuleContext) -> list[Finding]:
-    """Every finding of every registered check on ``chart``."""
+def checks_for(changed: Iterable[str]) -> tuple[list[CheckSpec], frozenset[str]]:
+    """The checks a change of the ``changed`` tables can affect, and the tables they need."""
+    changed = frozenset(changed)
+    chosen: list[CheckSpec] = []
+    tables: set[str] = set()
+    for spec in CHART_CHECKS.values():
+        needed = spec.tables_for(changed)
+        if needed is not None:
+            chosen.append(spec)
+            tables |= needed
+    return chosen, frozenset(tables)
+
+
+def chart_findings(
+    chart: Chart, ctx: RuleContext, specs: Iterable[CheckSpec] | None = None
+) -> list[Finding]:
+    """Every finding of the checks ``specs`` (default: every registered check) on ``chart``."""
     out: list[Finding] = []
-    for check in CHART_CHECKS.values():
-        out.extend(check(chart, ctx))
+    for spec in CHART_CHECKS.values() if specs is None else specs:
+        out.extend(spec.fn(chart, ctx))
     return out
 
 
@@ -145,7 +194,7 @@ def _sid(chart: Chart) -> str:
 
 
 # ------------------------------------------------------------------------------------ dates
-@chart_check("DATE-FUTURE")
+@chart_check("DATE-FUTURE", scope=_DATED)
 def _future(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     limit = ctx.latest_date
     for table, row, column, value in _dated(chart, DATE_COLUMNS):
@@ -162,7 +211,7 @@ def _future(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("DATE-BEFORE-SCREENING")
+@chart_check("DATE-BEFORE-SCREENING", scope=_DATED - {"screenings"}, context={"screenings"})
 def _before_screening(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     screening = chart.screening
     if screening is None:
@@ -185,7 +234,7 @@ def _before_screening(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
 _AFTER_DEATH_TABLES = tuple(t for t in DATE_COLUMNS if t != "followups")
 
 
-@chart_check("AFTER-DEATH")
+@chart_check("AFTER-DEATH", scope=_DATED - {"followups"}, context={"followups"})
 def _after_death(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     death = chart.death_date()
     if death is None:
@@ -204,7 +253,7 @@ def _after_death(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("DEATH-UNIQUE")
+@chart_check("DEATH-UNIQUE", scope={"followups"})
 def _death_unique(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     deaths = [r for r in chart.of("followups") if r["vital_status"] is VitalStatus.DEAD]
     for row in deaths[1:]:
@@ -218,7 +267,7 @@ def _death_unique(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-@chart_check("FOLLOW-UP-AFTER-DEATH")
+@chart_check("FOLLOW-UP-AFTER-DEATH", scope={"followups"})
 def _alive_after_death(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     death = chart.death_date()
     if death is None:
@@ -246,7 +295,7 @@ _AFTER_WITHDRAWAL = (
 )
 
 
-@chart_check("AFTER-WITHDRAWAL")
+@chart_check("AFTER-WITHDRAWAL", scope={t for t, _ in _AFTER_WITHDRAWAL}, context={"withdrawals"})
 def _after_withdrawal(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     withdrawals = chart.of("withdrawals")
     if not withdrawals:
@@ -269,7 +318,7 @@ def _after_withdrawal(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
                 )
 
 
-@chart_check("AE-RESOLUTION-ORDER")
+@chart_check("AE-RESOLUTION-ORDER", scope={"adverse_events"})
 def _resolution_order(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     for row in chart.of("adverse_events"):
         end = row.get("resolution_date")
@@ -285,7 +334,7 @@ def _resolution_order(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------- the patient's state
-@chart_check("STATE-ACCEPTS")
+@chart_check("STATE-ACCEPTS", scope=_ALL - {PATIENT}, context={PATIENT})
 def _accepts(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     status = chart.patient.get("status")
     if not isinstance(status, PatientStatus):
@@ -321,7 +370,7 @@ _WORDS = {
 }
 
 
-@chart_check("STATUS-RECORDS")
+@chart_check("STATUS-RECORDS", scope={PATIENT}, context=STATE_TABLES)
 def _status_records(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     status = chart.patient.get("status")
     allowed = consistent_statuses(chart)
@@ -338,7 +387,7 @@ def _status_records(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-@chart_check("ENROL-ELIGIBLE")
+@chart_check("ENROL-ELIGIBLE", scope={PATIENT}, context={"screenings"})
 def _enrol_eligible(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     screening = chart.screening
     enrolled = chart.patient.get("enrolment_date")
@@ -368,7 +417,7 @@ def _enrol_eligible(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
         )
 
 
-@chart_check("SCREEN-VERDICTS")
+@chart_check("SCREEN-VERDICTS", scope={"screenings"}, context={"screening_criteria"})
 def _screen_verdicts(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     screening = chart.screening
     criteria = chart.of("screening_criteria")
@@ -405,7 +454,7 @@ _ONCE: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
-@chart_check("RECORD-UNIQUE")
+@chart_check("RECORD-UNIQUE", scope=_ONCE)
 def _unique(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     for table, (columns, what) in _ONCE.items():
         seen: set[tuple[Any, ...]] = set()
@@ -424,7 +473,7 @@ def _unique(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             seen.add(key)
 
 
-@chart_check("LAB-DUPLICATE")
+@chart_check("LAB-DUPLICATE", scope={"lab_results"})
 def _lab_duplicate(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     seen: set[tuple[Any, ...]] = set()
     for row in chart.of("lab_results"):
@@ -449,7 +498,7 @@ def _cycles(chart: Chart) -> list[dict[str, Any]]:
     return sorted(chart.of("treatment_cycles"), key=lambda r: (r["cycle_number"], r["id"] < 0))
 
 
-@chart_check("CYCLE-CONSECUTIVE")
+@chart_check("CYCLE-CONSECUTIVE", scope={"treatment_cycles"})
 def _consecutive(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     for expected, row in enumerate(_cycles(chart), start=1):
         if row["cycle_number"] != expected:
@@ -463,7 +512,7 @@ def _consecutive(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("CYCLE-ORDER")
+@chart_check("CYCLE-ORDER", scope={"treatment_cycles"})
 def _cycle_order(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     cycles = _cycles(chart)
     for prev, row in pairwise(cycles):
@@ -480,7 +529,7 @@ def _cycle_order(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("CYCLE-AFTER-FOLLOW-UP")
+@chart_check("CYCLE-AFTER-FOLLOW-UP", scope={"treatment_cycles"}, context={"followups"})
 def _cycle_after_follow_up(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     alive = [
         r["contact_date"] for r in chart.of("followups") if r["vital_status"] is VitalStatus.ALIVE
@@ -500,7 +549,7 @@ def _cycle_after_follow_up(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("DOSE-DRUG")
+@chart_check("DOSE-DRUG", scope={"cycle_doses"})
 def _dose_drug(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     for row in chart.of("cycle_doses"):
         if row["drug"] not in ctx.max_planned_mg:
@@ -514,7 +563,7 @@ def _dose_drug(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-@chart_check("DOSE-PLAUSIBLE")
+@chart_check("DOSE-PLAUSIBLE", scope={"cycle_doses"})
 def _dose_plausible(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
     for row in chart.of("cycle_doses"):
         top = ctx.max_planned_mg.get(row["drug"])

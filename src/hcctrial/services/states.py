@@ -35,6 +35,7 @@ from hcctrial.store.models import PatientStatus, VitalStatus, WithdrawalKind
 __all__ = [
     "ACCEPTS",
     "NOT_ENROLLED",
+    "STATE_TABLES",
     "consistent_statuses",
     "implied_status",
     "next_status",
@@ -51,6 +52,10 @@ _SCREENING_TABLES = frozenset(
 ACCEPTS: dict[PatientStatus, frozenset[str] | None] = {
     s: (_SCREENING_TABLES if s in NOT_ENROLLED else None) for s in PatientStatus
 }
+
+
+#: The tables the state is read from (besides the patient row).
+STATE_TABLES = frozenset({"screenings", "followups", "withdrawals", "treatment_cycles"})
 
 
 def implied_status(chart: Chart) -> PatientStatus:
