@@ -68,7 +68,7 @@ def _build_charts(uow: UnitOfWork, plan: Plan, tables: frozenset[str]) -> None:
     touched |= plan.touched
     touched |= {r["id"] for ins in plan.inserts if ins.table == "patients" for r in ins.rows}
     existing = [p for p in touched if plan.saved_patients.get(p) is not None]
-    plan.before = load_charts(uow.session, existing, tables)
+    plan.before = load_charts(uow.session, existing, tables, patient_rows=plan.saved_patients)
     plan.after = {pid: chart.copy() for pid, chart in plan.before.items()}
     for ins in plan.inserts:
         if ins.table == "patients":

@@ -176,17 +176,30 @@ def _rows(session: Session, table_name: str, ids: list[int]) -> list[Row]:
 
 
 def load_charts(
-    session: Session, patient_ids: Iterable[int], tables: Iterable[str] | None = None
+    session: Session,
+    patient_ids: Iterable[int],
+    tables: Iterable[str] | None = None,
+    *,
+    patient_rows: Mapping[int, Mapping[str, Any] | None] | None = None,
 ) -> dict[int, Chart]:
     """Return the chart of each existing patient of ``patient_ids`` with the rows of ``tables``
-    (default: every chart table); one query per table and 500 patients."""
+    (default: every chart table); one query per table and 500 patients. ``patient_rows``: the
+    patients' rows when already read (not read again)."""
     ids = sorted({int(p) for p in patient_ids if p is not None and int(p) > 0})
     if not ids:
         return {}
-    charts = {}
-    for row in _rows(session, "patients", ids):
-        del row["_patient"]
-        charts[int(row["id"])] = Chart(row)
+    charts: dict[int, Chart] = {}
+    known = patient_rows or {}
+    if all(known.get(pid) is not None for pid in ids):
+        for pid in ids:
+            row = dict(known[pid])  # type: ignore[arg-type]
+            row.pop("created_at", None)
+            row.pop("updated_at", None)
+            charts[pid] = Chart(row)
+    else:
+        for row in _rows(session, "patients", ids):
+            del row["_patient"]
+            charts[int(row["id"])] = Chart(row)
     add_tables(session, charts, CHART_TABLES if tables is None else tables)
     return charts
 
