@@ -13,7 +13,9 @@ dated on the patient's first treatment day, or the day after (dates every rule a
 patient), and marked by their lower limit of normal (one value per run), so that they can be found
 afterwards.
 
-Two runs against the same server:
+The server keeps idle connections open for 120 s (uvicorn's default 5 s closes a client's
+connection during a long think time, and a request sent at that moment fails on the client's
+side -- a race of the harness, not of the application). Two runs against the same server:
 
 - ``people``: an exponential think time of mean ``--think`` seconds (default 1 s) before each
   action -- research nurses do not submit forms back to back;
@@ -165,7 +167,7 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         "import uvicorn; from hcctrial.web import create_app; "
         "from hcctrial.settings import Settings; "
         f"uvicorn.run(create_app(Settings(database_url={url!r}, secret_key='bench')), "
-        f"host='127.0.0.1', port={port}, log_level='warning')"
+        f"host='127.0.0.1', port={port}, log_level='warning', timeout_keep_alive=120)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 30
@@ -255,8 +257,13 @@ async def run_load(
                     await asyncio.sleep(crng.expovariate(1.0 / think_mean_s))
                 if crng.random() < dashboard_share:
                     t0 = time.perf_counter()
-                    r = await client.get("/dashboard")
-                    latencies["dashboard"].append(time.perf_counter() - t0)
+                    try:
+                        r = await client.get("/dashboard")
+                    except httpx.HTTPError as exc:
+                        errors.append(f"dashboard {type(exc).__name__}")
+                        continue
+                    finally:
+                        latencies["dashboard"].append(time.perf_counter() - t0)
                     if r.status_code != 200:
                         errors.append(f"dashboard {r.status_code}")
                     continue
