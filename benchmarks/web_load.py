@@ -1,15 +1,21 @@
 """Benchmark: 50 concurrent web clients on loopback against a 1,000-patient trial (SQLite).
 
 Builds a throw-away SQLite trial of 1,000 patients (copies of the demo trial, so every patient has
-realistic records: screening, baseline labs, cycles, AEs, scans with lesions, follow-up; written
-through the audited service layer), starts the web application under one uvicorn process on
+realistic records: screening, baseline labs, cycles, AEs, scans with lesions, follow-up; imported
+through the application services, every rule applied), starts the web application under one uvicorn process on
 127.0.0.1, loads the dashboard once (the cold build, reported), then runs 50 closed-loop clients
 (httpx async, one connection each, all signed in before the clock starts). Each client performs
 ``--ops`` actions: with probability ``--dashboard-share`` it loads the dashboard (KM of PFS/OS,
 responses, toxicity of all patients), otherwise it saves a lab-result form (POST with its CSRF
-token; the server checks, converts units, writes the row and its hash-chained audit entry).
+token; the server runs the "record lab" action: access, the patient's state and every rule on the
+patient's records, unit conversion, the row and its hash-chained audit entry). The saved labs are
+dated on the patient's first treatment day, or the day after (dates every rule accepts for every
+patient), and marked by their lower limit of normal (one value per run), so that they can be found
+afterwards.
 
-Two runs against the same server:
+The server keeps idle connections open for 120 s (uvicorn's default 5 s closes a client's
+connection during a long think time, and a request sent at that moment fails on the client's
+side -- a race of the harness, not of the application). Two runs against the same server:
 
 - ``people``: an exponential think time of mean ``--think`` seconds (default 1 s) before each
   action -- research nurses do not submit forms back to back;
@@ -47,8 +53,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PASSWORD = "benchmark password"
-#: The sample date of the benchmark's saved labs, one per run (finds them afterwards).
-MARKER_DATES = {"people": "2030-01-01", "saturation": "2030-01-02"}
+#: The lower limit of normal of the benchmark's saved labs, one per run (finds them afterwards).
+MARKER_LLN = {"people": "151.25", "saturation": "152.25"}
+#: The day after the first treatment day the saved labs are dated, one per run (the same value on
+#: the same day twice is a duplicate, LAB-DUPLICATE).
+MARKER_DAY = {"people": 0, "saturation": 1}
+
+
+def _day_after(day: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
 
 
 #: Foreign keys of the demo rows: column -> the table it points into (ids are shifted per copy).
@@ -100,41 +115,45 @@ def trial_rows(n_patients: int) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def build_trial(url: str, n_patients: int) -> list[int]:
-    """Create the trial database; return the enrolled patients' ids."""
+def build_trial(url: str, n_patients: int) -> dict[int, str]:
+    """Create the trial database through the services (the import: every rule applies); return
+    the enrolled patients' ids with their enrolment dates."""
     from sqlalchemy import select
 
+    from hcctrial.services.accounts import add_user
+    from hcctrial.services.imports import import_rows
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import Settings
     from hcctrial.store import models as m
     from hcctrial.store.migrations import upgrade_to_head
-    from hcctrial.store.services import create, create_many
     from hcctrial.store.session import make_engine, open_session
-    from hcctrial.web.security import hash_password
+    from hcctrial.web.security import hash_password, password_hasher
 
     engine = make_engine(url)
     upgrade_to_head(engine)
     tables = trial_rows(n_patients)
+    hasher = password_hasher(Settings())
     with open_session(engine) as s:
-        for model in m.DATA_TABLES:
-            rows = tables.get(model.__tablename__)
-            if rows:
-                create_many(s, model, rows, actor="bench", reason="load")
-        create(
-            s,
-            m.User,
-            {
-                "username": "bench",
-                "role": "admin",
-                "site_id": None,
-                "password_hash": hash_password(PASSWORD),
-                "active": True,
-            },
-            actor="bench",
+        uow = UnitOfWork(s, Actor.system("bench"))
+        import_rows(uow, tables, reason="load")
+        add_user(
+            uow,
+            username="bench",
+            role="admin",
+            site_id=None,
+            password=PASSWORD,
+            hash_password=lambda pw: hash_password(hasher, pw),
             reason="load",
         )
     with open_session(engine) as s:
-        ids = list(s.scalars(select(m.Patient.id).where(m.Patient.enrolment_date.is_not(None))))
+        enrolled = s.execute(
+            select(m.Patient.id, m.Patient.enrolment_date).where(
+                m.Patient.enrolment_date.is_not(None)
+            )
+        ).all()
     engine.dispose()
-    return ids
+    return {int(pid): day.isoformat() for pid, day in enrolled}
 
 
 def _free_port() -> int:
@@ -146,8 +165,9 @@ def _free_port() -> int:
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; from hcctrial.web import create_app; "
-        f"uvicorn.run(create_app({url!r}, secret_key='bench'), host='127.0.0.1', port={port}, "
-        "log_level='warning')"
+        "from hcctrial.settings import Settings; "
+        f"uvicorn.run(create_app(Settings(database_url={url!r}, secret_key='bench')), "
+        f"host='127.0.0.1', port={port}, log_level='warning', timeout_keep_alive=120)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 30
@@ -197,7 +217,7 @@ def _server_cpu_s(pid: int) -> float:
 
 async def run_load(
     base: str,
-    patient_ids: list[int],
+    patients: dict[int, str],
     *,
     run: str,
     clients: int,
@@ -217,8 +237,8 @@ async def run_load(
     errors: list[str] = []
     saved: list[tuple[int, float]] = []
     rng = random.Random(seed)
-    targets = rng.sample(patient_ids, clients)
-    marker = MARKER_DATES[run]
+    targets = rng.sample(sorted(patients), clients)
+    marker = MARKER_LLN[run]
     http: list[Any] = []
     tokens: list[str] = []
     try:
@@ -237,19 +257,24 @@ async def run_load(
                     await asyncio.sleep(crng.expovariate(1.0 / think_mean_s))
                 if crng.random() < dashboard_share:
                     t0 = time.perf_counter()
-                    r = await client.get("/dashboard")
-                    latencies["dashboard"].append(time.perf_counter() - t0)
+                    try:
+                        r = await client.get("/dashboard")
+                    except httpx.HTTPError as exc:
+                        errors.append(f"dashboard {type(exc).__name__}")
+                        continue
+                    finally:
+                        latencies["dashboard"].append(time.perf_counter() - t0)
                     if r.status_code != 200:
                         errors.append(f"dashboard {r.status_code}")
                     continue
                 value = round(100 + k + i / 1000, 3)  # unique per (client, op): finds lost rows
                 form = {
                     "csrf_token": csrf,
-                    "sample_date": marker,
+                    "sample_date": _day_after(patients[pid], MARKER_DAY[run]),
                     "analyte": "platelets",
                     "value_entered": str(value),
                     "unit_entered": "x10^9/L",
-                    "lln": "150",
+                    "lln": marker,
                     "uln": "400",
                 }
                 t0 = time.perf_counter()
@@ -301,7 +326,6 @@ async def run_load(
 
 def count_lost(url: str, run: str, saved: list[tuple[int, float]]) -> int:
     """How many acknowledged saves of ``run`` are not in the database (0 = none lost)."""
-    from datetime import date
 
     from sqlalchemy import select
 
@@ -313,7 +337,7 @@ def count_lost(url: str, run: str, saved: list[tuple[int, float]]) -> int:
         rows = set(
             s.execute(
                 select(m.LabResult.patient_id, m.LabResult.value_entered).where(
-                    m.LabResult.sample_date == date.fromisoformat(MARKER_DATES[run])
+                    m.LabResult.lln == float(MARKER_LLN[run])
                 )
             ).all()
         )
@@ -354,8 +378,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    if not set(runs) <= set(MARKER_DATES):
-        ap.error(f"--runs: expected some of {', '.join(MARKER_DATES)}")
+    if not set(runs) <= set(MARKER_LLN):
+        ap.error(f"--runs: expected some of {', '.join(MARKER_LLN)}")
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="hcctrial-web-load-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'trial.sqlite'}"

@@ -12,6 +12,8 @@ class HcctrialError(Exception):
     """Base class of every error hcctrial raises on bad input or a broken rule."""
 
     exit_code: int = 2
+    #: The id of the rule of the trial that refused the action (``hcctrial.services.rules``), if any.
+    rule: str | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
@@ -38,6 +40,41 @@ class ConflictError(HcctrialError):
     """Two people edited the same record: the later write is refused (optimistic locking)."""
 
     exit_code = 3
+    rule = "VERSION-STALE"
+
+
+class RuleRefusal(HcctrialError):
+    """An action refused by a named rule of the trial (:mod:`hcctrial.services.rules`).
+
+    ``rule`` is the rule's id (``docs/rules.md``); ``findings`` every violation found, when more
+    than one (each a mapping with ``rule``, ``table``, ``row``, ``field``, ``message``). The
+    subclass says which kind of refusal it is: who may act (:class:`AuthorizationError`), the
+    patient's state (:class:`StateConflictError`) or the values (:class:`RuleViolation`).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        rule: str,
+        field: str | None = None,
+        findings: tuple[dict[str, object], ...] = (),
+    ) -> None:
+        super().__init__(message, field=field)
+        self.rule = rule
+        self.findings = findings
+
+
+class AuthorizationError(RuleRefusal):
+    """The acting user may not do this, or not on this site's records (HTTP 403)."""
+
+
+class StateConflictError(RuleRefusal):
+    """The patient's state does not allow this action or record (HTTP 409)."""
+
+
+class RuleViolation(RuleRefusal, DataValidationError):
+    """A value, or two records together, break a rule of the trial (HTTP 422)."""
 
 
 class IntegrityError(HcctrialError):

@@ -102,35 +102,33 @@ def _outputs() -> dict[str, Any]:
 
 def _dashboard(url: str, plan: Path) -> dict[str, Any]:
     """The dashboard page and ``GET /api/dashboard`` of the web application with the plan."""
-    from argon2 import PasswordHasher
-
-    from hcctrial.analysis.plan import load_plan
-    from hcctrial.store import models as m
-    from hcctrial.store.services import create
+    from hcctrial.services.accounts import add_user
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.store.session import make_engine, open_session
-    from hcctrial.web import create_app, security
+    from hcctrial.web import create_app
     from hcctrial.web.dashboard_cache import DashboardCache
-    from tests.web.conftest import PASSWORD, sign_in
+    from hcctrial.web.security import hash_password, password_hasher
+    from tests.web.conftest import PASSWORD, sign_in, web_settings
 
-    security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    settings = web_settings(url).model_copy(update={"sap": str(plan)})
     engine = make_engine(url)
     with open_session(engine) as s:
-        create(
-            s,
-            m.User,
-            {
-                "username": "stat_plan",
-                "role": "statistician",
-                "site_id": None,
-                "password_hash": security.hash_password(PASSWORD),
-                "active": True,
-            },
-            actor="test",
+        uow = UnitOfWork(s, Actor.system("test"), settings=settings)
+        add_user(
+            uow,
+            username="stat_plan",
+            role="statistician",
+            site_id=None,
+            password=PASSWORD,
+            hash_password=lambda pw: hash_password(password_hasher(settings), pw),
             reason="changed-plan test",
         )
     engine.dispose()
-    app = create_app(url, secret_key="test-secret", testing=True)
-    app.state.web.dashboard_cache = DashboardCache(min_interval_s=0, plan=load_plan(plan))
+    app = create_app(settings)
+    app.state.web.dashboard_cache = DashboardCache(
+        min_interval_s=0, plan=app.state.web.dashboard_cache.plan
+    )
     try:
         client = sign_in(app, "stat_plan")
         page = client.get("/dashboard")

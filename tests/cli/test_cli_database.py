@@ -27,7 +27,10 @@ def _sample_dir(tmp_path: Path) -> Path:
     (d / "patients.csv").write_text(
         "id,study_id,site_id,enrolment_date,status\n"
         "1,HCC-001,1,2019-03-04,enrolled\n"
-        "2,HCC-002,1,,screen_failure\n"
+        "2,HCC-002,1,,screening\n"
+    )
+    (d / "screenings.csv").write_text(
+        "id,patient_id,screening_date,eligible,notes\n1,1,2019-03-01,true,\n"
     )
     (d / "lab_results.csv").write_text(
         "id,patient_id,sample_date,analyte,value_entered,unit_entered,uln,lln\n"
@@ -39,10 +42,10 @@ def _sample_dir(tmp_path: Path) -> Path:
 def test_init_import_export_verify(cli: Callable[..., CliResult], url: str, tmp_path: Path) -> None:
     r = cli("init", "--database", url, "--json")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["revision"] == "0001"
+    assert r.json()["revision"] == "i12_vocabulary"
     r = cli("import", str(_sample_dir(tmp_path)), "--database", url, "--actor", "dm", "--json")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["rows"] == {"sites": 1, "patients": 2, "lab_results": 1}
+    assert r.json()["rows"] == {"sites": 1, "patients": 2, "screenings": 1, "lab_results": 1}
     r = cli("export", str(tmp_path / "out"), "--database", url, "--json")
     assert r.exit_code == 0, r.stderr
     with (tmp_path / "out" / "lab_results.csv").open() as handle:
@@ -50,7 +53,7 @@ def test_init_import_export_verify(cli: Callable[..., CliResult], url: str, tmp_
     assert (lab["analyte"], lab["canonical_value"]) == ("bilirubin", "1.2")
     r = cli("audit", "verify", "--database", url)
     assert r.exit_code == 0, r.stderr
-    assert "audit trail intact: 4 entries, 4 records match" in r.stdout
+    assert "audit trail intact: 5 entries, 5 records match" in r.stdout
 
 
 def test_audit_verify_exits_1_naming_the_first_broken_record(
@@ -63,7 +66,7 @@ def test_audit_verify_exits_1_naming_the_first_broken_record(
     engine: Any = make_engine(url)
     try:
         with engine.begin() as c:
-            c.execute(text("UPDATE patients SET status = 'completed' WHERE id = 2"))
+            c.execute(text("UPDATE patients SET status = 'deceased' WHERE id = 2"))
     finally:
         engine.dispose()
     r = cli("audit", "verify", "--database", url, "--json")
@@ -71,7 +74,7 @@ def test_audit_verify_exits_1_naming_the_first_broken_record(
     assert r.json()["ok"] is False
     assert r.json()["problems"][0]["table"] == "patients"
     assert "first broken record: patients id 2" in r.stderr
-    assert "status: audited 'screen_failure', now 'completed'" in r.stderr
+    assert "status: audited 'screening', now 'deceased'" in r.stderr
     assert "Traceback" not in r.stderr
 
 
@@ -82,7 +85,7 @@ def test_bad_csv_exits_2_naming_table_row_column_and_writes_nothing(
     (d / "patients.csv").write_text(
         "id,study_id,site_id,enrolment_date,status\n"
         "1,HCC-001,1,2019-03-04,enrolled\n"
-        "2,HCC-002,1,04/03/2019,screen_failure\n"
+        "2,HCC-002,1,04/03/2019,screening\n"
     )
     assert cli("init", "--database", url).exit_code == 0
     r = cli("import", str(d), "--database", url)

@@ -11,8 +11,8 @@ REASON = "case report form entry"
 
 def write_sample_trial(session: Any) -> dict[str, int]:
     """Write one record of every table (two patients) and return their ids by name."""
+    from hcctrial.services.persistence import create
     from hcctrial.store import models as m
-    from hcctrial.store.services import create
 
     def add(model: Any, values: dict[str, Any]) -> int:
         return int(create(session, model, values, actor=ACTOR, reason=REASON).id)
@@ -28,11 +28,11 @@ def write_sample_trial(session: Any) -> dict[str, int]:
             "study_id": "HCC-001",
             "site_id": ids["site"],
             "enrolment_date": date(2019, 3, 4),
-            "status": "on_treatment",
+            "status": "withdrawn",  # the state its records give (cycle, follow-up, withdrawal)
         },
     )
     ids["patient2"] = add(
-        m.Patient, {"study_id": "HCC-002", "site_id": ids["site"], "status": "screen_failure"}
+        m.Patient, {"study_id": "HCC-002", "site_id": ids["site"], "status": "screening"}
     )
     ids["screening"] = add(
         m.Screening,

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from hcctrial.services.persistence import update
 from hcctrial.store import models as m
 from hcctrial.store.audit import ProblemKind, verify_audit
-from hcctrial.store.services import update
 from tests.store.sample import ACTOR, write_sample_trial
 
 

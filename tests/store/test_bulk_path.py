@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from hcctrial.errors import DataValidationError
+from hcctrial.services.persistence import create, create_many, prepare_insert_row, prepare_row
 from hcctrial.store import models as m
 from hcctrial.store.audit import GENESIS_HASH, canonical_json, entry_hash, verify_audit
 from hcctrial.store.audit_bulk import insert_entry_hashes, insert_state_texts
-from hcctrial.store.services import create, create_many, prepare_insert_row, prepare_row
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, row_state
 
 _TEXT = (
@@ -391,7 +391,7 @@ def _patients(n: int, start: int = 1) -> list[dict[str, Any]]:
 def test_a_failed_bulk_insert_leaves_the_database_as_it_was(
     sessions: Any, monkeypatch: pytest.MonkeyPatch, spoil: Any, message: str
 ) -> None:
-    monkeypatch.setattr("hcctrial.store.services.CHUNK_ROWS", 50)
+    monkeypatch.setattr("hcctrial.services.persistence.CHUNK_ROWS", 50)
     with sessions() as s, s.begin():
         create(s, m.Site, {"code": "S", "name": "S"}, actor="a", reason="r")
         create_many(s, m.Patient, _patients(2, start=1000), actor="a", reason="first")

@@ -39,16 +39,16 @@ def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
     try:
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == []
-        assert upgrade_to_head(engine) == head_revision() == "0001"
+        assert upgrade_to_head(engine) == head_revision() == "i12_vocabulary"
         assert set(inspect(engine).get_table_names()) == EXPECTED_TABLES
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == "i12_vocabulary"
         for table in EXPECTED_TABLES - {"alembic_version", "audit_log", "audit_chain_head"}:
             columns = {c["name"] for c in inspect(engine).get_columns(table)}
             assert {"id", "version", "created_at", "updated_at"} <= columns, table
         with session_factory(engine)() as s:
             head = s.execute(select(AuditChainHead)).scalar_one()
             assert (head.last_seq, head.last_hash) == (0, "0" * 64)
-        assert upgrade_to_head(engine) == "0001"  # idempotent
+        assert upgrade_to_head(engine) == "i12_vocabulary"  # idempotent
     finally:
         engine.dispose()
 
@@ -68,5 +68,99 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_on(tmp_path: Any) -> None:
         with engine.connect() as c:
             assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def _write_at_0001(engine: Any) -> None:
+    """Write, as revision 0001 stored them, a patient of status ``completed`` with a baseline of
+    encephalopathy ``grade_1_2`` and a criterion of verdict ``missing`` -- audited rows."""
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from hcctrial.store import models as m
+    from hcctrial.store.audit import PendingChange, append_audit
+    from hcctrial.store.values import column_specs, row_state
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    meta = {"version": 1, "created_at": now, "updated_at": now}
+    rows = [
+        (m.Site, {"id": 1, "code": "S", "name": "Site", "country": None}),
+        (
+            m.Patient,
+            {"id": 1, "study_id": "P1", "site_id": 1, "enrolment_date": date(2019, 1, 2)}
+            | {"status": "completed"},
+        ),
+        (
+            m.Screening,
+            {"id": 1, "patient_id": 1, "screening_date": date(2019, 1, 1)}
+            | {"eligible": True, "notes": None},
+        ),
+        (
+            m.ScreeningCriterion,
+            {"id": 1, "screening_id": 1, "criterion_id": "lvef", "verdict": "missing"}
+            | {"value": None, "threshold": None, "reason": "not measured"},
+        ),
+        (
+            m.Baseline,
+            {"id": 1, "patient_id": 1, "assessment_date": date(2019, 1, 1), "age_years": 60}
+            | {"sex": "male", "height_cm": 170.0, "weight_kg": 70.0, "n_nodules": 2}
+            | {"largest_cm": 5.0, "vascular_invasion": False, "portal_vein_invasion": False}
+            | {"extrahepatic_spread": False, "hbv": True, "hbv_dna_iu_ml": None}
+            | {"cirrhosis": True, "ecog": 0, "imaging_modality": "ct", "ascites": "none"}
+            | {"encephalopathy": "grade_1_2"},
+        ),
+    ]
+    with engine.begin() as connection:
+        session = Session(bind=connection)
+        for model, values in rows:
+            values = {**values, **meta}
+            plain = sa.table(model.__tablename__, *(sa.column(n) for n in column_specs(model)))
+            connection.execute(
+                sa.insert(plain).values(
+                    {
+                        k: (v.replace(tzinfo=None) if isinstance(v, datetime) else v)
+                        for k, v in values.items()
+                    }
+                )
+            )
+            change = PendingChange(
+                model.__tablename__,
+                values["id"],
+                m.AuditAction.INSERT,
+                None,
+                row_state(model, values),
+            )
+            append_audit(session, [change], actor="old", reason="written at 0001", at=now)
+
+
+def test_vocabulary_migration_rewrites_stored_values_and_audits_them(db_url: str) -> None:
+    from alembic import command
+
+    from hcctrial.store import models as m
+    from hcctrial.store.audit import verify_audit
+    from hcctrial.store.migrations import alembic_config
+
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "0001")
+        if engine.dialect.name == "postgresql":  # 0001 wrote naive UTC only on SQLite
+            pass
+        _write_at_0001(engine)
+        upgrade_to_head(engine)
+        with session_factory(engine)() as s:
+            patient = s.get(m.Patient, 1)
+            assert patient is not None and patient.status is m.PatientStatus.FOLLOW_UP
+            assert patient.version == 2
+            baseline = s.get(m.Baseline, 1)
+            assert baseline is not None and baseline.encephalopathy.value == "grade-1-2"
+            criterion = s.get(m.ScreeningCriterion, 1)
+            assert criterion is not None and criterion.verdict.value == "not_evaluable"
+            report = verify_audit(s)
+            assert report.ok, report.first_problem
+            assert report.entries == 5 + 3  # the inserts, then one audited rewrite per row
     finally:
         engine.dispose()

@@ -63,36 +63,47 @@ def web_db(backend: str, tmp_path: Path, sqlite_template: Path) -> Iterator[str]
         yield url
 
 
+def web_settings(url: str) -> Any:
+    """The settings of a test application on ``url``: a fixed secret, a cheap argon2 (fast tests;
+    never in production)."""
+    from hcctrial.settings import Settings
+
+    return Settings(
+        database_url=url,
+        secret_key="test-secret",
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
+    )
+
+
 def _seed(url: str) -> None:
-    from argon2 import PasswordHasher
-
-    from hcctrial.store import models as m
+    from hcctrial.services.accounts import add_site, add_user
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.store.migrations import upgrade_to_head
-    from hcctrial.store.services import create
     from hcctrial.store.session import make_engine, open_session
-    from hcctrial.web import security
+    from hcctrial.web.security import hash_password, password_hasher
 
-    security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    settings = web_settings(url)
+    hasher = password_hasher(settings)
     engine = make_engine(url)
     upgrade_to_head(engine)
     with open_session(engine) as s:
+        uow = UnitOfWork(s, Actor.system("test"), settings=settings)
         sites = {
-            code: create(s, m.Site, {"code": code, "name": name}, actor="test", reason="setup").id
+            code: add_site(uow, code=code, name=name, reason="setup")
             for code, name in (("GZ", "Guangzhou"), ("SH", "Shanghai"))
         }
-        pw = security.hash_password(PASSWORD)
+        pw = hash_password(hasher, PASSWORD)
         for username, (role, site) in USERS.items():
-            create(
-                s,
-                m.User,
-                {
-                    "username": username,
-                    "role": role,
-                    "site_id": sites.get(site or ""),
-                    "password_hash": pw,
-                    "active": True,
-                },
-                actor="test",
+            add_user(
+                uow,
+                username=username,
+                role=role,
+                site_id=sites.get(site or ""),
+                password=PASSWORD,
+                hash_password=lambda _: pw,  # one hash for all: the seeding stays fast
                 reason="setup",
             )
     engine.dispose()
@@ -102,7 +113,7 @@ def _seed(url: str) -> None:
 def app(web_db: str) -> Iterator[Any]:
     from hcctrial.web import create_app
 
-    application = create_app(web_db, secret_key="test-secret", testing=True)
+    application = create_app(web_settings(web_db))
     application.state.web.today = lambda: TODAY
     yield application
     application.state.web.engine.dispose()

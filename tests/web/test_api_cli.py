@@ -130,6 +130,7 @@ def test_cli_user_add_creates_an_account_that_can_sign_in(
     cli: Any, web_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hcctrial.web import create_app
+    from tests.web.conftest import web_settings
 
     monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
     r = cli(
@@ -148,7 +149,7 @@ def test_cli_user_add_creates_an_account_that_can_sign_in(
     )
     assert r.exit_code == 0, r.stderr
     assert r.json()["role"] == "coordinator"
-    app = create_app(web_db, secret_key="k", testing=True)
+    app = create_app(web_settings(web_db))
     try:
         assert sign_in(app, "nurse1", "a long passphrase").get("/api/me").json()["site_id"]
     finally:
@@ -159,7 +160,7 @@ def test_cli_user_add_creates_an_account_that_can_sign_in(
     ("args", "stdin", "message"),
     [
         (("--role", "chef"), "a long passphrase\n", "role: got 'chef'"),
-        (("--role", "investigator"), "a long passphrase\n", "site: got None"),
+        (("--role", "investigator"), "a long passphrase\n", "site_id: got None"),
         (("--role", "admin"), "short\n", "at least 10 characters"),
         (("--role", "monitor", "--site", "XX"), "a long passphrase\n", "site: got 'XX'"),
     ],

@@ -71,8 +71,8 @@ def _change_every_kind(factory: Any) -> set[int]:
     """Audited changes touching five patients through every path; returns their ids."""
     from sqlalchemy import select
 
+    from hcctrial.services.persistence import create, create_many, delete, update
     from hcctrial.store import models as m
-    from hcctrial.store.services import create, create_many, delete, update
 
     with factory() as s, s.begin():
         enrolled = list(
@@ -174,8 +174,8 @@ def test_refresh_after_changes_equals_the_reference_and_derives_only_those_patie
 def test_deleted_patient_leaves_the_dashboard(demo: Any) -> None:
     from sqlalchemy import select
 
+    from hcctrial.services.persistence import create, delete
     from hcctrial.store import models as m
-    from hcctrial.store.services import create, delete
     from hcctrial.web.dashboard_cache import DashboardCache
 
     cache = DashboardCache(min_interval_s=0)

@@ -49,7 +49,7 @@ def test_screening_unit_error_is_shown_beside_the_field_and_nothing_saved(login:
     c = login("inv_gz")
     # albumin 38 "g/dL" is impossible (the unit layer's range is 0.5-7 g/dL): the field says so
     r = post_form(c, "/patients/new", {**ELIGIBLE, "study_id": "GZ-2", "unit_albumin": "g/dL"})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert 'id="error-lab_albumin"' in r.text
     assert c.get("/api/patients").json() == []
 
@@ -58,7 +58,7 @@ def test_screening_with_missing_values_cannot_enrol(login: Any) -> None:
     c = login("inv_gz")
     form = {k: v for k, v in ELIGIBLE.items() if k != "lab_lvef"}
     r = post_form(c, "/patients/new", {**form, "study_id": "GZ-3"})
-    assert r.status_code == 400
+    assert r.status_code == 422 and "SCREEN-UNDECIDED" in r.text
     assert "cannot be decided yet" in r.text and "lvef" in r.text
     assert c.get("/api/patients").json() == []
 
@@ -122,7 +122,7 @@ def test_lab_with_a_unit_that_does_not_fit_is_refused_beside_the_unit(login: Any
             "unit_entered": "mg/dL",
         },
     )
-    assert r.status_code == 400 and 'id="error-unit_entered"' in r.text
+    assert r.status_code == 422 and 'id="error-unit_entered"' in r.text
     assert _count(c, pid, "labs") == before
 
 
@@ -140,7 +140,7 @@ def test_required_field_missing_is_named_in_plain_words(login: Any) -> None:
             "serious": "false",
         },
     )
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert re.search(r'id="error-grade">[^<]*between 1 and 5', r.text)
     assert re.search(r'id="error-onset_date">This is required', r.text)
     assert _count(c, pid, "adverse_events") == 0
@@ -189,7 +189,7 @@ def test_cycle_without_baseline_explains_what_is_missing(login: Any) -> None:
     html = c.get(f"/patients/{pid}/cycles/new").text
     assert "Record the baseline (height and weight) first" in html
     r = post_form(c, f"/patients/{pid}/cycles/new", {"cycle_date": "2026-01-12", "haic_level": "0"})
-    assert r.status_code == 400 and _count(c, pid, "cycles") == 0
+    assert r.status_code == 422 and _count(c, pid, "cycles") == 0
 
 
 def _scan(day: str, t1: str, t2: str, afp: str = "") -> dict[str, str]:
@@ -258,7 +258,7 @@ def test_changing_a_saved_record_asks_for_a_reason_and_is_audited(login: Any) ->
         "version": str(lab["version"]),
     }
     r = post_form(c, url, {**form, "reason": ""})
-    assert r.status_code == 400 and 'id="error-reason"' in r.text
+    assert r.status_code == 422 and 'id="error-reason"' in r.text
     r = post_form(c, url, {**form, "reason": "transcription error"})
     assert r.status_code == 303
     trail = login("monitor").get(f"/api/patients/{pid}/audit").json()
@@ -271,7 +271,7 @@ def test_changing_a_saved_record_asks_for_a_reason_and_is_audited(login: Any) ->
     assert {"field": "value_entered", "old": 5.2, "new": 5.4} in last["changes"]
     # the same stale version again: someone else's change is never overwritten
     r = post_form(c, url, {**form, "value_entered": "5.6", "reason": "again"})
-    assert r.status_code == 400 and "changed by someone else" in r.text
+    assert r.status_code == 409 and "changed by someone else" in r.text
 
 
 def test_audit_page_lists_the_patients_changes_for_the_monitor(login: Any) -> None:
@@ -279,3 +279,24 @@ def test_audit_page_lists_the_patients_changes_for_the_monitor(login: Any) -> No
     pid = enrol(c, "GZ-13")
     html = login("monitor").get(f"/patients/{pid}/audit").text
     assert "entered via web form" in html and "inv_gz" in html and "patients" in html
+
+
+def test_end_treatment_from_the_patient_page_needs_a_reason_and_moves_the_state(
+    login: Any,
+) -> None:
+    c = login("inv_gz")
+    pid = enrol(c, "GZ-E1")
+    add_baseline(c, pid)
+    cycle = {"cycle_date": "2026-01-12", "haic_level": "0", "sorafenib_level": "start"}
+    assert post_form(c, f"/patients/{pid}/cycles/new", cycle).status_code == 303
+    assert 'id="end-treatment-form"' in c.get(f"/patients/{pid}").text  # on treatment
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": ""})
+    assert r.status_code == 422 and "REASON-REQUIRED" in r.text
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": "8 cycles given"})
+    assert r.status_code == 303
+    assert c.get(f"/api/patients/{pid}").json()["patient"]["status"] == "off_treatment"
+    # treatment has ended: ending it again, or starting a cycle, is a state conflict
+    r = post_form(c, f"/patients/{pid}/end-treatment", {"reason": "again"})
+    assert r.status_code == 409 and "STATE-TRANSITION" in r.text
+    r = post_form(c, f"/patients/{pid}/cycles/new", {**cycle, "cycle_date": "2026-02-20"})
+    assert r.status_code == 409 and "STATE-TRANSITION" in r.text

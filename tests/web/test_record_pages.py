@@ -48,7 +48,7 @@ def test_deleting_a_record_needs_a_reason_and_the_current_version_and_is_audited
     assert page.status_code == 200 and 'name="version" value="1"' in page.text
     # no reason: refused beside the field, nothing deleted
     r = post_form(c, url, {"version": "1", "reason": ""})
-    assert r.status_code == 400 and 'id="error-reason"' in r.text
+    assert r.status_code == 422 and 'id="error-reason"' in r.text
     # someone changed it meanwhile (version 2 now): a conflict, nothing deleted
     r = c.put(
         f"/api/labs/{lab['id']}",
@@ -94,8 +94,9 @@ def test_deleting_a_scan_with_lesions_says_to_delete_those_first(app: Any, login
     data = _file(c, pid)
     (scan,) = data["imaging"]
     r = post_form(c, f"/records/imaging/{scan['id']}/delete", {"version": "1", "reason": "wrong"})
-    assert r.status_code == 400  # a clear message, not a 500
-    assert "2 lesion measurements of it are still recorded" in r.text
+    assert r.status_code == 409  # a clear message, not a 500
+    assert "2 row(s) of lesion_measurements.imaging_id refer to it" in r.text
+    assert "DELETE-REFERENCED" in r.text
     assert len(_file(c, pid)["imaging"]) == 1
     for lesion in data["lesions"]:
         r = post_form(
@@ -135,9 +136,9 @@ def test_adding_a_lesion_to_a_saved_scan_shows_the_recomputed_response(
     assert re.search(r'id="mrecist-response">Response: <strong>PR</strong>', html)
     assert "Sum of viable diameters 50 mm" in html and "-39.8 % from baseline" in html
     # a reason is needed to add to the saved scan; a label already on the scan is refused
-    assert post_form(c, f"{page}/lesions/new", {**t2, "reason": ""}).status_code == 400
+    assert post_form(c, f"{page}/lesions/new", {**t2, "reason": ""}).status_code == 422
     r = post_form(c, f"{page}/lesions/new", {**t2, "lesion_id": "T1", "reason": "forgotten"})
-    assert r.status_code == 400 and "already has a lesion T1" in r.text
+    assert r.status_code == 422 and "lesion_id T1" in r.text and "RECORD-UNIQUE" in r.text
     r = post_form(c, f"{page}/lesions/new", {**t2, "reason": "T2 forgotten"})
     assert r.status_code == 303 and r.headers["location"] == page
     html = c.get(page).text
@@ -179,7 +180,7 @@ def test_adding_a_dose_line_to_a_saved_cycle_shows_the_dose_sheet(app: Any, logi
     assert 'id="line-leucovorin"' not in html
     assert 'name="drug" id="drug" value="leucovorin"' in html  # the missing line is offered
     line = {"drug": "leucovorin", "planned_mg": "", "given_mg": "300"}
-    assert post_form(c, f"{page}/doses/new", {**line, "reason": ""}).status_code == 400
+    assert post_form(c, f"{page}/doses/new", {**line, "reason": ""}).status_code == 422
     r = post_form(c, f"{page}/doses/new", {**line, "reason": "given after all"})
     assert r.status_code == 303 and r.headers["location"] == page
     html = c.get(page).text
@@ -190,13 +191,13 @@ def test_adding_a_dose_line_to_a_saved_cycle_shows_the_dose_sheet(app: Any, logi
         html,
     )
     r = post_form(c, f"{page}/doses/new", {**line, "reason": "again"})
-    assert r.status_code == 400 and "already has a leucovorin line" in r.text
+    assert r.status_code == 422 and "drug leucovorin" in r.text and "RECORD-UNIQUE" in r.text
     new = next(d for d in _file(c, pid)["doses"] if d["drug"] == "leucovorin")
     # (SQLite may reuse the deleted line's id: the new row's entry is the last one)
     assert _audit_rows(app, "cycle_doses", new["id"])[-1] == ("insert", "inv_gz", "given after all")
     # a cycle with dose lines cannot be deleted before them
     r = post_form(c, f"/records/cycles/{cycle['id']}/delete", {"version": "1", "reason": "x"})
-    assert r.status_code == 400 and "4 dose lines of it are still recorded" in r.text
+    assert r.status_code == 409 and "4 row(s) of cycle_doses.cycle_id refer to it" in r.text
 
 
 # ------------------------------------------------------------------------ adverse events

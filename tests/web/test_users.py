@@ -137,10 +137,10 @@ def test_a_name_with_markup_is_stored_verbatim_and_shown_escaped(app: Any, login
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"username": "inv_gz"}, "username", "already taken"),
+        ({"username": "inv_gz"}, "username", "not already used"),
         ({"username": "no spaces"}, "username", "letters, digits"),
-        ({"role": "chef"}, "role", "choose a role"),
-        ({"site_id": ""}, "site_id", "works at one site"),  # a coordinator needs a site
+        ({"role": "chef"}, "role", "one of investigator"),
+        ({"site_id": ""}, "site_id", "a coordinator works at"),  # a coordinator needs a site
         ({"password": "short"}, "password", "at least 10 characters"),
     ],
     ids=["username-taken", "username-pattern", "unknown-role", "coordinator-needs-site", "short"],
@@ -152,7 +152,7 @@ def test_new_user_errors_are_shown_beside_the_field_and_nothing_saved(
     before = _users(app)
     form = {**NEW_NURSE, "site_id": str(_site_id(app, "GZ")), **changes}
     r = post_form(admin, "/admin/users/new", form)
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert f'id="error-{field}"' in r.text and words in r.text
     assert NEW_PASSWORD not in r.text  # the typed password is not sent back
     assert _users(app) == before
@@ -165,7 +165,7 @@ def test_disabling_ends_the_session_and_enabling_restores_sign_in(app: Any, logi
     url = f"/admin/users/{uid}/active"
     # a reason is required; nothing changes without it
     r = post_form(admin, url, {"version": str(version), "active": "false", "reason": " "})
-    assert r.status_code == 400 and f'id="error-user-{uid}"' in r.text
+    assert r.status_code == 422 and f'id="error-user-{uid}"' in r.text
     assert _users(app)["coord_gz"][4] is True
     r = post_form(admin, url, {"version": str(version), "active": "false", "reason": "left"})
     assert r.status_code == 303
@@ -193,7 +193,7 @@ def test_an_admin_cannot_disable_their_own_account(app: Any, login: Any) -> None
     uid, version = _users(app)["admin"][:2]
     form = {"version": str(version), "active": "false", "reason": "oops"}
     r = post_form(admin, f"/admin/users/{uid}/active", form)
-    assert r.status_code == 400 and "cannot disable your own account" in r.text
+    assert r.status_code == 409 and "cannot disable your own account" in r.text
     assert _users(app)["admin"][4] is True
 
 
@@ -203,7 +203,7 @@ def test_password_reset_is_hashed_audited_and_ends_old_sessions(app: Any, login:
     uid, version, *_, old_hash = _users(app)["inv_gz"]
     url = f"/admin/users/{uid}/password"
     r = post_form(admin, url, {"version": str(version), "password": "short", "reason": "r"})
-    assert r.status_code == 400 and "at least 10 characters" in r.text
+    assert r.status_code == 422 and "at least 10 characters" in r.text
     form = {"version": str(version), "password": NEW_PASSWORD, "reason": "forgotten"}
     assert post_form(admin, url, form).status_code == 303
     new_hash = _users(app)["inv_gz"][5]

@@ -106,6 +106,23 @@ def init_command(
     _emit(result, as_json, f"database {result['database']} is at schema revision {revision}")
 
 
+def _acting_user(session: Any, username: str | None, actor: str) -> Any:
+    """The actor of a command: the web user ``username`` (its role and site apply), else the
+    operator of the database ``actor`` (an admin of every site)."""
+    from sqlalchemy import select
+
+    from hcctrial.errors import field_error
+    from hcctrial.services.permissions import Actor
+    from hcctrial.store import models as m
+
+    if username is None:
+        return Actor.system(actor)
+    user = session.scalars(select(m.User).where(m.User.username == username)).first()
+    if user is None or not user.active:
+        raise field_error("--user", username, "the name of an active user of this database")
+    return Actor(user.id, user.username, user.role, user.site_id)
+
+
 @app.command("import")
 def import_command(
     directory: Annotated[
@@ -121,29 +138,40 @@ def import_command(
     dictionary: Annotated[
         Path | None, typer.Option(help="REDCap data dictionary CSV (with --format redcap).")
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            help="Import as this web user: its role and site decide what it may write (default: "
+            "the database operator, an admin of every site).",
+        ),
+    ] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Import CSV files (one per table) in one transaction: all rows or none.
 
-    Every row is checked first; any bad row is reported as table, row, column, value and what was
-    expected, and nothing is written (exit code 2). ``--format redcap --dictionary DICT.csv``
-    reads a REDCap records export instead (errors name the record, event and field).
+    Every row passes the rules of the trial, as a form's save does (docs/rules.md); any bad row is
+    reported as file, row, column, value, what was expected and the rule, and nothing is written
+    (exit code 2). ``--format redcap --dictionary DICT.csv`` reads a REDCap records export instead
+    (errors name the record, event and field; the same rules apply).
     """
-    from hcctrial.store.csv_io import import_directory
+    from hcctrial.services.imports import import_directory
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
     from hcctrial.store.session import open_session
 
+    settings = load_settings(database_url=database)
     who = actor or _default_actor()
     why = reason or f"import from {directory}"
-    with open_database(database) as engine:
+    with open_database(settings.database_url) as engine:
         with open_session(engine) as session:
+            uow = UnitOfWork(session, _acting_user(session, user, who), settings=settings)
             if fmt != "csv":
                 from hcctrial.interop.redcap_import import import_redcap_file
 
-                counts = import_redcap_file(
-                    session, directory, dictionary, fmt=fmt, actor=who, reason=why
-                )
+                counts = import_redcap_file(uow, directory, dictionary, fmt=fmt, reason=why)
             else:
-                counts = import_directory(session, directory, actor=who, reason=why)
+                counts = import_directory(uow, directory, reason=why)
         shown = _shown(engine)
     total = sum(counts.values())
     lines = [f"imported {total} rows into {shown}:"]

@@ -263,11 +263,12 @@ def expected_error_message(exc: BaseException) -> str | None:
 def crash_log_dir() -> Path:
     """Return the directory of crash logs: $HCCTRIAL_LOG_DIR, else $XDG_STATE_HOME/hcctrial, else
     ~/.local/state/hcctrial."""
-    explicit = os.environ.get(LOG_DIR_ENV_VAR)
-    if explicit:
-        return Path(explicit)
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "hcctrial"
+    try:  # the settings are the one reader of the environment; a crash must not depend on them
+        from hcctrial.settings import load_settings
+
+        return load_settings().crash_log_dir()
+    except Exception:
+        return Path.home() / ".local" / "state" / "hcctrial"
 
 
 def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:

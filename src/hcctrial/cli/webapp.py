@@ -12,7 +12,7 @@ password is read from stdin with ``--password-stdin`` (scripts) or asked twice w
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -32,17 +32,30 @@ def serve_command(
     database: Annotated[str | None, _DATABASE] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
+    sap: Annotated[
+        str | None,
+        typer.Option(
+            "--sap",
+            help="Statistical analysis plan the dashboard and report follow (a plans/*.toml file "
+            "or a bundled plan's name; default $HCCTRIAL_SAP, else the seed trial's plan).",
+        ),
+    ] = None,
 ) -> None:
     """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
     import uvicorn
 
     from hcctrial.cli.database import open_database
+    from hcctrial.settings import load_settings
     from hcctrial.web import create_app
 
-    with open_database(database):  # reachable, at the newest schema: else a named error
+    from hcctrial.analysis.plan import load_plan
+
+    settings = load_settings(database_url=database, sap=sap)
+    load_plan(settings.sap)  # a bad plan is refused by name before the server starts
+    with open_database(settings.database_url):  # reachable, at the newest schema: else named
         pass
     _check_address(host, port)
-    web = create_app(database)
+    web = create_app(settings)
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
 
@@ -75,17 +88,9 @@ def _check_address(host: str, port: int) -> None:
 
 
 def _read_password(from_stdin: bool) -> str:
-    from hcctrial.errors import field_error
-    from hcctrial.web.security import password_problem
-
     if from_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    problem = password_problem(password)
-    if problem:
-        raise field_error("password", "(hidden)", problem)
-    return password
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @user_app.command("add")
@@ -119,50 +124,41 @@ def user_add_command(
     from hcctrial.cli.database import open_database
     from hcctrial.cli.main import emit
     from hcctrial.errors import field_error
+    from hcctrial.services.accounts import add_site, add_user, check_password
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
     from hcctrial.store import models as m
-    from hcctrial.store.services import create
     from hcctrial.store.session import open_session
-    from hcctrial.web.security import hash_password
+    from hcctrial.web.security import hash_password, password_hasher
 
-    roles = [r.value for r in m.Role]
-    if role not in roles:
-        raise field_error("role", role, "one of " + ", ".join(roles))
-    if role in ("investigator", "coordinator") and not site:
-        raise field_error("site", None, f"a site code: a {role} works at one site")
+    settings = load_settings(database_url=database)
     password = _read_password(password_stdin)
-    actor = "hcctrial user add"
-    with open_database(database) as engine, open_session(engine) as session:
-        if session.scalars(select(m.User).where(m.User.username == username)).first():
-            raise field_error("username", username, "a user name not used yet")
+    check_password(password)  # before opening the database: no account without a good password
+    hasher = password_hasher(settings)
+    with open_database(settings.database_url) as engine, open_session(engine) as session:
+        uow = UnitOfWork(session, Actor.system("hcctrial user add"), settings=settings)
         site_id: int | None = None
         if site:
-            found: Any = session.scalars(select(m.Site).where(m.Site.code == site)).first()
+            found = session.scalars(select(m.Site.id).where(m.Site.code == site)).first()
             if found is None and site_name:
-                found = create(
-                    session,
-                    m.Site,
-                    {"code": site, "name": site_name},
-                    actor=actor,
-                    reason="site created with its first web user",
+                found = add_site(
+                    uow, code=site, name=site_name, reason="site created with its first web user"
                 )
             if found is None:
                 raise field_error(
                     "site", site, "the code of an existing site (or give --site-name to create it)"
                 )
-            site_id = found.id
-        user = create(
-            session,
-            m.User,
-            {
-                "username": username,
-                "full_name": full_name,
-                "role": role,
-                "site_id": site_id,
-                "password_hash": hash_password(password),
-                "active": True,
-            },
-            actor=actor,
+            site_id = int(found)
+        user_id = add_user(
+            uow,
+            username=username,
+            role=role,
+            site_id=site_id,
+            password=password,
+            hash_password=lambda pw: hash_password(hasher, pw),
+            full_name=full_name,
             reason="web account created",
         )
-        result = {"id": user.id, "username": username, "role": role, "site": site}
+        result = {"id": user_id, "username": username, "role": role, "site": site}
     emit(result, as_json, f"user {username} ({role}{', site ' + site if site else ''}) created")

@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hcctrial.errors import DataValidationError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.settings import Settings
 
 __all__ = [
     "AE_TERMS",
@@ -66,19 +68,15 @@ ENROLMENT_START = date(2012, 2, 1)  # "From February 2012 to December 2016"
 ENROLMENT_END = date(2016, 12, 31)
 DEFAULT_SEED = 20120201
 
-#: The Table 3 rows (keys of published.json ``table3.rows``) in the paper's order.
-AE_TERMS: tuple[str, ...] = (
-    "platelet_count_decreased",
-    "neutrophil_count_decreased",
-    "transaminase_increased",
-    "blood_bilirubin_increased",
-    "nausea_vomiting",
-    "pain",
-    "fever",
-    "diarrhea",
-    "hand_foot_skin_reaction",
-    "neurotoxicity",
-)
+def _seed_plan_ae_keys() -> tuple[str, ...]:
+    from hcctrial.analysis.plan import default_plan
+
+    return tuple(t.key for t in default_plan().plan.adverse_events.terms)
+
+
+#: The Table 3 rows (keys of published.json ``table3.rows``) in the paper's order: the rows of the
+#: seed plan's adverse-event table (the one definition, ``analysis/plans/*.toml``).
+AE_TERMS: tuple[str, ...] = _seed_plan_ae_keys()
 
 #: Table 3: patients by worst grade (G1, G2, G3, G4) per term.
 TABLE3_COUNTS: dict[str, tuple[int, int, int, int]] = {
@@ -188,13 +186,14 @@ class DemoCohort:
 
 
 # ------------------------------------------------------------------------------------ skeleton
-def default_skeleton_path() -> Path:
-    """Return the fitted skeleton to use: ``$HCCTRIAL_DEMO_SKELETON``, else the committed
+def default_skeleton_path(settings: Settings | None = None) -> Path:
+    """Return the fitted skeleton to use: the settings' ``demo_skeleton``
+    (``$HCCTRIAL_DEMO_SKELETON``, :mod:`hcctrial.settings`), else the committed
     ``demo/data/cohort_skeleton.json`` (written by ``tools/fit_cohort.py``)."""
-    env = os.environ.get("HCCTRIAL_DEMO_SKELETON")
-    if env:
-        return Path(env)
-    return _DATA_DIR / "cohort_skeleton.json"
+    from hcctrial.settings import load_settings
+
+    chosen = (settings or load_settings()).demo_skeleton
+    return chosen if chosen is not None else _DATA_DIR / "cohort_skeleton.json"
 
 
 def load_skeleton(path: Path | None = None) -> tuple[SkeletonPatient, ...]:

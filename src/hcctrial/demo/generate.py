@@ -1,8 +1,9 @@
-"""Write the demo trial into a database as raw records, through the audited service layer.
+"""Write the demo trial into a database as raw records, through the application services.
 
 :func:`build_records` turns a :class:`~hcctrial.demo.cohort.DemoCohort` into rows of every table
-(pure: no database), and :func:`write_demo_trial` inserts them with
-:func:`hcctrial.store.services.create_many` in one transaction, parents before children.
+(pure: no database), and :func:`write_demo_trial` imports them in one transaction through
+:func:`hcctrial.services.imports.import_rows`: every rule of the trial applies to the demo as to a
+form's save (``docs/rules.md``), so the demo trial is one the rules accept.
 
 What is written is what a research nurse records, never an outcome:
 
@@ -20,8 +21,12 @@ What is written is what a research nurse records, never an outcome:
 - clinical adverse events with the clinician's grade;
 - imaging with each lesion's viable diameter and the AFP, every 2 cycles then every 3 months, the last
   scan on the skeleton's PFS day (the PD scan when the patient progressed);
-- follow-up contacts (death on the OS day; survivors seen at the 2018-05-31 cut-off) and, for
-  patients whose response imaging stopped early, a withdrawal from protocol imaging.
+- follow-up contacts (death on the OS day; survivors seen at the 2018-05-31 cut-off; a first
+  contact when response follow-up ended, once the last cycle, lab and adverse event are past) and,
+  for patients whose response imaging stopped early, a withdrawal from protocol imaging dated after
+  their last clinical record (only vital-status follow-up follows a withdrawal);
+- each patient's status as the state machine gives it (deceased, withdrawn, in follow-up; screen
+  failures).
 """
 
 from __future__ import annotations
@@ -46,20 +51,22 @@ from hcctrial.errors import DataValidationError
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.engine import Engine
 
-    from hcctrial.store.models import Record
 
 __all__ = ["AFP_ULN_NG_ML", "DemoSummary", "build_records", "write_demo_trial"]
 
 ACTOR = "demo-generator"
-#: Clinical (non-lab) Table 3 terms and the CTCAE term the nurse records.
-_CLINICAL_TERMS = {
-    "nausea_vomiting": "Nausea",
-    "pain": "Abdominal pain",
-    "fever": "Fever",
-    "diarrhea": "Diarrhea",
-    "hand_foot_skin_reaction": "Palmar-plantar erythrodysesthesia syndrome",
-    "neurotoxicity": "Peripheral sensory neuropathy",
-}
+
+
+@cache
+def _clinical_terms() -> dict[str, str]:
+    """Clinical (non-lab) Table 3 rows and the CTCAE term the nurse records: the row's first
+    clinical term in the seed plan's adverse-event table (the one definition)."""
+    from hcctrial.analysis.plan import default_plan
+
+    rows = default_plan().plan.adverse_events.terms
+    return {t.key: t.clinical_terms[0] for t in rows if t.clinical_terms}
+
+
 _HAIC_DRUGS = ("epirubicin", "oxaliplatin", "fluorouracil", "leucovorin")
 
 
@@ -106,8 +113,6 @@ class _Ids:
 
 
 def _add_screening(ids: _Ids, patient_id: int, day: date, result: Any, notes: str | None) -> None:
-    from hcctrial.store.models import CriterionVerdict
-
     sid = ids.add(
         "screenings",
         {
@@ -117,14 +122,13 @@ def _add_screening(ids: _Ids, patient_id: int, day: date, result: Any, notes: st
             "notes": notes,
         },
     )
-    verdicts = {"met": CriterionVerdict.MET, "not_met": CriterionVerdict.NOT_MET}
     for c in result.criteria:
         ids.add(
             "screening_criteria",
             {
                 "screening_id": sid,
                 "criterion_id": c.id,
-                "verdict": verdicts.get(c.verdict.value, CriterionVerdict.MISSING),
+                "verdict": c.verdict,  # the engine's verdict, stored as is (one vocabulary)
                 "value": None if c.value is None else str(c.value)[:200],
                 "threshold": c.threshold[:200],
                 "reason": c.reason,
@@ -171,6 +175,8 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
         return start + timedelta(days=n)
 
     status = PatientStatus.DECEASED if p.died else PatientStatus.FOLLOW_UP
+    if not p.died and not p.progressed and p.os_days - p.pfs_days > 120:
+        status = PatientStatus.WITHDRAWN  # see the withdrawal below
     pid = ids.add(
         "patients",
         {"study_id": p.study_id, "site_id": site_id, "enrolment_date": start, "status": status},
@@ -395,11 +401,13 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
 
     # ------------------------------------------------------------------ clinical AEs
     last_day = min(p.os_days - 1, cycles[-1] + 28)
-    for key, term in _CLINICAL_TERMS.items():
+    ae_onsets: list[int] = []
+    for key, term in _clinical_terms().items():
         g = grades[key]
         if g == 0:
             continue
         onset = min(cycles[tox_cycle - 1] + rng.randint(1, 6), last_day)
+        ae_onsets.append(onset)
         ids.add(
             "adverse_events",
             {
@@ -414,6 +422,7 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
         )
         if g >= 2 and len(cycles) > tox_cycle:  # a milder recurrence in a later cycle
             onset2 = min(cycles[tox_cycle] + rng.randint(1, 6), last_day)
+            ae_onsets.append(onset2)
             ids.add(
                 "adverse_events",
                 {
@@ -428,12 +437,17 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
             )
 
     # ------------------------------------------------------------------ follow-up
-    if p.pfs_days < p.os_days:
+    # Response follow-up ends on the PFS day; the first follow-up contact is dated once the last
+    # cycle, lab and adverse event are past (a cycle after the first contact, or any clinical
+    # record after a withdrawal, would break CYCLE-AFTER-FOLLOW-UP / AFTER-WITHDRAWAL).
+    last_record = max([*cycles, *(d for d, _ in draws), *(d for d, _ in scans), *ae_onsets])
+    first_contact = max(p.pfs_days, last_record)
+    if first_contact < p.os_days:
         ids.add(
             "followups",
             {
                 "patient_id": pid,
-                "contact_date": day(p.pfs_days),
+                "contact_date": day(first_contact),
                 "vital_status": VitalStatus.ALIVE,
                 "cause_of_death": None,
             },
@@ -471,7 +485,7 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
             "withdrawals",
             {
                 "patient_id": pid,
-                "withdrawal_date": day(p.pfs_days + 1),
+                "withdrawal_date": day(max(p.pfs_days, last_record) + 1),
                 "kind": WithdrawalKind.OTHER,
                 "reason": "stopped protocol response imaging; followed for survival only",
             },
@@ -538,31 +552,29 @@ def write_demo_trial(
     *,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> DemoSummary:
-    """Build the demo trial and insert it into ``engine``'s database (migrated to head) in one
-    transaction through :func:`hcctrial.store.services.create_many`; return the row counts.
+    """Build the demo trial and import it into ``engine``'s database (migrated to head) in one
+    transaction through the services (:func:`hcctrial.services.imports.import_rows`: every rule
+    applies); return the row counts.
 
-    ``progress(table, done, total)`` is called after each table.
+    ``progress(table, done, total)`` is called once the trial is written, per table.
     """
+    from hcctrial.services.imports import import_rows
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.store.models import DATA_TABLES
-    from hcctrial.store.services import create_many
     from hcctrial.store.session import open_session
 
     cohort = cohort or build_cohort()
     rows = build_records(cohort)
-    models: dict[str, type[Record]] = {m.__tablename__: m for m in DATA_TABLES}
-    unknown = set(rows) - set(models)
+    names = {m.__tablename__ for m in DATA_TABLES}
+    unknown = set(rows) - names
     if unknown:
         raise DataValidationError(f"demo: unknown tables {sorted(unknown)}", field="tables")
     order = [m.__tablename__ for m in DATA_TABLES if m.__tablename__ in rows]
     with open_session(engine) as session:
+        uow = UnitOfWork(session, Actor.system(ACTOR))
+        import_rows(uow, rows, reason="demo trial generated (synthetic data)")
+    if progress is not None:
         for k, name in enumerate(order, start=1):
-            create_many(
-                session,
-                models[name],
-                rows[name],
-                actor=ACTOR,
-                reason="demo trial generated (synthetic data)",
-            )
-            if progress is not None:
-                progress(name, k, len(order))
+            progress(name, k, len(order))
     return DemoSummary({name: len(rows[name]) for name in order}, cohort)

@@ -41,7 +41,7 @@ from hcctrial.interop.redcap_dictionary import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sqlalchemy.orm import Session
+    from hcctrial.services.unit_of_work import UnitOfWork
 
 __all__ = ["RedcapImportError", "import_redcap_file", "import_tables", "redcap_tables"]
 
@@ -328,16 +328,17 @@ def _remember(table: str, cells: dict[str, str], where: Where,
         seen[(where.record, day)] = -1 if (where.record, day) in seen else pk
 
 
-def import_tables(session: Session, tables: dict[str, list[dict[str, str]]], *, actor: str,
+def import_tables(uow: UnitOfWork, tables: dict[str, list[dict[str, str]]], *,
                   reason: str) -> dict[str, int]:
     """THE adapter to the import path: feed ``tables`` (table -> rows of text cells, the columns
     of ``<table>.csv``) to the same function as ``hcctrial import DIR``; return rows per table.
 
-    Today that function reads a directory (:func:`hcctrial.store.csv_io.import_directory`), so
-    the tables are written as ``<table>.csv`` into a temporary directory first; when the import
-    path takes in-memory tables (issue 12), only this function changes.
+    That function (:func:`hcctrial.services.imports.import_directory`) reads a directory with the
+    project's one CSV reader and applies every rule of the trial through ``uow`` (the acting
+    user's unit of work), so the tables are written as ``<table>.csv`` into a temporary directory
+    first.
     """
-    from hcctrial.store.csv_io import import_directory
+    from hcctrial.services.imports import import_directory
 
     with tempfile.TemporaryDirectory(prefix="hcctrial-redcap-") as tmp:
         for table, rows in tables.items():
@@ -348,11 +349,11 @@ def import_tables(session: Session, tables: dict[str, list[dict[str, str]]], *, 
                 writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n", restval="")
                 writer.writeheader()
                 writer.writerows(rows)
-        return import_directory(session, Path(tmp), actor=actor, reason=reason)
+        return import_directory(uow, Path(tmp), reason=reason)
 
 
-def import_redcap_file(session: Session, records: Path, dictionary: Path | None, *, fmt: str,
-                       actor: str, reason: str) -> dict[str, int]:
+def import_redcap_file(uow: UnitOfWork, records: Path, dictionary: Path | None, *, fmt: str,
+                       reason: str) -> dict[str, int]:
     """Import a REDCap records export (all or nothing); errors name record, event and field."""
     from sqlalchemy import func, select
 
@@ -366,12 +367,13 @@ def import_redcap_file(session: Session, records: Path, dictionary: Path | None,
         raise DataValidationError("--dictionary: missing; expected the REDCap data dictionary "
                                   "CSV of the project (hcctrial redcap dictionary OUT.csv)",
                                   field="dictionary")
+    session = uow.session
     sites = {code: pk for pk, code in session.execute(select(Site.id, Site.code))}
     next_ids = {m.__tablename__: int(session.scalar(select(func.max(table_of(m).c.id))) or 0) + 1
                 for m in DATA_TABLES}
     tables, origin = redcap_tables(Path(records), Path(dictionary), sites, next_ids)
     try:
-        return import_tables(session, tables, actor=actor, reason=reason)
+        return import_tables(uow, tables, reason=reason)
     except CsvImportError as exc:
         messages = []
         for e in exc.errors:

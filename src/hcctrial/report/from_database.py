@@ -163,26 +163,11 @@ def report_inputs_from_derived(
 
 
 def screen_failure_reasons(session: Any) -> dict[str, str]:
-    """Return study id -> the first screening criterion not met, for every patient not enrolled."""
-    from sqlalchemy import select
+    """Return study id -> the reason in words of every screen failure (the one definition:
+    :func:`hcctrial.services.patients.screen_failure_reasons`)."""
+    from hcctrial.services.patients import screen_failure_reasons as reasons
 
-    from hcctrial.protocol.eligibility import failure_label
-    from hcctrial.store import models as m
-
-    p, s, c = m.table_of(m.Patient), m.table_of(m.Screening), m.table_of(m.ScreeningCriterion)
-    q = (
-        select(p.c.study_id, c.c.criterion_id, c.c.verdict)
-        .join(s, s.c.patient_id == p.c.id)
-        .join(c, c.c.screening_id == s.c.id)
-        .where(p.c.enrolment_date.is_(None))
-        .order_by(p.c.study_id, c.c.id)
-    )
-    out: dict[str, str] = {}
-    for sid, crit, verdict in session.execute(q):
-        v = getattr(verdict, "value", verdict)
-        if v != "met" and sid not in out:
-            out[sid] = failure_label(str(crit))
-    return out
+    return reasons(session)
 
 
 def report_inputs_from_database(

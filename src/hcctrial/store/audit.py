@@ -1,6 +1,6 @@
 """The append-only, hash-chained audit trail and its verifier.
 
-Writing (called by :mod:`hcctrial.store.services` in the same transaction as the data change):
+Writing (called by :mod:`hcctrial.services.persistence` in the same transaction as the data change):
 every insert, update and delete appends one :class:`~hcctrial.store.models.AuditEntry` with the
 actor, the UTC time, the table, the primary key, the full old and new row (canonical JSON, see
 :func:`hcctrial.store.values.row_state`) and the reason. Each entry's hash is

@@ -1,5 +1,5 @@
 """The audit trail's bulk-insert path: the same entries as :func:`hcctrial.store.audit.append_audit`,
-built for thousands of new rows at a time (used by :func:`hcctrial.store.services.create_many`).
+built for thousands of new rows at a time (used by :func:`hcctrial.services.persistence.create_many`).
 
 What differs is only how the same bytes are produced: each row's canonical JSON from pre-encoded
 ``"key":`` prefixes and per-column value encoders (:func:`insert_state_texts`) rather than a dict

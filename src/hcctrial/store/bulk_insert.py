@@ -1,4 +1,4 @@
-"""Driver-level bulk inserts for the audited bulk path (:func:`hcctrial.store.services.create_many`).
+"""Driver-level bulk inserts for the audited bulk path (:func:`hcctrial.services.persistence.create_many`).
 
 Why not ``session.execute(insert(table), list_of_dicts)``: SQLAlchemy then processes every
 parameter of every row in Python (dict lookups, bind processors, ``insertmanyvalues`` batching),

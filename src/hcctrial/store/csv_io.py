@@ -1,44 +1,33 @@
-"""CSV import and export: one file per table, all-or-nothing import with row-level errors.
+"""The CSV file format of the trial database: one file per table, read and written here.
 
 Files are named ``<table>.csv`` (``sites.csv``, ``patients.csv``, ...; see ``docs/database.md`` for
 every column). The first line is the header; cells are UTF-8 text: empty = no value, booleans
 ``true``/``false``, dates ``YYYY-MM-DD``, timestamps ISO 8601 UTC. Row numbers in messages are
 spreadsheet row numbers (the header is row 1, the first record row 2).
 
-Import (:func:`import_directory`):
-
-1. reads every file and checks every cell (type, range, allowed values, required), every id
-   (unique in the file and not already in the database), every unique column, and every foreign key
-   (the id exists in the referenced file or already in the database);
-2. if anything is wrong, raises :class:`CsvImportError` listing each problem as table, row, column,
-   value and what was expected — and writes nothing;
-3. otherwise inserts all rows through :func:`hcctrial.store.services.create_many` (audited) in the
-   caller's single transaction, so a failure at any point leaves the database as it was.
-
-``id`` is required (foreign keys refer to it). ``version``, ``created_at``, ``updated_at`` are
-written by export and ignored by import (the import creates new records at version 1);
-``lab_results.canonical_value`` is derived, so on import it may be empty or must agree. The
-source's ``audit_log.csv`` is exported for the record and ignored by import, which writes its own
-audit entries.
+:func:`export_directory` writes every table (and the audit log). :func:`read_table_files` reads a
+directory of such files for the import, checking the file names and headers only: the import itself
+(:func:`hcctrial.services.imports.import_directory`) applies every rule of the trial to the rows and
+writes all of them or none. ``version``, ``created_at``, ``updated_at`` are written by export and
+ignored by import; the source's ``audit_log.csv`` is exported for the record and ignored by import,
+which writes its own audit entries.
 """
 
 from __future__ import annotations
 
 import csv
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.errors import DataValidationError
 from hcctrial.store.models import DATA_TABLES, AuditEntry, LabResult, Record, table_of
-from hcctrial.store.services import create_many, prepare_insert_row
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, format_cell
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
-__all__ = ["CsvImportError", "RowError", "export_directory", "import_directory"]
+__all__ = ["CsvImportError", "RowError", "export_directory", "read_table_files"]
 
 AUDIT_FILE = "audit_log.csv"
 #: Most row errors listed in the exception message (all are in ``CsvImportError.errors``).
@@ -47,18 +36,30 @@ MAX_LISTED = 25
 
 @dataclass(frozen=True)
 class RowError:
-    """One bad cell (or file): table, spreadsheet row number (0 = the file), column, value, expected."""
+    """One bad cell, row or file: table, spreadsheet row number (0 = the file), column, value,
+    what was expected, and the id of the rule it breaks (``docs/rules.md``).
+
+    ``text`` is the rule's whole message when the problem is not one cell's value (two records
+    that contradict each other); ``expected`` then repeats it.
+    """
 
     table: str
     row: int
     column: str
     value: str
     expected: str
+    rule: str = "FIELD-VALUE"
+    text: str | None = None
 
     @property
     def message(self) -> str:
         where = f"{self.table}.csv" if self.row == 0 else f"{self.table}.csv row {self.row}"
-        return f"{where}, column {self.column}: got {self.value!r}; expected {self.expected}"
+        if self.text is not None:
+            return f"{where}, column {self.column}: {self.text} [{self.rule}]"
+        return (
+            f"{where}, column {self.column}: got {self.value!r}; expected {self.expected} "
+            f"[{self.rule}]"
+        )
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,11 +68,13 @@ class RowError:
             "column": self.column,
             "value": self.value,
             "expected": self.expected,
+            "rule": self.rule,
         }
 
 
 class CsvImportError(DataValidationError):
-    """The CSV files have bad rows; nothing was written. ``errors`` lists every problem."""
+    """The CSV files have bad rows; nothing was written. ``errors`` lists every problem, ``rule``
+    is the rule of the first."""
 
     def __init__(self, errors: list[RowError]) -> None:
         listed = "\n  ".join(e.message for e in errors[:MAX_LISTED])
@@ -81,35 +84,7 @@ class CsvImportError(DataValidationError):
             field=errors[0].column if errors else None,
         )
         self.errors = errors
-
-
-def _existing(session: Session, model: type[Record], column: str) -> set[Any]:
-    from sqlalchemy import select
-
-    col = table_of(model).c[column]
-    return set(session.execute(select(col).where(col.is_not(None))).scalars())
-
-
-def _unique_groups(model: type[Record]) -> list[tuple[str, ...]]:
-    from sqlalchemy import UniqueConstraint
-
-    groups: list[tuple[str, ...]] = []
-    for c in table_of(model).columns:
-        if c.unique:
-            groups.append((c.name,))
-    for constraint in table_of(model).constraints:
-        if isinstance(constraint, UniqueConstraint):
-            names = tuple(c.name for c in constraint.columns)
-            if names not in groups:
-                groups.append(names)
-    return groups
-
-
-def _existing_groups(session: Session, model: type[Record], names: tuple[str, ...]) -> set[Any]:
-    from sqlalchemy import select
-
-    table = table_of(model)
-    return {tuple(r) for r in session.execute(select(*(table.c[n] for n in names)))}
+        self.rule = errors[0].rule if errors else None
 
 
 def _read_file(
@@ -151,14 +126,14 @@ def _read_file(
     return list(zip(content.line_numbers, content.records(), strict=True))
 
 
-def import_directory(
-    session: Session, directory: Path, *, actor: str, reason: str
-) -> dict[str, int]:
-    """Import every ``<table>.csv`` of ``directory`` in the session's transaction (all or nothing).
+def read_table_files(
+    directory: Path,
+) -> tuple[dict[type[Record], list[tuple[int, dict[str, str]]]], list[RowError]]:
+    """Read every ``<table>.csv`` of ``directory``: per table (in foreign-key order) the rows with
+    their spreadsheet row numbers, and the problems of the files themselves (an unknown file, an
+    unknown or missing column, a row with more cells than the header).
 
-    Returns the number of rows imported per table. Raises :class:`CsvImportError` listing every bad
-    row (table, row, column, value, expected) before anything is written, and
-    :class:`DataValidationError` when ``directory`` is not a directory of known table files.
+    Raises :class:`DataValidationError` when ``directory`` is not a directory of table files.
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -178,78 +153,14 @@ def import_directory(
         raise DataValidationError(
             f"import directory: {str(directory)!r} holds no table files; expected e.g. sites.csv"
         )
-
-    prepared: dict[type[Record], list[tuple[int, dict[str, Any]]]] = {}
-    ids: dict[str, set[int]] = defaultdict(set)
+    tables: dict[type[Record], list[tuple[int, dict[str, str]]]] = {}
     for model, path in files.items():
-        table = model.__tablename__
         rows = _read_file(path, model, errors)
-        good: list[tuple[int, dict[str, Any]]] = []
-        existing_ids = _existing(session, model, "id")
-        groups = {g: _existing_groups(session, model, g) for g in _unique_groups(model)}
-        for number, raw in rows:
-            cells = {k: v for k, v in raw.items() if k not in MANAGED_COLUMNS}
-            values, problems = prepare_insert_row(model, cells)  # = prepare_row, faster
-            for p in problems:
-                errors.append(
-                    RowError(
-                        table, number, p.column, "" if p.value is None else str(p.value), p.expected
-                    )
-                )
-            if problems:
-                continue
-            pk = values.get("id")
-            if pk is None:
-                errors.append(RowError(table, number, "id", "", "a positive integer id (required)"))
-            elif pk in existing_ids or pk in ids[table]:
-                where = "the database" if pk in existing_ids else "this file"
-                errors.append(
-                    RowError(table, number, "id", str(pk), f"an id not already used in {where}")
-                )
-            else:
-                ids[table].add(pk)
-            for group, seen in groups.items():
-                key = tuple(values.get(n) for n in group)
-                if any(k is None for k in key):
-                    continue
-                if key in seen:
-                    errors.append(
-                        RowError(
-                            table,
-                            number,
-                            ",".join(group),
-                            ",".join(raw.get(n, "") for n in group),
-                            "a value not already used (unique)",
-                        )
-                    )
-                seen.add(key)
-            good.append((number, values))  # foreign keys are checked for every parsed row
-        prepared[model] = good
-
-    # foreign keys: the referenced id is in the referenced file or already in the database
-    db_ids: dict[str, set[Any]] = {}
-    for model, rows_ in prepared.items():
-        table = model.__tablename__
-        for name, spec in column_specs(model).items():
-            if spec.references is None:
-                continue
-            target = spec.references
-            if target not in db_ids:
-                db_ids[target] = _existing(session, known[target], "id")
-            for number, values in rows_:
-                ref = values.get(name)
-                if ref is not None and ref not in ids[target] and ref not in db_ids[target]:
-                    errors.append(
-                        RowError(table, number, name, str(ref), f"the id of a row of {target}")
-                    )
-    if errors:
-        raise CsvImportError(errors)
-
-    counts: dict[str, int] = {}
-    for model, rows_ in prepared.items():
-        create_many(session, model, (v for _, v in rows_), actor=actor, reason=reason)
-        counts[model.__tablename__] = len(rows_)
-    return counts
+        tables[model] = [
+            (number, {k: v for k, v in raw.items() if k not in MANAGED_COLUMNS})
+            for number, raw in rows
+        ]
+    return tables, errors
 
 
 def export_directory(session: Session, directory: Path) -> dict[str, int]:

@@ -12,9 +12,13 @@ is :class:`DerivedOverride`, where a person overrides an engine's result with a 
 A lab value keeps what was typed (``value_entered`` + ``unit_entered``) and the canonical value the
 unit layer (:mod:`hcctrial.clinical.units`) computed from it.
 
+One vocabulary: the enums the domain declares (ascites and encephalopathy in
+:mod:`hcctrial.clinical.scores`, attribution in :mod:`hcctrial.assess.adverse_events`, the
+criterion verdict in :mod:`hcctrial.protocol.eligibility`) are imported here, not declared again.
+
 Column ``doc`` strings describe each field with its unit; ``docs/database.md`` lists them as the CSV
-columns. ``info`` carries validation bounds (``min``/``max``, inclusive) used by the service layer
-and the CSV importer, so that SQLite and PostgreSQL refuse the same values.
+columns. ``info`` carries validation bounds (``min``/``max``, inclusive) used by the application services
+(:mod:`hcctrial.services`) for every door, so that SQLite and PostgreSQL refuse the same values.
 
 The audit tables (:class:`AuditEntry`, :class:`AuditChainHead`) are written only by
 :mod:`hcctrial.store.audit`.
@@ -43,6 +47,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# One vocabulary: the domain declares these enums, the store stores their values.
+from hcctrial.assess.adverse_events import Attribution
+from hcctrial.clinical.scores import Ascites, Encephalopathy
+from hcctrial.protocol.eligibility import Verdict
+
 __all__ = [
     "DATA_TABLES",
     "AdverseEvent",
@@ -53,7 +62,6 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Baseline",
-    "CriterionVerdict",
     "CycleDose",
     "DerivedOverride",
     "DeviationSeverity",
@@ -76,6 +84,7 @@ __all__ = [
     "Site",
     "TreatmentCycle",
     "User",
+    "Verdict",
     "VitalStatus",
     "Withdrawal",
     "WithdrawalKind",
@@ -131,24 +140,21 @@ class Role(enum.StrEnum):
 
 
 class PatientStatus(enum.StrEnum):
-    """Where a patient stands in the trial flow (screened -> enrolled -> treated -> followed)."""
+    """Where a patient stands in the trial: screened -> enrolled or screen failure -> on treatment
+    -> off treatment -> follow-up -> dead / withdrawn / lost to follow-up.
+
+    The transitions and the records each state accepts are :mod:`hcctrial.services.states`.
+    """
 
     SCREENING = "screening"
     SCREEN_FAILURE = "screen_failure"
     ENROLLED = "enrolled"
     ON_TREATMENT = "on_treatment"
+    OFF_TREATMENT = "off_treatment"
     FOLLOW_UP = "follow_up"
-    COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
     DECEASED = "deceased"
-
-
-class CriterionVerdict(enum.StrEnum):
-    """Result of one eligibility criterion."""
-
-    MET = "met"
-    NOT_MET = "not_met"
-    MISSING = "missing"
 
 
 class Sex(enum.StrEnum):
@@ -159,32 +165,6 @@ class Sex(enum.StrEnum):
 class ImagingModality(enum.StrEnum):
     MRI = "mri"
     CT = "ct"
-
-
-class Ascites(enum.StrEnum):
-    """Ascites as Child-Pugh grades it: none, slight (mild), moderate or severe."""
-
-    NONE = "none"
-    SLIGHT = "slight"
-    MODERATE = "moderate"
-
-
-class Encephalopathy(enum.StrEnum):
-    """Hepatic encephalopathy as Child-Pugh grades it (West Haven grade 1-2 or 3-4)."""
-
-    NONE = "none"
-    GRADE_1_2 = "grade_1_2"
-    GRADE_3_4 = "grade_3_4"
-
-
-class Attribution(enum.StrEnum):
-    """Relation of an adverse event to study treatment (CTCAE attribution scale)."""
-
-    UNRELATED = "unrelated"
-    UNLIKELY = "unlikely"
-    POSSIBLE = "possible"
-    PROBABLE = "probable"
-    DEFINITE = "definite"
 
 
 class LesionKind(enum.StrEnum):
@@ -315,8 +295,8 @@ class ScreeningCriterion(Record):
     __table_args__ = (UniqueConstraint("screening_id", "criterion_id"),)
     screening_id: Mapped[int] = mapped_column(_fk("screenings.id"), doc="screenings.id")
     criterion_id: Mapped[str] = mapped_column(String(64), doc="criterion id in the protocol")
-    verdict: Mapped[CriterionVerdict] = mapped_column(
-        _enum(CriterionVerdict, "criterion_verdict"), doc="met / not_met / missing"
+    verdict: Mapped[Verdict] = mapped_column(
+        _enum(Verdict, "criterion_verdict"), doc="met / not_met / not_evaluable"
     )
     value: Mapped[str | None] = mapped_column(String(200), doc="observed value, as text")
     threshold: Mapped[str | None] = mapped_column(String(200), doc="the protocol's threshold")
@@ -351,7 +331,7 @@ class Baseline(Record):
     )
     ascites: Mapped[Ascites] = mapped_column(_enum(Ascites, "ascites"), doc="none/slight/moderate")
     encephalopathy: Mapped[Encephalopathy] = mapped_column(
-        _enum(Encephalopathy, "encephalopathy"), doc="none / grade_1_2 / grade_3_4"
+        _enum(Encephalopathy, "encephalopathy"), doc="none / grade-1-2 / grade-3-4"
     )
 
 

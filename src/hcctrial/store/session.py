@@ -3,7 +3,7 @@
 Which database:
 
 1. an explicit URL or path (``--database`` on the command line), else
-2. the environment variable ``HCCTRIAL_DATABASE_URL``, else
+2. the settings' ``database_url`` (:mod:`hcctrial.settings`: ``HCCTRIAL_DATABASE_URL``), else
 3. the SQLite file ``hcctrial.sqlite`` in the working directory.
 
 A plain file path is read as a SQLite file; ``postgresql://`` and ``postgres://`` URLs are given
@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
-    "BUSY_TIMEOUT_ENV_VAR",
     "DEFAULT_SQLITE_FILE",
     "ENV_VAR",
     "DatabaseUnavailable",
@@ -54,8 +53,6 @@ __all__ = [
 ENV_VAR = "HCCTRIAL_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "hcctrial.sqlite"
 #: Seconds a SQLite connection waits for another writer before "database is locked" (default 10).
-BUSY_TIMEOUT_ENV_VAR = "HCCTRIAL_BUSY_TIMEOUT_S"
-_DEFAULT_BUSY_TIMEOUT_S = 10.0
 #: Seconds a PostgreSQL connection attempt may take (an unreachable host fails within this).
 _PG_CONNECT_TIMEOUT_S = 10
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -73,14 +70,20 @@ class DatabaseUnavailable(DataValidationError):
 
 
 def database_url(explicit: str | os.PathLike[str] | None = None) -> str:
-    """Return the SQLAlchemy URL to use: ``explicit``, else $HCCTRIAL_DATABASE_URL, else SQLite.
+    """Return the SQLAlchemy URL to use: ``explicit``, else the settings' database URL
+    ($HCCTRIAL_DATABASE_URL), else SQLite.
 
     >>> database_url("sqlite:///x.sqlite")
     'sqlite:///x.sqlite'
     >>> database_url("postgresql://u@h/db")
     'postgresql+psycopg://u@h/db'
     """
-    raw = os.fspath(explicit) if explicit is not None else os.environ.get(ENV_VAR) or None
+    if explicit is not None:
+        raw: str | None = os.fspath(explicit)
+    else:
+        from hcctrial.settings import load_settings
+
+        raw = load_settings().database_url
     if raw is not None and not raw.strip():
         raise DatabaseUnavailable(f"database: got an empty URL; expected {_URL_HELP}")
     if raw is None:
@@ -95,13 +98,11 @@ def database_url(explicit: str | os.PathLike[str] | None = None) -> str:
 
 
 def busy_timeout_s() -> float:
-    """Return how long (s) a SQLite connection waits for a lock: $HCCTRIAL_BUSY_TIMEOUT_S, else 10."""
-    raw = os.environ.get(BUSY_TIMEOUT_ENV_VAR, "").strip()
-    try:
-        value = float(raw) if raw else _DEFAULT_BUSY_TIMEOUT_S
-    except ValueError:
-        value = _DEFAULT_BUSY_TIMEOUT_S
-    return value if 0 <= value <= 3600 else _DEFAULT_BUSY_TIMEOUT_S
+    """Return how long (s) a SQLite connection waits for a lock: the settings'
+    ``busy_timeout_s`` ($HCCTRIAL_BUSY_TIMEOUT_S), else 10."""
+    from hcctrial.settings import load_settings
+
+    return load_settings().busy_timeout_s
 
 
 def shown_url(url: str) -> str:
@@ -344,7 +345,7 @@ def _refuse_unaudited_flush(session: Session, _context: Any, _instances: Any) ->
         ):
             raise DataValidationError(
                 f"{type(obj).__tablename__}: records are written only through "
-                "hcctrial.store.services (create/update/delete), which audits every change"
+                "hcctrial.services (the trial's actions), which check and audit every change"
             )
 
 
@@ -352,7 +353,7 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory bound to ``engine`` (objects stay usable after commit).
 
     Its sessions refuse to flush changed ORM objects of trial tables: every write goes through
-    :mod:`hcctrial.store.services`, so that none escapes the audit trail.
+    :mod:`hcctrial.services`, so that none escapes the rules and the audit trail.
     """
     from sqlalchemy import event
     from sqlalchemy.orm import sessionmaker

@@ -89,11 +89,13 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """A value that does not fit its column: the column, the value given and what was expected."""
+    """A value that does not fit its column: the column, the value given, what was expected, and
+    the id of the rule it breaks (``docs/rules.md``; the column checks here are FIELD-VALUE)."""
 
     column: str
     value: object
     expected: str
+    rule: str = "FIELD-VALUE"
 
 
 class _Invalid(Exception):

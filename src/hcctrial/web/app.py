@@ -1,11 +1,16 @@
 """The application factory: :func:`create_app` wires the database, sessions, CSRF and routers.
 
-Nothing is created at import time. ``create_app(database_url)`` makes its own engine (SQLite file by
-default, PostgreSQL by URL, :func:`hcctrial.store.session.make_engine`); the database must already
-be at the newest schema (``hcctrial init``). Error mapping, in one place:
+Nothing is created at import time. ``create_app(settings)`` takes the typed settings
+(:mod:`hcctrial.settings`: database URL, secret key, argon2 cost, session lifetime) and makes its
+own engine (SQLite file by default, PostgreSQL by URL, :func:`hcctrial.store.session.make_engine`)
+and password hasher; the database must already be at the newest schema (``hcctrial init``). Error
+mapping, in one place (:func:`hcctrial.web.deps.refusal_status`):
 
-- :class:`hcctrial.errors.ConflictError` -> 409, other :class:`~hcctrial.errors.HcctrialError`
-  -> 400 (JSON ``{"detail", "field"}`` for ``/api``, a page otherwise);
+- a refusal by a rule of the trial (:class:`hcctrial.errors.RuleRefusal`) -> its rule's kind:
+  403 authorization, 409 state, 422 values; a stale version (:class:`~hcctrial.errors.
+  ConflictError`) -> 409; any other :class:`~hcctrial.errors.HcctrialError` -> 400 (JSON
+  ``{"detail", "field", "rule"}`` for ``/api``, a page otherwise);
+- a request body the API cannot read (wrong type, unknown key) -> 422 with rule FIELD-VALUE;
 - a missing session -> 401 (API) or a redirect to ``/login`` (pages);
 - a refused CSRF token or a role/site without access -> 403;
 - any other exception -> 500 showing only a reference id; the traceback goes to the server log
@@ -16,34 +21,35 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 import secrets
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from hcctrial.errors import ConflictError, HcctrialError
-from hcctrial.web.deps import NotSignedIn, WebState, render
+from hcctrial.errors import HcctrialError
+from hcctrial.settings import Settings
+from hcctrial.web.deps import NotSignedIn, WebState, refusal_status, render
 from hcctrial.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
-    SESSION_MAX_AGE_S,
     UNSAFE_METHODS,
     LoginRateLimiter,
     csrf_valid,
+    password_hasher,
 )
 
-__all__ = ["SECRET_ENV_VAR", "create_app"]
+__all__ = ["create_app"]
 
 HERE = Path(__file__).resolve().parent
-SECRET_ENV_VAR = "HCCTRIAL_SECRET_KEY"
 _LOG = logging.getLogger("hcctrial.web")
 
 _SECURITY_HEADERS = {
@@ -110,27 +116,20 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(
-    database_url: str | None = None, *, secret_key: str | None = None, testing: bool = False
-) -> FastAPI:
-    """Return the web application on ``database_url`` (default: $HCCTRIAL_DATABASE_URL, else
-    ./hcctrial.sqlite).
+def create_app(settings: Settings) -> FastAPI:
+    """Return the web application for ``settings`` (:func:`hcctrial.settings.load_settings`).
 
-    ``secret_key`` signs the session cookies (default: $HCCTRIAL_SECRET_KEY, else a random key
-    per process, so sessions end when the server restarts). ``testing`` lowers the argon2 cost
-    (fast tests); never use it in production.
+    Without a secret key in the settings, a random key per process signs the session cookies
+    (sessions end when the server restarts).
     """
+    from hcctrial.analysis.plan import load_plan
     from hcctrial.protocol.regimen import default_regimen
     from hcctrial.store.session import make_engine, session_factory
-    from hcctrial.web import security
     from hcctrial.web.dashboard_cache import DashboardCache
 
-    if testing:
-        from argon2 import PasswordHasher
-
-        security._HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    engine = make_engine(database_url)
-    key = secret_key or os.environ.get(SECRET_ENV_VAR) or secrets.token_urlsafe(32)
+    engine = make_engine(settings.database_url)
+    secret = settings.secret_key
+    key = secret.get_secret_value() if secret is not None else secrets.token_urlsafe(32)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = _fmt
     state = WebState(
@@ -140,8 +139,9 @@ def create_app(
         limiter=LoginRateLimiter(),
         templates=templates,
         today=date.today,
-        testing=testing,
-        dashboard_cache=DashboardCache(),
+        settings=settings,
+        hasher=password_hasher(settings),
+        dashboard_cache=DashboardCache(plan=load_plan(settings.sap)),
     )
     app = FastAPI(
         title="hcctrial",
@@ -160,7 +160,7 @@ def create_app(
         SessionMiddleware,
         secret_key=key,
         session_cookie=SESSION_COOKIE,
-        max_age=SESSION_MAX_AGE_S,
+        max_age=settings.session_lifetime_s,
         same_site="strict",
         https_only=True,
     )
@@ -174,10 +174,25 @@ def create_app(
 
     @app.exception_handler(HcctrialError)
     async def hcctrial_error(request: Request, exc: HcctrialError) -> Response:
-        status = 409 if isinstance(exc, ConflictError) else 400
+        status = refusal_status(exc)
         if _is_api(request):
-            return JSONResponse({"detail": exc.message, "field": exc.field}, status_code=status)
+            body: dict[str, object] = {"detail": exc.message, "field": exc.field, "rule": exc.rule}
+            findings = getattr(exc, "findings", None)
+            if findings:
+                body["findings"] = list(findings)
+            return JSONResponse(jsonable_encoder(body), status_code=status)
         return render(request, "error.html", {"message": exc.message}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def unreadable_body(request: Request, exc: RequestValidationError) -> Response:
+        from hcctrial.errors import validation_problems
+
+        problems = validation_problems(exc, unknown_key="not a field of this record")
+        shown = [(where.removeprefix("body.").removeprefix("body"), msg) for where, msg in problems]
+        detail = "; ".join(f"{where}: {msg}" if where else msg for where, msg in shown)
+        field = shown[0][0].split(".")[-1] or None if shown else None
+        body = {"detail": f"[FIELD-VALUE] {detail}", "field": field, "rule": "FIELD-VALUE"}
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

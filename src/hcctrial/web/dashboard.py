@@ -17,6 +17,7 @@ same numbers but re-derives only the patients whose records changed since its la
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -227,27 +228,14 @@ def audit_head(session: Any) -> int:
 
 def screen_failures(session: Any) -> tuple[tuple[tuple[str, int], ...], int]:
     """Return the screen-failure reasons (words, number of patients; most frequent first) and the
-    number of patients who failed screening."""
-    from sqlalchemy import func, select
+    number of patients who failed screening -- by the one definition of a screen failure and its
+    reason (:func:`hcctrial.services.patients.screen_failure_reasons`), as the report counts them."""
+    from hcctrial.services.patients import screen_failure_reasons
 
-    from hcctrial.protocol.eligibility import failure_label
-
-    failed = (
-        select(m.ScreeningCriterion.criterion_id, func.count())
-        .join(m.Screening, m.Screening.id == m.ScreeningCriterion.screening_id)
-        .where(
-            m.Screening.eligible.is_(False),
-            m.ScreeningCriterion.verdict == m.CriterionVerdict.NOT_MET,
-        )
-        .group_by(m.ScreeningCriterion.criterion_id)
-    )
-    reasons = sorted(
-        ((failure_label(str(c)), int(n)) for c, n in session.execute(failed)), key=lambda x: -x[1]
-    )
-    n_fail = session.scalar(
-        select(func.count()).select_from(m.Screening).where(m.Screening.eligible.is_(False))
-    )
-    return tuple(reasons), int(n_fail or 0)
+    failures = screen_failure_reasons(session)
+    counts = Counter(failures.values())
+    reasons = sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    return tuple(reasons), len(failures)
 
 
 def dashboard_data(session: Any, plan: PlanFile | None = None) -> DashboardData:

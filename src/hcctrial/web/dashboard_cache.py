@@ -6,7 +6,7 @@ engine on every scan series, the endpoints) costs seconds of CPU; a dashboard re
 milliseconds. The values are still computed by the engines, never stored or typed in: only *when*
 they are recomputed changes.
 
-How it stays correct: every write to a trial table goes through :mod:`hcctrial.store.services`,
+How it stays correct: every write to a trial table goes through :mod:`hcctrial.services`,
 which appends an audit entry (table, primary key, old and new row) in the same transaction. A
 refresh reads the audit entries after the last one it has seen (by primary key ``seq``), maps each
 to its patient (``patient_id`` of the row, or of its parent for lesions, doses and screening

@@ -1,15 +1,19 @@
 """Request-scoped helpers shared by the routers: the app state, the database session, the
-signed-in user, access checks and template rendering.
+signed-in user, read access checks, the unit of work of a write, refusals as form errors, and
+template rendering.
 
-Access errors are raised as :class:`fastapi.HTTPException` 403 (the app's handlers render them as
-a page or as JSON); an anonymous request raises :class:`NotSignedIn` (pages redirect to
-``/login``, the API answers 401).
+Reads check access here (:func:`load_patient`, with the rules of
+:mod:`hcctrial.services.permissions`); every write goes through a trial action of
+:mod:`hcctrial.services` on a :func:`unit_of_work`, which checks access itself. Read access errors
+are raised as :class:`fastapi.HTTPException` 403 (the app's handlers render them as a page or as
+JSON); an anonymous request raises :class:`NotSignedIn` (pages redirect to ``/login``, the API
+answers 401). A refusal's HTTP status is :func:`refusal_status`, the one mapping.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,24 +23,41 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from hcctrial.errors import ConflictError, HcctrialError, RuleRefusal
+from hcctrial.services.permissions import Actor, Capability, can, sees_site
+from hcctrial.services.rules import KIND_STATUS, rule
+from hcctrial.services.unit_of_work import UnitOfWork
 from hcctrial.store import models as m
-from hcctrial.web.permissions import Capability, Principal, can, sees_site
 from hcctrial.web.security import CSRF_FIELD, LoginRateLimiter, csrf_token
 
 __all__ = [
+    "InvalidForm",
     "NotSignedIn",
     "WebState",
     "db_session",
+    "form_errors",
     "load_patient",
+    "refusal_status",
     "render",
     "require",
+    "save_or_refuse",
     "signed_in_user",
     "state_of",
+    "unit_of_work",
 ]
 
 
 class NotSignedIn(Exception):
     """The request has no valid session."""
+
+
+class InvalidForm(Exception):
+    """A form's fields could not be read (not a number, not a date): ``errors`` says which, in
+    the nurse's words; answered like a refusal of values (422, FIELD-VALUE)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
 
 
 @dataclass
@@ -49,7 +70,8 @@ class WebState:
     limiter: LoginRateLimiter
     templates: Jinja2Templates
     today: Callable[[], date]
-    testing: bool
+    settings: Any
+    hasher: Any
     dashboard_cache: Any
     #: Held for the whole of each writing transaction: this process's writers queue here, in
     #: order, instead of fighting for SQLite's database lock (whose busy handler sleeps and
@@ -81,7 +103,7 @@ def db_session(request: Request, *, write: bool = False) -> Iterator[Any]:
             yield session
 
 
-def signed_in_user(request: Request, session: Any) -> Principal:
+def signed_in_user(request: Request, session: Any) -> Actor:
     """Return the signed-in, active user of ``request`` or raise :class:`NotSignedIn`."""
     uid = request.session.get("uid")
     if not isinstance(uid, int):
@@ -90,7 +112,7 @@ def signed_in_user(request: Request, session: Any) -> Principal:
     if user is None or not user.active or request.session.get("pwv") != _password_stamp(user):
         request.session.pop("uid", None)
         raise NotSignedIn
-    return Principal(user.id, user.username, user.role, user.site_id)
+    return Actor(user.id, user.username, user.role, user.site_id)
 
 
 def _password_stamp(user: Any) -> str:
@@ -105,7 +127,7 @@ def password_stamp(user: Any) -> str:
     return _password_stamp(user)
 
 
-def require(user: Principal, capability: Capability) -> None:
+def require(user: Actor, capability: Capability) -> None:
     """Raise 403 unless ``user`` has ``capability``."""
     if not can(user, capability):
         raise HTTPException(
@@ -114,7 +136,7 @@ def require(user: Principal, capability: Capability) -> None:
         )
 
 
-def load_patient(session: Any, user: Principal, patient_id: int) -> Any:
+def load_patient(session: Any, user: Actor, patient_id: int) -> Any:
     """Return patient ``patient_id`` if ``user`` may see it; 404 if absent, 403 otherwise."""
     require(user, Capability.VIEW_PATIENTS)
     patient = session.get(m.Patient, patient_id)
@@ -125,12 +147,89 @@ def load_patient(session: Any, user: Principal, patient_id: int) -> Any:
     return patient
 
 
+def unit_of_work(request: Request, session: Any, user: Actor) -> UnitOfWork:
+    """The unit of work of ``user`` on ``session``: today's date from the application's clock,
+    the settings' tolerance and the regimen."""
+    state = state_of(request)
+    return UnitOfWork(
+        session, user, today=state.today(), settings=state.settings, regimen=state.regimen
+    )
+
+
+def refusal_status(exc: HcctrialError) -> int:
+    """The HTTP status of a refusal: its rule's kind (403 authorization, 409 state or stale
+    version, 422 values), 409 for a stale version, 400 for any other input error."""
+    if isinstance(exc, ConflictError):
+        return 409
+    if isinstance(exc, RuleRefusal) and exc.rule is not None:
+        return KIND_STATUS[rule(exc.rule).kind]
+    return 400
+
+
+def form_errors(
+    exc: HcctrialError, fields: set[str] | frozenset[str] = frozenset()
+) -> dict[str, str]:
+    """``{field: message}`` of a refusal for a form: a finding of one of ``fields`` beside that
+    field, everything else at the top of the form (``_form``); each message ends with its rule's
+    id, as every door names it."""
+    findings = getattr(exc, "findings", ()) or ()
+    if not findings:
+        tag = f" [{exc.rule}]" if exc.rule and f"[{exc.rule}]" not in exc.message else ""
+        return {"_form": exc.message + tag}
+    out: dict[str, str] = {}
+    for f in findings:
+        field = f.get("field")
+        key = str(field) if field in fields else "_form"
+        text = f"{_in_words(f) if key != '_form' else f['message']} [{f['rule']}]"
+        out[key] = f"{out[key]} {text}" if key in out else text
+    return out
+
+
+def _in_words(f: Mapping[str, Any]) -> str:
+    """A value's problem as a nurse reads it beside the field ("This is required. Please enter
+    a date YYYY-MM-DD."); other findings keep the rule's message."""
+    expected = f.get("expected")
+    if expected is None:
+        return str(f["message"])
+    wanted = str(expected).replace(" (required)", "")
+    please = f"Please enter {wanted}." if wanted else "Please check this value."
+    value = f.get("value")
+    if value in (None, ""):
+        return "This is required. " + please
+    return f"“{value}” does not fit here. {please}"
+
+
+def save_or_refuse(
+    request: Request,
+    write: Callable[[Any, Actor], Any],
+    show_form: Callable[[Any, Actor, dict[str, str], int], Any],
+    fields: set[str] | frozenset[str] = frozenset(),
+) -> Any:
+    """Run ``write(session, user)`` in one writing transaction and return its response; when the
+    form cannot be read (:class:`InvalidForm`) or a rule refuses the action, the transaction is
+    rolled back and ``show_form(session, user, errors, status)`` renders the form again with the
+    errors beside ``fields`` (the others on top) and the refusal's status. An authorization
+    refusal is not a form problem: it propagates (403 page)."""
+    try:
+        with db_session(request, write=True) as session:
+            return write(session, signed_in_user(request, session))
+    except InvalidForm as exc:
+        errors, status = exc.errors, 422
+    except HcctrialError as exc:
+        status = refusal_status(exc)
+        if status == 403:
+            raise
+        errors = form_errors(exc, fields)
+    with db_session(request) as session:
+        return show_form(session, signed_in_user(request, session), errors, status)
+
+
 def render(
     request: Request,
     template: str,
     context: dict[str, Any] | None = None,
     *,
-    user: Principal | None = None,
+    user: Actor | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     """Render ``template`` with the user, the CSRF token and ``context``."""

@@ -1,27 +1,29 @@
-"""The record types the forms and the JSON API edit, and their audited create/update.
+"""The record types the forms and the JSON API edit, and the trial action that saves each.
 
 Each :class:`RecordType` names a table of :mod:`hcctrial.store.models`, the URL slug, the fields a
 form shows (label and unit) and how the record reaches its patient (directly through
-``patient_id``, or through a parent: a lesion through its scan, a dose through its cycle). Values
-are checked by the store's own column checker (:func:`hcctrial.store.services.prepare_row`), and
-its problems are turned into messages beside the fields; writes go through
-:mod:`hcctrial.store.services` (actor, reason, audit, optimistic locking).
+``patient_id``, or through a parent: a lesion through its scan, a dose through its cycle).
+:data:`NEW_RECORD` maps a slug to the action of :mod:`hcctrial.services` that saves a new record
+of it; the action checks everything (access, the patient's state, the rules) and the door shows
+its refusal. :func:`field_problems` runs the column checks only, for the live previews.
 
 Reasons: creating a record is audited with the reason "entered via web form" (or the one given);
 every change of a saved record needs a reason typed by the user (a saved record counts as signed
-by whoever saved it), and the API refuses an update without one.
+by whoever saved it), and the services refuse a change without one (REASON-REQUIRED).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hcctrial.services import adverse_events, cycles, follow_up, labs, patients, scans
 from hcctrial.store import models as m
 from hcctrial.store.values import column_specs
 
 __all__ = [
+    "NEW_RECORD",
     "RECORD_TYPES",
     "FieldDef",
     "RecordType",
@@ -198,6 +200,20 @@ RECORD_TYPES: dict[str, RecordType] = {
 }
 
 
+#: slug -> the action saving a new record: ``(unit of work, owner id, values, reason=) -> id``;
+#: the owner is the patient, or for doses and lesions the cycle and the scan.
+NEW_RECORD: dict[str, Callable[..., int]] = {
+    "baseline": patients.record_baseline,
+    "labs": labs.record_lab,
+    "adverse_events": adverse_events.record_adverse_event,
+    "followups": follow_up.record_follow_up,
+    "withdrawals": follow_up.withdraw,
+    "deviations": follow_up.record_deviation,
+    "doses": cycles.record_dose_line,
+    "lesions": scans.add_lesion,
+}
+
+
 def record_type(slug: str) -> RecordType:
     """Return the record type of ``slug`` (KeyError when there is none)."""
     return RECORD_TYPES[slug]
@@ -226,7 +242,7 @@ def field_problems(
     Lab values are also converted by the unit layer here, so a unit that does not fit the
     analyte is reported beside the unit field before anything is written.
     """
-    from hcctrial.store.services import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     _, problems = prepare_row(model, dict(values), partial=partial)
     out: dict[str, str] = {}

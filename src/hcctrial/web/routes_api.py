@@ -1,39 +1,69 @@
 """The JSON API beside the pages, described at ``/openapi.json``.
 
-Same session, same access rules, same CSRF protection as the pages (send the session's token in
-the ``X-CSRF-Token`` header; ``GET /api/me`` returns it). Every record type of
-:data:`hcctrial.web.records.RECORD_TYPES` has::
+Same session, same CSRF protection as the pages (send the session's token in the
+``X-CSRF-Token`` header; ``GET /api/me`` returns it). Every write is a trial action of
+:mod:`hcctrial.services`, which checks access, the patient's state and the rules exactly as for the
+forms and the import; a refusal answers ``{"detail", "field", "rule"}`` with 403 (authorization),
+409 (state, stale version) or 422 (values). Endpoints::
 
-    POST /api/patients/{patient_id}/{type}     create (201)   [lesions, doses: POST /api/{type}]
-    GET  /api/{type}/{id}                      read (with its version)
-    PUT  /api/{type}/{id}                      {"version", "reason", "changes"}: change (409 when
-                                               someone else saved first)
+    POST   /api/patients                          screen and enrol (201)
+    POST   /api/patients/{patient_id}/{type}      the action recording a new record (201):
+                                                  baseline, labs, cycles (start a cycle, with
+                                                  its dose lines), adverse_events, imaging (a
+                                                  scan with its lesions), followups, withdrawals,
+                                                  deviations       [lesions, doses: POST /api/{type}]
+    POST   /api/patients/{patient_id}/end-treatment   end the treatment
+    GET    /api/{type}/{id}                       read (with its version)
+    PUT    /api/{type}/{id}                       {"version", "reason", "changes"}: amend
+    DELETE /api/{type}/{id}                       {"version", "reason"}: delete
 
 plus the patient list and file, the protocol's next step, the audit trail, the live previews
 (eligibility, CTCAE grade, dose sheet) and the dashboard numbers. Request bodies are pydantic
-models generated from the store's column specifications, so the schema and the checks agree.
+models generated from the store's column specifications (types; the values are checked by the
+services, so that the API refuses what the forms and the import refuse, with the same rule).
 """
 
 import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from hcctrial.services.permissions import Capability
 from hcctrial.store import models as m
 from hcctrial.store.values import column_specs, row_state
 from hcctrial.web.clinical import lab_grades
-from hcctrial.web.deps import db_session, load_patient, require, signed_in_user, state_of
+from hcctrial.web.deps import (
+    db_session,
+    load_patient,
+    require,
+    signed_in_user,
+    state_of,
+    unit_of_work,
+)
 from hcctrial.web.patient_file import load_patient_file
 from hcctrial.web.patient_view import patient_view
-from hcctrial.web.permissions import Capability
-from hcctrial.web.records import RECORD_TYPES, RecordType, patient_id_of
+from hcctrial.web.records import NEW_RECORD, RECORD_TYPES, RecordType, patient_id_of
 from hcctrial.web.routes_pages import audit_entries, visible_patients
 from hcctrial.web.security import csrf_token
 
 router = APIRouter(prefix="/api", tags=["api"])
 
 CREATED = "entered via API"
+#: the trial action behind each create endpoint
+ACTION_SUMMARY = {
+    "baseline": "Record the baseline",
+    "labs": "Record a lab result",
+    "cycles": "Start the next cycle (with its dose lines)",
+    "adverse_events": "Record an adverse event",
+    "imaging": "Record a scan (with its lesion measurements)",
+    "followups": "Record a follow-up contact (vital status dead: the death)",
+    "withdrawals": "Withdraw the patient",
+    "deviations": "Record a protocol deviation",
+    "doses": "Add a dose line to a cycle",
+    "lesions": "Add a lesion measurement to a scan",
+}
 
 
 def _py_type(spec: Any) -> Any:
@@ -50,29 +80,68 @@ def _py_type(spec: Any) -> Any:
     return base
 
 
-def _body_model(rt: RecordType, *, partial: bool) -> type[BaseModel]:
-    specs = column_specs(rt.model)
-    names = [f.name for f in rt.fields]
-    if rt.parent is not None:
-        names.insert(0, rt.parent[1])
+def _body_model(
+    rt_model: type[m.Record],
+    names: list[str],
+    *,
+    partial: bool,
+    name: str,
+    optional: frozenset[str] = frozenset(),
+) -> type[BaseModel]:
+    """A request body of the columns ``names`` of ``rt_model``, typed from the store's column
+    specifications. Ranges and lengths are stated, not enforced here: the services check every
+    value (FIELD-VALUE), so the API refuses exactly what a form and an import refuse."""
+    specs = column_specs(rt_model)
     fields: dict[str, Any] = {}
-    for name in names:
-        spec = specs[name]
+    for column in names:
+        spec = specs[column]
         t = _py_type(spec)
-        extra: dict[str, Any] = {"description": spec.doc}
-        if spec.minimum is not None:
-            extra["ge"] = spec.minimum
-        if spec.maximum is not None:
-            extra["le"] = spec.maximum
-        if spec.max_length is not None:
-            extra["max_length"] = spec.max_length
-        if partial or spec.nullable:
-            fields[name] = (t | None, Field(default=None, **extra))
+        extra: dict[str, Any] = {"description": f"{spec.doc}; expected {spec.expected()}"}
+        if partial or spec.nullable or column in optional:
+            fields[column] = (t | None, Field(default=None, **extra))
         else:
-            fields[name] = (t, Field(**extra))
-    suffix = "Changes" if partial else "In"
-    name = "".join(p.title() for p in rt.slug.split("_")) + suffix
+            fields[column] = (t, Field(**extra))
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def _names(rt: RecordType) -> list[str]:
+    names = [f.name for f in rt.fields]
+    return [rt.parent[1], *names] if rt.parent is not None else names
+
+
+def _title(slug: str) -> str:
+    return "".join(p.title() for p in slug.split("_"))
+
+
+def _create_model(rt: RecordType) -> type[BaseModel]:
+    """The body of a new record: the record's fields; a cycle also takes its dose lines (and
+    its number is optional: the next one), a scan its lesion measurements."""
+    if rt.slug == "cycles":
+        line = _body_model(
+            m.CycleDose, ["drug", "planned_mg", "given_mg"], partial=False, name="DoseLineIn"
+        )
+        base = _body_model(
+            rt.model,
+            _names(rt),
+            partial=False,
+            name="CycleFields",
+            optional=frozenset({"cycle_number"}),
+        )
+        return create_model(
+            "CyclesIn",
+            __base__=base,
+            doses=(list[line] | None, Field(default=None)),  # type: ignore[valid-type,arg-type]
+        )
+    if rt.slug == "imaging":
+        lesion_fields = [f.name for f in RECORD_TYPES["lesions"].fields]
+        line = _body_model(m.LesionMeasurement, lesion_fields, partial=False, name="LesionLineIn")
+        base = _body_model(rt.model, _names(rt), partial=False, name="ImagingFields")
+        return create_model(
+            "ImagingIn",
+            __base__=base,
+            lesions=(list[line] | None, Field(default=None)),  # type: ignore[valid-type,arg-type]
+        )
+    return _body_model(rt.model, _names(rt), partial=False, name=_title(rt.slug) + "In")
 
 
 class Me(BaseModel):
@@ -105,6 +174,40 @@ class ScreeningIn(BaseModel):
     patient: dict[str, Any] = Field(
         description="the patient screening input of `hcctrial screen` (examples/README.md)"
     )
+
+
+class ScreeningLabIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    analyte: str
+    value_entered: float
+    unit_entered: str
+    uln: float | None = None
+    lln: float | None = None
+
+
+class EnrolIn(BaseModel):
+    """Screen a new patient: enrolled when eligible, a screen failure when not."""
+
+    model_config = ConfigDict(extra="forbid")
+    study_id: str = Field(description="pseudonymous study id")
+    site_id: int | None = Field(default=None, description="sites.id (default: your site)")
+    screening_date: dt.date
+    patient: dict[str, Any] = Field(
+        description="the patient screening input of `hcctrial screen` (examples/README.md)"
+    )
+    labs: list[ScreeningLabIn] = Field(default_factory=list, description="screening labs")
+    notes: str | None = None
+
+
+class DeleteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(description="the version you read (optimistic lock)")
+    reason: str = Field(description="why the record is deleted (required)")
+
+
+class EndTreatmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(description="why the treatment ends (required)")
 
 
 def _state(model: type[m.Record], obj: Any) -> dict[str, Any]:
@@ -141,6 +244,44 @@ def list_patients(request: Request) -> list[PatientOut]:
             )
             for p in visible_patients(session, user)
         ]
+
+
+@router.post("/patients", status_code=201)
+def screen_and_enrol(request: Request, body: EnrolIn) -> dict[str, Any]:
+    """Screen a new patient under the protocol; enrol when eligible (the criteria are saved)."""
+    from hcctrial.services.patients import screen_and_enrol as enrol
+
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        site_id = body.site_id if body.site_id is not None else user.site_id
+        if site_id is None:
+            raise HTTPException(422, "site_id: got None; expected the id of the patient's site")
+        outcome = enrol(
+            unit_of_work(request, session, user),
+            study_id=body.study_id,
+            site_id=site_id,
+            screening_date=body.screening_date,
+            patient=body.patient,
+            labs=[lab.model_dump() for lab in body.labs],
+            notes=body.notes,
+            reason=CREATED,
+        )
+        patient = session.get(m.Patient, outcome.patient_id)
+        return {"patient": _state(m.Patient, patient), "screening": outcome.result.to_dict()}
+
+
+@router.post("/patients/{patient_id}/end-treatment")
+def end_treatment(request: Request, patient_id: int, body: EndTreatmentIn) -> dict[str, Any]:
+    """End the patient's protocol treatment (on treatment -> off treatment)."""
+    from hcctrial.services.cycles import end_treatment as end
+
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        if session.get(m.Patient, patient_id) is None:
+            raise HTTPException(404, f"No patient with id {patient_id}.")
+        end(unit_of_work(request, session, user), patient_id, reason=body.reason)
+        patient = session.get(m.Patient, patient_id, populate_existing=True)
+        return _state(m.Patient, patient)
 
 
 @router.get("/patients/{patient_id}")
@@ -226,16 +367,45 @@ def dashboard(request: Request) -> dict[str, Any]:
         return state_of(request).dashboard_cache.data(session).to_dict()
 
 
-def _register(rt: RecordType) -> None:
-    from hcctrial.store.services import create, update
+def _owner_of(session: Any, rt: RecordType, values: dict[str, Any], patient_id: int | None) -> int:
+    """The id the new record hangs on (patient, or the cycle/scan of a dose/lesion); 404 when
+    that record does not exist (the service checks who may write to it)."""
+    if rt.parent is None:
+        assert patient_id is not None
+        if session.get(m.Patient, patient_id) is None:
+            raise HTTPException(404, f"No patient with id {patient_id}.")
+        return patient_id
+    parent_model, fk = rt.parent
+    owner = values.pop(fk, None)
+    if not isinstance(owner, int) or session.get(parent_model, owner) is None:
+        raise HTTPException(404, f"No {parent_model.__tablename__} {owner}.")
+    return owner
 
-    body_in = _body_model(rt, partial=False)
-    changes_model = _body_model(rt, partial=True)
+
+def _save_new(rt: RecordType, uow: Any, owner: int, values: dict[str, Any]) -> int:
+    """Save a new record of ``rt`` through its trial action; return its id."""
+    from hcctrial.services import cycles, scans
+
+    if rt.slug == "cycles":
+        return cycles.start_cycle(uow, owner, reason=CREATED, **values)
+    if rt.slug == "imaging":
+        lesions = values.pop("lesions", None) or []
+        return scans.record_scan(uow, owner, values, lesions, reason=CREATED)
+    return NEW_RECORD[rt.slug](uow, owner, values, reason=CREATED)
+
+
+def _register(rt: RecordType) -> None:
+    from hcctrial.services.amend import amend_record, delete_record
+
+    body_in = _create_model(rt)
+    changes_model = _body_model(
+        rt.model, _names(rt), partial=True, name=_title(rt.slug) + "Changes"
+    )
     update_model = create_model(
         "".join(p.title() for p in rt.slug.split("_")) + "Update",
         __config__=ConfigDict(extra="forbid"),
         version=(int, Field(description="the version you read (optimistic lock)")),
-        reason=(str, Field(min_length=1, description="why the saved record is changed")),
+        reason=(str, Field(description="why the saved record is changed (required)")),
         changes=(changes_model, ...),
     )
 
@@ -243,31 +413,22 @@ def _register(rt: RecordType) -> None:
         values = body.model_dump(exclude_unset=True)
         with db_session(request, write=True) as session:
             user = signed_in_user(request, session)
-            require(user, Capability.EDIT_RECORDS)
-            if rt.parent is not None:
-                parent_model, fk = rt.parent
-                parent = session.get(parent_model, values.get(fk))
-                if parent is None:
-                    raise HTTPException(404, f"No {parent_model.__tablename__} {values.get(fk)}.")
-                load_patient(session, user, patient_id_of(session, parent_model, parent))
-            else:
-                assert patient_id is not None
-                load_patient(session, user, patient_id)
-                values["patient_id"] = patient_id
-            obj = create(session, rt.model, values, actor=user.username, reason=CREATED)
-            return _state(rt.model, obj)
+            owner = _owner_of(session, rt, values, patient_id)
+            pk = _save_new(rt, unit_of_work(request, session, user), owner, values)
+            return _state(rt.model, session.get(rt.model, pk))
 
     if rt.parent is None:
 
         def create_for_patient(request: Request, patient_id: int, body: body_in) -> dict[str, Any]:  # type: ignore[valid-type]
             return _create(request, patient_id, body)
 
+        summary = ACTION_SUMMARY.get(rt.slug, f"Create a {rt.title.lower()}")
         router.add_api_route(
             f"/patients/{{patient_id}}/{rt.slug}",
             create_for_patient,
             methods=["POST"],
             status_code=201,
-            summary=f"Create a {rt.title.lower()}",
+            summary=summary,
             name=f"create_{rt.slug}",
         )
     else:
@@ -280,16 +441,20 @@ def _register(rt: RecordType) -> None:
             create_child,
             methods=["POST"],
             status_code=201,
-            summary=f"Create a {rt.title.lower()}",
+            summary=ACTION_SUMMARY.get(rt.slug, f"Create a {rt.title.lower()}"),
             name=f"create_{rt.slug}",
         )
+
+    def _existing(session: Any, record_id: int) -> Any:
+        obj = session.get(rt.model, record_id)
+        if obj is None:
+            raise HTTPException(404, f"No {rt.title.lower()} with id {record_id}.")
+        return obj
 
     def read_record(request: Request, record_id: int) -> dict[str, Any]:
         with db_session(request) as session:
             user = signed_in_user(request, session)
-            obj = session.get(rt.model, record_id)
-            if obj is None:
-                raise HTTPException(404, f"No {rt.title.lower()} with id {record_id}.")
+            obj = _existing(session, record_id)
             load_patient(session, user, patient_id_of(session, rt.model, obj))
             return _state(rt.model, obj)
 
@@ -297,23 +462,29 @@ def _register(rt: RecordType) -> None:
         data = body.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
         with db_session(request, write=True) as session:
             user = signed_in_user(request, session)
-            require(user, Capability.EDIT_RECORDS)
-            obj = session.get(rt.model, record_id)
-            if obj is None:
-                raise HTTPException(404, f"No {rt.title.lower()} with id {record_id}.")
-            load_patient(session, user, patient_id_of(session, rt.model, obj))
-            if not data.get("reason", "").strip():
-                raise HTTPException(422, "reason: a reason is required to change a saved record")
-            new = update(
-                session,
+            _existing(session, record_id)
+            amend_record(
+                unit_of_work(request, session, user),
                 rt.model,
                 record_id,
                 data.get("changes") or {},
                 expected_version=data["version"],
-                actor=user.username,
                 reason=data["reason"],
             )
-            return _state(rt.model, new)
+            return _state(rt.model, session.get(rt.model, record_id, populate_existing=True))
+
+    def delete_record_(request: Request, record_id: int, body: DeleteIn) -> Response:
+        with db_session(request, write=True) as session:
+            user = signed_in_user(request, session)
+            _existing(session, record_id)
+            delete_record(
+                unit_of_work(request, session, user),
+                rt.model,
+                record_id,
+                expected_version=body.version,
+                reason=body.reason,
+            )
+        return Response(status_code=204)
 
     router.add_api_route(
         f"/{rt.slug}/{{record_id}}",
@@ -326,8 +497,16 @@ def _register(rt: RecordType) -> None:
         f"/{rt.slug}/{{record_id}}",
         update_record,
         methods=["PUT"],
-        summary=f"Change a {rt.title.lower()}",
+        summary=f"Amend a {rt.title.lower()} (version and reason required)",
         name=f"update_{rt.slug}",
+    )
+    router.add_api_route(
+        f"/{rt.slug}/{{record_id}}",
+        delete_record_,
+        methods=["DELETE"],
+        status_code=204,
+        summary=f"Delete a {rt.title.lower()} (version and reason required)",
+        name=f"delete_{rt.slug}",
     )
 
 

@@ -65,7 +65,12 @@ def _check_password(request: Request, username: str, password: str) -> tuple[int
     """(user id, password stamp) if the password is right (argon2 runs here, off the event loop)."""
     with db_session(request) as session:
         user = session.scalars(select(m.User).where(m.User.username == username)).first()
-        if user is None or not user.active or not verify_password(user.password_hash, password):
+        hasher = state_of(request).hasher
+        if (
+            user is None
+            or not user.active
+            or not verify_password(hasher, user.password_hash, password)
+        ):
             return None
         return int(user.id), password_stamp(user)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from hcctrial.services.permissions import Capability
 from hcctrial.web.deps import db_session, render, require, signed_in_user, state_of
-from hcctrial.web.permissions import Capability
 
 router = APIRouter(include_in_schema=False)
 

@@ -2,8 +2,11 @@
 
 Every form has a ``.../preview`` endpoint the page calls as values are typed (``static/app.js``)
 to show the engines' results live: eligibility verdicts, CTCAE grades, the dose sheet, Child-Pugh/
-ALBI/BCLC, the mRECIST response. Saving writes all rows of a form in one transaction through the
-audited service layer: nothing is saved half-way.
+ALBI/BCLC, the mRECIST response. Saving calls one trial action of :mod:`hcctrial.services`
+(screen and enrol, start cycle, record scan, ...), which decides who may save, what the patient's
+state allows and whether the records agree, and writes all rows in one transaction: nothing is
+saved half-way. A refusal is shown on the form with its rule's id and status (422 values, 409
+state); the form itself only reads what was typed.
 
 Concurrency: an ``async`` endpoint only reads the request body on the event loop; the database
 work and the engines run in the thread pool (:func:`starlette.concurrency.run_in_threadpool`), so
@@ -13,7 +16,6 @@ one slow request never stalls the others. Saves take the process's write lock
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any, Literal
 
@@ -23,6 +25,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.errors import HcctrialError
+from hcctrial.services.permissions import Actor, Capability, spans_sites
 from hcctrial.store import models as m
 from hcctrial.web.clinical import (
     SCREENING_LABS,
@@ -35,16 +38,25 @@ from hcctrial.web.clinical import (
     parse_float,
     parse_int,
     run_screening,
+    screening_input,
 )
-from hcctrial.web.deps import db_session, load_patient, render, require, signed_in_user, state_of
+from hcctrial.web.deps import (
+    InvalidForm,
+    db_session,
+    load_patient,
+    render,
+    require,
+    save_or_refuse,
+    signed_in_user,
+    state_of,
+    unit_of_work,
+)
 from hcctrial.web.patient_file import PatientFile, decision_for, load_patient_file
-from hcctrial.web.permissions import Capability, Principal, spans_sites
-from hcctrial.web.records import RECORD_TYPES, field_problems, record_values
+from hcctrial.web.records import NEW_RECORD, RECORD_TYPES, field_problems, record_values
 
 router = APIRouter(include_in_schema=False)
 
 CREATED = "entered via web form"
-STUDY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 LESION_ROWS = 6
 
 
@@ -52,7 +64,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items()}
 
 
-def _editor(request: Request, session: Any) -> Principal:
+def _editor(request: Request, session: Any) -> Actor:
     user = signed_in_user(request, session)
     require(user, Capability.EDIT_RECORDS)
     return user
@@ -61,7 +73,7 @@ def _editor(request: Request, session: Any) -> Principal:
 # ------------------------------------------------------------------------------- screening
 
 
-def _screening_context(session: Any, user: Principal, form: dict[str, str]) -> dict[str, Any]:
+def _screening_context(session: Any, user: Actor, form: dict[str, str]) -> dict[str, Any]:
     sites = list(session.scalars(select(m.Site).order_by(m.Site.code)))
     if not spans_sites(user):
         sites = [s for s in sites if s.id == user.site_id]
@@ -96,100 +108,53 @@ async def screening_save(request: Request) -> Response:
     return await run_in_threadpool(_screening_save, request, await _form(request))
 
 
+def _screening_labs(form: dict[str, str]) -> list[dict[str, Any]]:
+    labs = []
+    for analyte in SCREENING_LABS:
+        value = parse_float(form, f"lab_{analyte}", {})
+        if value is not None:
+            unit = (form.get(f"unit_{analyte}") or UNIT_CHOICES[analyte][0]).strip()
+            labs.append({"analyte": analyte, "value_entered": value, "unit_entered": unit})
+    return labs
+
+
+_SCREENING_FIELDS = frozenset({"study_id", "site_id", "screening_date"})
+
+
 def _screening_save(request: Request, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create, create_many
+    from hcctrial.services.patients import screen_and_enrol
 
     regimen = state_of(request).regimen
-    with db_session(request, write=True) as session:
-        user = _editor(request, session)
-        ctx = _screening_context(session, user, form)
-        result, errors = run_screening(form, regimen)
-        study_id = form.get("study_id", "").strip()
-        if not STUDY_ID.match(study_id):
-            errors["study_id"] = (
-                "Please enter the study id: letters, digits, - or _, at most 32 characters."
-            )
-        elif session.scalars(select(m.Patient).where(m.Patient.study_id == study_id)).first():
-            errors["study_id"] = f"Study id {study_id} is already used."
-        site_ids = {s.id for s in ctx["sites"]}
-        site_id = parse_int(form, "site_id", errors) if form.get("site_id") else user.site_id
-        if site_id not in site_ids:
-            errors["site_id"] = "Please choose your site."
+
+    def write(session: Any, user: Actor) -> Response:
+        data, errors = screening_input(form)
+        _, engine_errors = run_screening(form, regimen)
+        errors.update(engine_errors)
         screening_date = parse_date(form, "screening_date", errors, required=True)
-        if result is not None and result.eligible is None and not errors:
-            errors["_form"] = (
-                "Eligibility cannot be decided yet. Missing: " + ", ".join(result.missing) + "."
-            )
-        if errors or result is None or screening_date is None or site_id is None:
-            return render(
-                request,
-                "screening.html",
-                {**ctx, "errors": errors, "result": result},
-                user=user,
-                status_code=400,
-            )
-        eligible = bool(result.eligible)
-        actor = user.username
-        patient = create(
-            session,
-            m.Patient,
-            {
-                "study_id": study_id,
-                "site_id": site_id,
-                "enrolment_date": screening_date if eligible else None,
-                "status": "enrolled" if eligible else "screen_failure",
-            },
-            actor=actor,
+        site_id = parse_int(form, "site_id", errors) if form.get("site_id") else user.site_id
+        if site_id is None:
+            errors["site_id"] = "Please choose your site."
+        if errors or screening_date is None or site_id is None:
+            raise InvalidForm(errors)
+        outcome = screen_and_enrol(
+            unit_of_work(request, session, user),
+            study_id=form.get("study_id", "").strip(),
+            site_id=site_id,
+            screening_date=screening_date,
+            patient=data,
+            labs=_screening_labs(form),
+            notes=form.get("notes") or None,
             reason=CREATED,
         )
-        screening = create(
-            session,
-            m.Screening,
-            {
-                "patient_id": patient.id,
-                "screening_date": screening_date,
-                "eligible": eligible,
-                "notes": form.get("notes") or None,
-            },
-            actor=actor,
-            reason=CREATED,
-        )
-        verdict = {"met": "met", "not_met": "not_met", "not_evaluable": "missing"}
-        create_many(
-            session,
-            m.ScreeningCriterion,
-            [
-                {
-                    "screening_id": screening.id,
-                    "criterion_id": c.id,
-                    "verdict": verdict[c.verdict.value],
-                    "value": None if c.value is None else str(c.value)[:200],
-                    "threshold": c.threshold[:200] or None,
-                    "reason": c.reason,
-                }
-                for c in result.criteria
-            ],
-            actor=actor,
-            reason=CREATED,
-        )
-        labs = []
-        for analyte in SCREENING_LABS:
-            value = parse_float(form, f"lab_{analyte}", {})
-            if value is not None:
-                unit = (form.get(f"unit_{analyte}") or UNIT_CHOICES[analyte][0]).strip()
-                labs.append(
-                    {
-                        "patient_id": patient.id,
-                        "sample_date": screening_date,
-                        "analyte": analyte,
-                        "value_entered": value,
-                        "unit_entered": unit,
-                    }
-                )
-        if labs:
-            create_many(session, m.LabResult, labs, actor=actor, reason=CREATED)
-        pid = patient.id
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+        return RedirectResponse(f"/patients/{outcome.patient_id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        ctx = _screening_context(session, user, form)
+        result, _ = run_screening(form, regimen)
+        ctx = {**ctx, "errors": errors, "result": result}
+        return render(request, "screening.html", ctx, user=user, status_code=status)
+
+    return save_or_refuse(request, write, show_form, _SCREENING_FIELDS)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------------------- generic records
@@ -278,7 +243,7 @@ def _preview_grades(form: dict[str, str], errors: FormProblems) -> Any:
 
 
 def _preview_scores(rt: Any, pf: PatientFile, form: dict[str, str], errors: FormProblems) -> Any:
-    from hcctrial.store.services import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     values, _ = prepare_row(rt.model, record_values(rt, form), partial=True)
     needed = ("assessment_date", "ascites", "encephalopathy", "n_nodules", "largest_cm", "ecog")
@@ -303,49 +268,37 @@ async def record_save(request: Request, patient_id: int, slug: str) -> Response:
     return await run_in_threadpool(_record_save, request, patient_id, slug, form)
 
 
-def _record_save(request: Request, patient_id: int, slug: str, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create_many
+def _patient_or_404(session: Any, patient_id: int) -> Any:
+    patient = session.get(m.Patient, patient_id)
+    if patient is None:
+        raise HTTPException(status_code=404, detail=f"No patient with id {patient_id}.")
+    return patient
 
+
+def _record_save(request: Request, patient_id: int, slug: str, form: dict[str, str]) -> Response:
     if slug == "cycles":
         return _cycle_save(request, patient_id, form)
     if slug == "imaging":
         return _imaging_save(request, patient_id, form)
     rt = _generic(slug)
-    with db_session(request, write=True) as session:
-        user = _editor(request, session)
+
+    def write(session: Any, user: Actor) -> Response:
+        patient = _patient_or_404(session, patient_id)
+        save = NEW_RECORD[slug]
+        save(
+            unit_of_work(request, session, user),
+            patient.id,
+            record_values(rt, form),
+            reason=CREATED,
+        )
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
         patient = load_patient(session, user, patient_id)
-        values = {**record_values(rt, form), "patient_id": patient.id}
-        errors = field_problems(rt.model, values)
-        if (
-            rt.one_per_patient
-            and session.scalars(
-                select(rt.model).where(rt.model.patient_id == patient.id)  # type: ignore[attr-defined]
-            ).first()
-        ):
-            errors["_form"] = f"This patient already has a {rt.title.lower()}; edit it instead."
-        if errors:
-            ctx = _new_context(rt, patient, form, errors)
-            return render(request, "record_form.html", ctx, user=user, status_code=400)
-        # create_many, not create: the redirect needs no re-read of the new row
-        create_many(session, rt.model, [values], actor=user.username, reason=CREATED)
-        if slug == "withdrawals":
-            _set_status(session, patient, "withdrawn", user)
-        pid = patient.id
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+        ctx = _new_context(rt, patient, form, errors)
+        return render(request, "record_form.html", ctx, user=user, status_code=status)
 
-
-def _set_status(session: Any, patient: Any, status: str, user: Principal) -> None:
-    from hcctrial.store.services import update
-
-    update(
-        session,
-        m.Patient,
-        patient.id,
-        {"status": status},
-        expected_version=patient.version,
-        actor=user.username,
-        reason=f"status {status} after the {status} form",
-    )
+    return save_or_refuse(request, write, show_form, frozenset(rt.specs()))  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------- cycles
@@ -428,70 +381,52 @@ def _cycle_preview(request: Request, patient_id: int, form: dict[str, str]) -> R
 
 
 def _cycle_save(request: Request, patient_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create, create_many
+    from hcctrial.services.cycles import start_cycle
 
-    with db_session(request, write=True) as session:
-        user = _editor(request, session)
-        patient = load_patient(session, user, patient_id)
+    regimen = state_of(request).regimen
+
+    def write(session: Any, user: Actor) -> Response:
+        patient = _patient_or_404(session, patient_id)
         pf = load_patient_file(session, patient)
         errors: FormProblems = {}
-        sheet = _sheet(pf, state_of(request).regimen, form, errors)
+        sheet = _sheet(pf, regimen, form, errors)  # the protocol's doses, proposed on the form
         cycle_date = parse_date(form, "cycle_date", errors, required=True)
-        number = len(pf.cycles) + 1
-        if cycle_date is not None and pf.cycles and cycle_date <= pf.cycles[-1].cycle_date:
-            errors["cycle_date"] = (
-                f"Cycle {number} must be after cycle {number - 1} ({pf.cycles[-1].cycle_date})."
+        number = parse_int(form, "cycle_number", errors)
+        doses = []
+        for d in sheet.drugs if sheet is not None else ():
+            if d.component == "sorafenib":
+                continue
+            g = parse_float(form, f"given_{d.name}", errors)
+            doses.append(
+                {"drug": d.name, "planned_mg": d.dose_mg, "given_mg": d.dose_mg if g is None else g}
             )
-        if patient.enrolment_date is None:
-            errors["_form"] = "The patient is not enrolled."
-        given: dict[str, float] = {}
-        if sheet is not None:
-            for d in sheet.drugs:
-                if d.component == "sorafenib":
-                    continue
-                g = parse_float(form, f"given_{d.name}", errors)
-                given[d.name] = d.dose_mg if g is None else g
-                if g is not None and g < 0:
-                    errors[f"given_{d.name}"] = "A dose cannot be negative."
         if errors or sheet is None:
-            ctx = {"patient": patient, "form": form, "errors": errors, "sheet": sheet}
-            return render(request, "cycle.html", ctx, user=user, status_code=400)
+            raise InvalidForm(errors)
         sor_level = sheet.sorafenib_level
-        sor_mg = next((d.dose_mg for d in sheet.drugs if d.component == "sorafenib"), None)
-        cycle = create(
-            session,
-            m.TreatmentCycle,
-            {
-                "patient_id": patient.id,
-                "cycle_number": number,
-                "cycle_date": cycle_date,
-                "sorafenib_daily_mg": sor_mg,
-                "sorafenib_level": None if sor_level in (None, "start") else sor_level,
-                "change_reason": form.get("change_reason") or None,
-            },
-            actor=user.username,
+        start_cycle(
+            unit_of_work(request, session, user),
+            patient.id,
+            cycle_date=cycle_date,  # type: ignore[arg-type]
+            cycle_number=number,
+            doses=doses,
+            sorafenib_daily_mg=next(
+                (d.dose_mg for d in sheet.drugs if d.component == "sorafenib"), None
+            ),
+            sorafenib_level=None if sor_level in (None, "start") else sor_level,  # type: ignore[arg-type]
+            change_reason=form.get("change_reason") or None,
             reason=CREATED,
         )
-        create_many(
-            session,
-            m.CycleDose,
-            [
-                {
-                    "cycle_id": cycle.id,
-                    "drug": d.name,
-                    "planned_mg": d.dose_mg,
-                    "given_mg": given[d.name],
-                }
-                for d in sheet.drugs
-                if d.component != "sorafenib"
-            ],
-            actor=user.username,
-            reason=CREATED,
-        )
-        if patient.status is m.PatientStatus.ENROLLED:
-            _set_status(session, patient, "on_treatment", user)
-        pid = patient.id
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        sheet = _sheet(pf, regimen, form, {})
+        ctx = {"patient": patient, "form": form, "errors": errors, "sheet": sheet}
+        return render(request, "cycle.html", ctx, user=user, status_code=status)
+
+    fields = frozenset({"cycle_date", "cycle_number", "sorafenib_level", "change_reason"})
+    return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------- imaging
@@ -522,7 +457,7 @@ def _scan(form: dict[str, str], errors: FormProblems) -> tuple[Any | None, list[
         lesions.append(row)
     if day is None or errors:
         return None, lesions
-    from hcctrial.store.services import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     records = []
     for row in lesions:
@@ -590,18 +525,14 @@ def _scan_response(
         return None, None
     if not scan.lesions:
         return None, "Add the lesions measured on this scan."
-    if any(i.assessment_date == scan.assessment_date for i in pf.imaging):
-        errors["assessment_date"] = "A scan of this patient is already recorded on this date."
-        return None, None
     return response_with_scan(pf, state_of(request).regimen, scan)
 
 
 def _imaging_save(request: Request, patient_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create, create_many
+    from hcctrial.services.scans import record_scan
 
-    with db_session(request, write=True) as session:
-        user = _editor(request, session)
-        patient = load_patient(session, user, patient_id)
+    def write(session: Any, user: Actor) -> Response:
+        patient = _patient_or_404(session, patient_id)
         pf = load_patient_file(session, patient)
         errors: FormProblems = {}
         tp, note = _scan_response(pf, request, form, errors)
@@ -609,35 +540,53 @@ def _imaging_save(request: Request, patient_id: int, form: dict[str, str]) -> Re
         if not lesions and not errors:
             errors["_form"] = "Add at least one lesion."
         if tp is None and note and pf.imaging and not errors:
-            errors["_form"] = note  # the response engine refused these measurements
+            errors["_form"] = note  # the response engine cannot assess these measurements
         if errors:
-            ctx = {
-                "patient": patient,
-                "form": form,
-                "errors": errors,
-                "rows": range(LESION_ROWS),
-                "tp": tp,
-                "note": note,
-            }
-            return render(request, "imaging.html", ctx, user=user, status_code=400)
-        scan = create(
-            session,
-            m.ImagingAssessment,
-            {
-                "patient_id": patient.id,
-                "assessment_date": form["assessment_date"],
-                "modality": form.get("modality") or "mri",
-                "afp_ng_ml": form.get("afp_ng_ml") or None,
-            },
-            actor=user.username,
-            reason=CREATED,
+            raise InvalidForm(errors)
+        values = {
+            "assessment_date": form["assessment_date"],
+            "modality": form.get("modality") or "mri",
+            "afp_ng_ml": form.get("afp_ng_ml") or None,
+        }
+        record_scan(
+            unit_of_work(request, session, user), patient.id, values, lesions, reason=CREATED
         )
-        create_many(
-            session,
-            m.LesionMeasurement,
-            [{**row, "imaging_id": scan.id} for row in lesions],
-            actor=user.username,
-            reason=CREATED,
-        )
-        pid = patient.id
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        patient = load_patient(session, user, patient_id)
+        pf = load_patient_file(session, patient)
+        tp, note = _scan_response(pf, request, form, {})
+        ctx = {
+            "patient": patient,
+            "form": form,
+            "errors": errors,
+            "rows": range(LESION_ROWS),
+            "tp": tp,
+            "note": note,
+        }
+        return render(request, "imaging.html", ctx, user=user, status_code=status)
+
+    fields = frozenset({"assessment_date", "modality", "afp_ng_ml"})
+    return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- end treatment
+
+
+@router.post("/patients/{patient_id:int}/end-treatment")
+async def end_treatment_save(request: Request, patient_id: int) -> Response:
+    """End the patient's protocol treatment (the action "end treatment", with a reason)."""
+    form = await _form(request)
+    return await run_in_threadpool(_end_treatment, request, patient_id, form)
+
+
+def _end_treatment(request: Request, patient_id: int, form: dict[str, str]) -> Response:
+    from hcctrial.services.cycles import end_treatment
+
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        _patient_or_404(session, patient_id)
+        uow = unit_of_work(request, session, user)
+        end_treatment(uow, patient_id, reason=form.get("reason", "").strip())
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)

@@ -10,12 +10,22 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, tuple_
 from starlette.concurrency import run_in_threadpool
 
+from hcctrial.services.permissions import Actor, Capability, can, spans_sites
 from hcctrial.store import models as m
-from hcctrial.web.deps import db_session, load_patient, render, require, signed_in_user, state_of
+from hcctrial.web.deps import (
+    InvalidForm,
+    db_session,
+    load_patient,
+    render,
+    require,
+    save_or_refuse,
+    signed_in_user,
+    state_of,
+    unit_of_work,
+)
 from hcctrial.web.patient_file import PatientFile, load_patient_file
 from hcctrial.web.patient_view import patient_view
-from hcctrial.web.permissions import Capability, Principal, can, spans_sites
-from hcctrial.web.records import RECORD_TYPES, field_problems, patient_id_of, record_values
+from hcctrial.web.records import RECORD_TYPES, patient_id_of, record_values
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,7 +39,7 @@ def home(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
-def visible_patients(session: Any, user: Principal) -> list[Any]:
+def visible_patients(session: Any, user: Actor) -> list[Any]:
     """The patients ``user`` may see, by study id."""
     stmt = select(m.Patient).order_by(m.Patient.study_id)
     if not spans_sites(user):
@@ -187,47 +197,54 @@ async def edit_save(request: Request, slug: str, record_id: int) -> Response:
 
 
 def _edit_save(request: Request, slug: str, record_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.errors import ConflictError
-    from hcctrial.store.services import update
+    from hcctrial.services.amend import amend_record
 
-    with db_session(request, write=True) as session:
-        user, rt, obj, patient = editable_record(request, session, slug, record_id)
-        values = record_values(rt, form)
-        errors = field_problems(rt.model, values, partial=True)
-        reason = form.get("reason", "").strip()
-        if not reason:
-            errors["reason"] = "Please say why you change this saved record."
-        try:
-            version = int(form.get("version", ""))
-        except ValueError:
-            version = -1
+    rt = RECORD_TYPES.get(slug)
+    if rt is None:
+        raise HTTPException(status_code=404, detail=f"No record type {slug!r}.")
+    reason = form.get("reason", "").strip()
+    try:
+        version = int(form.get("version", ""))
+    except ValueError:
+        version = -1
+
+    def write(session: Any, user: Actor) -> Response:
+        obj = session.get(rt.model, record_id)
+        if obj is None:
+            raise HTTPException(
+                status_code=404, detail=f"No {rt.title.lower()} with id {record_id}."
+            )
         current = _values_of(rt, obj)
+        values = record_values(rt, form)
         changes = {k: v for k, v in values.items() if (v or "") != current.get(k, "")}
-        if not errors and changes:
-            try:
-                update(
-                    session,
-                    rt.model,
-                    record_id,
-                    changes,
-                    expected_version=version,
-                    actor=user.username,
-                    reason=reason,
-                )
-            except ConflictError as exc:
-                errors["_form"] = str(exc)
-        if errors or not changes:
-            if not changes and not errors:
-                errors["_form"] = "Nothing was changed."
-            ctx = {
-                "rt": rt,
-                "obj": obj,
-                "patient": patient,
-                "values": {**current, **form},
-                "errors": errors,
-                "version": version,
-                "reason": reason,
-            }
-            return render(request, "edit.html", ctx, user=user, status_code=400)
-        pid = patient.id
-    return RedirectResponse(f"/patients/{pid}", status_code=303)
+        if not reason:
+            raise InvalidForm({"reason": "Please say why you change this saved record."})
+        if not changes:
+            raise InvalidForm({"_form": "Nothing was changed."})
+        amend_record(
+            unit_of_work(request, session, user),
+            rt.model,
+            record_id,
+            changes,
+            expected_version=version,
+            reason=reason,
+        )
+        return RedirectResponse(
+            f"/patients/{patient_id_of(session, rt.model, obj)}", status_code=303
+        )
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        user, rt_, obj, patient = editable_record(request, session, slug, record_id)
+        ctx = {
+            "rt": rt_,
+            "obj": obj,
+            "patient": patient,
+            "values": {**_values_of(rt_, obj), **form},
+            "errors": errors,
+            "version": version,
+            "reason": reason,
+        }
+        return render(request, "edit.html", ctx, user=user, status_code=status)
+
+    fields = frozenset({*rt.specs(), "reason"})
+    return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]

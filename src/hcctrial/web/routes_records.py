@@ -12,7 +12,9 @@ record.
   doses: delete those first). Refused (403) to roles without the edit capability.
 
 Adding to or deleting from a saved record is a change of a signed record: it asks for the reason,
-which goes into the audit entry (:mod:`hcctrial.store.services`).
+which goes into the audit entry. Saving calls the trial action (:mod:`hcctrial.services`: add
+lesion, record dose line, delete a record), which checks access, the patient's state and the
+rules; a refusal is shown on the page with its rule's id.
 """
 
 from __future__ import annotations
@@ -23,12 +25,22 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from hcctrial.errors import ConflictError, DataValidationError, HcctrialError
+from hcctrial.errors import HcctrialError
+from hcctrial.services.permissions import Actor, Capability
 from hcctrial.store import models as m
 from hcctrial.web.clinical import FormProblems, baseline_scores, parse_float
-from hcctrial.web.deps import db_session, load_patient, render, require, signed_in_user, state_of
+from hcctrial.web.deps import (
+    InvalidForm,
+    db_session,
+    load_patient,
+    render,
+    require,
+    save_or_refuse,
+    signed_in_user,
+    state_of,
+    unit_of_work,
+)
 from hcctrial.web.patient_file import PatientFile, load_patient_file
-from hcctrial.web.permissions import Capability, Principal
 from hcctrial.web.records import RECORD_TYPES, field_problems, patient_id_of
 from hcctrial.web.routes_pages import editable_record
 
@@ -37,12 +49,6 @@ router = APIRouter(include_in_schema=False)
 REASON_NEEDED = "Please say why (the reason goes into the audit trail)."
 LESION_FIELDS = ("lesion_id", "kind", "organ", "diameter_mm", "status", "typical_pattern")
 
-#: record type -> (child model, foreign key, child record type, words for one child)
-CHILDREN: dict[str, tuple[type[m.Record], str, str, str]] = {
-    "imaging": (m.LesionMeasurement, "imaging_id", "lesions", "lesion measurement"),
-    "cycles": (m.CycleDose, "cycle_id", "doses", "dose line"),
-}
-
 
 async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items()}
@@ -50,7 +56,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _record_of(
     request: Request, session: Any, model: type[m.Record], record_id: int, *, edit: bool
-) -> tuple[Principal, Any, Any]:
+) -> tuple[Actor, Any, Any]:
     """(user, record, patient) — 404 when absent, 403 for another site or a missing role."""
     user = signed_in_user(request, session)
     if edit:
@@ -66,7 +72,7 @@ def _record_of(
 
 def _lesion_record(values: dict[str, Any]) -> Any:
     from hcctrial.derive.records import LesionRecord
-    from hcctrial.store.services import prepare_row
+    from hcctrial.services.previews import checked_values as prepare_row
 
     v, _ = prepare_row(m.LesionMeasurement, values, partial=True)
     return LesionRecord(
@@ -115,17 +121,14 @@ def _lesion_values(scan: Any, form: dict[str, str]) -> dict[str, Any]:
 
 
 def _lesion_problems(pf: PatientFile, scan: Any, values: dict[str, Any]) -> FormProblems:
-    errors = field_problems(m.LesionMeasurement, values)
-    label = values.get("lesion_id")
-    if label and any(x.lesion_id == label for x in pf.lesions.get(scan.id, [])):
-        errors["lesion_id"] = f"This scan already has a lesion {label}; edit it instead."
-    return errors
+    """The column checks of a typed lesion, for the live preview (the save runs every rule)."""
+    return field_problems(m.LesionMeasurement, values)
 
 
 def _scan_page(
     request: Request,
     session: Any,
-    user: Principal,
+    user: Actor,
     scan: Any,
     patient: Any,
     *,
@@ -184,23 +187,34 @@ async def lesion_save(request: Request, scan_id: int) -> Response:
     return await run_in_threadpool(_lesion_save, request, scan_id, await _form(request))
 
 
-def _lesion_save(request: Request, scan_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create
+def _record_or_404(session: Any, model: type[m.Record], record_id: int) -> Any:
+    obj = session.get(model, record_id)
+    if obj is None:
+        raise HTTPException(status_code=404, detail=f"No record with id {record_id}.")
+    return obj
 
-    with db_session(request, write=True) as session:
-        user, scan, patient = _record_of(request, session, m.ImagingAssessment, scan_id, edit=True)
-        pf = load_patient_file(session, patient)
-        values = _lesion_values(scan, form)
-        errors = _lesion_problems(pf, scan, values)
+
+def _lesion_save(request: Request, scan_id: int, form: dict[str, str]) -> Response:
+    from hcctrial.services.scans import add_lesion
+
+    def write(session: Any, user: Actor) -> Response:
+        scan = _record_or_404(session, m.ImagingAssessment, scan_id)
         reason = form.get("reason", "").strip()
         if not reason:
-            errors["reason"] = REASON_NEEDED
-        if errors:
-            return _scan_page(
-                request, session, user, scan, patient, form=form, errors=errors, status_code=400
-            )
-        create(session, m.LesionMeasurement, values, actor=user.username, reason=reason)
-    return RedirectResponse(f"/records/imaging/{scan_id}", status_code=303)
+            raise InvalidForm({"reason": REASON_NEEDED})
+        values = _lesion_values(scan, form)
+        values.pop("imaging_id")
+        add_lesion(unit_of_work(request, session, user), scan.id, values, reason=reason)
+        return RedirectResponse(f"/records/imaging/{scan_id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        _, scan, patient = _record_of(request, session, m.ImagingAssessment, scan_id, edit=False)
+        return _scan_page(
+            request, session, user, scan, patient, form=form, errors=errors, status_code=status
+        )
+
+    fields = frozenset({*LESION_FIELDS, "reason"})
+    return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------- cycles
@@ -246,7 +260,7 @@ def _dose_lines(pf: PatientFile, cycle: Any) -> list[dict[str, Any]]:
 def _cycle_page(
     request: Request,
     session: Any,
-    user: Principal,
+    user: Actor,
     cycle: Any,
     patient: Any,
     *,
@@ -290,17 +304,19 @@ async def dose_save(request: Request, cycle_id: int) -> Response:
 
 
 def _dose_save(request: Request, cycle_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import create
+    from hcctrial.services.cycles import record_dose_line
 
-    with db_session(request, write=True) as session:
-        user, cycle, patient = _record_of(request, session, m.TreatmentCycle, cycle_id, edit=True)
-        pf = load_patient_file(session, patient)
+    regimen = state_of(request).regimen
+
+    def write(session: Any, user: Actor) -> Response:
+        cycle = _record_or_404(session, m.TreatmentCycle, cycle_id)
         errors: FormProblems = {}
         drug = form.get("drug", "").strip().lower()
         planned = parse_float(form, "planned_mg", errors)
         given = parse_float(form, "given_mg", errors)
         if drug and planned is None and "planned_mg" not in errors:
-            sheet, _ = cycle_sheet(pf, state_of(request).regimen, cycle)
+            patient = session.get(m.Patient, cycle.patient_id)
+            sheet, _ = cycle_sheet(load_patient_file(session, patient), regimen, cycle)
             found = (
                 None
                 if sheet is None
@@ -312,25 +328,27 @@ def _dose_save(request: Request, cycle_id: int, form: dict[str, str]) -> Respons
                 errors["planned_mg"] = "Please enter the planned dose (mg)."
             else:
                 planned = found.dose_mg  # the protocol's dose for this cycle's level
-        values = {
-            "cycle_id": cycle.id,
-            "drug": drug or None,
-            "planned_mg": planned,
-            "given_mg": planned if given is None and "given_mg" not in errors else given,
-        }
-        for k, msg in field_problems(m.CycleDose, values).items():
-            errors.setdefault(k, msg)
-        if drug and any(d.drug == drug for d in pf.doses.get(cycle.id, [])):
-            errors["drug"] = f"This cycle already has a {drug} line; edit it instead."
         reason = form.get("reason", "").strip()
         if not reason:
             errors["reason"] = REASON_NEEDED
         if errors:
-            return _cycle_page(
-                request, session, user, cycle, patient, form=form, errors=errors, status_code=400
-            )
-        create(session, m.CycleDose, values, actor=user.username, reason=reason)
-    return RedirectResponse(f"/records/cycles/{cycle_id}", status_code=303)
+            raise InvalidForm(errors)
+        values = {
+            "drug": drug or None,
+            "planned_mg": planned,
+            "given_mg": planned if given is None else given,
+        }
+        record_dose_line(unit_of_work(request, session, user), cycle.id, values, reason=reason)
+        return RedirectResponse(f"/records/cycles/{cycle_id}", status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        _, cycle, patient = _record_of(request, session, m.TreatmentCycle, cycle_id, edit=False)
+        return _cycle_page(
+            request, session, user, cycle, patient, form=form, errors=errors, status_code=status
+        )
+
+    fields = frozenset({"drug", "planned_mg", "given_mg", "reason"})
+    return save_or_refuse(request, write, show_form, fields)  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------------------------- delete
@@ -344,22 +362,9 @@ def _back_to(session: Any, slug: str, obj: Any, patient: Any) -> str:
     return f"/patients/{patient.id}"
 
 
-def _children(session: Any, slug: str, record_id: int) -> str | None:
-    """Words for the records that refer to record ``record_id`` of ``slug`` (None: none)."""
-    from sqlalchemy import func, select
-
-    if slug not in CHILDREN:
-        return None
-    model, fk, _, words = CHILDREN[slug]
-    n = session.scalar(
-        select(func.count()).select_from(model).where(getattr(model, fk) == record_id)
-    )
-    return f"{n} {words}{'s' if n != 1 else ''}" if n else None
-
-
 def _delete_page(
     request: Request,
-    user: Principal,
+    user: Actor,
     rt: Any,
     obj: Any,
     patient: Any,
@@ -397,49 +402,41 @@ async def delete_save(request: Request, slug: str, record_id: int) -> Response:
 
 
 def _delete_save(request: Request, slug: str, record_id: int, form: dict[str, str]) -> Response:
-    from hcctrial.store.services import delete
+    from hcctrial.services.amend import delete_record
 
-    with db_session(request, write=True) as session:
-        user, rt, obj, patient = editable_record(request, session, slug, record_id)
-        reason = form.get("reason", "").strip()
-        version = int(form["version"]) if form.get("version", "").isdigit() else -1
-        errors: FormProblems = {}
-        status = 400
-        children = _children(session, slug, record_id)
-        if children is not None:
-            errors["_form"] = (
-                f"This {rt.title.lower()} cannot be deleted: {children} of it "
-                f"{'are' if not children.startswith('1 ') else 'is'} still recorded. "
-                "Delete those first (open the record to see them)."
-            )
-        elif not reason:
-            errors["reason"] = REASON_NEEDED
-        else:
-            back = _back_to(session, slug, obj, patient)
-            try:
-                delete(
-                    session,
-                    rt.model,
-                    record_id,
-                    expected_version=version,
-                    actor=user.username,
-                    reason=reason,
-                )
-            except ConflictError as exc:
-                errors["_form"] = str(exc)
-                status = 409
-            except DataValidationError as exc:  # another record refers to it
-                errors["_form"] = str(exc)
-        if errors:
-            return _delete_page(
-                request,
-                user,
-                rt,
-                obj,
-                patient,
-                version=version,
-                reason=reason,
-                errors=errors,
-                status_code=status,
-            )
-    return RedirectResponse(back, status_code=303)
+    rt = RECORD_TYPES.get(slug)
+    if rt is None:
+        raise HTTPException(status_code=404, detail=f"No record type {slug!r}.")
+    reason = form.get("reason", "").strip()
+    version = int(form["version"]) if form.get("version", "").isdigit() else -1
+
+    def write(session: Any, user: Actor) -> Response:
+        obj = _record_or_404(session, rt.model, record_id)
+        patient = session.get(m.Patient, patient_id_of(session, rt.model, obj))
+        back = _back_to(session, slug, obj, patient)
+        if not reason:
+            raise InvalidForm({"reason": REASON_NEEDED})
+        delete_record(
+            unit_of_work(request, session, user),
+            rt.model,
+            record_id,
+            expected_version=version,
+            reason=reason,
+        )
+        return RedirectResponse(back, status_code=303)
+
+    def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
+        user, rt_, obj, patient = editable_record(request, session, slug, record_id)
+        return _delete_page(
+            request,
+            user,
+            rt_,
+            obj,
+            patient,
+            version=version,
+            reason=reason,
+            errors=errors,
+            status_code=status,
+        )
+
+    return save_or_refuse(request, write, show_form, frozenset({"reason"}))  # type: ignore[no-any-return]

@@ -1,10 +1,12 @@
 """Passwords, session cookies, CSRF tokens and the failed-login limiter of the web application.
 
-- **Passwords** are hashed with argon2id (``argon2-cffi``'s :class:`~argon2.PasswordHasher`, its
-  RFC 9106 "low memory" defaults); only the hash is stored (``users.password_hash``).
+- **Passwords** are hashed with argon2id (``argon2-cffi``'s :class:`~argon2.PasswordHasher`) at the
+  cost the settings give (:mod:`hcctrial.settings`; by default argon2-cffi's RFC 9106 "low
+  memory" parameters); only the hash is stored (``users.password_hash``). The hasher is made once
+  per application (:func:`password_hasher`) and passed to who needs it -- no module global.
 - **Sessions** are Starlette's ``SessionMiddleware`` cookie: the session dict signed with
   ``itsdangerous`` (HMAC-SHA1 over the secret key), ``HttpOnly``, ``Secure``, ``SameSite=Strict``,
-  valid :data:`SESSION_MAX_AGE_S` seconds. It holds the user id and the CSRF token, nothing else;
+  valid the settings' ``session_lifetime_s`` seconds (8 hours by default). It holds the user id and the CSRF token, nothing else;
   the user is re-read from the database on every request, so a disabled account is out at once.
 - **CSRF**: a synchroniser token (32 random bytes, URL-safe) is kept in the session; every
   state-changing request (POST, PUT, PATCH, DELETE) must echo it, in the form field
@@ -24,63 +26,56 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from hcctrial.settings import Settings
 
 __all__ = [
     "CSRF_FIELD",
     "CSRF_HEADER",
     "FAILURE_WINDOW_S",
     "MAX_FAILURES",
-    "SESSION_MAX_AGE_S",
     "LoginRateLimiter",
     "csrf_token",
     "csrf_valid",
     "hash_password",
-    "password_problem",
+    "password_hasher",
     "verify_password",
 ]
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_COOKIE = "hcctrial_session"
-SESSION_MAX_AGE_S = 8 * 3600
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60.0
-MIN_PASSWORD_LENGTH = 10
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-_HASHER: Any = None
+
+def password_hasher(settings: Settings) -> Any:
+    """Return the argon2id :class:`~argon2.PasswordHasher` at the cost ``settings`` give."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+    )
 
 
-def _hasher() -> Any:
-    global _HASHER
-    if _HASHER is None:
-        from argon2 import PasswordHasher
-
-        _HASHER = PasswordHasher()
-    return _HASHER
-
-
-def password_problem(password: str) -> str | None:
-    """Return why ``password`` is not acceptable (None when it is): at least 10 characters."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"a password of at least {MIN_PASSWORD_LENGTH} characters"
-    return None
-
-
-def hash_password(password: str) -> str:
+def hash_password(hasher: Any, password: str) -> str:
     """Return the argon2id hash of ``password`` (a ``$argon2id$...`` string with its salt)."""
-    return str(_hasher().hash(password))
+    return str(hasher.hash(password))
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
+def verify_password(hasher: Any, password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches ``password_hash`` (False for a missing or malformed hash)."""
     from argon2.exceptions import InvalidHashError, VerificationError
 
     if not password_hash:
         return False
     try:
-        return bool(_hasher().verify(password_hash, password))
+        return bool(hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
         return False
 

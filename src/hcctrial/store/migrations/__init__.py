@@ -61,6 +61,8 @@ def upgrade_to_head(engine: Engine) -> str:
     with opener(engine) as connection:
         _check_upgradable(connection, engine)
         command.upgrade(alembic_config(connection=connection), "head")
+        if engine.dialect.name == "sqlite":
+            _check_foreign_keys(connection)
     return head_revision()
 
 
@@ -84,6 +86,11 @@ def _sqlite_ddl_transaction(engine: Engine) -> Iterator[Connection]:
         raw: Any = connection.connection.driver_connection
         previous = raw.isolation_level
         raw.isolation_level = None
+        # SQLite changes a constraint by recreating the table (Alembic's batch mode), which drops
+        # a parent table: foreign keys are switched off for the migration and checked before the
+        # commit (_check_foreign_keys), as SQLite's "other kinds of table schema changes"
+        # procedure says; PRAGMA foreign_keys is a no-op inside a transaction, hence here.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
@@ -93,7 +100,20 @@ def _sqlite_ddl_transaction(engine: Engine) -> Iterator[Connection]:
                 raise
             connection.commit()
         finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             raw.isolation_level = previous
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """Refuse (roll back) a SQLite migration that leaves a row breaking a foreign key."""
+    from hcctrial.errors import IntegrityError
+
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise IntegrityError(
+            f"migration refused: {len(broken)} row(s) would break a foreign key "
+            f"(first: {tuple(broken[0])}); nothing was changed"
+        )
 
 
 def _check_upgradable(connection: Connection, engine: Engine) -> None:

@@ -1,29 +1,27 @@
-"""The service layer: every create, update and delete of a trial record, audited.
+"""The audited writes underneath the trial's actions: insert, update and delete of rows, checked
+against the column specifications and written with their hash-chained audit entries.
 
-All writes to the data tables go through these functions (explicit calls, not ORM session events:
-simpler to read, and fast in bulk). Each takes the ``actor`` (who) and the ``reason`` (why), checks
-the values against the column specifications (:mod:`hcctrial.store.values`), writes the rows and
-their audit entries in the caller's transaction, and leaves commit/rollback to the caller::
-
-    with open_session(engine) as session:            # one transaction
-        site = create(session, Site, {"code": "GZ", "name": "Sun Yat-sen"}, actor="nurse",
-                      reason="site opened")
-        update(session, Site, site.id, {"name": "SYSUCC"}, expected_version=1, actor="nurse",
-               reason="official name")
+Only :mod:`hcctrial.services.unit_of_work` calls these functions (a test keeps it so): every door
+goes through a trial action, whose unit of work applies the rules first. They are the persistence
+primitives, kept apart so that the rules read in one place and the bulk path stays fast. Each takes
+the ``actor`` (who) and the ``reason`` (why), checks the values against the column specifications
+(:mod:`hcctrial.store.values`), writes the rows and their audit entries in the caller's
+transaction, and leaves commit/rollback to the caller.
 
 Optimistic locking: :func:`update` and :func:`delete` take the ``expected_version`` the user saw;
 the row is changed only ``WHERE id = :id AND version = :expected_version``. If someone else changed it
 first, :class:`hcctrial.errors.ConflictError` says so and nothing is written — never a lost update.
 
 Bulk: :func:`create_many` inserts thousands of rows with one ``executemany`` per chunk and one audit
-``executemany`` per chunk (used by the CSV importer, the demo generator and the benchmark). Rows
-may carry their own ``id`` (then foreign keys can be set before inserting); otherwise ids come back
-from ``INSERT ... RETURNING`` in the order of the rows.
+``executemany`` per chunk (the import, the demo generator and the benchmark). Rows may carry their
+own ``id`` (then foreign keys can be set before inserting); otherwise ids come back from
+``INSERT ... RETURNING`` in the order of the rows.
 
 Derived column: a lab result's ``canonical_value`` is computed here from ``value_entered`` and
 ``unit_entered`` by :func:`hcctrial.clinical.units.canonical_value`; a caller may pass it only if it
 agrees. A :class:`~hcctrial.store.models.DerivedOverride` needs a reason and defaults
-``overridden_by`` to the actor.
+``overridden_by`` to the actor. Each problem found carries the id of the rule it breaks
+(FIELD-VALUE, LAB-UNIT, LAB-PLAUSIBLE, AE-CTCAE-TERM, AE-CTCAE-GRADE).
 """
 
 from __future__ import annotations
@@ -59,12 +57,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
 __all__ = [
+    "adverse_event_problems",
+    "conflict",
     "create",
     "create_many",
+    "current_version",
     "delete",
     "get",
+    "insert_preparer",
+    "lab_problems",
     "prepare_insert_row",
     "prepare_row",
+    "referencing_rows",
     "update",
 ]
 
@@ -95,7 +99,7 @@ def _canonical_lab_value(analyte: str, value: float, unit: str) -> float:
     return canonical_value(analyte, value, unit, field="value_entered")
 
 
-def _lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldProblem]:
+def lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldProblem]:
     analyte, value, unit = row.get("analyte"), row.get("value_entered"), row.get("unit_entered")
     if analyte is None or value is None or unit is None:
         return []
@@ -103,13 +107,15 @@ def _lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldPro
         canonical = _canonical_lab_value(str(analyte), float(value), str(unit))
     except UnitError as exc:
         column = "analyte" if "unknown analyte" in exc.message else "unit_entered"
+        rule = "LAB-UNIT"
         if "physiological range" in exc.message:
-            column = "value_entered"
+            column, rule = "value_entered", "LAB-PLAUSIBLE"
         return [
             FieldProblem(
                 column,
                 value if column == "value_entered" else row[column],
                 exc.message.split(": ", 1)[-1],
+                rule,
             )
         ]
     if given_canonical not in (None, ""):
@@ -138,7 +144,7 @@ def _ctcae_term(term: str) -> tuple[str, tuple[int, ...]]:
     return name, tuple(ctcae_terms()[name].valid_grades)
 
 
-def _adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
+def adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
     """Check an adverse event's term against the bundled CTCAE v4.03 list and its grade against
     the grades CTCAE defines for the term; store the term under its CTCAE name.
 
@@ -152,11 +158,18 @@ def _adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
         name, grades = _ctcae_term(str(term))
     except DataValidationError as exc:
         expected = exc.message.split("; expected ", 1)[-1]  # validate_term names the value itself
-        return [FieldProblem("term", term, expected)]
+        return [FieldProblem("term", term, expected, "AE-CTCAE-TERM")]
     row["term"] = name
     if grade is not None and int(grade) not in grades:
         listed = ", ".join(str(g) for g in grades)
-        return [FieldProblem("grade", grade, f"a grade CTCAE v4.03 defines for {name} ({listed})")]
+        return [
+            FieldProblem(
+                "grade",
+                grade,
+                f"a grade CTCAE v4.03 defines for {name} ({listed})",
+                "AE-CTCAE-GRADE",
+            )
+        ]
     return []
 
 
@@ -200,9 +213,9 @@ def prepare_row(
             if not any(p.column == name for p in problems):
                 problems.append(FieldProblem(name, None, spec.expected()))
     if model is LabResult and not problems and not partial:
-        problems.extend(_lab_problems(out, values.get("canonical_value")))
+        problems.extend(lab_problems(out, values.get("canonical_value")))
     if model is AdverseEvent and not problems and not partial:
-        problems.extend(_adverse_event_problems(out))
+        problems.extend(adverse_event_problems(out))
     return out, problems
 
 
@@ -259,7 +272,7 @@ _Preparer = Callable[[Mapping[str, object]], tuple[dict[str, Any], list[FieldPro
 _PREPARERS: dict[type[Record], _Preparer] = {}
 
 
-def _insert_preparer(model: type[Record]) -> _Preparer:
+def insert_preparer(model: type[Record]) -> _Preparer:
     """Return :func:`prepare_row` for new rows of ``model``, with a fast path for valid rows.
 
     The fast path runs the precompiled per-column checkers of
@@ -292,9 +305,9 @@ def _insert_preparer(model: type[Record]) -> _Preparer:
             return prepare_row(model, values)
         if not required <= out.keys():
             return prepare_row(model, values)
-        if is_lab and _lab_problems(out, values.get("canonical_value")):
+        if is_lab and lab_problems(out, values.get("canonical_value")):
             return prepare_row(model, values)
-        if model is AdverseEvent and _adverse_event_problems(out):
+        if model is AdverseEvent and adverse_event_problems(out):
             return prepare_row(model, values)
         return out, []
 
@@ -306,7 +319,7 @@ def prepare_insert_row(
     model: type[Record], values: Mapping[str, object]
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     """Return what ``prepare_row(model, values)`` returns (a new, complete row), faster in bulk."""
-    return _insert_preparer(model)(values)
+    return insert_preparer(model)(values)
 
 
 def create_many(
@@ -316,8 +329,12 @@ def create_many(
     *,
     actor: str,
     reason: str,
+    checked: bool = False,
 ) -> list[int]:
     """Insert many records of one table with their audit entries; return their ids in order.
+
+    ``checked``: the rows are already what :func:`prepare_insert_row` returns for them (the unit
+    of work checked them); they are not checked again.
 
     Either every row carries an ``id`` or none does. All rows are checked before anything of a
     chunk is written; a bad row raises :class:`DataValidationError` naming the row (0-based index),
@@ -339,7 +356,7 @@ def create_many(
     table = table_of(model)
     table_name = str(table.name)  # a plain str: drivers adapt str subclasses slowly
     now = _now()
-    prepare = _insert_preparer(model)
+    prepare = insert_preparer(model)
     constants: dict[str, object] = {"version": 1, "created_at": now, "updated_at": now}
     data_columns = [c.name for c in table.columns if c.name not in MANAGED_COLUMNS]
     names: list[str] = []
@@ -370,8 +387,12 @@ def create_many(
         chunk.clear()
 
     for index, values in enumerate(rows):
-        prepared, problems = prepare(values)
-        _raise_problems(model, problems, f"[row {index}]")
+        prepared: dict[str, Any]
+        if checked:
+            prepared = values if type(values) is dict else dict(values)
+        else:
+            prepared, problems = prepare(values)
+            _raise_problems(model, problems, f"[row {index}]")
         has_id = prepared.get("id") is not None
         if explicit is None:
             explicit = has_id
@@ -416,14 +437,14 @@ def _load_for_change(
     if row is None:
         raise field_error(f"{table.name}.id", pk, "the id of an existing record")
     if row["version"] != expected_version:
-        raise _conflict(table.name, pk, expected_version, row["version"])
+        raise conflict(table.name, pk, expected_version, row["version"])
     return dict(row)
 
 
-def _conflict(table: str, pk: int, expected: int, actual: object) -> ConflictError:
+def conflict(table: str, pk: int, expected: int, actual: object) -> ConflictError:
     now = "deleted" if actual is None else f"at version {actual}"
     return ConflictError(
-        f"{table} id {pk} was changed by someone else since you loaded it (you edited version "
+        f"[VERSION-STALE] {table} id {pk} was changed by someone else since you loaded it (you edited version "
         f"{expected}, the record is now {now}); reload it and apply your change again"
     )
 
@@ -455,11 +476,10 @@ def update(
     old = _load_for_change(session, model, pk, expected_version)
     new = {**old, **prepared}
     if model is LabResult:
-        lab_problems = _lab_problems(new, changes.get("canonical_value"))
-        _raise_problems(model, lab_problems)
+        _raise_problems(model, lab_problems(new, changes.get("canonical_value")))
         prepared["canonical_value"] = new["canonical_value"]
     if model is AdverseEvent and ("term" in changes or "grade" in changes):
-        _raise_problems(model, _adverse_event_problems(new))
+        _raise_problems(model, adverse_event_problems(new))
         prepared["term"] = new["term"]
     now = _now()
     prepared.update(version=expected_version + 1, updated_at=now)
@@ -473,7 +493,7 @@ def update(
     except DbIntegrityError as exc:
         raise _refused_by_database(model, exc) from exc
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _conflict(table.name, pk, expected_version, _current_version(session, model, pk))
+        raise conflict(table.name, pk, expected_version, current_version(session, model, pk))
     change = PendingChange(
         table.name, pk, AuditAction.UPDATE, row_state(model, old), row_state(model, new)
     )
@@ -481,14 +501,14 @@ def update(
     return get(session, model, pk)
 
 
-def _current_version(session: Session, model: type[Record], pk: int) -> int | None:
+def current_version(session: Session, model: type[Record], pk: int) -> int | None:
     from sqlalchemy import select
 
     table = table_of(model)
     return session.execute(select(table.c.version).where(table.c.id == pk)).scalar_one_or_none()
 
 
-def _referencing_rows(session: Session, model: type[Record], pk: int) -> list[str]:
+def referencing_rows(session: Session, model: type[Record], pk: int) -> list[str]:
     from sqlalchemy import func, select
 
     found = []
@@ -523,7 +543,7 @@ def delete(
     _check_actor_reason(actor, reason)
     table = table_of(model)
     old = _load_for_change(session, model, pk, expected_version)
-    referencing = _referencing_rows(session, model, pk)
+    referencing = referencing_rows(session, model, pk)
     if referencing:
         raise DataValidationError(
             f"{table.name} id {pk} cannot be deleted: {', '.join(referencing)} refer to it; "
@@ -533,7 +553,7 @@ def delete(
         sql_delete(table).where(table.c.id == pk, table.c.version == expected_version)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise _conflict(table.name, pk, expected_version, _current_version(session, model, pk))
+        raise conflict(table.name, pk, expected_version, current_version(session, model, pk))
     change = PendingChange(table.name, pk, AuditAction.DELETE, row_state(model, old), None)
     append_audit(session, [change], actor=actor, reason=reason, at=_now())
     obj = session.get(model, pk)

@@ -1,4 +1,5 @@
-"""The service layer: CRUD of every record type, audit rows for every change, optimistic locking."""
+"""The audited persistence under the services: CRUD of every record type, audit rows for every
+change, optimistic locking (the rules of the trial are tested through the actions)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from hcctrial.errors import ConflictError, DataValidationError
+from hcctrial.services.persistence import create, create_many, delete, get, update
 from hcctrial.store import models as m
 from hcctrial.store.audit import verify_audit
-from hcctrial.store.services import create, create_many, delete, get, update
 from tests.store.sample import ACTOR, REASON, write_sample_trial
 
 
@@ -29,7 +30,7 @@ def test_every_table_round_trips_through_the_service_layer(sessions: Any) -> Non
         assert baseline.assessment_date == date(2019, 3, 1)
         assert baseline.portal_vein_invasion is True
         patient = get(s, m.Patient, ids["patient"])
-        assert patient.status is m.PatientStatus.ON_TREATMENT
+        assert patient.status is m.PatientStatus.WITHDRAWN
         assert (patient.version, patient.created_at.tzinfo) == (1, UTC)
         assert abs(patient.created_at - datetime.now(UTC)) < timedelta(minutes=5)
         lesion = get(s, m.LesionMeasurement, ids["lesion"])
@@ -276,7 +277,7 @@ def test_delete_with_a_stale_version_is_a_conflict(sessions: Any) -> None:
 def test_create_many_inserts_in_bulk_with_ids_in_order_and_one_audit_row_each(
     sessions: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("hcctrial.store.services.CHUNK_ROWS", 50)
+    monkeypatch.setattr("hcctrial.services.persistence.CHUNK_ROWS", 50)
     with sessions() as s, s.begin():
         site = create(s, m.Site, {"code": "S", "name": "S"}, actor="gen", reason="demo")
         rows = [

@@ -1,4 +1,4 @@
-"""Who may do what, and on which site's patients: the one place the web layer's access rules live.
+"""Who may do what, and on which site's records: the one place the trial's access rules live.
 
 Roles (:class:`hcctrial.store.models.Role`) and their capabilities:
 
@@ -16,6 +16,9 @@ Sites: investigators and coordinators work at one site and see only its patients
 a site sees that site; a monitor without one is a central monitor and sees every site. Admins and
 statisticians span sites (the statistician sees the trial only through the analysis pages, which
 are trial-wide). A user of a site-bound role without a site sees no patient at all.
+
+The acting user of every service call is an :class:`Actor`; the web signs one in, the command line
+and the demo act as :meth:`Actor.system` (the operator of the database: an admin of every site).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from dataclasses import dataclass
 from hcctrial.store.models import Role
 
 __all__ = [
+    "Actor",
     "Capability",
-    "Principal",
     "can",
     "sees_site",
     "spans_sites",
@@ -63,27 +66,35 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The signed-in user as the access rules see it."""
+class Actor:
+    """The user on whose behalf a service acts: name (the audit trail's actor), role and site.
 
-    id: int
+    ``id`` is the user's row id (None for the system actor).
+    """
+
+    id: int | None
     username: str
     role: Role
     site_id: int | None
 
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        """The operator of the database (command line, demo generator): an admin of every site."""
+        return cls(None, name, Role.ADMIN, None)
 
-def can(user: Principal, capability: Capability) -> bool:
+
+def can(user: Actor, capability: Capability) -> bool:
     """Whether ``user``'s role grants ``capability``."""
     return capability in _CAPABILITIES[user.role]
 
 
-def spans_sites(user: Principal) -> bool:
+def spans_sites(user: Actor) -> bool:
     """Whether ``user`` sees every site's patients (admin, statistician, central monitor)."""
     if user.role in (Role.ADMIN, Role.STATISTICIAN):
         return True
     return user.role is Role.MONITOR and user.site_id is None
 
 
-def sees_site(user: Principal, site_id: int) -> bool:
+def sees_site(user: Actor, site_id: int) -> bool:
     """Whether ``user`` may see the patients of site ``site_id``."""
     return spans_sites(user) or (user.site_id is not None and user.site_id == site_id)

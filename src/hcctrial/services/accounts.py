@@ -1,0 +1,103 @@
+"""Sites and user accounts: open a site, create an account, disable or enable it, reset its
+password -- for the admin pages and ``hcctrial user add`` alike.
+
+Only the admin role manages accounts (AUTH-ROLE); a user name is letters, digits, ``.``, ``_`` or
+``-`` (ACCOUNT-NAME) and not taken (RECORD-UNIQUE); investigators and coordinators need a site
+(ACCOUNT-SITE); a password has at least 10 characters (ACCOUNT-PASSWORD) and is stored only as the
+hash ``hash_password`` makes (argon2id, :mod:`hcctrial.web.security`); an admin does not disable
+their own account (ACCOUNT-SELF). Every change is audited like any record (the audit entry of a
+reset holds the old and new *hashes*, never a password).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hcctrial.services.rules import Action, finding, refusal
+from hcctrial.services.unit_of_work import Amend, UnitOfWork
+from hcctrial.store import models as m
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "add_site",
+    "add_user",
+    "check_password",
+    "set_user_active",
+    "set_user_password",
+]
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def check_password(password: str) -> None:
+    """Refuse (ACCOUNT-PASSWORD) a password shorter than :data:`MIN_PASSWORD_LENGTH`."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise refusal(
+            [
+                finding(
+                    "ACCOUNT-PASSWORD",
+                    "users",
+                    None,
+                    "password",
+                    length=len(password),
+                    minimum=MIN_PASSWORD_LENGTH,
+                )
+            ]
+        )
+
+
+def add_site(
+    uow: UnitOfWork, *, code: str, name: str, country: str | None = None, reason: str
+) -> int:
+    """Open a site; return its id."""
+    values = {"code": code, "name": name, "country": country}
+    return uow.add(Action.ACCOUNTS, m.Site, values, reason=reason)
+
+
+def add_user(
+    uow: UnitOfWork,
+    *,
+    username: str,
+    role: str | m.Role,
+    site_id: int | None,
+    password: str | None,
+    hash_password: Callable[[str], str],
+    full_name: str | None = None,
+    reason: str,
+) -> int:
+    """Create an active account (``password`` None: none set, it cannot sign in); return its id."""
+    if password is not None:
+        check_password(password)
+    values: dict[str, Any] = {
+        "username": username,
+        "full_name": full_name,
+        "role": role,
+        "site_id": site_id,
+        "password_hash": None if password is None else hash_password(password),
+        "active": True,
+    }
+    return uow.add(Action.ACCOUNTS, m.User, values, reason=reason)
+
+
+def set_user_active(
+    uow: UnitOfWork, user_id: int, active: bool, *, expected_version: int, reason: str
+) -> None:
+    """Disable (``active`` False) or enable an account."""
+    change = Amend(m.User, user_id, {"active": active}, expected_version)
+    uow.run(Action.ACCOUNTS, [change], reason=reason)
+
+
+def set_user_password(
+    uow: UnitOfWork,
+    user_id: int,
+    password: str,
+    *,
+    hash_password: Callable[[str], str],
+    expected_version: int,
+    reason: str,
+) -> None:
+    """Set a new password (stored as its hash; the user's open sessions end)."""
+    check_password(password)
+    change = Amend(m.User, user_id, {"password_hash": hash_password(password)}, expected_version)
+    uow.run(Action.ACCOUNTS, [change], reason=reason)

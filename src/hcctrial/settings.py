@@ -1,0 +1,109 @@
+"""The typed settings of hcctrial: read from the environment here, and nowhere else.
+
+One :class:`Settings` object (pydantic-settings) holds everything a deployment chooses: the
+database, the web application's secret key, password-hashing cost and session lifetime, the rules'
+tolerances and the paths of input files. :func:`load_settings` reads the ``HCCTRIAL_*`` environment
+variables once; the CLI commands and :func:`hcctrial.web.create_app` receive the object and pass it
+down (no module reads ``os.environ`` itself, and no module global is replaced at run time).
+
+========================================  =======================================================
+variable                                  meaning (default)
+========================================  =======================================================
+``HCCTRIAL_DATABASE_URL``                 SQLAlchemy URL or SQLite file (``./hcctrial.sqlite``)
+``HCCTRIAL_SECRET_KEY``                   signs the web session cookies (random per process)
+``HCCTRIAL_ARGON2_TIME_COST``             argon2id passes (3, argon2-cffi's RFC 9106 low-memory)
+``HCCTRIAL_ARGON2_MEMORY_KIB``            argon2id memory, KiB (65536)
+``HCCTRIAL_ARGON2_PARALLELISM``           argon2id lanes (4)
+``HCCTRIAL_SESSION_LIFETIME_S``           web session lifetime, seconds (28800 = 8 h)
+``HCCTRIAL_FUTURE_TOLERANCE_DAYS``        how far past today a date may lie (1 day: time zones)
+``HCCTRIAL_DEMO_SKELETON``                the demo's fitted survival skeleton (the bundled file)
+``HCCTRIAL_BUSY_TIMEOUT_S``               how long a SQLite connection waits for a lock (10 s)
+``HCCTRIAL_SAP``                          the statistical analysis plan the web app follows (seed)
+``HCCTRIAL_LOG_DIR``                      crash logs ($XDG_STATE_HOME/hcctrial, ~/.local/state/...)
+========================================  =======================================================
+
+Example::
+
+    settings = load_settings(database_url="sqlite:///trial.sqlite")
+    app = create_app(settings)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+
+class Settings(BaseSettings):
+    """What a deployment of hcctrial chooses (frozen; make a new one with ``model_copy``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HCCTRIAL_", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL or SQLite file path; None: hcctrial.sqlite in the working "
+        "directory",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs the web session cookies; None: a random key per process (sessions end "
+        "when the server restarts)",
+    )
+    argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes")
+    argon2_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory, KiB")
+    argon2_parallelism: int = Field(default=4, ge=1, description="argon2id lanes")
+    session_lifetime_s: int = Field(
+        default=8 * 3600, ge=60, description="web session lifetime, seconds"
+    )
+    future_tolerance_days: int = Field(
+        default=1,
+        ge=0,
+        le=7,
+        description="days a recorded date may lie after today's date (the server's and the "
+        "site's time zones differ)",
+    )
+    busy_timeout_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="seconds a SQLite connection waits for another writer's lock before the "
+        "command fails with a named error",
+    )
+    sap: str | None = Field(
+        default=None,
+        description="the statistical analysis plan (a plans/*.toml file or a bundled plan's name) "
+        "the web application's dashboard, API and report follow; None: the seed trial's plan",
+    )
+    log_dir: Path | None = Field(
+        default=None,
+        description="where the command line writes crash logs; None: $XDG_STATE_HOME/hcctrial, "
+        "else ~/.local/state/hcctrial",
+    )
+    demo_skeleton: Path | None = Field(
+        default=None, description="the demo's fitted survival skeleton; None: the bundled file"
+    )
+
+
+    def crash_log_dir(self) -> Path:
+        """Return the directory of crash logs: ``log_dir``, else $XDG_STATE_HOME/hcctrial, else
+        ~/.local/state/hcctrial (the XDG base-directory convention)."""
+        if self.log_dir is not None:
+            return self.log_dir
+        state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        return Path(state) / "hcctrial"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Return the settings from the ``HCCTRIAL_*`` environment, with ``overrides`` (not None) on top.
+
+    >>> load_settings(database_url="sqlite:///x.sqlite").database_url
+    'sqlite:///x.sqlite'
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**given)
