@@ -85,7 +85,7 @@ def _hand_made(tmp_path: Path, cli: Callable[..., CliResult], **changes: str) ->
               "fu_contact_date", "fu_vital_status", "fu_cause_of_death", "followup_complete"]
     rows = [
         {"record_id": "R-001", "redcap_event_name": "screening_arm_1", "pat_site": "S1",
-         "pat_enrolment_date": "2019-03-04", "pat_status": "enrolled", "patient_complete": "2",
+         "pat_enrolment_date": "2019-03-04", "pat_status": "follow_up", "patient_complete": "2",
          "scr_screening_date": "2019-03-01", "scr_eligible": "1",
          "bl_assessment_date": "2019-03-01", "bl_age_years": "58", "bl_sex": "male",
          "bl_height_cm": "170", "bl_weight_kg": "65.5", "bl_n_nodules": "3",
@@ -161,7 +161,7 @@ def test_hand_made_export_with_redcap_quirks(cli: Callable[..., CliResult],
                      "ON c.id = d.cycle_id")
     assert dose == [{"drug": "oxaliplatin", "cycle_number": 1}]
     p = _rows(db, "SELECT study_id, status, enrolment_date FROM patients ORDER BY id")
-    assert p == [{"study_id": "R-001", "status": "enrolled", "enrolment_date": "2019-03-04"},
+    assert p == [{"study_id": "R-001", "status": "follow_up", "enrolment_date": "2019-03-04"},
                  {"study_id": "R-002", "status": "screen_failure", "enrolment_date": None}]
 
 

@@ -121,11 +121,30 @@ def _as_int(raw: object) -> int | None:
         return None
 
 
+def _temporary_ids_kept(uow: UnitOfWork, model: type[m.Record], prepare: Any) -> Any:
+    """Wrap a row preparer so that the unit of work's temporary (negative) ids of new records,
+    in ``id`` and in foreign keys, pass unchecked: ids must be positive (FIELD-VALUE) only where
+    a user gives them (an import); a temporary id is replaced by the database's at write time."""
+    from hcctrial.store.values import column_specs
+
+    keys = tuple(n for n, spec in column_specs(model).items() if n == "id" or spec.references)
+
+    def prepare_keeping(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        temp = {k: raw[k] for k in keys if uow.is_temporary_id(raw.get(k))}
+        if not temp:
+            return prepare(raw)
+        values, problems = prepare({**raw, **dict.fromkeys(temp, 1)})
+        values.update(temp)
+        return values, problems
+
+    return prepare_keeping
+
+
 def _values(uow: UnitOfWork, plan: Plan) -> None:
     """FIELD-VALUE and the value rules of single records (labs, adverse-event terms)."""
     found: list[Finding] = []
     for ins in plan.inserts:
-        prepare = db.insert_preparer(ins.model)
+        prepare = _temporary_ids_kept(uow, ins.model, db.insert_preparer(ins.model))
         out: list[dict[str, Any]] = []
         append = out.append
         for i, raw in enumerate(ins.rows):

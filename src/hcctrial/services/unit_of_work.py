@@ -109,6 +109,10 @@ class UnitOfWork:
         self._next_temp -= 1
         return self._next_temp
 
+    def is_temporary_id(self, value: object) -> bool:
+        """Whether ``value`` is a temporary id this unit of work gave out (:meth:`new_id`)."""
+        return type(value) is int and self._next_temp <= value < 0
+
     def add(
         self, action: Action, model: type[m.Record], values: dict[str, Any], *, reason: str
     ) -> int:
