@@ -129,7 +129,7 @@ def test_baseline_values_types_and_value_labels(readback: tuple[str, Any, Path],
         assert [_num(v) for v in sex["values"]] == [1.0 if r["sex"] == "male" else 2.0
                                                     for r in rows]
         assert col("cirrhosis")["labels"] == {"No": 0, "Yes": 1}
-        assert col("encephalopathy")["labels"] == {"None": 1, "Grade 1 2": 2, "Grade 3 4": 3}
+        assert col("encephalopathy")["labels"] == {"None": 1, "Grade 1-2": 2, "Grade 3-4": 3}
         # hbv_dna_iu_ml is optional: missing stays missing
         dna = col("hbv_dna_iu_ml")["values"]
         assert [v is None for v in dna] == [r["hbv_dna_iu_ml"] is None for r in rows]

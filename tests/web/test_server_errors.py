@@ -21,7 +21,9 @@ def failing_app(tmp_path: Path) -> Any:
     engine = make_engine(url)
     upgrade_to_head(engine)
     engine.dispose()
-    app = create_app(url, secret_key="test-secret", testing=True)
+    from tests.web.conftest import web_settings
+
+    app = create_app(web_settings(url))
 
     def broken() -> None:
         raise RuntimeError("secret internal detail 1234")

@@ -44,11 +44,10 @@ def serve_command(
     """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
     import uvicorn
 
+    from hcctrial.analysis.plan import load_plan
     from hcctrial.cli.database import open_database
     from hcctrial.settings import load_settings
     from hcctrial.web import create_app
-
-    from hcctrial.analysis.plan import load_plan
 
     settings = load_settings(database_url=database, sap=sap)
     load_plan(settings.sap)  # a bad plan is refused by name before the server starts
@@ -124,7 +123,7 @@ def user_add_command(
     from hcctrial.cli.database import open_database
     from hcctrial.cli.main import emit
     from hcctrial.errors import field_error
-    from hcctrial.services.accounts import add_site, add_user, check_password
+    from hcctrial.services.accounts import add_site, add_user, check_account, check_password
     from hcctrial.services.permissions import Actor
     from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.settings import load_settings
@@ -133,6 +132,7 @@ def user_add_command(
     from hcctrial.web.security import hash_password, password_hasher
 
     settings = load_settings(database_url=database)
+    check_account(role, site is not None)  # before the password is asked for
     password = _read_password(password_stdin)
     check_password(password)  # before opening the database: no account without a good password
     hasher = password_hasher(settings)

@@ -57,8 +57,11 @@ _ORDINAL = frozenset(
 
 
 def words(value: str) -> str:
-    """Return a code in words for a value label: ``not_met`` -> ``Not met``."""
-    text = str(value).replace("_", " ")
+    """Return a code in words for a value label: ``not_met`` -> ``Not met``,
+    ``grade-1-2`` -> ``Grade 1-2``."""
+    import re
+
+    text = re.sub(r"(?<=[a-z])-(?=\d)", " ", str(value).replace("_", " "))
     return text[:1].upper() + text[1:]
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "MIN_PASSWORD_LENGTH",
     "add_site",
     "add_user",
+    "check_account",
     "check_password",
     "set_user_active",
     "set_user_password",
@@ -44,6 +45,23 @@ def check_password(password: str) -> None:
                     minimum=MIN_PASSWORD_LENGTH,
                 )
             ]
+        )
+
+
+def check_account(role: str, site_given: bool) -> None:
+    """Refuse, before any password is asked for or anything written, an account the gates would
+    refuse for its role: a role that is not one of :class:`~hcctrial.store.models.Role`
+    (FIELD-VALUE) and a site-bound role without a site (ACCOUNT-SITE) -- the same checks the
+    value and account gates make (:mod:`hcctrial.services.gates`)."""
+    from hcctrial.services import persistence as db
+    from hcctrial.services.gates import SITE_BOUND_ROLES, problem_findings
+
+    values, problems = db.prepare_row(m.User, {"role": role}, partial=True)
+    if problems:
+        raise refusal(problem_findings("users", None, problems))
+    if values["role"] in SITE_BOUND_ROLES and not site_given:
+        raise refusal(
+            [finding("ACCOUNT-SITE", "users", None, "site_id", role=values["role"].value)]
         )
 
 

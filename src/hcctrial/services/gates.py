@@ -98,7 +98,8 @@ def _role(uow: UnitOfWork, plan: Plan) -> None:
             )
 
 
-def _problem_findings(table: str, pk: int | None, problems: Sequence[Any]) -> list[Finding]:
+def problem_findings(table: str, pk: int | None, problems: Sequence[Any]) -> list[Finding]:
+    """The findings (rule FIELD-VALUE or the problem's own) of a row's column problems."""
     return [
         finding(
             p.rule,
@@ -154,7 +155,7 @@ def _values(uow: UnitOfWork, plan: Plan) -> None:
                 pk = _as_int(raw.get("id")) if pk is None else pk
                 if ins.lines is not None and isinstance(pk, int):
                     plan.lines[(ins.table, pk)] = ins.lines[i]
-                found.extend(_problem_findings(ins.table, pk, problems))
+                found.extend(problem_findings(ins.table, pk, problems))
             elif ins.model is m.DerivedOverride and values.get("overridden_by") is None:
                 values["overridden_by"] = uow.actor.username
             append(values)
@@ -198,7 +199,7 @@ def _values(uow: UnitOfWork, plan: Plan) -> None:
             problems = db.lab_problems(new, ch.changes.get("canonical_value"))
         if not problems and ch.model is m.AdverseEvent and {"term", "grade"} & ch.changes.keys():
             problems = db.adverse_event_problems(new)
-        found.extend(_problem_findings(ch.table, ch.pk, problems))
+        found.extend(problem_findings(ch.table, ch.pk, problems))
         ch.new = new
     _refuse(found, plan)
 
