@@ -90,3 +90,25 @@ __all__ = [
     "survival_data",
     "survival_quantile",
 ]
+
+# The survival models beside KM, log-rank and Cox (issue 15): competing risks (Aalen-Johansen,
+# Gray's test).
+from hcctrial.stats.competing_risks import (
+    CumulativeIncidenceCurve,
+    GrayTestResult,
+    IncidenceAtTime,
+    cumulative_incidence,
+    cumulative_incidence_by_group,
+    gray_test,
+    incidence_at,
+)
+
+__all__ += [
+    "CumulativeIncidenceCurve",
+    "GrayTestResult",
+    "IncidenceAtTime",
+    "cumulative_incidence",
+    "cumulative_incidence_by_group",
+    "gray_test",
+    "incidence_at",
+]

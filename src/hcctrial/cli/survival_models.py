@@ -1,0 +1,244 @@
+"""``hcctrial survival cif|crr|rmst|survreg|nelson-aalen``: the survival models beside KM and Cox.
+
+Registered on the ``survival`` group by :mod:`hcctrial.cli.survival` (as the Cox command). Input as
+the other survival commands: any column names; a row with a missing value (``NA`` or empty) in a
+column the analysis uses is dropped (R's ``na.omit``, counted in ``n_dropped``); a missing column,
+a non-numeric or negative time, or a bad event code is an error naming the column and the data row
+(1-based, header not counted), exit code 2. The event column of ``cif`` and ``crr`` codes
+0 censored, 1 the event of interest (or ``--cause``), 2, 3, ... competing events. numpy/scipy are
+imported inside the commands so that ``hcctrial --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from hcctrial.errors import DataValidationError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from hcctrial.stats.data import CsvTable
+
+__all__ = ["app", "cif_payload", "load_status_csv"]
+
+app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+_DATA = typer.Argument(help="CSV file with a header row.", exists=False)
+_TIME = typer.Option("--time", help="Column with the follow-up time (>= 0).")
+_JSON = typer.Option("--json", help="Print the result as one JSON object.")
+_GROUP = typer.Option("--group", help="Column to split by.")
+
+
+def _num(x: float | None) -> float | None:
+    """JSON-ready number: NaN/inf (R's NA) -> None."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _rows_checked(
+    table: CsvTable, time: str, event: str, used: list[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Return (rows kept, time, event) with the time and event cells checked in kept rows."""
+    import numpy as np
+
+    for name in used:
+        table.require(name)
+    keep = ~table.missing_mask(used)
+    t_all = table.numeric(time)
+    e_all = table.numeric(event)
+    t0 = np.where(keep, t_all, 0.0)
+    bad = keep & (~np.isfinite(t0) | (t0 < 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise DataValidationError(
+            f"column {time!r}: row {row} has {table.require(time)[row - 1]!r}; expected a finite "
+            "time >= 0",
+            field=time,
+        )
+    if not keep.any():
+        raise DataValidationError(
+            f"{table.path.name}: every row has a missing value in {used}; nothing to analyse",
+            field="file",
+        )
+    return keep, t_all, e_all
+
+
+def load_status_csv(
+    path: Path, time: str, event: str, labels: list[str | None]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[Any], int]:
+    """Return (time, status 0/1/2/..., label columns, rows dropped) from a competing-risks CSV."""
+    import numpy as np
+
+    from hcctrial.stats.data import read_csv_table
+
+    table = read_csv_table(path)
+    used = [time, event] + [c for c in labels if c]
+    keep, t_all, e_all = _rows_checked(table, time, event, used)
+    e0 = np.where(keep, e_all, 0.0)
+    bad = keep & (~np.isfinite(e0) | (e0 < 0) | (e0 != np.round(e0)))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise DataValidationError(
+            f"column {event!r}: row {row} has {table.require(event)[row - 1]!r}; expected 0 "
+            "(censored), 1 (event of interest) or 2, 3, ... (competing events)",
+            field=event,
+        )
+    columns = [None if c is None else table.text(c, keep) for c in labels]
+    return t_all[keep], e_all[keep].astype(np.int64), columns, int((~keep).sum())
+
+
+def _parse_times(text: str | None, option: str = "--at") -> list[float]:
+    if not text:
+        return []
+    out = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise DataValidationError(
+                f"{option}: got {part.strip()!r} in {text!r}; expected times separated by commas",
+                field=option.lstrip("-"),
+            ) from None
+        if not math.isfinite(value) or value < 0:
+            raise DataValidationError(
+                f"{option}: got {part.strip()!r}; expected a finite time >= 0",
+                field=option.lstrip("-"),
+            )
+        out.append(value)
+    return out
+
+
+def _check_level(conf_level: float) -> float:
+    if not 0.0 < conf_level < 1.0:
+        raise DataValidationError(
+            f"--conf-level: got {conf_level!r}; expected a level between 0 and 1 (e.g. 0.95)",
+            field="conf_level",
+        )
+    return conf_level
+
+
+def cif_payload(
+    data: Path,
+    time: str,
+    event: str,
+    group: str | None = None,
+    at: str | None = None,
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """Return the ``survival cif`` JSON: per (group, cause) the Aalen-Johansen steps and F(t) at
+    the ``--at`` times; Gray's test of cause 1 across the groups (null without ``--group``)."""
+    from hcctrial.stats.competing_risks import (
+        cumulative_incidence_by_group,
+        gray_test,
+        incidence_at,
+    )
+
+    times = _parse_times(at)
+    t, s, (g,), dropped = load_status_csv(data, time, event, [group])
+    if not (s > 0).any():
+        raise DataValidationError(
+            f"column {event!r}: no events (every kept row is 0 = censored); nothing to estimate",
+            field=event,
+        )
+    curves = cumulative_incidence_by_group(
+        t, s, g, conf_level=_check_level(conf_level), group_name=group or "group"
+    )
+    groups = []
+    for c in curves:
+        steps = [
+            {
+                "time": float(c.time[i]),
+                "cif": float(c.cif[i]),
+                "se": float(c.std_err[i]),
+                "lower": _num(float(c.lower[i])),
+                "upper": _num(float(c.upper[i])),
+            }
+            for i in range(c.time.shape[0])
+        ]
+        at_rows = [
+            {"time": a.time, "cif": a.cif, "se": a.std_err, "lower": a.lower, "upper": a.upper}
+            for a in incidence_at(c, times)
+        ]
+        groups.append(
+            {
+                "group": c.label,
+                "cause": c.cause,
+                "n": c.n,
+                "events": c.events,
+                "steps": steps,
+                "at": at_rows,
+            }
+        )
+    gray: dict[str, Any] | None = None
+    if g is not None:
+        gt = gray_test(t, s, g, 1, group_name=group or "group")
+        gray = {
+            "chisq": gt.chisq,
+            "df": gt.df,
+            "p": gt.p,
+            "cause": 1,
+            "rho": gt.rho,
+            "note": gt.note,
+        }
+    return {
+        "estimator": "aalen-johansen",
+        "variance": "cmprsk::cuminc (Gray's delta method)",
+        "conf_type": "log-log",
+        "conf_level": conf_level,
+        "n_dropped": dropped,
+        "groups": groups,
+        "gray_test": gray,
+    }
+
+
+def _fmt(x: float | None) -> str:
+    return "NA" if x is None else f"{x:.4g}"
+
+
+@app.command("cif")
+def cif_command(
+    data: Annotated[Path, _DATA],
+    time: Annotated[str, _TIME],
+    event: Annotated[
+        str,
+        typer.Option("--event", help="Column: 0 censored, 1 event of interest, 2.. competing."),
+    ],
+    group: Annotated[str | None, _GROUP] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Times for F(t), comma-separated, e.g. 6,12.")
+    ] = None,
+    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Cumulative incidence with competing risks (Aalen-Johansen) and Gray's test."""
+    from hcctrial.cli.main import emit
+
+    res = cif_payload(data, time, event, group, at, conf_level)
+    lines = [
+        f"Cumulative incidence (Aalen-Johansen; cmprsk variance, log-log {conf_level:g} CI); "
+        f"{res['n_dropped']} row(s) dropped for missing values"
+    ]
+    for g in res["groups"]:
+        head = "all" if g["group"] is None else f"{group}={g['group']}"
+        last = g["steps"][-1] if g["steps"] else None
+        lines.append(
+            f"{head}, cause {g['cause']}: n={g['n']} events={g['events']}"
+            + (f", F({last['time']:g}) = {last['cif']:.4f}" if last else "")
+        )
+        for a in g["at"]:
+            lines.append(
+                f"  F({a['time']:g}) = {_fmt(a['cif'])} (SE {_fmt(a['se'])}, CI "
+                f"{_fmt(a['lower'])}-{_fmt(a['upper'])})"
+            )
+    if res["gray_test"] is not None:
+        gt = res["gray_test"]
+        lines.append(
+            f"Gray's test (cause 1): chisq = {_fmt(gt['chisq'])} on {gt['df']} df, "
+            f"p = {_fmt(gt['p'])}"
+        )
+    emit(res, as_json, "\n".join(lines))

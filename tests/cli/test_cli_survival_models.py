@@ -1,0 +1,94 @@
+"""``hcctrial survival cif|crr|rmst|survreg|nelson-aalen``: fixed JSON contracts, values against
+R's reference outputs (tests/reference/survival/models/), bad input with exit code 2."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.stats.survival_reference import close
+from tests.support import TESTS_REFERENCE
+
+MODELS = TESTS_REFERENCE / "survival" / "models"
+MGUS2 = MODELS / "data" / "mgus2_cr.csv"
+PBC = MODELS / "data" / "pbc_cr.csv"
+
+
+@cache
+def competing() -> dict[str, Any]:
+    return json.loads((MODELS / "competing_risks_r.json").read_text())
+
+
+def test_cif_json_contract_and_values_match_cmprsk(cli) -> None:
+    res = cli(
+        "survival",
+        "cif",
+        PBC,
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--group",
+        "trt",
+        "--at",
+        "1000,2000",
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    out = res.json()
+    assert set(out) >= {"groups", "gray_test"}
+    assert set(out["gray_test"]) >= {"chisq", "df", "p"}
+    ref = competing()["pbc"]["cuminc_trt"]
+    assert [(g["group"], g["cause"]) for g in out["groups"]] == [
+        ("1", 1),
+        ("2", 1),
+        ("1", 2),
+        ("2", 2),
+    ]
+    assert out["n_dropped"] == 106
+    for g in out["groups"]:
+        assert set(g) >= {"group", "cause", "steps", "at"}
+        r = ref["curves"][f"{g['group']} {g['cause']}"]
+        assert [s["time"] for s in g["steps"]] == r["time"]
+        for s, est, var in zip(g["steps"], r["est"], r["var"], strict=True):
+            assert set(s) >= {"time", "cif", "se", "lower", "upper"}
+            assert close(s["cif"], est) and close(s["se"] ** 2, var)
+            assert s["lower"] < s["cif"] < s["upper"]
+        at_ref = dict(zip(ref["at"], zip(r["at_est"], r["at_var"], strict=True), strict=True))
+        for a in g["at"]:
+            est, var = at_ref[a["time"]]
+            assert close(a["cif"], est) and close(a["se"] ** 2, var)
+    gt = out["gray_test"]
+    assert close(gt["chisq"], ref["tests"]["stat"][0]) and close(gt["p"], ref["tests"]["pv"][0])
+    assert gt["df"] == 1
+
+
+def test_cif_without_group_has_no_gray_test(cli) -> None:
+    out = cli("survival", "cif", MGUS2, "--time", "etime", "--event", "event", "--json").json()
+    assert out["gray_test"] is None
+    assert [(g["group"], g["cause"]) for g in out["groups"]] == [(None, 1), (None, 2)]
+
+
+@pytest.mark.parametrize(
+    ("body", "args", "message"),
+    [
+        ("t,e\n1,1\n2,x\n", [], "column 'e': row 2 has 'x'; expected a number"),
+        ("t,e\n1,1\n2,1.5\n", [], "column 'e': row 2 has '1.5'; expected 0 (censored)"),
+        ("t,e\n1,1\n-2,0\n", [], "column 't': row 2 has '-2'"),
+        ("t,e\n1,0\n2,0\n", [], "no events"),
+        ("t,e\n1,1\n2,0\n", ["--group", "g"], "column 'g' not found"),
+        ("t,e\n1,1\n2,0\n", ["--at", "6,x"], "--at: got 'x'"),
+    ],
+)
+def test_cif_bad_input_exit_2_naming_the_column(
+    cli, tmp_path: Path, body: str, args: list[str], message: str
+) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text(body)
+    res = cli("survival", "cif", f, "--time", "t", "--event", "e", *args, "--json")
+    assert res.exit_code == 2
+    assert message in res.stderr and "Traceback" not in res.stderr
