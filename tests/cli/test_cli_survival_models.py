@@ -92,3 +92,46 @@ def test_cif_bad_input_exit_2_naming_the_column(
     res = cli("survival", "cif", f, "--time", "t", "--event", "e", *args, "--json")
     assert res.exit_code == 2
     assert message in res.stderr and "Traceback" not in res.stderr
+
+
+COX_TERM = {"name", "coef", "se", "hr", "lower", "upper", "z", "p"}
+
+
+@pytest.mark.parametrize("cause", [1, 2])
+def test_crr_terms_have_cox_keys_and_match_cmprsk(cli, cause: int) -> None:
+    res = cli(
+        "survival",
+        "crr",
+        MGUS2,
+        "--time",
+        "etime",
+        "--event",
+        "event",
+        "--covariates",
+        "age,sex,hgb",
+        "--cause",
+        str(cause),
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    out = res.json()
+    ref = competing()["mgus2"][f"crr_cause{cause}"]
+    assert [t["name"] for t in out["terms"]] == ref["names"]  # sex: reference level F
+    assert out["n"] == ref["n"] and out["n_dropped"] == ref["n_missing"]
+    for j, t in enumerate(out["terms"]):
+        assert set(t) == COX_TERM
+        for key in ("coef", "se", "z", "p", "lower", "upper"):
+            assert close(t[key], ref[key][j]), (key, t, ref[key][j])
+    assert close(out["loglik"], ref["loglik"]) and out["converged"] is True
+    assert out["cause"] == cause and out["lr_test"]["df"] == 3
+
+
+def test_crr_bad_covariate_exit_2(cli, tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("t,e,x\n1,1,0\n2,2,1\n3,0,1\n")
+    res = cli("survival", "crr", f, "--time", "t", "--event", "e", "--covariates", "x,y")
+    assert res.exit_code == 2 and "column 'y' not found" in res.stderr
+    res = cli(
+        "survival", "crr", f, "--time", "t", "--event", "e", "--covariates", "x", "--cause", "3"
+    )
+    assert res.exit_code == 2 and "no event of cause 3" in res.stderr

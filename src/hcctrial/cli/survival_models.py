@@ -68,16 +68,12 @@ def _rows_checked(
     return keep, t_all, e_all
 
 
-def load_status_csv(
-    path: Path, time: str, event: str, labels: list[str | None]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[Any], int]:
-    """Return (time, status 0/1/2/..., label columns, rows dropped) from a competing-risks CSV."""
+def _status_checked(
+    table: CsvTable, time: str, event: str, used: list[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Return (rows kept, time, status) of the kept rows, status checked as 0, 1, 2, ..."""
     import numpy as np
 
-    from hcctrial.stats.data import read_csv_table
-
-    table = read_csv_table(path)
-    used = [time, event] + [c for c in labels if c]
     keep, t_all, e_all = _rows_checked(table, time, event, used)
     e0 = np.where(keep, e_all, 0.0)
     bad = keep & (~np.isfinite(e0) | (e0 < 0) | (e0 != np.round(e0)))
@@ -88,8 +84,19 @@ def load_status_csv(
             "(censored), 1 (event of interest) or 2, 3, ... (competing events)",
             field=event,
         )
+    return keep, t_all[keep], e_all[keep].astype(np.int64)
+
+
+def load_status_csv(
+    path: Path, time: str, event: str, labels: list[str | None]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], list[Any], int]:
+    """Return (time, status 0/1/2/..., label columns, rows dropped) from a competing-risks CSV."""
+    from hcctrial.stats.data import read_csv_table
+
+    table = read_csv_table(path)
+    keep, t, s = _status_checked(table, time, event, [time, event] + [c for c in labels if c])
     columns = [None if c is None else table.text(c, keep) for c in labels]
-    return t_all[keep], e_all[keep].astype(np.int64), columns, int((~keep).sum())
+    return t, s, columns, int((~keep).sum())
 
 
 def _parse_times(text: str | None, option: str = "--at") -> list[float]:
@@ -241,4 +248,114 @@ def cif_command(
             f"Gray's test (cause 1): chisq = {_fmt(gt['chisq'])} on {gt['df']} df, "
             f"p = {_fmt(gt['p'])}"
         )
+    emit(res, as_json, "\n".join(lines))
+
+
+def _covariate_list(covariates: str) -> list[str]:
+    covs = [c.strip() for c in covariates.split(",") if c.strip()]
+    if not covs:
+        raise DataValidationError(
+            f"--covariates: got {covariates!r}; expected column names separated by commas",
+            field="covariates",
+        )
+    return covs
+
+
+def crr_payload(
+    data: Path,
+    time: str,
+    event: str,
+    covariates: str,
+    cause: int = 1,
+    reference: list[str] | None = None,
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """Return the ``survival crr`` JSON: Fine-Gray terms with the keys of ``survival cox``'s."""
+    from hcctrial.stats.data import read_csv_table
+    from hcctrial.stats.design_matrix import design_matrix, parse_reference
+    from hcctrial.stats.fine_gray import fine_gray
+
+    covs = _covariate_list(covariates)
+    if cause < 1:
+        raise DataValidationError(
+            f"--cause: got {cause}; expected a cause code 1, 2, ...", field="cause"
+        )
+    table = read_csv_table(data)
+    keep, t, s = _status_checked(table, time, event, [time, event, *covs])
+    columns: dict[str, Any] = {
+        c: table.numeric(c, keep) if table.is_numeric(c) else table.text(c, keep) for c in covs
+    }
+    dm = design_matrix(columns, covs, parse_reference(reference))
+    fit = fine_gray(t, s, dm.matrix, dm.names, cause=cause, conf_level=_check_level(conf_level))
+    chisq, df, p = fit.lr_test
+    return {
+        "terms": [
+            {
+                "name": fit.names[j],
+                "coef": fit.coef[j],
+                "se": fit.se[j],
+                "hr": fit.hr[j],
+                "lower": fit.lower[j],
+                "upper": fit.upper[j],
+                "z": fit.z[j],
+                "p": fit.p[j],
+            }
+            for j in range(len(fit.names))
+        ],
+        "model": "fine-gray (cmprsk::crr)",
+        "cause": fit.cause,
+        "loglik_null": fit.loglik_null,
+        "loglik": fit.loglik,
+        "lr_test": {"chisq": chisq, "df": df, "p": p},
+        "variance": [list(row) for row in fit.vcov],
+        "reference_levels": {k: v[0] for k, v in dm.levels.items()},
+        "conf_level": conf_level,
+        "n": fit.n,
+        "n_events": fit.n_events,
+        "n_competing": fit.n_competing,
+        "n_dropped": int((~keep).sum()),
+        "converged": fit.converged,
+        "iterations": fit.iterations,
+    }
+
+
+@app.command("crr")
+def crr_command(
+    data: Annotated[Path, _DATA],
+    time: Annotated[str, _TIME],
+    event: Annotated[
+        str, typer.Option("--event", help="Column: 0 censored, 1.. the cause of the event.")
+    ],
+    covariates: Annotated[
+        str, typer.Option("--covariates", help="Covariate columns, comma-separated.")
+    ],
+    cause: Annotated[int, typer.Option("--cause", help="Code of the event of interest.")] = 1,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", help="Reference level of a text column, COLUMN=LEVEL."),
+    ] = None,
+    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Fine-Gray subdistribution-hazards regression (as R cmprsk::crr)."""
+    from hcctrial.cli.main import emit
+
+    res = crr_payload(data, time, event, covariates, cause, reference, conf_level)
+    lines = [
+        f"Fine-Gray regression of cause {res['cause']}: n = {res['n']}, events = "
+        f"{res['n_events']}, competing = {res['n_competing']}, dropped (missing) = "
+        f"{res['n_dropped']}",
+        f"{'term':<24}{'coef':>10}{'se':>10}{'sHR':>10}{'CI':>22}{'p':>11}",
+    ]
+    for t in res["terms"]:
+        ci = f"{_fmt(t['lower'])}-{_fmt(t['upper'])}"
+        lines.append(
+            f"{t['name']:<24}{_fmt(t['coef']):>10}{_fmt(t['se']):>10}{_fmt(t['hr']):>10}"
+            f"{ci:>22}{_fmt(t['p']):>11}"
+        )
+    lr = res["lr_test"]
+    lines.append(
+        f"Pseudo likelihood-ratio test: chisq = {_fmt(lr['chisq'])} on {lr['df']} df, "
+        f"p = {_fmt(lr['p'])}" + ("" if res["converged"] else " (NOT CONVERGED)")
+    )
     emit(res, as_json, "\n".join(lines))

@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 # The survival models beside KM, log-rank and Cox (issue 15): competing risks (Aalen-Johansen,
-# Gray's test).
+# Gray's test, Fine-Gray regression).
 from hcctrial.stats.competing_risks import (
     CumulativeIncidenceCurve,
     GrayTestResult,
@@ -102,13 +102,16 @@ from hcctrial.stats.competing_risks import (
     gray_test,
     incidence_at,
 )
+from hcctrial.stats.fine_gray import FineGrayResult, fine_gray
 
 __all__ += [
     "CumulativeIncidenceCurve",
+    "FineGrayResult",
     "GrayTestResult",
     "IncidenceAtTime",
     "cumulative_incidence",
     "cumulative_incidence_by_group",
+    "fine_gray",
     "gray_test",
     "incidence_at",
 ]
