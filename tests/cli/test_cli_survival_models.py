@@ -135,3 +135,115 @@ def test_crr_bad_covariate_exit_2(cli, tmp_path: Path) -> None:
         "survival", "crr", f, "--time", "t", "--event", "e", "--covariates", "x", "--cause", "3"
     )
     assert res.exit_code == 2 and "no event of cause 3" in res.stderr
+
+
+@cache
+def na_rmst() -> dict[str, Any]:
+    return json.loads((MODELS / "nelson_aalen_rmst_r.json").read_text())
+
+
+def test_rmst_json_per_group_difference_and_ratio_match_r(cli) -> None:
+    res = cli(
+        "survival",
+        "rmst",
+        MODELS / "data" / "aml.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--tau",
+        "20",
+        "--group",
+        "group",
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    out = res.json()
+    ref = na_rmst()["aml"]["rmst"][0]
+    assert ref["tau"] == out["tau"] == 20
+    for g, est, se in zip(out["groups"], ref["rmean"], ref["se"], strict=True):
+        assert set(g) >= {"group", "rmst", "se", "lower", "upper"}
+        assert close(g["rmst"], est) and close(g["se"], se)
+    d, r = out["difference"], out["ratio"]
+    assert out["comparisons"][0]["group"] == "Nonmaintained"
+    assert out["comparisons"][0]["reference"] == "Maintained"
+    for key, rkey in (
+        ("estimate", "diff"),
+        ("se", "diff_se"),
+        ("lower", "diff_lower"),
+        ("upper", "diff_upper"),
+        ("p", "diff_p"),
+    ):
+        assert close(d[key], ref[rkey]), key
+    for key, rkey in (
+        ("estimate", "ratio"),
+        ("lower", "ratio_lower"),
+        ("upper", "ratio_upper"),
+        ("p", "ratio_p"),
+    ):
+        assert close(r[key], ref[rkey]), key
+
+
+def test_rmst_three_groups_list_comparisons_and_no_single_difference(cli) -> None:
+    out = cli(
+        "survival",
+        "rmst",
+        MODELS / "data" / "colon.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--tau",
+        "1825",
+        "--group",
+        "group",
+        "--json",
+    ).json()
+    ref = na_rmst()["colon"]["rmst"][1]
+    assert out["difference"] is None and len(out["comparisons"]) == 2
+    assert [
+        close(c["difference"]["estimate"], x)
+        for c, x in zip(out["comparisons"], ref["diff"], strict=True)
+    ] == [True, True]
+
+
+def test_nelson_aalen_json_matches_survfit(cli) -> None:
+    out = cli(
+        "survival",
+        "nelson-aalen",
+        MODELS / "data" / "ovarian.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--group",
+        "group",
+        "--json",
+    ).json()
+    ref = na_rmst()["ovarian"]["nelson_aalen"]
+    steps = [s for g in out["groups"] for s in g["steps"]]
+    assert [s["time"] for s in steps] == ref["time"]
+    assert all(close(s["cumhaz"], h) for s, h in zip(steps, ref["cumhaz"], strict=True))
+    assert all(close(s["se"], h) for s, h in zip(steps, ref["std_chaz"], strict=True))
+    assert set(steps[0]) >= {"time", "n_risk", "n_event", "cumhaz", "se", "lower", "upper"}
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "message"),
+    [
+        ("rmst", ["--tau", "0"], "--tau: got 0.0; expected a time > 0"),
+        ("rmst", ["--tau", "5", "--group", "nope"], "column 'nope' not found"),
+        ("nelson-aalen", ["--conf-level", "95"], "--conf-level: got 95.0"),
+    ],
+)
+def test_rmst_and_nelson_aalen_bad_input_exit_2(
+    cli, tmp_path: Path, command: str, extra: list[str], message: str
+) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("t,e\n1,1\n2,0\n3,1\n")
+    res = cli("survival", command, f, "--time", "t", "--event", "e", *extra)
+    assert res.exit_code == 2 and message in res.stderr and "Traceback" not in res.stderr
+    f.write_text("t,e\n1,1\n2,2\n")
+    tau = ["--tau", "1"] if command == "rmst" else []
+    res = cli("survival", command, f, "--time", "t", "--event", "e", *tau)
+    assert res.exit_code == 2 and "row 2 has 2" in res.stderr

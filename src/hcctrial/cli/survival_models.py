@@ -359,3 +359,181 @@ def crr_command(
         f"p = {_fmt(lr['p'])}" + ("" if res["converged"] else " (NOT CONVERGED)")
     )
     emit(res, as_json, "\n".join(lines))
+
+
+_EVENT01 = typer.Option("--event", help="Column with the event indicator (1 event, 0 censored).")
+_EVENT_VALUE = typer.Option(
+    "--event-value", help="Value of --event that means 'event' (others censored), e.g. 2."
+)
+
+
+def nelson_aalen_payload(
+    data: Path,
+    time: str,
+    event: str,
+    group: str | None = None,
+    event_value: float | None = None,
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """Return the ``survival nelson-aalen`` JSON: per group the steps of H(t) with SE and CI."""
+    from hcctrial.cli.survival import load_survival_csv
+    from hcctrial.stats.nelson_aalen import nelson_aalen, nelson_aalen_by_group
+
+    level = _check_level(conf_level)
+    t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
+    curves = (
+        (nelson_aalen(t, e, conf_level=level),)
+        if g is None
+        else nelson_aalen_by_group(t, e, g, conf_level=level, group_name=group or "group")
+    )
+    return {
+        "estimator": "nelson-aalen (R survfit ctype = 1)",
+        "conf_level": level,
+        "n_dropped": dropped,
+        "groups": [
+            {
+                "group": c.label,
+                "n": c.n,
+                "events": c.events,
+                "steps": [
+                    {
+                        "time": float(c.time[i]),
+                        "n_risk": int(c.n_risk[i]),
+                        "n_event": int(c.n_event[i]),
+                        "n_censor": int(c.n_censor[i]),
+                        "cumhaz": float(c.cumhaz[i]),
+                        "se": float(c.std_err[i]),
+                        "lower": float(c.lower[i]),
+                        "upper": float(c.upper[i]),
+                    }
+                    for i in range(c.time.shape[0])
+                ],
+            }
+            for c in curves
+        ],
+    }
+
+
+@app.command("nelson-aalen")
+def nelson_aalen_command(
+    data: Annotated[Path, _DATA],
+    time: Annotated[str, _TIME],
+    event: Annotated[str, _EVENT01],
+    group: Annotated[str | None, _GROUP] = None,
+    event_value: Annotated[float | None, _EVENT_VALUE] = None,
+    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Nelson-Aalen cumulative hazard with its variance (as R survfit, ctype = 1)."""
+    from hcctrial.cli.main import emit
+
+    res = nelson_aalen_payload(data, time, event, group, event_value, conf_level)
+    lines = [
+        f"Nelson-Aalen cumulative hazard; {res['n_dropped']} row(s) dropped for missing values"
+    ]
+    for g in res["groups"]:
+        head = "all" if g["group"] is None else f"{group}={g['group']}"
+        last = g["steps"][-1]
+        lines.append(
+            f"{head}: n={g['n']} events={g['events']}, H({last['time']:g}) = "
+            f"{last['cumhaz']:.4g} (SE {last['se']:.4g})"
+        )
+    emit(res, as_json, "\n".join(lines))
+
+
+def rmst_payload(
+    data: Path,
+    time: str,
+    event: str,
+    tau: float,
+    group: str | None = None,
+    event_value: float | None = None,
+    conf_level: float = 0.95,
+) -> dict[str, Any]:
+    """Return the ``survival rmst`` JSON: RMST per group; difference and ratio to the first group."""
+    from hcctrial.cli.survival import load_survival_csv
+    from hcctrial.stats.rmst import rmst_by_group
+
+    if not math.isfinite(tau) or tau <= 0:
+        raise DataValidationError(f"--tau: got {tau!r}; expected a time > 0", field="tau")
+    level = _check_level(conf_level)
+    t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
+    groups, comps = rmst_by_group(t, e, tau, g, conf_level=level, group_name=group or "group")
+
+    def comp_json(c: Any) -> dict[str, Any]:
+        return {
+            "group": c.group,
+            "reference": c.reference,
+            "difference": {
+                "estimate": _num(c.difference),
+                "se": _num(c.difference_se),
+                "lower": _num(c.difference_lower),
+                "upper": _num(c.difference_upper),
+                "p": _num(c.difference_p),
+            },
+            "ratio": {
+                "estimate": _num(c.ratio),
+                "se_log": _num(c.log_ratio_se),
+                "lower": _num(c.ratio_lower),
+                "upper": _num(c.ratio_upper),
+                "p": _num(c.ratio_p),
+            },
+        }
+
+    comparisons = [comp_json(c) for c in comps]
+    return {
+        "tau": float(tau),
+        "conf_level": level,
+        "convention": "survival print(survfit, rmean = tau) per group; survRM2 rmst2 difference "
+        "(variance sum) and ratio (log scale, delta method), each group against the first",
+        "n_dropped": dropped,
+        "groups": [
+            {
+                "group": x.rmst.label,
+                "n": x.n,
+                "events": x.events,
+                "rmst": x.rmst.estimate,
+                "se": x.rmst.se,
+                "lower": x.rmst.lower,
+                "upper": x.rmst.upper,
+                "tau_after_last_time": x.beyond_last,
+            }
+            for x in groups
+        ],
+        "comparisons": comparisons,
+        "difference": comparisons[0]["difference"] if len(comparisons) == 1 else None,
+        "ratio": comparisons[0]["ratio"] if len(comparisons) == 1 else None,
+    }
+
+
+@app.command("rmst")
+def rmst_command(
+    data: Annotated[Path, _DATA],
+    time: Annotated[str, _TIME],
+    event: Annotated[str, _EVENT01],
+    tau: Annotated[float, typer.Option("--tau", help="Restriction time (same unit as --time).")],
+    group: Annotated[str | None, _GROUP] = None,
+    event_value: Annotated[float | None, _EVENT_VALUE] = None,
+    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Restricted mean survival time per group, with the difference and ratio and their CIs."""
+    from hcctrial.cli.main import emit
+
+    res = rmst_payload(data, time, event, tau, group, event_value, conf_level)
+    lines = [f"RMST to tau = {tau:g}; {res['n_dropped']} row(s) dropped for missing values"]
+    for g in res["groups"]:
+        head = "all" if g["group"] is None else f"{group}={g['group']}"
+        lines.append(
+            f"{head}: n={g['n']} events={g['events']} RMST {g['rmst']:.4g} (SE {g['se']:.4g}, "
+            f"CI {g['lower']:.4g}-{g['upper']:.4g})"
+            + (" [tau after the last time]" if g["tau_after_last_time"] else "")
+        )
+    for c in res["comparisons"]:
+        d, r = c["difference"], c["ratio"]
+        lines.append(
+            f"{c['group']} vs {c['reference']}: difference {_fmt(d['estimate'])} (CI "
+            f"{_fmt(d['lower'])}-{_fmt(d['upper'])}, p = {_fmt(d['p'])}); ratio "
+            f"{_fmt(r['estimate'])} (CI {_fmt(r['lower'])}-{_fmt(r['upper'])}, p = {_fmt(r['p'])})"
+        )
+    emit(res, as_json, "\n".join(lines))

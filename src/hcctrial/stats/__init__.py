@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 # The survival models beside KM, log-rank and Cox (issue 15): competing risks (Aalen-Johansen,
-# Gray's test, Fine-Gray regression).
+# Gray's test, Fine-Gray regression), Nelson-Aalen, RMST per group with difference and ratio.
 from hcctrial.stats.competing_risks import (
     CumulativeIncidenceCurve,
     GrayTestResult,
@@ -103,15 +103,23 @@ from hcctrial.stats.competing_risks import (
     incidence_at,
 )
 from hcctrial.stats.fine_gray import FineGrayResult, fine_gray
+from hcctrial.stats.nelson_aalen import NelsonAalenCurve, nelson_aalen, nelson_aalen_by_group
+from hcctrial.stats.rmst import RmstComparison, RmstGroup, rmst_by_group
 
 __all__ += [
     "CumulativeIncidenceCurve",
     "FineGrayResult",
     "GrayTestResult",
     "IncidenceAtTime",
+    "NelsonAalenCurve",
+    "RmstComparison",
+    "RmstGroup",
     "cumulative_incidence",
     "cumulative_incidence_by_group",
     "fine_gray",
     "gray_test",
     "incidence_at",
+    "nelson_aalen",
+    "nelson_aalen_by_group",
+    "rmst_by_group",
 ]
