@@ -247,3 +247,52 @@ def test_rmst_and_nelson_aalen_bad_input_exit_2(
     tau = ["--tau", "1"] if command == "rmst" else []
     res = cli("survival", command, f, "--time", "t", "--event", "e", *tau)
     assert res.exit_code == 2 and "row 2 has 2" in res.stderr
+
+
+@pytest.mark.parametrize("dist", ["weibull", "exponential", "lognormal", "loglogistic"])
+def test_survreg_json_matches_r(cli, dist: str) -> None:
+    res = cli(
+        "survival",
+        "survreg",
+        MODELS / "data" / "aml.csv",
+        "--time",
+        "time",
+        "--event",
+        "status",
+        "--covariates",
+        "group",
+        "--dist",
+        dist,
+        "--quantiles",
+        "0.1,0.25,0.5,0.75,0.9",
+        "--json",
+    )
+    assert res.exit_code == 0, res.stderr
+    out = res.json()
+    ref = json.loads((MODELS / "survreg_r.json").read_text())[dist]["aml"]
+    assert [t["name"] for t in out["terms"]] == ref["names"]
+    n_terms = len(ref["names"])  # ref["se"] ends with Log(scale) when it is estimated
+    for t, c, s in zip(out["terms"], ref["coef"], ref["se"][:n_terms], strict=True):
+        assert close(t["coef"], c, 1e-6) and close(t["se"], s, 1e-6)
+    assert close(out["loglik"], ref["loglik"], 1e-9)
+    assert close(out["log_scale"]["estimate"] + 1.0, ref["log_scale"] + 1.0, 1e-6)
+    nonmaintained = [q for q in out["quantiles"] if q["covariates"] == {"groupNonmaintained": 1.0}]
+    assert [q["p"] for q in nonmaintained] == ref["p"]
+    for q, t, s in zip(nonmaintained, ref["q"], ref["q_se"], strict=True):
+        assert close(q["time"], t, 1e-6) and close(q["se"], s, 1e-6)
+        assert q["lower"] < q["time"] < q["upper"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--dist", "gamma"], "--dist: got 'gamma'"),
+        (["--quantiles", "0.5,1"], "--quantiles: got '1'"),
+        (["--covariates", "age"], "column 'age' not found"),
+    ],
+)
+def test_survreg_bad_input_exit_2(cli, tmp_path: Path, extra: list[str], message: str) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("t,e\n1,1\n2,0\n3,1\n4,1\n")
+    res = cli("survival", "survreg", f, "--time", "t", "--event", "e", *extra)
+    assert res.exit_code == 2 and message in res.stderr and "Traceback" not in res.stderr

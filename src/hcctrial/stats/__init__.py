@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 # The survival models beside KM, log-rank and Cox (issue 15): competing risks (Aalen-Johansen,
-# Gray's test, Fine-Gray regression), Nelson-Aalen, RMST per group with difference and ratio.
+# Gray's test, Fine-Gray regression), Nelson-Aalen, RMST per group with difference and ratio, parametric AFT regression (survreg).
 from hcctrial.stats.competing_risks import (
     CumulativeIncidenceCurve,
     GrayTestResult,
@@ -105,6 +105,13 @@ from hcctrial.stats.competing_risks import (
 from hcctrial.stats.fine_gray import FineGrayResult, fine_gray
 from hcctrial.stats.nelson_aalen import NelsonAalenCurve, nelson_aalen, nelson_aalen_by_group
 from hcctrial.stats.rmst import RmstComparison, RmstGroup, rmst_by_group
+from hcctrial.stats.survreg import (
+    SurvregDist,
+    SurvregFit,
+    SurvregQuantile,
+    survreg,
+    survreg_quantiles,
+)
 
 __all__ += [
     "CumulativeIncidenceCurve",
@@ -114,6 +121,9 @@ __all__ += [
     "NelsonAalenCurve",
     "RmstComparison",
     "RmstGroup",
+    "SurvregDist",
+    "SurvregFit",
+    "SurvregQuantile",
     "cumulative_incidence",
     "cumulative_incidence_by_group",
     "fine_gray",
@@ -122,4 +132,6 @@ __all__ += [
     "nelson_aalen",
     "nelson_aalen_by_group",
     "rmst_by_group",
+    "survreg",
+    "survreg_quantiles",
 ]
