@@ -113,7 +113,8 @@ class IncidenceAt:
 @dataclass(frozen=True)
 class CumulativeIncidence:
     """A competing-risks endpoint: the data (months, status 0/1/2) and the Aalen-Johansen
-    estimate at the landmarks (``at``; empty with ``note`` until the estimator is connected)."""
+    estimate at the landmarks (``at``; a landmark after the last follow-up is left out and
+    named in ``note``)."""
 
     key: str
     label: str

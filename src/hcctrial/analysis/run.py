@@ -93,19 +93,33 @@ def cumulative_incidence_at(
     months: Sequence[float], status: Sequence[int], landmarks: Sequence[float], conf_level: float
 ) -> tuple[tuple[IncidenceAt, ...], str]:
     """Return the Aalen-Johansen cumulative incidence of cause 1 (status 2: the competing event)
-    at ``landmarks`` with its CI, and a note.
+    at ``landmarks`` (months) with its SE and CI, and a note ("" when every landmark is estimated).
 
-    THE ONE PLACE where the competing-risks estimator of the survival engine (issue 15: a public
-    ``hcctrial.stats`` function, R ``survfit`` multi-state / ``cmprsk::cuminc``) is connected: call
-    it on ``months``/``status`` and return its estimate, SE and CI at each landmark as
-    :class:`IncidenceAt`. Until then no estimate is made here (hcctrial writes no second
-    estimator) and the note says so; the data are in the results all the same.
+    THE ONE PLACE where the competing-risks estimator of the survival engine is connected:
+    :func:`hcctrial.stats.competing_risks.cumulative_incidence` -- the estimate of R ``survfit``
+    multi-state and ``cmprsk::cuminc``, ``cuminc``'s variance, the log(-log) CI at ``conf_level``.
+    A landmark after the last follow-up time is not estimated (``cmprsk::timepoints`` gives NA):
+    it is left out and the note names it. Before the first event the estimate is 0 (SE 0, no CI).
     """
-    del months, status, landmarks, conf_level
-    return (), (
-        "Aalen-Johansen estimate pending: the competing-risks estimator of hcctrial.stats "
-        "(issue 15) is not connected yet (hcctrial.analysis.run.cumulative_incidence_at)"
+    from hcctrial.stats.competing_risks import cumulative_incidence, incidence_at
+
+    if not months:
+        return (), "no patient of the population has a row for this endpoint"
+    curve = cumulative_incidence(months, status, 1, conf_level=conf_level)
+    out = []
+    beyond = []
+    for a in incidence_at(curve, landmarks):
+        if a.cif is None:
+            beyond.append(f"{a.time:g}")
+            continue
+        out.append(IncidenceAt(a.time, a.cif, a.std_err, a.lower, a.upper))
+    note = (
+        f"not estimated at {', '.join(beyond)} months: after the last follow-up time "
+        f"({curve.last_time:.4g} months)"
+        if beyond
+        else ""
     )
+    return tuple(out), note
 
 
 def _incidence(

@@ -344,3 +344,15 @@ def logrank_command(
     if trend:
         lines.append(f"trend: chisq = {r['trend']['chisq']:.4g} on 1 df, p = {r['trend']['p']:.4g}")
     emit(r, as_json, "\n".join(lines))
+
+
+# The survival models beside KM/log-rank/Cox (cif, crr, rmst, survreg, nelson-aalen) live in
+# hcctrial.cli.survival_models; their commands are registered on this group here.
+def _register_models() -> None:
+    from hcctrial.cli.survival_models import app as models_app
+
+    for command in models_app.registered_commands:
+        app.registered_commands.append(command)
+
+
+_register_models()

@@ -90,3 +90,48 @@ __all__ = [
     "survival_data",
     "survival_quantile",
 ]
+
+# The survival models beside KM, log-rank and Cox (issue 15): competing risks (Aalen-Johansen,
+# Gray's test, Fine-Gray regression), Nelson-Aalen, RMST per group with difference and ratio, parametric AFT regression (survreg).
+from hcctrial.stats.competing_risks import (
+    CumulativeIncidenceCurve,
+    GrayTestResult,
+    IncidenceAtTime,
+    cumulative_incidence,
+    cumulative_incidence_by_group,
+    gray_test,
+    incidence_at,
+)
+from hcctrial.stats.fine_gray import FineGrayResult, fine_gray
+from hcctrial.stats.nelson_aalen import NelsonAalenCurve, nelson_aalen, nelson_aalen_by_group
+from hcctrial.stats.rmst import RmstComparison, RmstGroup, rmst_by_group
+from hcctrial.stats.survreg import (
+    SurvregDist,
+    SurvregFit,
+    SurvregQuantile,
+    survreg,
+    survreg_quantiles,
+)
+
+__all__ += [
+    "CumulativeIncidenceCurve",
+    "FineGrayResult",
+    "GrayTestResult",
+    "IncidenceAtTime",
+    "NelsonAalenCurve",
+    "RmstComparison",
+    "RmstGroup",
+    "SurvregDist",
+    "SurvregFit",
+    "SurvregQuantile",
+    "cumulative_incidence",
+    "cumulative_incidence_by_group",
+    "fine_gray",
+    "gray_test",
+    "incidence_at",
+    "nelson_aalen",
+    "nelson_aalen_by_group",
+    "rmst_by_group",
+    "survreg",
+    "survreg_quantiles",
+]
