@@ -12,16 +12,24 @@ the concordance): the partial likelihood and its derivatives are vectorised nump
 Python loop over subjects or times (:mod:`hcctrial.stats.cox_likelihood`), and the concordance
 (:mod:`hcctrial.stats.cox_concordance`) reuses the time ranks of the fit.
 
-Newton's path is R's, step for step (the same number of iterations and step halvings), so the
+Newton's path is R's ``coxfit6`` (survival 3.5), step for step: the same centring and scaling
+of the covariates, the same steps, step shrinking, convergence test and iteration count, so the
 estimates agree with R to rounding (~1e-12), not just to the optimiser's tolerance.
 
-Conventions (all R's, ``coxph.control()`` defaults): start at beta = 0; stop when
-``|1 - loglik_old / loglik_new| <= tol`` (tol = 1e-9 = R's ``eps``); a step that lowers the log
-likelihood is halved; the linear predictor is truncated to [-200, 22] before ``exp`` (R's
-``coxsafe``); an infinite coefficient is flagged when ``|U V| > tol`` and ``> sqrt(tol) |beta|``
-(R's ``toler.inf``). Covariates are centred before fitting, which changes nothing in the partial
-likelihood but keeps ``exp`` well scaled. Times that differ only by rounding are NOT merged (R's
-``timefix``): pass times that are meant to tie as equal numbers.
+Conventions (all R's, ``coxph.control()`` defaults): start at beta = 0; at most ``iter.max`` = 20
+iterations; stop when ``|1 - loglik_best / loglik_new| <= eps`` (1e-9); a step that lowers the log
+likelihood or overflows is shrunk towards the last good beta, more at each consecutive failure;
+NO truncation of the linear predictor (``coxph`` never calls ``coxsafe``: the old clipping at 22
+changed fits with outliers); an infinite coefficient is flagged when ``|U V| > eps`` and
+``> sqrt(eps) |beta|`` (R's ``toler.inf``), and a fit that runs out of iterations is flagged too
+(for ``iter.max`` > 1, as R). Times equal up to floating-point noise are merged first (R's
+``timefix``, :func:`hcctrial.stats.timefix.aeq_times`), unless ``timefix=False``.
+
+Remaining differences from R, on purpose: a design whose information matrix is singular
+(collinear columns, or a column collinear at the estimate) is refused naming the columns, where R
+reports NA for the redundant coefficient; a constant column is refused (R drops it). Sums are
+accumulated in a different order from R's C loop, so agreement is to rounding, which on a
+monotone likelihood (flat, coefficient drifting to infinity) can reach ~1e-8 relative.
 
 >>> import numpy as np
 >>> fit = cox_ph([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 0], np.array([[0.], [1.], [0.], [1.], [0.], [1.]]))
@@ -41,6 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
+from hcctrial.stats.cox_cholesky import chinv2, cholesky2, chsolve2
 from hcctrial.stats.cox_concordance import concordance_counts
 from hcctrial.stats.cox_likelihood import (
     FloatArray,
@@ -77,7 +86,8 @@ class CoxResult:
     ``loglik_null`` is the log partial likelihood at beta = 0, ``loglik`` at the estimate;
     ``concordance`` is Harrell's C of the linear predictor as ``survival::concordance`` reports for
     a coxph fit (pairs within strata; tied predictors count 1/2; tied event times not comparable).
-    ``vcov`` is the inverse information at the estimate; ``iterations`` the Newton steps taken.
+    ``vcov`` is the inverse information at the estimate (R's ``fit$var``); ``iterations`` is
+    R's ``fit$iter`` (max_iter + 1 when the fit ran out of iterations).
     """
 
     names: tuple[str, ...]
@@ -104,10 +114,6 @@ class CoxResult:
     concordance_counts: dict[str, int] | None = None
 
 
-def _solve(info: FloatArray, vec: FloatArray) -> FloatArray:
-    return np.asarray(np.linalg.solve(info, vec), dtype=np.float64)
-
-
 def _chisq_sf(x: float, df: int) -> float:
     from hcctrial.stats.distributions import chi2_sf
 
@@ -132,6 +138,144 @@ def _check_design(X: FloatArray, names: tuple[str, ...]) -> None:
             )
 
 
+#: ``coxph.control()$eps`` and ``$toler.inf`` (sqrt(eps)).
+EPS = 1e-9
+
+
+def r_centring(X: FloatArray, weights: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+    """Return the means and scale factors ``coxfit6`` applies to each covariate column.
+
+    As ``coxph(..., nocenter = c(-1, 0, 1))``: a column whose values all lie in {-1, 0, 1} is
+    left alone (mean 0, scale 1); any other column is centred at its (weighted) mean and scaled
+    by sum(w) / sum(w |x - mean|). The fit works on (X - mean) * scale; the partial likelihood,
+    Newton's path and the tests do not depend on this, but whether ``exp`` overflows does.
+    """
+    n, p = X.shape
+    w = np.ones(n) if weights is None else weights
+    means, scales = np.zeros(p), np.ones(p)
+    total = float(w.sum())
+    for j in range(p):
+        col = X[:, j]
+        if np.isin(col, (-1.0, 0.0, 1.0)).all():
+            continue
+        means[j] = float(w @ col) / total
+        spread = float(w @ np.abs(col - means[j]))
+        scales[j] = total / spread if spread > 0 else 1.0
+    return means, scales
+
+
+@dataclass(frozen=True)
+class _Newton:
+    """R's ``coxfit6`` result on the scaled covariates (``var`` is R's returned ``imat``)."""
+
+    beta: FloatArray
+    u: FloatArray
+    var: FloatArray
+    loglik_null: float
+    loglik: float
+    score: float
+    iterations: int
+    converged: bool
+
+
+def _finite_terms(prep: Any, beta: FloatArray, ties: str) -> tuple[float, FloatArray, FloatArray]:
+    """Return loglik, score and information at ``beta``; overflow gives non-finite values."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        t = _partial_terms(prep, beta, ties)
+        U, info = _score_info(prep, t)
+    return t.loglik, U, info
+
+
+def _all_finite(lk: float, U: FloatArray, info: FloatArray) -> bool:
+    return math.isfinite(lk) and bool(np.isfinite(U).all()) and bool(np.isfinite(info).all())
+
+
+def _newton(prep: Any, ties: str, nm: tuple[str, ...], max_iter: int, eps: float) -> _Newton:
+    """Newton-Raphson exactly as survival 3.5's ``coxfit6`` (src/coxfit6.c), step for step.
+
+    From beta = 0: a step whose log likelihood is lower than the best so far, or not finite
+    (``exp`` overflow), is shrunk towards the last good beta, more each time it fails again
+    (``newbeta = (newbeta + k beta) / (k + 1)`` at the k-th consecutive failure); converged when
+    ``|1 - best / new| <= eps``. Steps, the score test and the variance go through R's
+    generalised Cholesky (:mod:`hcctrial.stats.cox_cholesky`). Out of iterations, R returns the
+    last good beta with ``iter = max_iter + 1`` and, for max_iter > 1, a variance that is
+    diag(1 / I_jj) of the information at that beta (``chinv2`` applied to an undecomposed
+    matrix): we return the same, so that the SEs of a non-converged fit match R's.
+    """
+    p = len(nm)
+    beta = np.zeros(p)
+    lk0, U0, I0 = _finite_terms(prep, beta, ties)
+    chol, rank = cholesky2(I0)
+    if rank < p:
+        raise DataValidationError(
+            f"covariates {list(nm)}: the information matrix is singular (collinear columns, or a "
+            "covariate constant within every stratum); remove redundant columns",
+            field="X",
+        )
+    step = chsolve2(chol, U0)
+    score = float(U0 @ step)
+    if max_iter == 0:
+        return _Newton(beta, U0, chinv2(chol), lk0, lk0, score, 0, False)
+    best, newbeta, halving = lk0, beta + step, 0
+    lk, U = lk0, U0
+    for it in range(1, max_iter + 1):
+        lk, U, info = _finite_terms(prep, newbeta, ties)
+        chol, _ = cholesky2(info)
+        finite = _all_finite(lk, U, info)
+        if finite and abs(1.0 - best / lk) <= eps:
+            return _Newton(newbeta, U, chinv2(chol), lk0, lk, score, it, True)
+        if not finite or lk < best:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving, best = 0, lk
+            beta, newbeta = newbeta, newbeta + chsolve2(chol, U)
+    if max_iter > 1:  # R recomputes at the last good beta and inverts the raw matrix
+        best, U, info = _finite_terms(prep, beta, ties)
+        return _Newton(beta, U, chinv2(np.triu(info)), lk0, best, score, max_iter + 1, False)
+    return _Newton(beta, U, chinv2(chol), lk0, best, score, max_iter + 1, False)
+
+
+def _fit_warnings(
+    nm: tuple[str, ...],
+    beta: FloatArray,
+    U: FloatArray,
+    vcov: FloatArray,
+    lp: FloatArray,
+    converged: bool,
+    max_iter: int,
+    eps: float,
+) -> list[str]:
+    """Return R's ``coxph.fit`` warnings, with the covariate named instead of numbered."""
+    out: list[str] = []
+    if max_iter <= 1:
+        return out
+    infs = np.abs(U @ vcov)
+    if not converged:
+        out.append(
+            f"Ran out of iterations ({max_iter}) and did not converge; coefficients "
+            f"{list(nm)} are not reliable"
+        )
+        if float(np.max(lp)) > 500 or not np.isfinite(infs).all():
+            out.append("one or more coefficients may be infinite")
+        return out
+    flag = ~np.isfinite(U) | ((infs > eps) & (infs > math.sqrt(eps) * np.abs(beta)))
+    for j in np.flatnonzero(flag):
+        out.append(
+            f"Loglik converged before variable {nm[j]!r}; coefficient may be infinite "
+            "(separation: the covariate (nearly) perfectly predicts the event order)"
+        )
+    return out
+
+
+def _wald(vcov: FloatArray, beta: FloatArray) -> float:
+    """Return R's ``coxph.wtest``: beta' var^- beta through ``cholesky2`` (toler.chol)."""
+    if beta.shape[0] == 1:
+        return float(beta[0] ** 2 / vcov[0, 0])
+    chol, _ = cholesky2(vcov)
+    return float(beta @ chsolve2(chol, beta))
+
+
 def cox_ph(
     time: Sequence[float] | npt.ArrayLike,
     event: Sequence[int] | npt.ArrayLike,
@@ -140,7 +284,7 @@ def cox_ph(
     ties: str = "efron",
     strata: Sequence[Any] | npt.ArrayLike | None = None,
     *,
-    max_iter: int = 30,
+    max_iter: int = 20,
     tol: float = 1e-9,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model; return a :class:`CoxResult` as R's ``coxph`` would.
@@ -159,7 +303,10 @@ def cox_ph(
     strata
         Optional stratum label per subject: separate baseline hazards, common coefficients.
     max_iter, tol
-        Newton-Raphson limits; convergence when ``|1 - loglik_old/loglik_new| <= tol`` (R's rule).
+        Newton-Raphson limits (R's ``iter.max`` = 20 and ``eps`` = 1e-9); convergence when
+        ``|1 - loglik_best/loglik_new| <= tol`` (R's rule). Out of iterations, the last good
+        beta is returned with ``iterations = max_iter + 1`` and, as R's ``coxfit6`` does, a
+        variance of diag(1 / I_jj) (off-diagonal 0) at that beta; ``converged`` is False.
 
     Non-convergence or a coefficient drifting to infinity (separation) is reported in
     ``warnings`` naming the covariate and issued as :class:`CoxConvergenceWarning`.
@@ -193,79 +340,28 @@ def cox_ph(
             field="event",
         )
     codes = _stratum_codes(data.strata, data.n)
-    prep = _prepare(data.time, data.event, Xa, codes)
-
-    # Newton-Raphson exactly as survival's coxfit6: from beta = 0, halve a step that lowers the
-    # log likelihood, stop on the relative change of the log likelihood.
-    beta = np.zeros(p)
-    t0 = _partial_terms(prep, beta, ties)
-    U0, I0 = _score_info(prep, t0)
-    loglik_null = t0.loglik
-    try:
-        step0 = _solve(I0, U0)
-    except np.linalg.LinAlgError:
+    means, scales = r_centring(Xa)
+    prep = _prepare(data.time, data.event, (Xa - means) * scales, codes, centre=False)
+    nr = _newton(prep, ties, nm, max_iter, tol)
+    beta = nr.beta * scales
+    U = nr.u / scales
+    vcov = nr.var * np.outer(scales, scales)
+    loglik_null, loglik, converged = nr.loglik_null, nr.loglik, nr.converged
+    score_chisq, iterations = nr.score, nr.iterations
+    singular = np.diag(vcov) == 0
+    if singular.any():
         raise DataValidationError(
-            f"covariates {list(nm)}: the information matrix is singular (collinear columns, or a "
-            "covariate constant within every stratum); remove redundant columns",
+            f"covariates {[nm[j] for j in np.flatnonzero(singular)]}: the information matrix is "
+            "singular at the estimate (a covariate is collinear with others); R would report "
+            "NA for it: remove it",
             field="X",
-        ) from None
-    score_chisq = float(U0 @ step0)
-    loglik = loglik_null
-    U, info = U0, I0
-    newbeta = beta + step0
-    converged = False
-    halving = False
-    iterations = 0
-    for it in range(1, max_iter + 1):
-        iterations = it
-        tn = _partial_terms(prep, newbeta, ties)
-        newlk = tn.loglik
-        Un, In = _score_info(prep, tn)
-        if abs(1.0 - loglik / newlk) <= tol and not halving:
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            converged = True
-            break
-        if it == max_iter:
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            break
-        if newlk < loglik or not math.isfinite(newlk):
-            halving = True
-            newbeta = (newbeta + beta) / 2.0
-        else:
-            halving = False
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            try:
-                newbeta = beta + _solve(info, U)
-            except np.linalg.LinAlgError:
-                break
-    messages: list[str] = []
-    try:
-        vcov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        raise DataValidationError(
-            f"covariates {list(nm)}: the information matrix is singular at the estimate; "
-            "a covariate is collinear with others or perfectly separates events",
-            field="X",
-        ) from None
-    if not converged:
-        messages.append(
-            f"Ran out of iterations ({max_iter}) and did not converge; coefficients "
-            f"{list(nm)} are not reliable"
         )
-    else:
-        infs = np.abs(U @ vcov)
-        flag = (infs > tol) & (infs > math.sqrt(tol) * np.abs(beta))
-        for j in np.flatnonzero(flag):
-            messages.append(
-                f"Loglik converged before variable {nm[j]!r}; coefficient may be infinite "
-                "(separation: the covariate (nearly) perfectly predicts the event order)"
-            )
-    se = np.sqrt(np.diag(vcov))
-    if not np.all(np.isfinite(se)) or np.any(np.diag(vcov) <= 0):
-        bad = [nm[j] for j in np.flatnonzero(~(np.diag(vcov) > 0))]
-        messages.append(f"non-positive variance for {bad}; the fit is degenerate")
+    lp = Xa @ beta - float(beta @ means)
+    messages = _fit_warnings(nm, beta, U, vcov, lp, converged, max_iter, tol)
     for msg in messages:
         warnings.warn(msg, CoxConvergenceWarning, stacklevel=2)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(vcov))
 
     from hcctrial.stats.distributions import normal_sf
 
@@ -274,7 +370,7 @@ def cox_ph(
     with np.errstate(over="ignore"):  # a separated fit (already warned about) has CI up to inf
         hr, lower, upper = np.exp(beta), np.exp(beta - _Z975 * se), np.exp(beta + _Z975 * se)
     lr = 2.0 * (loglik - loglik_null)
-    wald = float(beta @ info @ beta)
+    wald = _wald(vcov, beta)
 
     counts = concordance_counts(
         data.time,

@@ -18,8 +18,10 @@ Why this shape (speed at n = 10^6 without a compiled extension; see docs/perform
 - Efron's correction enters only through five scalar sums per event time (``np.add.reduceat``
   over the events), so no per-event p x p array is built.
 
-Conventions as R: the linear predictor is truncated to [-200, 22] before ``exp`` (``coxsafe``);
-covariates are centred (the partial likelihood does not change; ``exp`` stays well scaled).
+Conventions as R's ``coxfit6``: the linear predictor is NOT truncated before ``exp`` (``coxph``
+never calls ``coxsafe``); an overflow gives a non-finite log likelihood, which the fit treats as
+a failed step, as R does. Covariates arrive centred and scaled as ``coxfit6`` does it (see
+:func:`hcctrial.stats.cox.r_centring`); the partial likelihood does not change.
 """
 
 from __future__ import annotations
@@ -32,9 +34,6 @@ import numpy as np
 import numpy.typing as npt
 
 from hcctrial.stats.cox_concordance import dense_rank
-
-#: R's ``coxsafe`` bounds on the linear predictor before ``exp``.
-_ETA_MIN, _ETA_MAX = -200.0, 22.0
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -148,8 +147,18 @@ def _chunks(u_start: npt.NDArray[np.intp], n: int) -> tuple[_Chunk, ...]:
 
 
 def _prepare(
-    time: FloatArray, event: npt.NDArray[np.int8], X: FloatArray, strata_code: npt.NDArray[np.intp]
+    time: FloatArray,
+    event: npt.NDArray[np.int8],
+    X: FloatArray,
+    strata_code: npt.NDArray[np.intp],
+    *,
+    centre: bool = True,
 ) -> _Prepared:
+    """Sort the data and build the risk-set indices; ``centre`` subtracts each column's mean.
+
+    :func:`hcctrial.stats.cox.cox_ph` passes ``X`` already centred and scaled as R's ``coxfit6``
+    does (``centre=False``); :mod:`hcctrial.stats.cox_zph` lets this function centre it.
+    """
     n = X.shape[0]
     # The risk set of time t is everyone of the stratum with time >= t (R: censored at t are
     # still at risk): with this order, a prefix of the stratum's block.
@@ -181,7 +190,8 @@ def _prepare(
     first_row = g_start[has_death]
     base_row = stratum_first[first_row]
     XT = np.ascontiguousarray(np.take(X, order, axis=0).T)
-    XT -= XT.mean(axis=1)[:, None]
+    if centre:
+        XT -= XT.mean(axis=1)[:, None]
     death_time_index = np.repeat(np.arange(d.shape[0], dtype=np.intp), d)
     frac = (np.arange(death_rows.shape[0]) - d_start[death_time_index]) / d[death_time_index]
     tied_times = np.flatnonzero(d > 1)
@@ -269,7 +279,6 @@ def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
 def _partial_terms(prep: _Prepared, beta: FloatArray, ties: str) -> _Terms:
     """Evaluate the log partial likelihood and the per-time sums its derivatives need."""
     eta = beta @ prep.XT
-    np.clip(eta, _ETA_MIN, _ETA_MAX, out=eta)  # R's coxsafe
     S = _unit_sums(prep, np.exp(eta))
     C = np.cumsum(S, axis=1)
     risk = np.take(C, prep.risk_end, axis=1)
