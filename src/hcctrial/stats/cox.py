@@ -59,6 +59,7 @@ from hcctrial.stats.cox_likelihood import (
     _stratum_codes,
 )
 from hcctrial.stats.data import survival_data
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = ["CoxConvergenceWarning", "CoxResult", "CoxTest", "cox_ph"]
 
@@ -286,6 +287,7 @@ def cox_ph(
     *,
     max_iter: int = 20,
     tol: float = 1e-9,
+    timefix: bool = True,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model; return a :class:`CoxResult` as R's ``coxph`` would.
 
@@ -307,6 +309,10 @@ def cox_ph(
         ``|1 - loglik_best/loglik_new| <= tol`` (R's rule). Out of iterations, the last good
         beta is returned with ``iterations = max_iter + 1`` and, as R's ``coxfit6`` does, a
         variance of diag(1 / I_jj) (off-diagonal 0) at that beta; ``converged`` is False.
+
+    timefix
+        Merge times equal up to floating-point noise first (R's ``coxph.control(timefix=TRUE)``
+        default; :func:`hcctrial.stats.timefix.aeq_times`).
 
     Non-convergence or a coefficient drifting to infinity (separation) is reported in
     ``warnings`` naming the covariate and issued as :class:`CoxConvergenceWarning`.
@@ -340,8 +346,9 @@ def cox_ph(
             field="event",
         )
     codes = _stratum_codes(data.strata, data.n)
+    times = aeq_times(data.time)[0] if timefix else data.time
     means, scales = r_centring(Xa)
-    prep = _prepare(data.time, data.event, (Xa - means) * scales, codes, centre=False)
+    prep = _prepare(times, data.event, (Xa - means) * scales, codes, centre=False)
     nr = _newton(prep, ties, nm, max_iter, tol)
     beta = nr.beta * scales
     U = nr.u / scales
@@ -373,7 +380,7 @@ def cox_ph(
     wald = _wald(vcov, beta)
 
     counts = concordance_counts(
-        data.time,
+        times,
         data.event,
         Xa @ beta,
         codes if strata is not None else None,
