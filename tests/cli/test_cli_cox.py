@@ -157,19 +157,19 @@ CSV = "t,e,age,arm\n5,1,60,A\n8,0,70,B\n3,1,55,A\n9,1,64,B\n4,0,50,A\n7,1,66,B\n
     ("csv", "args", "message"),
     [
         (CSV, ["--covariates", "age,weight"], "'weight' not found"),
-        (CSV.replace("\n8,0", "\nx,0"), ["--covariates", "age"], "column 't': row 2 has 'x'"),
+        (CSV.replace("\n8,0", "\nx,0"), ["--covariates", "age"], "column 't': line 3 has 'x'"),
         (
             CSV.replace("\n8,0", "\n-8,0"),
             ["--covariates", "age"],
-            "column 't': row 2 has negative time",
+            "column 't': line 3 has '-8'; expected a time >= 0",
         ),
-        (CSV.replace("\n8,0", "\n8,2"), ["--covariates", "age"], "column 'e': row 2 has 2"),
+        (CSV.replace("\n8,0", "\n8,2"), ["--covariates", "age"], "column 'e': line 3 has '2'"),
         (
             CSV,
             ["--covariates", "arm", "--reference", "arm=C"],
             "level 'C' not found in column 'arm'",
         ),
-        (CSV, ["--covariates", "age", "--ties", "exact"], "--ties: got 'exact'"),
+        (CSV, ["--covariates", "age", "--ties", "average"], "--ties: got 'average'"),
     ],
     ids=[
         "missing-column",

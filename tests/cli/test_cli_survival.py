@@ -162,9 +162,9 @@ def write(tmp_path: Path, text: str) -> Path:
     ("csv", "args", "message"),
     [
         ("t,e\n1,1\n", ["--time", "days"], "column 'days' not found"),
-        ("t,e\n1,1\nx,0\n", [], "column 't': row 2 has 'x'; expected a number"),
-        ("t,e\n1,1\n-3,0\n", [], "column 't': row 2 has negative time -3"),
-        ("t,e\n1,1\n2,2\n", [], "column 'e': row 2 has 2; expected 0 (censored) or 1"),
+        ("t,e\n1,1\nx,0\n", [], "column 't': line 3 has 'x'; expected a number"),
+        ("t,e\n1,1\n-3,0\n", [], "column 't': line 3 has negative time -3"),
+        ("t,e\n1,1\n2,2\n", [], "column 'e': line 3 has '2'; expected 0 (censored) or 1"),
         ("t,e\n1,1\n2,0\n", ["--conf-type", "logit"], "--conf-type: got 'logit'"),
         ("t,e\n1,1\n2,0\n", ["--median-ci", "sas"], "--median-ci: got 'sas'"),
         ("t,e\n1,1\n2,0\n", ["--at", "12,a"], "--at: got 'a'"),
@@ -181,7 +181,7 @@ def test_km_bad_input_exits_2_naming_column_and_row(cli, tmp_path, csv, args, me
 
 
 def test_na_rows_are_dropped_and_row_numbers_stay_those_of_the_file(cli, tmp_path) -> None:
-    # row 1 has NA time (dropped, as R's na.omit); the bad event is in data row 3 of the file
+    # line 2 has NA time (dropped, as R's na.omit); the bad event is on line 4 of the file
     res = cli(
         "survival",
         "km",
@@ -192,7 +192,7 @@ def test_na_rows_are_dropped_and_row_numbers_stay_those_of_the_file(cli, tmp_pat
         "e",
         "--json",
     )
-    assert res.exit_code == 2 and "row 3 has 5" in res.stderr
+    assert res.exit_code == 2 and "line 4 has '5'" in res.stderr
     ok = cli(
         "survival",
         "km",

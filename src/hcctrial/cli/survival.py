@@ -3,8 +3,8 @@
 Any column names are accepted (``ecog.ps``). Rows with a missing value (``NA`` or empty) in a column
 the analysis uses are dropped, as R's ``na.omit`` does (the count is reported as ``n_dropped``). A
 missing column, a non-numeric time or event, a negative time or an event code other than 0/1 is an
-error naming the column and the data row (exit code 2). Event columns coded otherwise (lung's
-``status`` 1/2) need ``--event-value 2``: that value is the event and every other value censored,
+error naming the column and the file line, header = line 1 (exit code 2). Event columns coded
+otherwise (lung's ``status`` 1/2) need ``--event-value 2``: that value is the event and every other value censored,
 as R's ``Surv(time, status == 2)``.
 
 Conventions are named in every output: ``conf_type`` (pointwise CI scale; ``log`` is R's default and
@@ -65,7 +65,7 @@ def load_survival_csv(
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[Any], int]:
     """Return (time, event 0/1, label columns, rows dropped) from a CSV, checked row by row.
 
-    Row numbers in errors are data rows of the file (1-based, header not counted).
+    Errors name the column and the file line (the header is line 1).
     """
     import numpy as np
 
@@ -80,27 +80,28 @@ def load_survival_csv(
     e_all = table.numeric(event)
     bad = keep & ~np.isfinite(np.where(keep, t_all, 0.0))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {time!r}: row {row} has {table.require(time)[row - 1]!r}; expected a finite "
-            "time",
+            f"column {time!r}: line {table.line(i)} has {table.require(time)[i]!r}; expected a "
+            "finite time",
             field=time,
         )
     bad = keep & (np.where(keep, t_all, 0.0) < 0)
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {time!r}: row {row} has negative time {t_all[row - 1]:g}; expected a time >= 0",
+            f"column {time!r}: line {table.line(i)} has negative time {t_all[i]:g}; expected a "
+            "time >= 0",
             field=time,
         )
     if event_value is not None:
         e_all = np.where(keep, (e_all == event_value).astype(np.float64), np.nan)
     bad = keep & ~np.isin(e_all, (0.0, 1.0))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {event!r}: row {row} has {e_all[row - 1]:g}; expected 0 (censored) or 1 "
-            "(event) -- use --event-value V if another code means 'event'",
+            f"column {event!r}: line {table.line(i)} has {table.require(event)[i]!r}; expected 0 "
+            "(censored) or 1 (event) -- use --event-value V if another code means 'event'",
             field=event,
         )
     if not keep.any():

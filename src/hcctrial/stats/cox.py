@@ -12,16 +12,24 @@ the concordance): the partial likelihood and its derivatives are vectorised nump
 Python loop over subjects or times (:mod:`hcctrial.stats.cox_likelihood`), and the concordance
 (:mod:`hcctrial.stats.cox_concordance`) reuses the time ranks of the fit.
 
-Newton's path is R's, step for step (the same number of iterations and step halvings), so the
+Newton's path is R's ``coxfit6`` (survival 3.5), step for step: the same centring and scaling
+of the covariates, the same steps, step shrinking, convergence test and iteration count, so the
 estimates agree with R to rounding (~1e-12), not just to the optimiser's tolerance.
 
-Conventions (all R's, ``coxph.control()`` defaults): start at beta = 0; stop when
-``|1 - loglik_old / loglik_new| <= tol`` (tol = 1e-9 = R's ``eps``); a step that lowers the log
-likelihood is halved; the linear predictor is truncated to [-200, 22] before ``exp`` (R's
-``coxsafe``); an infinite coefficient is flagged when ``|U V| > tol`` and ``> sqrt(tol) |beta|``
-(R's ``toler.inf``). Covariates are centred before fitting, which changes nothing in the partial
-likelihood but keeps ``exp`` well scaled. Times that differ only by rounding are NOT merged (R's
-``timefix``): pass times that are meant to tie as equal numbers.
+Conventions (all R's, ``coxph.control()`` defaults): start at beta = 0; at most ``iter.max`` = 20
+iterations; stop when ``|1 - loglik_best / loglik_new| <= eps`` (1e-9); a step that lowers the log
+likelihood or overflows is shrunk towards the last good beta, more at each consecutive failure;
+NO truncation of the linear predictor (``coxph`` never calls ``coxsafe``: the old clipping at 22
+changed fits with outliers); an infinite coefficient is flagged when ``|U V| > eps`` and
+``> sqrt(eps) |beta|`` (R's ``toler.inf``), and a fit that runs out of iterations is flagged too
+(for ``iter.max`` > 1, as R). Times equal up to floating-point noise are merged first (R's
+``timefix``, :func:`hcctrial.stats.timefix.aeq_times`), unless ``timefix=False``.
+
+Remaining differences from R, on purpose: a design whose information matrix is singular
+(collinear columns, or a column collinear at the estimate) is refused naming the columns, where R
+reports NA for the redundant coefficient; a constant column is refused (R drops it). Sums are
+accumulated in a different order from R's C loop, so agreement is to rounding, which on a
+monotone likelihood (flat, coefficient drifting to infinity) can reach ~1e-8 relative.
 
 >>> import numpy as np
 >>> fit = cox_ph([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 0], np.array([[0.], [1.], [0.], [1.], [0.], [1.]]))
@@ -41,7 +49,14 @@ import numpy as np
 import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
-from hcctrial.stats.cox_concordance import concordance_counts
+from hcctrial.stats.cox_cholesky import chinv2, cholesky2, chsolve2
+from hcctrial.stats.cox_concordance import concordance_counts, counting_concordance
+from hcctrial.stats.cox_inputs import (
+    checked_cluster,
+    checked_design,
+    checked_start,
+    checked_weights,
+)
 from hcctrial.stats.cox_likelihood import (
     FloatArray,
     _partial_terms,
@@ -49,7 +64,9 @@ from hcctrial.stats.cox_likelihood import (
     _score_info,
     _stratum_codes,
 )
-from hcctrial.stats.data import survival_data
+from hcctrial.stats.cox_robust import robust_variance, score_residuals
+from hcctrial.stats.data import SurvivalData, survival_data
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = ["CoxConvergenceWarning", "CoxResult", "CoxTest", "cox_ph"]
 
@@ -77,7 +94,12 @@ class CoxResult:
     ``loglik_null`` is the log partial likelihood at beta = 0, ``loglik`` at the estimate;
     ``concordance`` is Harrell's C of the linear predictor as ``survival::concordance`` reports for
     a coxph fit (pairs within strata; tied predictors count 1/2; tied event times not comparable).
-    ``vcov`` is the inverse information at the estimate; ``iterations`` the Newton steps taken.
+    ``vcov`` is R's ``fit$var``: the inverse information at the estimate, or the robust
+    (sandwich) variance when the fit is robust; then ``naive_vcov`` holds the inverse
+    information, ``se`` the naive SE (R's ``se(coef)``) and ``robust_se`` the robust SE, while
+    ``z``, ``p``, the CI and the Wald test use the robust variance (as R's ``summary.coxph``);
+    ``robust_score_test`` is R's robust score test. ``iterations`` is R's ``fit$iter``
+    (max_iter + 1 when the fit ran out of iterations).
     """
 
     names: tuple[str, ...]
@@ -102,10 +124,10 @@ class CoxResult:
     iterations: int = 0
     vcov: tuple[tuple[float, ...], ...] = ()
     concordance_counts: dict[str, int] | None = None
-
-
-def _solve(info: FloatArray, vec: FloatArray) -> FloatArray:
-    return np.asarray(np.linalg.solve(info, vec), dtype=np.float64)
+    robust_se: tuple[float, ...] | None = None
+    naive_vcov: tuple[tuple[float, ...], ...] | None = None
+    robust_score_test: CoxTest | None = None
+    n_clusters: int | None = None
 
 
 def _chisq_sf(x: float, df: int) -> float:
@@ -114,22 +136,237 @@ def _chisq_sf(x: float, df: int) -> float:
     return float(chi2_sf(x, df))
 
 
-def _check_design(X: FloatArray, names: tuple[str, ...]) -> None:
-    for j, name in enumerate(names):
+#: ``coxph.control()$eps`` and ``$toler.inf`` (sqrt(eps)).
+EPS = 1e-9
+
+
+def r_centring(X: FloatArray, weights: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+    """Return the means and scale factors ``coxfit6`` applies to each covariate column.
+
+    As ``coxph(..., nocenter = c(-1, 0, 1))``: a column whose values all lie in {-1, 0, 1} is
+    left alone (mean 0, scale 1); any other column is centred at its (weighted) mean and scaled
+    by sum(w) / sum(w |x - mean|). The fit works on (X - mean) * scale; the partial likelihood,
+    Newton's path and the tests do not depend on this, but whether ``exp`` overflows does.
+    """
+    n, p = X.shape
+    w = np.ones(n) if weights is None else weights
+    means, scales = np.zeros(p), np.ones(p)
+    total = float(w.sum())
+    for j in range(p):
         col = X[:, j]
-        if not np.isfinite(col).all():
-            row = int(np.flatnonzero(~np.isfinite(col))[0]) + 1
-            raise DataValidationError(
-                f"covariate {name!r}: row {row} has {col[row - 1]!r}; expected a finite number "
-                "(drop rows with missing values first)",
-                field=name,
-            )
-        if col.shape[0] and np.all(col == col[0]):
-            raise DataValidationError(
-                f"covariate {name!r} is constant ({col[0]:g} in every row); a constant column "
-                "has no effect to estimate: remove it",
-                field=name,
-            )
+        if np.isin(col, (-1.0, 0.0, 1.0)).all():
+            continue
+        means[j] = float(w @ col) / total
+        spread = float(w @ np.abs(col - means[j]))
+        scales[j] = total / spread if spread > 0 else 1.0
+    return means, scales
+
+
+@dataclass(frozen=True)
+class _Newton:
+    """R's ``coxfit6`` result on the scaled covariates (``var`` is R's returned ``imat``)."""
+
+    beta: FloatArray
+    u: FloatArray
+    var: FloatArray
+    loglik_null: float
+    loglik: float
+    score: float
+    iterations: int
+    converged: bool
+
+
+def _finite_terms(prep: Any, beta: FloatArray, ties: str) -> tuple[float, FloatArray, FloatArray]:
+    """Return loglik, score and information at ``beta``; overflow gives non-finite values."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        t = _partial_terms(prep, beta, ties)
+        U, info = _score_info(prep, t)
+    return t.loglik, U, info
+
+
+def _all_finite(lk: float, U: FloatArray, info: FloatArray) -> bool:
+    return math.isfinite(lk) and bool(np.isfinite(U).all()) and bool(np.isfinite(info).all())
+
+
+def _newton(prep: Any, ties: str, nm: tuple[str, ...], max_iter: int, eps: float) -> _Newton:
+    """Newton-Raphson exactly as survival 3.5's ``coxfit6`` (src/coxfit6.c), step for step.
+
+    From beta = 0: a step whose log likelihood is lower than the best so far, or not finite
+    (``exp`` overflow), is shrunk towards the last good beta, more each time it fails again
+    (``newbeta = (newbeta + k beta) / (k + 1)`` at the k-th consecutive failure); converged when
+    ``|1 - best / new| <= eps``. Steps, the score test and the variance go through R's
+    generalised Cholesky (:mod:`hcctrial.stats.cox_cholesky`). Out of iterations, R returns the
+    last good beta with ``iter = max_iter + 1`` and, for max_iter > 1, a variance that is
+    diag(1 / I_jj) of the information at that beta (``chinv2`` applied to an undecomposed
+    matrix): we return the same, so that the SEs of a non-converged fit match R's.
+    """
+    p = len(nm)
+    beta = np.zeros(p)
+    lk0, U0, I0 = _finite_terms(prep, beta, ties)
+    chol, rank = cholesky2(I0)
+    if rank < p:
+        raise DataValidationError(
+            f"covariates {list(nm)}: the information matrix is singular (collinear columns, or a "
+            "covariate constant within every stratum); remove redundant columns",
+            field="X",
+        )
+    step = chsolve2(chol, U0)
+    score = float(U0 @ step)
+    if max_iter == 0:
+        return _Newton(beta, U0, chinv2(chol), lk0, lk0, score, 0, False)
+    best, newbeta, halving = lk0, beta + step, 0
+    lk, U = lk0, U0
+    for it in range(1, max_iter + 1):
+        lk, U, info = _finite_terms(prep, newbeta, ties)
+        chol, _ = cholesky2(info)
+        finite = _all_finite(lk, U, info)
+        if finite and abs(1.0 - best / lk) <= eps:
+            return _Newton(newbeta, U, chinv2(chol), lk0, lk, score, it, True)
+        if not finite or lk < best:
+            halving += 1
+            newbeta = (newbeta + halving * beta) / (halving + 1.0)
+        else:
+            halving, best = 0, lk
+            beta, newbeta = newbeta, newbeta + chsolve2(chol, U)
+    if max_iter > 1:  # R recomputes at the last good beta and inverts the raw matrix
+        best, U, info = _finite_terms(prep, beta, ties)
+        return _Newton(beta, U, chinv2(np.triu(info)), lk0, best, score, max_iter + 1, False)
+    return _Newton(beta, U, chinv2(chol), lk0, best, score, max_iter + 1, False)
+
+
+@dataclass(frozen=True)
+class _FitScale:
+    """The Newton result on the original covariate scale."""
+
+    beta: FloatArray
+    u: FloatArray
+    vcov: FloatArray
+    lp: FloatArray  # R's linear predictor x beta - sum(beta * means)
+
+
+def _Fit(
+    nr: _Newton, scales: FloatArray, means: FloatArray, Xa: FloatArray, nm: tuple[str, ...]
+) -> _FitScale:
+    """Return the fit back on the original scale; refuse a singular estimate (R: NA coef)."""
+    beta = nr.beta * scales
+    vcov = nr.var * np.outer(scales, scales)
+    singular = np.diag(vcov) == 0
+    if singular.any():
+        raise DataValidationError(
+            f"covariates {[nm[j] for j in np.flatnonzero(singular)]}: the information matrix is "
+            "singular at the estimate (a covariate is collinear with others); R would report "
+            "NA for it: remove it",
+            field="X",
+        )
+    return _FitScale(beta, nr.u / scales, vcov, Xa @ beta - float(beta @ means))
+
+
+def _fit_warnings(
+    nm: tuple[str, ...],
+    fit: _FitScale,
+    *,
+    converged: bool,
+    max_iter: int,
+    eps: float,
+    counting: bool = False,
+) -> list[str]:
+    """Return R's ``coxph.fit`` (or ``agreg.fit``) warnings, naming the covariate R numbers."""
+    out: list[str] = []
+    if max_iter <= 1:
+        return out
+    infs = np.abs(fit.u @ fit.vcov)
+    if not converged:
+        out.append(
+            f"Ran out of iterations ({max_iter}) and did not converge; coefficients "
+            f"{list(nm)} are not reliable"
+        )
+        if not counting and (float(np.max(fit.lp)) > 500 or not np.isfinite(infs).all()):
+            out.append("one or more coefficients may be infinite")
+        return out
+    if counting:  # agreg.fit's rule
+        flag = ~np.isfinite(fit.u) | (infs > math.sqrt(eps) * (1 + np.abs(fit.beta)))
+    else:
+        flag = ~np.isfinite(fit.u) | ((infs > eps) & (infs > math.sqrt(eps) * np.abs(fit.beta)))
+    for j in np.flatnonzero(flag):
+        out.append(
+            f"Loglik converged before variable {nm[j]!r}; coefficient may be infinite "
+            "(separation: the covariate (nearly) perfectly predicts the event order)"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class _Robust:
+    var: FloatArray
+    score: float
+
+
+def _robust(
+    prep: Any,
+    nr: _Newton,
+    scales: FloatArray,
+    ties: str,
+    w: FloatArray | None,
+    cl: npt.NDArray[np.intp] | None,
+) -> _Robust:
+    """Return R's robust variance (dfbeta D'D) and robust score test at beta = 0.
+
+    Computed on the scaled covariates; D'D scales back by outer(scale, scale) like the
+    variance, and the score test does not depend on the scale.
+    """
+    resid = score_residuals(prep, nr.beta, ties)
+    rvar_s = robust_variance(resid, nr.var, w, cl)
+    resid0 = score_residuals(prep, np.zeros_like(nr.beta), ties)
+    wr0 = resid0 if w is None else resid0 * w[:, None]
+    if cl is not None:
+        summed = np.zeros((int(cl.max()) + 1, wr0.shape[1]))
+        np.add.at(summed, cl, wr0)
+        wr0 = summed
+    u0 = wr0.sum(axis=0)
+    return _Robust(rvar_s * np.outer(scales, scales), _wald(wr0.T @ wr0, u0))
+
+
+def _concordance(
+    times: FloatArray,
+    st: FloatArray | None,
+    event: npt.NDArray[np.int8],
+    lp: FloatArray,
+    strata: npt.NDArray[np.intp] | None,
+    prep: Any,
+    w: FloatArray | None,
+) -> Any:
+    """Return the concordance counts (R's ``concordance`` of the coxph fit, timewt "n").
+
+    With whole-number case weights each row counts w times (R weighs a pair by w_i w_j), by
+    repeating the rows; with fractional weights the counts are unweighted, a difference from R
+    (documented in :func:`cox_ph`).
+    """
+    if w is not None and bool(np.all(w == np.floor(w))) and float(w.sum()) <= 2e7:
+        reps = w.astype(np.intp)
+        return _concordance(
+            np.repeat(times, reps),
+            None if st is None else np.repeat(st, reps),
+            np.repeat(event, reps),
+            np.repeat(lp, reps),
+            None if strata is None else np.repeat(strata, reps),
+            None,
+            None,
+        )
+    if st is None and prep is None:
+        return concordance_counts(times, event, lp, strata)
+    if st is None:
+        return concordance_counts(
+            times, event, lp, strata, time_rank=(prep.time_rank, prep.n_times)
+        )
+    return counting_concordance(times, st, event, lp, strata)
+
+
+def _wald(vcov: FloatArray, beta: FloatArray) -> float:
+    """Return R's ``coxph.wtest``: beta' var^- beta through ``cholesky2`` (toler.chol)."""
+    if beta.shape[0] == 1:
+        return float(beta[0] ** 2 / vcov[0, 0])
+    chol, _ = cholesky2(vcov)
+    return float(beta @ chsolve2(chol, beta))
 
 
 def cox_ph(
@@ -140,15 +377,21 @@ def cox_ph(
     ties: str = "efron",
     strata: Sequence[Any] | npt.ArrayLike | None = None,
     *,
-    max_iter: int = 30,
+    max_iter: int = 20,
     tol: float = 1e-9,
+    timefix: bool = True,
+    start: Sequence[float] | npt.ArrayLike | None = None,
+    weights: Sequence[float] | npt.ArrayLike | None = None,
+    cluster: Sequence[Any] | npt.ArrayLike | None = None,
+    robust: bool | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model; return a :class:`CoxResult` as R's ``coxph`` would.
 
     Parameters
     ----------
     time, event
-        Follow-up time (any unit, >= 0) and event indicator (1 event, 0 censored), one per subject.
+        Follow-up (stop) time (any unit, >= 0) and event indicator (1 event, 0 censored), one
+        per row.
     X
         Covariates, n x p floats (see :func:`hcctrial.stats.design_matrix.design_matrix` for
         categorical columns). A constant column raises :class:`DataValidationError`.
@@ -157,9 +400,30 @@ def cox_ph(
     ties
         ``"efron"`` (R's default) or ``"breslow"``.
     strata
-        Optional stratum label per subject: separate baseline hazards, common coefficients.
+        Optional stratum label per row: separate baseline hazards, common coefficients.
     max_iter, tol
-        Newton-Raphson limits; convergence when ``|1 - loglik_old/loglik_new| <= tol`` (R's rule).
+        Newton-Raphson limits (R's ``iter.max`` = 20 and ``eps`` = 1e-9); convergence when
+        ``|1 - loglik_best/loglik_new| <= tol`` (R's rule). Out of iterations, the last good
+        beta is returned with ``iterations = max_iter + 1`` and, as R's ``coxfit6`` does, a
+        variance of diag(1 / I_jj) (off-diagonal 0) at that beta; ``converged`` is False.
+    timefix
+        Merge times equal up to floating-point noise first (R's ``coxph.control(timefix=TRUE)``
+        default; :func:`hcctrial.stats.timefix.aeq_times`).
+    start
+        Entry times for counting-process rows ``Surv(start, time, event)``: a row is at risk
+        on (start, time] (delayed entry; several rows per subject for time-varying covariates).
+    weights
+        Case weights (> 0), R's ``weights=``.
+    cluster, robust
+        Robust (sandwich) variance, R's ``robust=TRUE`` / ``cluster(id)``: ``robust=None``
+        follows R's default (robust when a cluster is given or a weight is not a whole number).
+        Each row is its own cluster unless ``cluster`` labels are given.
+
+    Differences from R: with fractional case weights the concordance is unweighted (R weighs
+    each pair by w_i w_j; whole-number weights are weighed as R). With ``start`` R fits by ``agfit4`` (its own step rule); we take
+    ``coxfit6``'s path on the same likelihood, so estimates agree to R's convergence tolerance
+    (~1e-9 relative in practice) rather than to rounding, and the infinite-coefficient rule is
+    ``agreg.fit``'s (``|U V| > sqrt(eps) (1 + |beta|)``).
 
     Non-convergence or a coefficient drifting to infinity (separation) is reported in
     ``warnings`` naming the covariate and issued as :class:`CoxConvergenceWarning`.
@@ -169,141 +433,118 @@ def cox_ph(
             f"ties: got {ties!r}; expected 'efron' or 'breslow'", field="ties"
         )
     data = survival_data(time, event, strata=strata)
-    Xa = np.asarray(X, dtype=np.float64)
-    if Xa.ndim == 1:
-        Xa = Xa[:, None]
-    if Xa.ndim != 2 or Xa.shape[0] != data.n:
-        raise DataValidationError(
-            f"X: got shape {Xa.shape}; expected ({data.n}, p) — one row per subject", field="X"
-        )
-    p = Xa.shape[1]
-    if p == 0:
-        raise DataValidationError("X: no covariates; expected at least one column", field="X")
-    nm = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(p))
-    if len(nm) != p:
-        raise DataValidationError(
-            f"names: got {len(nm)} names for {p} columns; expected one name per column",
-            field="names",
-        )
-    _check_design(Xa, nm)
-    n_events = int(data.event.sum())
-    if n_events == 0:
+    Xa, nm = checked_design(X, data.n, names)
+    w = checked_weights(weights, data.n)
+    st = checked_start(start, data.time)
+    cl = checked_cluster(cluster, data.n)
+    if robust is None:
+        robust = cl is not None or (w is not None and bool(np.any(w != np.floor(w))))
+    if data.event.sum() == 0:
         raise DataValidationError(
             "event: no events in the data; expected at least one event to fit a Cox model",
             field="event",
         )
     codes = _stratum_codes(data.strata, data.n)
-    prep = _prepare(data.time, data.event, Xa, codes)
-
-    # Newton-Raphson exactly as survival's coxfit6: from beta = 0, halve a step that lowers the
-    # log likelihood, stop on the relative change of the log likelihood.
-    beta = np.zeros(p)
-    t0 = _partial_terms(prep, beta, ties)
-    U0, I0 = _score_info(prep, t0)
-    loglik_null = t0.loglik
-    try:
-        step0 = _solve(I0, U0)
-    except np.linalg.LinAlgError:
-        raise DataValidationError(
-            f"covariates {list(nm)}: the information matrix is singular (collinear columns, or a "
-            "covariate constant within every stratum); remove redundant columns",
-            field="X",
-        ) from None
-    score_chisq = float(U0 @ step0)
-    loglik = loglik_null
-    U, info = U0, I0
-    newbeta = beta + step0
-    converged = False
-    halving = False
-    iterations = 0
-    for it in range(1, max_iter + 1):
-        iterations = it
-        tn = _partial_terms(prep, newbeta, ties)
-        newlk = tn.loglik
-        Un, In = _score_info(prep, tn)
-        if abs(1.0 - loglik / newlk) <= tol and not halving:
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            converged = True
-            break
-        if it == max_iter:
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            break
-        if newlk < loglik or not math.isfinite(newlk):
-            halving = True
-            newbeta = (newbeta + beta) / 2.0
-        else:
-            halving = False
-            beta, loglik, U, info = newbeta, newlk, Un, In
-            try:
-                newbeta = beta + _solve(info, U)
-            except np.linalg.LinAlgError:
-                break
-    messages: list[str] = []
-    try:
-        vcov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        raise DataValidationError(
-            f"covariates {list(nm)}: the information matrix is singular at the estimate; "
-            "a covariate is collinear with others or perfectly separates events",
-            field="X",
-        ) from None
-    if not converged:
-        messages.append(
-            f"Ran out of iterations ({max_iter}) and did not converge; coefficients "
-            f"{list(nm)} are not reliable"
-        )
-    else:
-        infs = np.abs(U @ vcov)
-        flag = (infs > tol) & (infs > math.sqrt(tol) * np.abs(beta))
-        for j in np.flatnonzero(flag):
-            messages.append(
-                f"Loglik converged before variable {nm[j]!r}; coefficient may be infinite "
-                "(separation: the covariate (nearly) perfectly predicts the event order)"
-            )
-    se = np.sqrt(np.diag(vcov))
-    if not np.all(np.isfinite(se)) or np.any(np.diag(vcov) <= 0):
-        bad = [nm[j] for j in np.flatnonzero(~(np.diag(vcov) > 0))]
-        messages.append(f"non-positive variance for {bad}; the fit is degenerate")
+    times = data.time
+    if timefix:
+        times, st = _timefixed(times, st)
+    means, scales = r_centring(Xa, w)
+    prep = _prepare(
+        times, data.event, (Xa - means) * scales, codes, centre=False, weights=w, start=st
+    )
+    nr = _newton(prep, ties, nm, max_iter, tol)
+    fit = _Fit(nr, scales, means, Xa, nm)
+    messages = _fit_warnings(
+        nm, fit, converged=nr.converged, max_iter=max_iter, eps=tol, counting=st is not None
+    )
     for msg in messages:
         warnings.warn(msg, CoxConvergenceWarning, stacklevel=2)
+    rob = _robust(prep, nr, scales, ties, w, cl) if robust else None
+    counts = _concordance(
+        times, st, data.event, fit.lp, codes if strata is not None else None, prep, w
+    )
+    return _result(data, fit, nr, rob, counts, nm, ties, messages, cl)
 
+
+def _timefixed(times: FloatArray, st: FloatArray | None) -> tuple[FloatArray, FloatArray | None]:
+    """Apply R's timefix to the stop (and start) times; refuse an interval it empties."""
+    if st is None:
+        return aeq_times(times)[0], None
+    new_st, new_t = aeq_times(st, times)
+    bad = new_st >= new_t
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise DataValidationError(
+            f"start: row {row} has start {float(st[row - 1])!r} and stop "
+            f"{float(times[row - 1])!r}, equal up to floating-point noise (R's timefix, "
+            "aeqSurv, makes the interval empty); fix the times or pass timefix=False",
+            field="start",
+        )
+    return new_t, new_st
+
+
+def _result(
+    data: SurvivalData,
+    fit: _FitScale,
+    nr: _Newton,
+    rob: _Robust | None,
+    counts: Any,
+    nm: tuple[str, ...],
+    ties: str,
+    messages: list[str],
+    cl: npt.NDArray[np.intp] | None,
+) -> CoxResult:
+    """Assemble the :class:`CoxResult` (tests, CIs and p-values from R's ``fit$var``)."""
     from hcctrial.stats.distributions import normal_sf
 
-    z = beta / se
+    p = len(nm)
+    beta = fit.beta
+    var = fit.vcov if rob is None else rob.var
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(fit.vcov))
+        se_used = np.sqrt(np.diag(var))
+    z = beta / se_used
     pz = 2.0 * normal_sf(np.abs(z))
     with np.errstate(over="ignore"):  # a separated fit (already warned about) has CI up to inf
-        hr, lower, upper = np.exp(beta), np.exp(beta - _Z975 * se), np.exp(beta + _Z975 * se)
-    lr = 2.0 * (loglik - loglik_null)
-    wald = float(beta @ info @ beta)
+        hr = np.exp(beta)
+        lower, upper = np.exp(beta - _Z975 * se_used), np.exp(beta + _Z975 * se_used)
+    lr = 2.0 * (nr.loglik - nr.loglik_null)
+    wald = _wald(var, beta)
 
-    counts = concordance_counts(
-        data.time,
-        data.event,
-        Xa @ beta,
-        codes if strata is not None else None,
-        time_rank=(prep.time_rank, prep.n_times),
-    )
+    def test(x: float) -> CoxTest:
+        return CoxTest(float(x), p, _chisq_sf(float(x), p))
+
+    def tup(a: Any) -> tuple[float, ...]:
+        return tuple(float(v) for v in a)
+
+    def mat(a: FloatArray) -> tuple[tuple[float, ...], ...]:
+        return tuple(tup(row) for row in a)
+
     return CoxResult(
         names=nm,
-        coef=tuple(float(b) for b in beta),
-        se=tuple(float(s) for s in se),
-        hr=tuple(float(v) for v in hr),
-        lower=tuple(float(v) for v in lower),
-        upper=tuple(float(v) for v in upper),
-        z=tuple(float(v) for v in z),
-        p=tuple(float(v) for v in pz),
-        loglik_null=float(loglik_null),
-        loglik=float(loglik),
-        lr_test=CoxTest(float(lr), p, _chisq_sf(lr, p)),
-        wald_test=CoxTest(wald, p, _chisq_sf(wald, p)),
-        score_test=CoxTest(score_chisq, p, _chisq_sf(score_chisq, p)),
+        coef=tup(beta),
+        se=tup(se),
+        hr=tup(hr),
+        lower=tup(lower),
+        upper=tup(upper),
+        z=tup(z),
+        p=tup(pz),
+        loglik_null=float(nr.loglik_null),
+        loglik=float(nr.loglik),
+        lr_test=test(lr),
+        wald_test=test(wald),
+        score_test=test(nr.score),
         concordance=counts.concordance,
         n=data.n,
-        n_events=n_events,
-        converged=converged,
+        n_events=int(data.event.sum()),
+        converged=nr.converged,
         warnings=tuple(messages),
         ties=ties,
-        iterations=iterations,
-        vcov=tuple(tuple(float(v) for v in row) for row in vcov),
+        iterations=nr.iterations,
+        vcov=mat(var),
         concordance_counts=counts.as_dict(),
+        robust_se=None if rob is None else tup(se_used),
+        naive_vcov=None if rob is None else mat(fit.vcov),
+        robust_score_test=None if rob is None else test(rob.score),
+        n_clusters=None if cl is None else int(cl.max()) + 1,
     )

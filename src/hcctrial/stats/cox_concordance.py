@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ConcordanceCounts", "concordance_counts", "dense_rank"]
+__all__ = ["ConcordanceCounts", "concordance_counts", "counting_concordance", "dense_rank"]
 
 
 @dataclass(frozen=True)
@@ -245,3 +245,36 @@ def concordance_counts(
         concordant = _sum_earlier_smaller(s2 * n_scores + sr2, ev2, n_strata * n_scores)
     discordant = comparable - concordant - tied_x
     return ConcordanceCounts(concordant, discordant, tied_x, tied_y_all - tied_xy, tied_xy)
+
+
+def counting_concordance(
+    stop: npt.NDArray[np.float64],
+    start: npt.NDArray[np.float64],
+    event: npt.NDArray[np.int8],
+    score: npt.NDArray[np.float64],
+    strata: npt.NDArray[np.intp] | None = None,
+) -> ConcordanceCounts:
+    """Return the concordance counts of (start, stop] rows: j is compared with an event i at t_i
+    when j is at risk then (start_j < t_i <= stop_j; censored at t_i counts as later, as R).
+
+    The pairs with j's stop after t_i (:func:`concordance_counts` on the stop times) less those
+    with start_j >= t_i: the latter are the (event, pseudo-row) pairs of the events plus one
+    pseudo-row per row, censored at its start (comparable iff its time >= t_i), i.e. the counts
+    of that union minus the counts of the events alone.
+    """
+    full = concordance_counts(stop, event, score, strata)
+    ev = np.flatnonzero(event == 1)
+    s = np.zeros(stop.shape[0], dtype=np.intp) if strata is None else strata
+    t_u = np.concatenate((stop[ev], start))
+    e_u = np.concatenate((np.ones(ev.shape[0], dtype=np.int8), np.zeros(start.shape[0], np.int8)))
+    sc_u = np.concatenate((score[ev], score))
+    s_u = np.concatenate((s[ev], s))
+    union = concordance_counts(t_u, e_u, sc_u, s_u)
+    alone = concordance_counts(stop[ev], event[ev], score[ev], s[ev])
+    return ConcordanceCounts(
+        full.concordant - (union.concordant - alone.concordant),
+        full.discordant - (union.discordant - alone.discordant),
+        full.tied_x - (union.tied_x - alone.tied_x),
+        full.tied_y,
+        full.tied_xy,
+    )

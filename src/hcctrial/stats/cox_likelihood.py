@@ -18,8 +18,10 @@ Why this shape (speed at n = 10^6 without a compiled extension; see docs/perform
 - Efron's correction enters only through five scalar sums per event time (``np.add.reduceat``
   over the events), so no per-event p x p array is built.
 
-Conventions as R: the linear predictor is truncated to [-200, 22] before ``exp`` (``coxsafe``);
-covariates are centred (the partial likelihood does not change; ``exp`` stays well scaled).
+Conventions as R's ``coxfit6``: the linear predictor is NOT truncated before ``exp`` (``coxph``
+never calls ``coxsafe``); an overflow gives a non-finite log likelihood, which the fit treats as
+a failed step, as R does. Covariates arrive centred and scaled as ``coxfit6`` does it (see
+:func:`hcctrial.stats.cox.r_centring`); the partial likelihood does not change.
 """
 
 from __future__ import annotations
@@ -32,9 +34,6 @@ import numpy as np
 import numpy.typing as npt
 
 from hcctrial.stats.cox_concordance import dense_rank
-
-#: R's ``coxsafe`` bounds on the linear predictor before ``exp``.
-_ETA_MIN, _ETA_MAX = -200.0, 22.0
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -67,6 +66,15 @@ class _Prepared:
     tied_start: npt.NDArray[np.intp]  # per tied time: offset of its first event in tied_rows
     time_rank: npt.NDArray[np.intp]  # per original row: dense rank of its time (for concordance)
     n_times: int  # number of distinct times
+    w: FloatArray | None = None  # case weights, sorted (None: all 1)
+    mult: FloatArray | None = None  # per event: R's wtave (mean case weight of its time's events)
+    deadwt: FloatArray | None = None  # per event time: sum of the case weights of its events
+    start_perm: npt.NDArray[np.intp] | None = None  # (start, stop]: sorted rows by start desc.
+    start_lo: npt.NDArray[np.intp] | None = None  # per event time: its stratum's first such row
+    start_hi: npt.NDArray[np.intp] | None = None  # ... and the end of rows with start >= t
+    time_sorted: FloatArray | None = None  # stop times, sorted
+    start_sorted: FloatArray | None = None  # start times in the same (sorted) row order
+    strata_sorted: npt.NDArray[np.intp] | None = None  # stratum codes in the sorted row order
 
 
 def _stratum_codes(strata: Any, n: int) -> npt.NDArray[np.intp]:
@@ -148,8 +156,22 @@ def _chunks(u_start: npt.NDArray[np.intp], n: int) -> tuple[_Chunk, ...]:
 
 
 def _prepare(
-    time: FloatArray, event: npt.NDArray[np.int8], X: FloatArray, strata_code: npt.NDArray[np.intp]
+    time: FloatArray,
+    event: npt.NDArray[np.int8],
+    X: FloatArray,
+    strata_code: npt.NDArray[np.intp],
+    *,
+    centre: bool = True,
+    weights: FloatArray | None = None,
+    start: FloatArray | None = None,
 ) -> _Prepared:
+    """Sort the data and build the risk-set indices; ``centre`` subtracts each column's mean.
+
+    :func:`hcctrial.stats.cox.cox_ph` passes ``X`` already centred and scaled as R's ``coxfit6``
+    does (``centre=False``); :mod:`hcctrial.stats.cox_zph` lets this function centre it.
+    ``weights`` are case weights (> 0); ``start`` makes each row the interval (start, time]
+    (delayed entry, time-varying covariates): a row is at risk at t when start < t <= time.
+    """
     n = X.shape[0]
     # The risk set of time t is everyone of the stratum with time >= t (R: censored at t are
     # still at risk): with this order, a prefix of the stratum's block.
@@ -164,7 +186,7 @@ def _prepare(
     new_unit = new_time.copy()
     new_unit[1:] |= e_s[1:] != e_s[:-1]
     u_start = np.flatnonzero(new_unit)
-    compress = u_start.shape[0] * 3 < n
+    compress = u_start.shape[0] * 3 < n and start is None
     if compress:
         unit_of_row = np.cumsum(new_unit) - 1
     else:  # hardly any ties: one unit per row, no block sums
@@ -181,7 +203,8 @@ def _prepare(
     first_row = g_start[has_death]
     base_row = stratum_first[first_row]
     XT = np.ascontiguousarray(np.take(X, order, axis=0).T)
-    XT -= XT.mean(axis=1)[:, None]
+    if centre:
+        XT -= XT.mean(axis=1)[:, None]
     death_time_index = np.repeat(np.arange(d.shape[0], dtype=np.intp), d)
     frac = (np.arange(death_rows.shape[0]) - d_start[death_time_index]) / d[death_time_index]
     tied_times = np.flatnonzero(d > 1)
@@ -203,14 +226,68 @@ def _prepare(
         d_start=d_start,
         death_time_index=death_time_index,
         efron_frac=frac,
-        xd_sum=XT[:, death_rows].sum(axis=1),
+        xd_sum=(
+            XT[:, death_rows].sum(axis=1)
+            if weights is None
+            else XT[:, death_rows] @ weights[order][death_rows]
+        ),
         tied=bool(tied_times.shape[0]),
         tied_times=tied_times,
         tied_rows=tied_rows,
         tied_start=tied_start,
         time_rank=time_rank,
         n_times=n_times,
+        **_weight_fields(weights, order, death_rows, d, death_time_index),
+        **_start_fields(start, time, order, s_s, first_row, n),
+        time_sorted=time[order],
+        strata_sorted=s_s,
     )
+
+
+def _weight_fields(
+    weights: FloatArray | None,
+    order: npt.NDArray[np.intp],
+    death_rows: npt.NDArray[np.intp],
+    d: npt.NDArray[np.intp],
+    death_time_index: npt.NDArray[np.intp],
+) -> dict[str, Any]:
+    """Return the case-weight fields of :class:`_Prepared` (R: ``deadwt`` and ``wtave``)."""
+    if weights is None:
+        return {}
+    w = np.ascontiguousarray(weights[order], dtype=np.float64)
+    per_event = w[death_rows]
+    d_start = np.zeros(d.shape[0], dtype=np.intp)
+    np.cumsum(d[:-1], out=d_start[1:])
+    deadwt = np.add.reduceat(per_event, d_start)
+    return {"w": w, "mult": (deadwt / d)[death_time_index], "deadwt": deadwt}
+
+
+def _start_fields(
+    start: FloatArray | None,
+    time: FloatArray,
+    order: npt.NDArray[np.intp],
+    s_s: npt.NDArray[np.intp],
+    first_row: npt.NDArray[np.intp],
+    n: int,
+) -> dict[str, Any]:
+    """Return the (start, stop] fields: rows by start descending within stratum, and per event
+    time the range of those rows with start >= t (no longer at risk at t)."""
+    if start is None:
+        return {}
+    st = start[order]
+    perm = np.lexsort((-st, s_s)).astype(np.intp)
+    s_perm, st_perm = s_s[perm], st[perm]
+    t_ev = time[order][first_row]
+    s_ev = s_s[first_row]
+    lo = np.searchsorted(s_perm, s_ev, side="left").astype(np.intp)
+    hi = lo.copy()
+    for code in np.unique(s_ev).tolist():
+        a = int(np.searchsorted(s_perm, code, side="left"))
+        b = int(np.searchsorted(s_perm, code, side="right"))
+        m = s_ev == code
+        # rows a..b-1 hold start descending: those with start >= t are a prefix
+        hi[m] = a + np.searchsorted(-st_perm[a:b], -t_ev[m], side="right")
+    return {"start_perm": perm, "start_lo": lo, "start_hi": hi, "start_sorted": st}
 
 
 @dataclass(frozen=True)
@@ -233,6 +310,7 @@ class _Terms:
     q0: FloatArray
     q1: FloatArray
     q2: FloatArray
+    den: FloatArray | None = None  # per event: its Efron (or Breslow) denominator
 
 
 def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
@@ -269,13 +347,18 @@ def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
 def _partial_terms(prep: _Prepared, beta: FloatArray, ties: str) -> _Terms:
     """Evaluate the log partial likelihood and the per-time sums its derivatives need."""
     eta = beta @ prep.XT
-    np.clip(eta, _ETA_MIN, _ETA_MAX, out=eta)  # R's coxsafe
-    S = _unit_sums(prep, np.exp(eta))
+    ew = np.exp(eta) if prep.w is None else np.exp(eta) * prep.w
+    S = _unit_sums(prep, ew)
     C = np.cumsum(S, axis=1)
     risk = np.take(C, prep.risk_end, axis=1)
     has_base = prep.risk_base >= 0
     if has_base.any():
         risk[:, has_base] -= np.take(C, prep.risk_base[has_base], axis=1)
+    if prep.start_perm is not None:  # remove the rows not yet at risk (start >= t)
+        assert prep.start_lo is not None and prep.start_hi is not None
+        C2 = np.zeros((S.shape[0], S.shape[1] + 1))
+        np.cumsum(np.take(S, prep.start_perm, axis=1), axis=1, out=C2[:, 1:])
+        risk -= np.take(C2, prep.start_hi, axis=1) - np.take(C2, prep.start_lo, axis=1)
     efron = ties == "efron" and prep.tied
     # the tied-event sums only enter Efron's correction
     if not efron:
@@ -288,13 +371,18 @@ def _partial_terms(prep: _Prepared, beta: FloatArray, ties: str) -> _Terms:
         dsum[:, prep.tied_times] = np.add.reduceat(
             np.take(S, prep.tied_rows, axis=1), prep.tied_start, axis=1
         )
-    eta_dead = float(eta[prep.death_rows].sum())
+    eta_d = eta[prep.death_rows]
+    eta_dead = float(eta_d.sum() if prep.w is None else prep.w[prep.death_rows] @ eta_d)
     if efron:
         frac = prep.efron_frac
         den = np.repeat(risk[0], prep.d) - frac * np.repeat(dsum[0], prep.d)
-        loglik = eta_dead - float(np.log(den).sum())
         inv = 1.0 / den
-        inv2 = inv * inv
+        if prep.mult is not None:  # R's wtave: the mean case weight of the time's events
+            loglik = eta_dead - float(prep.mult @ np.log(den))
+            inv = prep.mult * inv
+        else:
+            loglik = eta_dead - float(np.log(den).sum())
+        inv2 = inv / den
         fi2 = frac * inv2
 
         def per_time(values: FloatArray) -> FloatArray:
@@ -302,14 +390,16 @@ def _partial_terms(prep: _Prepared, beta: FloatArray, ties: str) -> _Terms:
 
         s1, s2 = per_time(inv), per_time(frac * inv)
         q0, q1, q2 = per_time(inv2), per_time(fi2), per_time(frac * fi2)
+        den_event = den
     else:
-        mult = prep.d.astype(np.float64)
+        mult = prep.d.astype(np.float64) if prep.deadwt is None else prep.deadwt
         den = risk[0]
         loglik = eta_dead - float(mult @ np.log(den))
         s1 = mult / den
         q0 = s1 / den
+        den_event = np.repeat(den, prep.d)
         s2 = q1 = q2 = np.zeros_like(s1)
-    return _Terms(loglik, risk, dsum, s1, s2, q0, q1, q2)
+    return _Terms(loglik, risk, dsum, s1, s2, q0, q1, q2, den_event)
 
 
 def _weighted_info(t: _Terms, weight: FloatArray | None = None) -> FloatArray:

@@ -34,6 +34,7 @@ from hcctrial.stats.cox_likelihood import (
     _weighted_mean_sum,
 )
 from hcctrial.stats.data import survival_data
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = ["CoxZphResult", "ZphTest", "cox_zph"]
 
@@ -101,15 +102,17 @@ def cox_zph(
     *,
     terms: Mapping[str, Sequence[int]] | None = None,
     transform: str = "km",
+    timefix: bool = True,
 ) -> CoxZphResult:
     """Return the proportional-hazards tests of ``fit`` (the data it was fitted on must be given).
 
     ``terms`` maps a term name to its column indices in ``X`` (e.g. a categorical covariate's
     dummies, :attr:`hcctrial.stats.design_matrix.DesignMatrix.assign`); default one term per
     column, named by ``fit.names``. ``transform`` is ``"km"`` (R's default), ``"identity"``,
-    ``"rank"`` or ``"log"``.
+    ``"rank"`` or ``"log"``. ``timefix`` as in the fit (R uses the fit's time-fixed response).
     """
     data = survival_data(time, event, strata=strata)
+    times = aeq_times(data.time)[0] if timefix else data.time
     Xa = np.asarray(X, dtype=np.float64)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
@@ -123,10 +126,10 @@ def cox_zph(
         if terms is None
         else {k: [int(j) for j in v] for k, v in terms.items()}
     )
-    gtime = _time_transform(data.time, data.event, transform)
+    gtime = _time_transform(times, data.event, transform)
     gtime = gtime - gtime[data.event == 1].mean()
 
-    prep = _prepare(data.time, data.event, Xa, _stratum_codes(data.strata, data.n))
+    prep = _prepare(times, data.event, Xa, _stratum_codes(data.strata, data.n))
     beta = np.asarray(fit.coef, dtype=np.float64)
     t = _partial_terms(prep, beta, fit.ties)
     g_sorted = gtime[prep.order]

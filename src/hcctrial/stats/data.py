@@ -5,8 +5,9 @@ rules are stated once: times finite and >= 0, events coded 0/1, groups and strat
 the same length. A row with a missing value (``NA`` or empty, R's convention) in a column the
 analysis uses is dropped, as R's ``na.omit`` does, and the number dropped is reported.
 
-Errors name the column and the row (1-based data row; the header is not counted) so that a user can
-find the cell.
+Errors of :func:`survival_data` name the argument and the row (1-based index into the arrays);
+errors of :class:`CsvTable` name the column and the file line (the header is line 1), as a text
+editor or a spreadsheet numbers it, so that a user can find the cell.
 """
 
 from __future__ import annotations
@@ -139,6 +140,11 @@ class CsvTable:
     path: Path
     header: list[str]
     columns: dict[str, list[str]] = field(repr=False)
+    line_numbers: list[int] = field(default_factory=list, repr=False)
+
+    def line(self, i: int) -> int:
+        """Return the file line (header = line 1) of data row ``i`` (0-based, all rows)."""
+        return self.line_numbers[i] if self.line_numbers else i + 2
 
     @property
     def n_rows(self) -> int:
@@ -177,7 +183,8 @@ class CsvTable:
                 out[i] = float(text)
             except ValueError:
                 raise DataValidationError(
-                    f"column {name!r}: row {i + 1} has {cell!r}; expected a number", field=name
+                    f"column {name!r}: line {self.line(i)} has {cell!r}; expected a number",
+                    field=name,
                 ) from None
         return out if keep is None else out[keep]
 
@@ -211,4 +218,4 @@ def read_csv_table(path: str | Path) -> CsvTable:
     p = Path(path)
     table = read_csv_file(p, what="CSV file", field="file")
     cols = {h: [row[i] for row in table.rows] for i, h in enumerate(table.header)}
-    return CsvTable(p, table.header, cols)
+    return CsvTable(p, table.header, cols, list(table.line_numbers))

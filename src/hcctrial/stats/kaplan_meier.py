@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.data import survival_data
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = [
     "ConfType",
@@ -214,11 +215,14 @@ def kaplan_meier(
     conf_type: ConfType | str = ConfType.LOG,
     conf_level: float = 0.95,
     label: str | None = None,
+    timefix: bool = True,
 ) -> KaplanMeierCurve:
     """Return the Kaplan-Meier curve of right-censored data (R ``survfit(Surv(time, event) ~ 1)``).
 
     ``time`` in any unit (>= 0), ``event`` 1 = event, 0 = censored. ``conf_type`` names the CI
-    scale (``log`` default, as R). Raises :class:`DataValidationError` on bad input.
+    scale (``log`` default, as R). ``timefix`` merges times equal up to floating-point noise
+    first (R's default, :func:`hcctrial.stats.timefix.aeq_times`). Raises
+    :class:`DataValidationError` on bad input.
 
     >>> km = kaplan_meier([1, 2, 2, 3], [1, 1, 0, 1])
     >>> km.surv.tolist()           # 3/4; 3/4 * 2/3 (n = 3 at t = 2); 0 (n = 1, d = 1)
@@ -226,7 +230,8 @@ def kaplan_meier(
     """
     ct = ConfType(conf_type)
     data = survival_data(time, event)
-    return _curve_from_steps(label, *_km_steps(data.time, data.event), ct, conf_level)
+    t = aeq_times(data.time)[0] if timefix else data.time
+    return _curve_from_steps(label, *_km_steps(t, data.event), ct, conf_level)
 
 
 def group_codes(
@@ -313,15 +318,20 @@ def kaplan_meier_by_group(
     conf_type: ConfType | str = ConfType.LOG,
     conf_level: float = 0.95,
     group_name: str = "group",
+    timefix: bool = True,
 ) -> tuple[KaplanMeierCurve, ...]:
-    """Return one Kaplan-Meier curve per group, in R's level order (``survfit(... ~ group)``)."""
+    """Return one Kaplan-Meier curve per group, in R's level order (``survfit(... ~ group)``).
+
+    ``timefix`` as :func:`kaplan_meier` (applied to all groups' times together, as R).
+    """
     ct = ConfType(conf_type)
     data = survival_data(time, event)
+    t_all = aeq_times(data.time)[0] if timefix else data.time
     labels, codes = group_codes(group, data.n, group_name)
     curves = []
     for k, lab in enumerate(labels):
         m = codes == k
-        steps = _km_steps(data.time[m], data.event[m])
+        steps = _km_steps(t_all[m], data.event[m])
         curves.append(_curve_from_steps(lab, *steps, ct, conf_level))
     return tuple(curves)
 

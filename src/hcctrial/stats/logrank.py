@@ -31,6 +31,7 @@ import numpy.typing as npt
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.data import survival_data
 from hcctrial.stats.kaplan_meier import group_codes
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = ["LogRankResult", "TrendTestResult", "logrank_test", "logrank_trend_test"]
 
@@ -107,8 +108,12 @@ def logrank_test(
     rho: float = 0.0,
     group_name: str = "group",
     strata_name: str = "strata",
+    timefix: bool = True,
 ) -> LogRankResult:
     """Return the k-group log-rank test (rho = 0) or its Fleming-Harrington form S(t-)^rho.
+
+    ``timefix`` merges times equal up to floating-point noise first (R ``survdiff``'s default,
+    :func:`hcctrial.stats.timefix.aeq_times`).
 
     >>> r = logrank_test([1, 2, 3, 4], [1, 1, 1, 1], ["a", "b", "a", "b"])
     >>> r.observed, r.expected      # E_a = 2/4 + 1/3 + 1/2 + 0 = 4/3
@@ -117,6 +122,7 @@ def logrank_test(
     if not np.isfinite(rho) or rho < 0:
         raise DataValidationError(f"rho: got {rho!r}; expected a number >= 0", field="rho")
     data = survival_data(time, event)
+    times = aeq_times(data.time)[0] if timefix else data.time
     labels, g = group_codes(group, data.n, group_name)
     k = len(labels)
     if k < 2:
@@ -132,12 +138,12 @@ def logrank_test(
         # unstratified: value sorts only (several times faster than an argsort in numpy 2): the
         # pooled times give the distinct times; each class's own sorted times give its counts per
         # distinct time, placed by a binary search of its (few) distinct times
-        ts = np.sort(data.time)
+        ts = np.sort(times)
         starts, _ = _distinct_runs(ts)
         n_u = starts.shape[0]
         tab = np.zeros((n_u, 2 * k), dtype=np.int64)
         # group the subjects by class with one stable radix sort of the small class codes
-        by_class = data.time[np.argsort(code.astype(np.int16), kind="stable")]
+        by_class = times[np.argsort(code.astype(np.int16), kind="stable")]
         edges = np.concatenate(([0], np.cumsum(np.bincount(code, minlength=2 * k))))
         for cls in range(2 * k):  # loop over classes (2 per group) only
             tc = np.sort(by_class[edges[cls] : edges[cls + 1]])
@@ -145,7 +151,7 @@ def logrank_test(
                 first_c, counts = _distinct_runs(tc)
                 tab[np.searchsorted(ts[starts], tc[first_c]), cls] = counts
     else:
-        order, first = _sorted_blocks(data.time, s_codes)
+        order, first = _sorted_blocks(times, s_codes)
         starts = np.flatnonzero(first)
         n_u = starts.shape[0]
         uid = np.cumsum(first) - 1
