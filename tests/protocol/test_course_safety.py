@@ -291,3 +291,133 @@ def test_the_generator_reaches_both_sides() -> None:
     unsafe = dict(safe, exams=[{"date": "2026-02-06", "ecog": 3, "weight_kg": 70}])
     assert _unsafe(unsafe, today) == ["ECOG 3"]
     assert next_step(unsafe, REG, today=today).action is CourseAction.DELAY_CYCLE
+
+
+def _stored(record: dict[str, Any]) -> Any:
+    """The history as the database stores it: unsaved ORM rows of the store's tables (the
+    baseline's ECOG, pre-cycle examinations in ``cycle_exams``, labs as typed), gathered in the
+    web's :class:`~hcctrial.web.patient_file.PatientFile`."""
+    from hcctrial.store import models as m
+    from hcctrial.web.patient_file import PatientFile
+
+    d = date.fromisoformat
+    p = record["patient"]
+    pf = PatientFile(
+        patient=m.Patient(id=1, study_id="H-1", site_id=1, enrolment_date=START),
+        site=None,
+        baseline=m.Baseline(
+            height_cm=float(p["height_cm"]),
+            weight_kg=float(p["weight_kg"]),
+            ecog=p["ecog"],
+            ascites=m.Ascites(p["ascites"]),
+            encephalopathy=m.Encephalopathy(p["encephalopathy"]),
+        ),
+    )
+    pf.cycles = [
+        m.TreatmentCycle(
+            id=i + 1,
+            cycle_number=c["cycle"],
+            cycle_date=d(c["date"]),
+            sorafenib_level=c["sorafenib_level"],
+            sorafenib_daily_mg=None,
+        )
+        for i, c in enumerate(record["cycles"])
+    ]
+    pf.labs = [
+        m.LabResult(
+            id=i + 1,
+            sample_date=d(x["date"]),
+            analyte=x["analyte"],
+            value_entered=x["value"],
+            unit_entered=x.get("unit") or "1",
+            uln=x.get("uln"),
+            lln=x.get("lln"),
+        )
+        for i, x in enumerate(record["labs"])
+    ]
+    pf.exams = [
+        m.CycleExam(exam_date=d(x["date"]), ecog=x["ecog"], weight_kg=x["weight_kg"])
+        for x in record["exams"]
+    ]
+    pf.adverse_events = [
+        m.AdverseEvent(
+            term=a["term"],
+            grade=a["grade"],
+            onset_date=d(a["onset"]),
+            resolution_date=None if a["resolution"] is None else d(a["resolution"]),
+        )
+        for a in record["adverse_events"]
+    ]
+    return pf
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories())
+def test_give_cycle_never_happens_in_an_unsafe_state_from_the_stored_records(
+    history: tuple[dict[str, Any], date],
+) -> None:
+    """The same property where the web page and the API decide: the engine's input built from
+    the stored rows (:func:`hcctrial.web.patient_file.decision_for`), so the ECOG of a stored
+    pre-cycle examination, the stored labs and adverse events reach the engine. The unsafe states
+    are worked out from the history itself, as above."""
+    from hcctrial.web.patient_file import decision_for
+
+    record, today = history
+    outcome = decision_for(_stored(record), REG, None, today)
+    assert outcome.problem is None, outcome.problem
+    d = outcome.decision
+    assert d is not None
+    given_now = d.haic in (HaicStep.GIVE, HaicStep.GIVE_REDUCED)
+    if given_now or d.action in (CourseAction.GIVE_CYCLE, CourseAction.GIVE_CYCLE_REDUCED):
+        assert given_now and d.dose_sheet is not None
+        assert _unsafe(record, today) == [], [r.finding for r in d.reasons]
+    ecogs = [x["ecog"] for x in record["exams"] if x["date"] <= today.isoformat()]
+    if ecogs and ecogs[-1] >= 3:  # the stored examination reached the engine
+        assert "ecog_above_entry_limit" in [r.rule for r in d.reasons]
+
+
+def test_a_stored_examination_with_ecog_3_turns_a_given_cycle_into_a_hold() -> None:
+    """The control of the stored path: the safe history of the test above gives its cycle from
+    the stored rows too, and the same history with a stored ECOG 3 examination holds."""
+    from hcctrial.web.patient_file import decision_for
+
+    panel = [
+        {"date": "2026-02-06", "analyte": a, "value": v}
+        | ({"unit": PANEL[a][0]} if PANEL[a][0] else {})
+        | ({"lln": PANEL[a][1]} if PANEL[a][1] else {})
+        | ({"uln": PANEL[a][2]} if PANEL[a][2] else {})
+        for a, v in (
+            ("anc", 3.0),
+            ("platelets", 150.0),
+            ("alt", 30.0),
+            ("ast", 30.0),
+            ("bilirubin", 1.0),
+            ("albumin", 4.0),
+            ("inr", 1.1),
+            ("creatinine", 0.9),
+        )
+    ]
+    safe = {
+        "patient": {
+            "height_cm": 170,
+            "weight_kg": 70,
+            "ascites": "none",
+            "encephalopathy": "none",
+            "ecog": 0,
+        },
+        "cycles": [{"cycle": 1, "date": "2026-01-12", "sorafenib_level": 0}],
+        "labs": [dict(x, date="2026-01-09") for x in panel] + panel,
+        "exams": [{"date": "2026-02-06", "ecog": 0, "weight_kg": 70}],
+        "adverse_events": [],
+    }
+    today = date(2026, 2, 9)
+    given = decision_for(_stored(safe), REG, None, today).decision
+    assert given is not None
+    assert given.action is CourseAction.GIVE_CYCLE
+    ecog3 = safe | {"exams": [{"date": "2026-02-06", "ecog": 3, "weight_kg": 70}]}
+    held = decision_for(_stored(ecog3), REG, None, today).decision
+    assert held is not None
+    assert held.action is not CourseAction.GIVE_CYCLE
+    assert [r.finding for r in held.reasons if r.rule == "ecog_above_entry_limit"] == [
+        "ECOG performance status 3 (exams[0] on 2026-02-06): above the entry limit 0-2"
+    ]

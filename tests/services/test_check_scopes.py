@@ -105,6 +105,11 @@ def _chart(status: m.PatientStatus) -> Chart:
             for i in (1, 2)
         ],
         "derived_overrides": [{"id": 1, "patient_id": 1}],
+        "cycle_exams": [  # an examination with neither ECOG nor weight, two on one date
+            {"id": i, "patient_id": 1, "exam_date": d("2020-02-28"), "ecog": None}
+            | {"weight_kg": None}
+            for i in (1, 2)
+        ],
     }
     if status is S.SCREEN_FAILURE:  # screened out, yet an enrolment date
         rows["screenings"][0]["eligible"] = False

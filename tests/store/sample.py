@@ -165,4 +165,8 @@ def write_sample_trial(session: Any) -> dict[str, int]:
             "reason": "central review measured the viable part",
         },
     )
+    ids["exam"] = add(
+        m.CycleExam,
+        {"patient_id": ids["patient"], "exam_date": date(2019, 3, 3), "ecog": 1, "weight_kg": 66.5},
+    )
     return ids

@@ -75,13 +75,13 @@ def test_each_hash_is_sha256_of_previous_hash_plus_canonical_json(
         assert e.prev_hash == prev
         assert e.hash == hashlib.sha256((prev + text_).encode()).hexdigest()
         prev = e.hash
-    assert [e.seq for e in entries] == list(range(1, 19))  # 17 inserts + 1 update
+    assert [e.seq for e in entries] == list(range(1, 20))  # 18 inserts + 1 update
 
 
 def test_intact_database_verifies(sessions: Any, trial: dict[str, int]) -> None:
     report = _verify(sessions)
     assert report.ok and report.problems == ()
-    assert (report.entries, report.records) == (18, 17)
+    assert (report.entries, report.records) == (19, 18)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_cutting_entries_off_the_end_of_the_log_is_found(
     engine: Any, sessions: Any, trial: Any
 ) -> None:
     _drop_guards(engine)
-    _raw(engine, "DELETE FROM audit_log WHERE seq = 18")  # the last entry (the update)
+    _raw(engine, "DELETE FROM audit_log WHERE seq = 19")  # the last entry (the update)
     kinds = [p.kind for p in _verify(sessions).problems]
     assert ProblemKind.AUDIT_LOG_TRUNCATED in kinds
     assert ProblemKind.ROW_CHANGED in kinds  # the patient no longer matches its audited state

@@ -176,7 +176,7 @@ def test_a_clean_import_adds_to_existing_data_and_is_audited(sessions: Any, expo
     _shift(exported, 1000)  # the control case of the bad-row test above: no row changed
     with sessions() as s, s.begin():
         counts = import_directory(s, exported, actor="dm", reason="site B data")
-    assert sum(counts.values()) == 17
+    assert sum(counts.values()) == 18
     with sessions() as s:
         assert s.scalars(select(m.Patient.study_id).order_by(m.Patient.id)).all() == [
             "HCC-001",
@@ -185,7 +185,7 @@ def test_a_clean_import_adds_to_existing_data_and_is_audited(sessions: Any, expo
             "HCC-002-B",
         ]
         report = verify_audit(s)
-        assert report.ok and report.entries == 34
+        assert report.ok and report.entries == 36
 
 
 def test_unknown_file_and_unknown_column_are_refused(sessions: Any, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ adverse_event          adverse_events          ae      yes        treatment
 imaging                imaging_assessments     img     yes        treatment
 lesion                 lesion_measurements     les     yes        treatment
 deviation              protocol_deviations     dev     yes        treatment
+cycle_exam             cycle_exams             pce     yes        treatment
 followup               followups               fu      yes        follow_up
 withdrawal             withdrawals             wd      no         follow_up
 override               derived_overrides       ovr     yes        follow_up
@@ -60,6 +61,7 @@ FORMS: tuple[tuple[str, str, str, bool, tuple[str, ...]], ...] = (
     ("imaging", "imaging_assessments", "img", True, ("treatment",)),
     ("lesion", "lesion_measurements", "les", True, ("treatment",)),
     ("deviation", "protocol_deviations", "dev", True, ("treatment",)),
+    ("cycle_exam", "cycle_exams", "pce", True, ("treatment",)),
     ("followup", "followups", "fu", True, ("follow_up",)),
     ("withdrawal", "withdrawals", "wd", False, ("follow_up",)),
     ("override", "derived_overrides", "ovr", True, ("follow_up",)),

@@ -13,7 +13,7 @@ of an :class:`Actor` (role and site), which enforces, in one place, for every do
 - **the audit entry** of every row written (who, when, old, new, reason).
 
 Actions, by aggregate: :mod:`.patients` (screen and enrol, baseline), :mod:`.labs`,
-:mod:`.cycles` (start cycle, dose line, end treatment), :mod:`.adverse_events`, :mod:`.scans`
+:mod:`.cycles` (start cycle, dose line, end treatment), :mod:`.exams` (pre-cycle examination), :mod:`.adverse_events`, :mod:`.scans`
 (scan, lesion), :mod:`.follow_up` (contact, death, withdrawal, deviation), :mod:`.amend` (amend,
 delete, override), :mod:`.accounts` (sites, users) and :mod:`.imports`.
 
@@ -35,7 +35,9 @@ __all__ = [
     "chart_gate",
     "charts",
     "checks",
+    "checks_exams",
     "cycles",
+    "exams",
     "follow_up",
     "gates",
     "imports",

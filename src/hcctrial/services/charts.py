@@ -50,6 +50,7 @@ PATIENT_PATH: dict[str, tuple[str, str]] = {
     "protocol_deviations": ("patient_id", "patients"),
     "withdrawals": ("patient_id", "patients"),
     "derived_overrides": ("patient_id", "patients"),
+    "cycle_exams": ("patient_id", "patients"),
 }
 #: The tables of a chart (besides the patient row), parents before children.
 CHART_TABLES: tuple[str, ...] = tuple(
@@ -67,6 +68,7 @@ DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "followups": ("contact_date",),
     "protocol_deviations": ("deviation_date",),
     "withdrawals": ("withdrawal_date",),
+    "cycle_exams": ("exam_date",),
 }
 
 

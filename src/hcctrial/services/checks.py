@@ -288,6 +288,7 @@ _AFTER_WITHDRAWAL = (
     ("patients", "enrolment_date"),
     ("baselines", "assessment_date"),
     ("lab_results", "sample_date"),
+    ("cycle_exams", "exam_date"),
     ("treatment_cycles", "cycle_date"),
     ("adverse_events", "onset_date"),
     ("imaging_assessments", "assessment_date"),
@@ -451,6 +452,7 @@ _ONCE: dict[str, tuple[tuple[str, ...], str]] = {
     "cycle_doses": (("cycle_id", "drug"), "a dose line of this drug in this cycle"),
     "lesion_measurements": (("imaging_id", "lesion_id"), "this lesion on this scan"),
     "imaging_assessments": (("assessment_date",), "a scan of this patient on this date"),
+    "cycle_exams": (("exam_date",), "a pre-cycle examination of this patient on this date"),
 }
 
 
@@ -594,3 +596,6 @@ def _dose_plausible(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
                 limit=f"{MAX_GIVEN_RATIO * planned:g}",
                 why=f"{MAX_GIVEN_RATIO:g} x the planned {planned:g} mg",
             )
+
+
+from hcctrial.services import checks_exams as _exams  # noqa: E402,F401  (registers its checks)

@@ -136,40 +136,45 @@ def lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldProb
 
 
 @lru_cache(maxsize=4_096)
-def _ctcae_term(term: str) -> tuple[str, tuple[int, ...]]:
-    """Cached CTCAE v4.03 name of ``term`` (synonyms accepted) and the grades CTCAE defines."""
-    from hcctrial.assess.adverse_events import ctcae_terms, validate_term
+def _canonical_ae(term: str, grade: int | None) -> tuple[str, str | None, str | None]:
+    """Cached answer of the one keeper of AE terms and grades,
+    :func:`hcctrial.assess.adverse_events.canonical_adverse_event` (CTCAE v4.03, the trial's
+    version): (CTCAE name, None, None), or ("", refused field, what was expected)."""
+    from hcctrial.assess.adverse_events import canonical_adverse_event, validate_term
 
-    name = validate_term(term)
-    return name, tuple(ctcae_terms()[name].valid_grades)
+    try:
+        if grade is None:  # an update that leaves the grade: the term alone
+            return validate_term(term), None, None
+        return canonical_adverse_event(term, grade), None, None
+    except DataValidationError as exc:
+        if exc.field == "grade":
+            # "grade: got 4; CTCAE v4.03 grades of 'Nausea' are 1, 2, 3"
+            return "", "grade", "a grade CTCAE defines: " + exc.message.split("; ", 1)[-1]
+        return "", "term", exc.message.split("; expected ", 1)[-1]
 
 
 def adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
-    """Check an adverse event's term against the bundled CTCAE v4.03 list and its grade against
-    the grades CTCAE defines for the term; store the term under its CTCAE name.
+    """Check an adverse event's term and grade through the one keeper of the CTCAE vocabulary
+    (:func:`hcctrial.assess.adverse_events.canonical_adverse_event`, which ``grade ae`` and the
+    course engine's record parser also call) and store the term under its CTCAE name: a synonym
+    ("hand-foot skin reaction") is stored as "Palmar-plantar erythrodysesthesia syndrome", so
+    every rule sees one spelling; a grade CTCAE does not define for the term (hand-foot skin
+    reaction grade 4) is refused (AE-CTCAE-GRADE).
 
     The term is a controlled vocabulary, not free text: an unknown term would leave the worst-grade
-    tables unable to count it, so it is refused here, for every way in (web, API, CSV, demo).
+    tables unable to count it, so it is refused here, for every way in (web, API, CSV, REDCap,
+    demo).
     """
     term, grade = row.get("term"), row.get("grade")
     if term is None:
         return []
-    try:
-        name, grades = _ctcae_term(str(term))
-    except DataValidationError as exc:
-        expected = exc.message.split("; expected ", 1)[-1]  # validate_term names the value itself
-        return [FieldProblem("term", term, expected, "AE-CTCAE-TERM")]
+    number = None if grade is None or isinstance(grade, bool) else int(grade)
+    name, refused, expected = _canonical_ae(str(term), number)
+    if refused == "term":
+        return [FieldProblem("term", term, str(expected), "AE-CTCAE-TERM")]
+    if refused == "grade":
+        return [FieldProblem("grade", grade, str(expected), "AE-CTCAE-GRADE")]
     row["term"] = name
-    if grade is not None and int(grade) not in grades:
-        listed = ", ".join(str(g) for g in grades)
-        return [
-            FieldProblem(
-                "grade",
-                grade,
-                f"a grade CTCAE v4.03 defines for {name} ({listed})",
-                "AE-CTCAE-GRADE",
-            )
-        ]
     return []
 
 

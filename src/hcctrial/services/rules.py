@@ -60,6 +60,7 @@ class Action(enum.StrEnum):
     SCREEN = "screen and enrol"
     BASELINE = "record baseline"
     LAB = "record lab"
+    EXAM = "record pre-cycle examination"
     START_CYCLE = "start cycle"
     DOSE_LINE = "record dose line"
     END_TREATMENT = "end treatment"
@@ -207,8 +208,8 @@ RULES: tuple[Rule, ...] = (
         RuleKind.VALUE,
         "What exists once is recorded once: a study id; one screening, baseline and "
         "withdrawal per patient; one verdict per criterion; one line per drug per cycle; one "
-        "measurement per lesion per scan; one scan per patient and date; a user name; a site "
-        "code.",
+        "measurement per lesion per scan; one scan and one pre-cycle examination per patient "
+        "and date; a user name; a site code.",
         "{what} is already recorded ({key}); change the saved record instead",
         ALL_ACTIONS,
     ),
@@ -345,7 +346,7 @@ RULES: tuple[Rule, ...] = (
         "AFTER-WITHDRAWAL",
         RuleKind.VALUE,
         "After a withdrawal only vital-status follow-up (contacts, death) is dated: no lab, "
-        "cycle, adverse event, scan or deviation.",
+        "examination, cycle, adverse event, scan or deviation.",
         "{table}.{field}: got {value}; expected a date on or before the withdrawal on "
         "{withdrawal} (after it only vital-status follow-up is recorded)",
         _DATED,
@@ -403,6 +404,14 @@ RULES: tuple[Rule, ...] = (
         "plausible body (BSA 3.0 m²), and a given dose at most 1.25 times the planned one.",
         "cycle_doses.{field}: got {value} mg of {drug}; expected at most {limit} mg ({why})",
         (_A.START_CYCLE, _A.DOSE_LINE, _A.AMEND, _A.IMPORT),
+    ),
+    Rule(
+        "EXAM-VALUES",
+        RuleKind.VALUE,
+        "A pre-cycle examination records the ECOG performance status, the weight, or both.",
+        "cycle_exams.ecog: got None with no weight_kg; expected the ECOG performance status "
+        "(0-4), the weight in kg, or both",
+        (_A.EXAM, _A.AMEND, _A.IMPORT),
     ),
 )
 

@@ -63,6 +63,7 @@ __all__ = [
     "Base",
     "Baseline",
     "CycleDose",
+    "CycleExam",
     "DerivedOverride",
     "DeviationSeverity",
     "Encephalopathy",
@@ -542,3 +543,9 @@ DATA_TABLES: tuple[type[Record], ...] = (
     Withdrawal,
     DerivedOverride,
 )
+
+# The pre-cycle examination (issue 13): a model of its own module, appended to the data tables
+# (it points to patients only, so after every parent).
+from hcctrial.store.models_exam import CycleExam  # noqa: E402
+
+DATA_TABLES = (*DATA_TABLES, CycleExam)

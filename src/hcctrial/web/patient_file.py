@@ -10,6 +10,9 @@ keeps raw observations, the engine reads a slightly different vocabulary):
   (0 when no oxaliplatin dose was recorded);
 - a cycle without a sorafenib level whose daily dose equals the regimen's starting dose is on the
   starting dose (``"start"``);
+- the pre-cycle examinations (``cycle_exams``) are the record's ``exams`` (ECOG, weight) and the
+  baseline's ECOG its ``patient.ecog``, so the engine holds a cycle at ECOG >= 3 and recomputes
+  the BSA from a weight that moved by more than the regimen's percentage;
 - the tumour response comes from the scans (mRECIST input as :mod:`hcctrial.derive.subject` builds
   it); death from a follow-up contact with vital status dead; withdrawal kinds map to the engine's
   reasons (consent withdrawn -> refusal, investigator decision -> investigator, lost to follow-up,
@@ -28,6 +31,7 @@ from hcctrial.store import models as m
 __all__ = [
     "PatientFile",
     "course_record",
+    "cycle_bsa",
     "decision_for",
     "imaging_records",
     "load_patient_file",
@@ -53,6 +57,8 @@ class PatientFile:
     followups: list[Any] = field(default_factory=list)
     withdrawal: Any | None = None
     deviations: list[Any] = field(default_factory=list)
+    #: pre-cycle examinations (ECOG, weight), by date
+    exams: list[Any] = field(default_factory=list)
 
 
 def load_patient_file(session: Any, patient: Any) -> PatientFile:
@@ -100,6 +106,7 @@ def load_patient_file(session: Any, patient: Any) -> PatientFile:
         select(m.Withdrawal).where(m.Withdrawal.patient_id == pid)
     ).first()
     pf.deviations = rows(m.ProtocolDeviation, m.ProtocolDeviation.deviation_date)
+    pf.exams = rows(m.CycleExam, m.CycleExam.exam_date)
     return pf
 
 
@@ -111,17 +118,24 @@ _WITHDRAWAL_REASON = {
 
 
 def _haic_level(pf: PatientFile, cycle: Any, regimen: Any, cp_class: str | None) -> int:
+    """The HAIC level whose dose sheet plans the cycle's oxaliplatin dose, at the baseline's BSA
+    or at a BSA recomputed from a weight examined before the cycle (0 when none matches)."""
     from hcctrial.clinical.body import body_surface_area_m2
     from hcctrial.protocol.dosing import dose_sheet
 
     oxa = [d.planned_mg for d in pf.doses.get(cycle.id, []) if d.drug == "oxaliplatin"]
     if not oxa or pf.baseline is None or cp_class is None:
         return 0
-    bsa = body_surface_area_m2(pf.baseline.height_cm, pf.baseline.weight_kg)
-    for lv in regimen.dosing.haic_levels:
-        sheet = dose_sheet(regimen, bsa_m2=bsa, child_pugh_class=cp_class, level=lv.level)
-        if abs(sheet.drug("oxaliplatin").dose_mg - oxa[0]) < 0.5:
-            return int(lv.level)
+    weights = [pf.baseline.weight_kg]
+    weights += [
+        x.weight_kg for x in pf.exams if x.weight_kg is not None and x.exam_date <= cycle.cycle_date
+    ]
+    for weight in dict.fromkeys(weights):
+        bsa = body_surface_area_m2(pf.baseline.height_cm, weight)
+        for lv in regimen.dosing.haic_levels:
+            sheet = dose_sheet(regimen, bsa_m2=bsa, child_pugh_class=cp_class, level=lv.level)
+            if abs(sheet.drug("oxaliplatin").dose_mg - oxa[0]) < 0.5:
+                return int(lv.level)
     return 0
 
 
@@ -200,6 +214,7 @@ def course_record(pf: PatientFile, regimen: Any, child_pugh_class: str | None) -
             "weight_kg": b.weight_kg,
             "ascites": b.ascites.value,
             "encephalopathy": b.encephalopathy.value,
+            "ecog": b.ecog,
         }
     cycles = []
     for c in pf.cycles:
@@ -233,11 +248,24 @@ def course_record(pf: PatientFile, regimen: Any, child_pugh_class: str | None) -
         }
         for a in pf.adverse_events
     ]
+    exams = [
+        {
+            k: v
+            for k, v in (
+                ("date", x.exam_date.isoformat()),
+                ("ecog", x.ecog),
+                ("weight_kg", x.weight_kg),
+            )
+            if v is not None
+        }
+        for x in pf.exams
+    ]
     record: dict[str, Any] = {
         "patient_id": pf.patient.study_id,
         "patient": patient,
         "cycles": cycles,
         "labs": labs,
+        "exams": exams,
         "adverse_events": aes,
     }
     if pf.imaging:
@@ -251,6 +279,30 @@ def course_record(pf: PatientFile, regimen: Any, child_pugh_class: str | None) -
         status["withdrawal_reason"] = _WITHDRAWAL_REASON.get(pf.withdrawal.kind.value, "other")
     record["status"] = status
     return record
+
+
+def cycle_bsa(
+    pf: PatientFile, regimen: Any, child_pugh_class: str | None, on: date
+) -> tuple[float | None, str]:
+    """The BSA (m², before the regimen's rounding) to dose a cycle on ``on`` with, and how it was
+    obtained, by the regimen's weight rule (:func:`hcctrial.protocol.pre_cycle.bsa_for_cycle`):
+    the baseline's BSA, recomputed from a weight examined since the last cycle when it moved by
+    more than ``dosing.bsa_recompute_weight_change_pct``. None when it cannot be known."""
+    from hcctrial.protocol.pre_cycle import bsa_for_cycle
+    from hcctrial.protocol.record import parse_record
+
+    rec = parse_record(
+        course_record(pf, regimen, child_pugh_class),
+        ctcae_version=regimen.assessment.ctcae_version,
+    )
+    last = rec.cycles[-1].date if rec.cycles else None
+    weights = [
+        (float(x.weight_kg), x.date)
+        for x in rec.exams
+        if x.weight_kg is not None and x.date <= on and (last is None or x.date > last)
+    ]
+    bsa, basis, problem = bsa_for_cycle(rec, regimen, weights[-1] if weights else None)
+    return bsa, basis if problem is None else problem.finding
 
 
 @dataclass(frozen=True)
@@ -284,6 +336,7 @@ def decision_for(
 
 def _latest(record: dict[str, Any]) -> date | None:
     dates = [c["date"] for c in record["cycles"]] + [x["date"] for x in record["labs"]]
+    dates += [x["date"] for x in record.get("exams", [])]
     dates += [a["onset"] for a in record["adverse_events"]]
     dates += [a["resolution"] for a in record["adverse_events"] if a["resolution"]]
     if "mrecist" in record:

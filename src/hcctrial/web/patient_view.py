@@ -137,6 +137,20 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
             )
         )
     items += [_lab_item(x) for x in pf.labs]
+    for x in pf.exams:
+        found = [f"ECOG {x.ecog}"] if x.ecog is not None else []
+        found += [f"weight {x.weight_kg:g} kg"] if x.weight_kg is not None else []
+        items.append(
+            TimelineItem(
+                x.exam_date,
+                "examination",
+                "Pre-cycle examination: " + ", ".join(found),
+                "ECOG 3 or more holds the next cycle" if (x.ecog or 0) >= 3 else "",
+                (x.ecog or 0) >= 3,
+                "exams",
+                x.id,
+            )
+        )
     for a in pf.adverse_events:
         end = "ongoing" if a.resolution_date is None else f"resolved {a.resolution_date}"
         items.append(

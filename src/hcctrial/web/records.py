@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hcctrial.services import adverse_events, cycles, follow_up, labs, patients, scans
+from hcctrial.services import adverse_events, cycles, exams, follow_up, labs, patients, scans
 from hcctrial.store import models as m
 from hcctrial.store.values import column_specs
 
@@ -102,6 +102,16 @@ RECORD_TYPES: dict[str, RecordType] = {
                 F("unit_entered", "Unit"),
                 F("lln", "Lower limit of normal", "same unit"),
                 F("uln", "Upper limit of normal", "same unit"),
+            ),
+        ),
+        RecordType(
+            "exams",
+            m.CycleExam,
+            "Pre-cycle examination",
+            (
+                F("exam_date", "Date of the examination"),
+                F("ecog", "ECOG performance status", "0-4"),
+                F("weight_kg", "Weight", "kg"),
             ),
         ),
         RecordType(
@@ -205,6 +215,7 @@ RECORD_TYPES: dict[str, RecordType] = {
 NEW_RECORD: dict[str, Callable[..., int]] = {
     "baseline": patients.record_baseline,
     "labs": labs.record_lab,
+    "exams": exams.record_exam,
     "adverse_events": adverse_events.record_adverse_event,
     "followups": follow_up.record_follow_up,
     "withdrawals": follow_up.withdraw,

@@ -11,7 +11,8 @@ forms and the import; a refusal answers ``{"detail", "field", "rule"}`` with 403
                                                   baseline, labs, cycles (start a cycle, with
                                                   its dose lines), adverse_events, imaging (a
                                                   scan with its lesions), followups, withdrawals,
-                                                  deviations       [lesions, doses: POST /api/{type}]
+                                                  deviations, exams (pre-cycle examination:
+                                                  ECOG, weight)    [lesions, doses: POST /api/{type}]
     POST   /api/patients/{patient_id}/end-treatment   end the treatment
     GET    /api/{type}/{id}                       read (with its version)
     PUT    /api/{type}/{id}                       {"version", "reason", "changes"}: amend
@@ -55,6 +56,7 @@ CREATED = "entered via API"
 ACTION_SUMMARY = {
     "baseline": "Record the baseline",
     "labs": "Record a lab result",
+    "exams": "Record a pre-cycle examination (ECOG performance status, weight)",
     "cycles": "Start the next cycle (with its dose lines)",
     "adverse_events": "Record an adverse event",
     "imaging": "Record a scan (with its lesion measurements)",
@@ -304,6 +306,7 @@ def get_patient(request: Request, patient_id: int) -> dict[str, Any]:
         out["followups"] = [_state(m.Followup, x) for x in pf.followups]
         out["withdrawal"] = None if pf.withdrawal is None else _state(m.Withdrawal, pf.withdrawal)
         out["deviations"] = [_state(m.ProtocolDeviation, x) for x in pf.deviations]
+        out["exams"] = [_state(m.CycleExam, x) for x in pf.exams]
         return out
 
 

@@ -51,7 +51,7 @@ from hcctrial.web.deps import (
     state_of,
     unit_of_work,
 )
-from hcctrial.web.patient_file import PatientFile, decision_for, load_patient_file
+from hcctrial.web.patient_file import PatientFile, cycle_bsa, decision_for, load_patient_file
 from hcctrial.web.records import NEW_RECORD, RECORD_TYPES, field_problems, record_values
 
 router = APIRouter(include_in_schema=False)
@@ -322,7 +322,6 @@ def _cycle_defaults(pf: PatientFile, regimen: Any, today: date) -> dict[str, str
 
 
 def _sheet(pf: PatientFile, regimen: Any, form: dict[str, str], errors: FormProblems) -> Any:
-    from hcctrial.clinical.body import body_surface_area_m2
     from hcctrial.protocol.dosing import dose_sheet
 
     if pf.baseline is None:
@@ -344,13 +343,20 @@ def _sheet(pf: PatientFile, regimen: Any, form: dict[str, str], errors: FormProb
     if level is None or errors:
         return None
     try:
-        bsa = body_surface_area_m2(pf.baseline.height_cm, pf.baseline.weight_kg)
+        # the BSA by the regimen's weight rule from the pre-cycle examinations, stated on the sheet
+        day = parse_date(form, "cycle_date", {}) or date.max  # no date yet: every examination
+        cp = scores.child_pugh.child_class.value
+        bsa, basis = cycle_bsa(pf, regimen, cp, day)
+        if bsa is None:
+            errors["_form"] = basis
+            return None
         return dose_sheet(
             regimen,
             bsa_m2=bsa,
             child_pugh_class=scores.child_pugh.child_class,
             level=level,
             sorafenib_level=sor,
+            bsa_note=basis,
         )
     except HcctrialError as exc:
         errors["haic_level" if exc.field == "level" else "sorafenib_level"] = str(exc)

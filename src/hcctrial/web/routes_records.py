@@ -223,9 +223,10 @@ def _lesion_save(request: Request, scan_id: int, form: dict[str, str]) -> Respon
 def cycle_sheet(pf: PatientFile, regimen: Any, cycle: Any) -> tuple[Any | None, str | None]:
     """The protocol's dose sheet of a saved cycle (its HAIC level from the planned oxaliplatin,
     its sorafenib level), or why it cannot be computed."""
-    from hcctrial.clinical.body import body_surface_area_m2
+    from dataclasses import replace
+
     from hcctrial.protocol.dosing import dose_sheet
-    from hcctrial.web.patient_file import _haic_level, _sorafenib_level
+    from hcctrial.web.patient_file import _haic_level, _sorafenib_level, cycle_bsa
 
     if pf.baseline is None:
         return None, "Record the baseline (height and weight): the doses need the BSA."
@@ -236,12 +237,18 @@ def cycle_sheet(pf: PatientFile, regimen: Any, cycle: Any) -> tuple[Any | None, 
     level = _sorafenib_level(cycle, regimen)
     sor: int | Literal["start"] = level if isinstance(level, int) else "start"
     try:
+        # the BSA of that cycle: the regimen's weight rule over the examinations before it
+        before = replace(pf, cycles=[c for c in pf.cycles if c.cycle_number < cycle.cycle_number])
+        bsa, basis = cycle_bsa(before, regimen, cp, cycle.cycle_date)
+        if bsa is None:
+            return None, basis
         return dose_sheet(
             regimen,
-            bsa_m2=body_surface_area_m2(pf.baseline.height_cm, pf.baseline.weight_kg),
+            bsa_m2=bsa,
             child_pugh_class=cp,
             level=_haic_level(pf, cycle, regimen, cp),
             sorafenib_level=sor,
+            bsa_note=basis,
         ), None
     except HcctrialError as exc:
         return None, str(exc)
