@@ -171,6 +171,7 @@ small_sets = st.integers(min_value=5, max_value=45).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("cmprsk"), reason="R cmprsk is not installed")
 @settings(max_examples=15, deadline=None)
 @given(small_sets)

@@ -80,6 +80,7 @@ sets = st.integers(min_value=15, max_value=60).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("cmprsk"), reason="R cmprsk is not installed")
 @settings(max_examples=12, deadline=None)
 @given(sets)

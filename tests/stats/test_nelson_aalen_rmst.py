@@ -111,6 +111,7 @@ sets = st.integers(min_value=4, max_value=50).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("survival"), reason="R survival is not installed")
 @settings(max_examples=10, deadline=None)
 @given(sets)
