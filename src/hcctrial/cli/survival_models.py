@@ -3,8 +3,8 @@
 Registered on the ``survival`` group by :mod:`hcctrial.cli.survival` (as the Cox command). Input as
 the other survival commands: any column names; a row with a missing value (``NA`` or empty) in a
 column the analysis uses is dropped (R's ``na.omit``, counted in ``n_dropped``); a missing column,
-a non-numeric or negative time, or a bad event code is an error naming the column and the data row
-(1-based, header not counted), exit code 2. The event column of ``cif`` and ``crr`` codes
+a non-numeric or negative time, or a bad event code is an error naming the column and the file
+line (the header is line 1), exit code 2. The event column of ``cif`` and ``crr`` codes
 0 censored, 1 the event of interest (or ``--cause``), 2, 3, ... competing events. numpy/scipy are
 imported inside the commands so that ``hcctrial --help`` stays fast.
 """
@@ -40,6 +40,12 @@ def _num(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
+def _line(table: CsvTable, i: int) -> int:
+    """The file line of data row ``i`` (0-based; the header is line 1), as the CSV reader counts."""
+    line = getattr(table, "line", None)
+    return int(line(i)) if line is not None else i + 2
+
+
 def _rows_checked(
     table: CsvTable, time: str, event: str, used: list[str]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -54,10 +60,10 @@ def _rows_checked(
     t0 = np.where(keep, t_all, 0.0)
     bad = keep & (~np.isfinite(t0) | (t0 < 0))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {time!r}: row {row} has {table.require(time)[row - 1]!r}; expected a finite "
-            "time >= 0",
+            f"column {time!r}: line {_line(table, i)} has {table.require(time)[i]!r}; expected a "
+            "finite time >= 0",
             field=time,
         )
     if not keep.any():
@@ -78,9 +84,9 @@ def _status_checked(
     e0 = np.where(keep, e_all, 0.0)
     bad = keep & (~np.isfinite(e0) | (e0 < 0) | (e0 != np.round(e0)))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {event!r}: row {row} has {table.require(event)[row - 1]!r}; expected 0 "
+            f"column {event!r}: line {_line(table, i)} has {table.require(event)[i]!r}; expected 0 "
             "(censored), 1 (event of interest) or 2, 3, ... (competing events)",
             field=event,
         )
@@ -374,6 +380,7 @@ def nelson_aalen_payload(
     group: str | None = None,
     event_value: float | None = None,
     conf_level: float = 0.95,
+    timefix: bool = True,
 ) -> dict[str, Any]:
     """Return the ``survival nelson-aalen`` JSON: per group the steps of H(t) with SE and CI."""
     from hcctrial.cli.survival import load_survival_csv
@@ -382,13 +389,16 @@ def nelson_aalen_payload(
     level = _check_level(conf_level)
     t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
     curves = (
-        (nelson_aalen(t, e, conf_level=level),)
+        (nelson_aalen(t, e, conf_level=level, timefix=timefix),)
         if g is None
-        else nelson_aalen_by_group(t, e, g, conf_level=level, group_name=group or "group")
+        else nelson_aalen_by_group(
+            t, e, g, conf_level=level, group_name=group or "group", timefix=timefix
+        )
     )
     return {
         "estimator": "nelson-aalen (R survfit ctype = 1)",
         "conf_level": level,
+        "timefix": timefix,
         "n_dropped": dropped,
         "groups": [
             {
@@ -422,12 +432,17 @@ def nelson_aalen_command(
     group: Annotated[str | None, _GROUP] = None,
     event_value: Annotated[float | None, _EVENT_VALUE] = None,
     conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    no_timefix: Annotated[
+        bool, typer.Option("--no-timefix", help="Do not merge times equal up to rounding (R's).")
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Nelson-Aalen cumulative hazard with its variance (as R survfit, ctype = 1)."""
     from hcctrial.cli.main import emit
 
-    res = nelson_aalen_payload(data, time, event, group, event_value, conf_level)
+    res = nelson_aalen_payload(
+        data, time, event, group, event_value, conf_level, timefix=not no_timefix
+    )
     lines = [
         f"Nelson-Aalen cumulative hazard; {res['n_dropped']} row(s) dropped for missing values"
     ]
