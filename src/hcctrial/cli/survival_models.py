@@ -1,4 +1,5 @@
-"""``hcctrial survival cif|crr|rmst|survreg|nelson-aalen``: the survival models beside KM and Cox.
+"""``hcctrial survival cif|crr|rmst|nelson-aalen``: the survival models beside KM and Cox
+(``survreg``: :mod:`hcctrial.cli.survival_survreg`).
 
 Registered on the ``survival`` group by :mod:`hcctrial.cli.survival` (as the Cox command). Input as
 the other survival commands: any column names; a row with a missing value (``NA`` or empty) in a
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
 
     from hcctrial.stats.data import CsvTable
 
-__all__ = ["app", "cif_payload", "load_status_csv"]
+__all__ = [
+    "app",
+    "cif_payload",
+    "crr_payload",
+    "load_status_csv",
+    "nelson_aalen_payload",
+    "rmst_payload",
+]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -550,174 +558,5 @@ def rmst_command(
             f"{c['group']} vs {c['reference']}: difference {_fmt(d['estimate'])} (CI "
             f"{_fmt(d['lower'])}-{_fmt(d['upper'])}, p = {_fmt(d['p'])}); ratio "
             f"{_fmt(r['estimate'])} (CI {_fmt(r['lower'])}-{_fmt(r['upper'])}, p = {_fmt(r['p'])})"
-        )
-    emit(res, as_json, "\n".join(lines))
-
-
-def _probabilities(text: str) -> list[float]:
-    out = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            value = math.nan
-        if not 0.0 < value < 1.0:
-            raise DataValidationError(
-                f"--quantiles: got {part.strip()!r} in {text!r}; expected probabilities between "
-                "0 and 1 separated by commas",
-                field="quantiles",
-            )
-        out.append(value)
-    return out
-
-
-def _profiles(matrix: Any, names: tuple[str, ...]) -> list[tuple[str, dict[str, float]]]:
-    """Covariate rows to predict at: every distinct pattern when there are at most 20, else the
-    means of the design columns."""
-    import numpy as np
-
-    if matrix.shape[1] == 0:
-        return [("all", {})]
-    patterns = np.unique(matrix, axis=0)
-    if patterns.shape[0] <= 20:
-        return [("pattern", dict(zip(names, map(float, row), strict=True))) for row in patterns]
-    return [("mean", dict(zip(names, map(float, matrix.mean(axis=0)), strict=True)))]
-
-
-def survreg_payload(
-    data: Path,
-    time: str,
-    event: str,
-    dist: str = "weibull",
-    covariates: str | None = None,
-    quantiles: str = "0.25,0.5,0.75",
-    event_value: float | None = None,
-    reference: list[str] | None = None,
-    conf_level: float = 0.95,
-) -> dict[str, Any]:
-    """Return the ``survival survreg`` JSON: AFT coefficients, Log(scale), loglik and predicted
-    quantiles (R ``survreg`` / ``predict(type = "quantile")``)."""
-    import numpy as np
-
-    from hcctrial.cli.survival import load_survival_csv
-    from hcctrial.stats.data import read_csv_table
-    from hcctrial.stats.design_matrix import design_matrix, parse_reference
-    from hcctrial.stats.distributions import normal_ppf
-    from hcctrial.stats.survreg import SurvregDist, survreg, survreg_quantiles
-
-    try:
-        d = SurvregDist(dist)
-    except ValueError:
-        raise DataValidationError(
-            f"--dist: got {dist!r}; expected weibull, exponential, lognormal or loglogistic",
-            field="dist",
-        ) from None
-    probs = _probabilities(quantiles)
-    level = _check_level(conf_level)
-    covs = _covariate_list(covariates) if covariates else []
-    t, e, cols, dropped = load_survival_csv(data, time, event, list(covs), event_value)
-    table = read_csv_table(data)
-    keep = ~table.missing_mask([time, event, *covs])
-    columns: dict[str, Any] = {
-        c: table.numeric(c, keep) if table.is_numeric(c) else v
-        for c, v in zip(covs, cols, strict=True)
-    }
-    if covs:
-        dm = design_matrix(columns, covs, parse_reference(reference))
-        matrix, names, levels = dm.matrix, dm.names, dm.levels
-    else:
-        matrix, names, levels = np.zeros((t.shape[0], 0)), (), {}
-    fit = survreg(t, e, matrix, names, dist=d)
-    z = float(normal_ppf(1.0 - (1.0 - level) / 2.0))
-    chisq, df, p = fit.lr_test
-    return {
-        "dist": d.value,
-        "terms": [
-            {
-                "name": fit.names[j],
-                "coef": fit.coef[j],
-                "se": fit.se[j],
-                "exp_coef": math.exp(fit.coef[j]),
-                "lower": math.exp(fit.coef[j] - z * fit.se[j]),
-                "upper": math.exp(fit.coef[j] + z * fit.se[j]),
-                "z": fit.z[j],
-                "p": fit.p[j],
-            }
-            for j in range(len(fit.names))
-        ],
-        "log_scale": {"estimate": fit.log_scale, "se": fit.log_scale_se},
-        "scale": fit.scale,
-        "loglik": fit.loglik,
-        "loglik_null": fit.loglik_null,
-        "lr_test": {"chisq": chisq, "df": df, "p": _num(p)} if df else None,
-        "quantiles": [
-            {
-                "profile": kind,
-                "covariates": row,
-                "p": q.p,
-                "time": q.time,
-                "se": q.se,
-                "lower": q.lower,
-                "upper": q.upper,
-            }
-            for kind, row in _profiles(matrix, names)
-            for q in survreg_quantiles(fit, list(row.values()), probs, conf_level=level)
-        ],
-        "reference_levels": {k: v[0] for k, v in levels.items()},
-        "conf_level": level,
-        "n": fit.n,
-        "n_events": fit.n_events,
-        "n_dropped": dropped,
-        "iterations": fit.iterations,
-        "converged": fit.converged,
-    }
-
-
-@app.command("survreg")
-def survreg_command(
-    data: Annotated[Path, _DATA],
-    time: Annotated[str, _TIME],
-    event: Annotated[str, _EVENT01],
-    dist: Annotated[
-        str,
-        typer.Option("--dist", help="weibull, exponential, lognormal or loglogistic."),
-    ] = "weibull",
-    covariates: Annotated[
-        str | None, typer.Option("--covariates", help="Covariate columns, comma-separated.")
-    ] = None,
-    quantiles: Annotated[
-        str, typer.Option("--quantiles", help="Probabilities of the predicted quantiles.")
-    ] = "0.25,0.5,0.75",
-    event_value: Annotated[float | None, _EVENT_VALUE] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option("--reference", help="Reference level of a text column, COLUMN=LEVEL."),
-    ] = None,
-    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
-    as_json: Annotated[bool, _JSON] = False,
-) -> None:
-    """Parametric (AFT) survival regression with predicted quantiles (as R survreg)."""
-    from hcctrial.cli.main import emit
-
-    res = survreg_payload(
-        data, time, event, dist, covariates, quantiles, event_value, reference, conf_level
-    )
-    lines = [
-        f"survreg, {res['dist']}: n = {res['n']}, events = {res['n_events']}, dropped = "
-        f"{res['n_dropped']}; loglik {res['loglik']:.6g} (intercept only {res['loglik_null']:.6g})"
-    ]
-    for t in res["terms"]:
-        lines.append(
-            f"  {t['name']:<22}{_fmt(t['coef']):>10}{_fmt(t['se']):>10}  exp {_fmt(t['exp_coef'])}"
-            f"  p {_fmt(t['p'])}"
-        )
-    ls = res["log_scale"]
-    lines.append(
-        f"  Log(scale) {_fmt(ls['estimate'])} (SE {_fmt(ls['se'])}); scale {res['scale']:.4g}"
-    )
-    for q in res["quantiles"]:
-        where = ", ".join(f"{k}={v:g}" for k, v in q["covariates"].items()) or "all"
-        lines.append(
-            f"  t{q['p']:g} [{where}] = {q['time']:.4g} (CI {q['lower']:.4g}-{q['upper']:.4g})"
         )
     emit(res, as_json, "\n".join(lines))
