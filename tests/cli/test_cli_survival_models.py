@@ -314,3 +314,11 @@ def test_nelson_aalen_timefix_by_default_and_switchable(cli, tmp_path: Path) -> 
         1 / 3 + 1 / 2,
     ]
     assert (merged["timefix"], apart["timefix"]) == (True, False)
+
+
+def test_cif_with_a_single_group_has_a_gray_test_with_a_note(cli, tmp_path: Path) -> None:
+    f = tmp_path / "d.csv"
+    f.write_text("t,e,g\n1,1,a\n2,2,a\n3,0,a\n")
+    out = cli("survival", "cif", f, "--time", "t", "--event", "e", "--group", "g", "--json").json()
+    assert out["gray_test"]["chisq"] is None and "one group" in out["gray_test"]["note"]
+    assert [s["cif"] for s in out["groups"][0]["steps"]] == [1 / 3]

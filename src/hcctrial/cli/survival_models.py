@@ -196,7 +196,16 @@ def cif_payload(
             }
         )
     gray: dict[str, Any] | None = None
-    if g is not None:
+    if g is not None and len(set(g.tolist())) < 2:
+        gray = {
+            "chisq": None,
+            "df": 0,
+            "p": None,
+            "cause": 1,
+            "rho": 0.0,
+            "note": f"column {group!r} has one group; Gray's test needs two or more",
+        }
+    elif g is not None:
         gt = gray_test(t, s, g, 1, group_name=group or "group")
         gray = {
             "chisq": gt.chisq,
