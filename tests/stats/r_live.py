@@ -33,7 +33,7 @@ def r_has(package: str) -> bool:
     return proc.returncode == 0
 
 
-def write_csv(path: Path, columns: dict[str, Sequence[Any]]) -> Path:
+def write_csv(path: Path, columns: dict[str, Any]) -> Path:
     """Write ``columns`` to ``path`` with full float precision (repr), NA for None/NaN."""
 
     def cell(v: Any) -> str:

@@ -70,7 +70,7 @@ cat(toJSON(list(coef = unname(f$coef), se = unname(sqrt(diag(f$var))), loglik = 
 
 sets = st.integers(min_value=15, max_value=60).flatmap(
     lambda n: st.tuples(
-        st.lists(st.integers(1, 12), min_size=n, max_size=n),
+        st.lists(st.integers(0, 12), min_size=n, max_size=n),
         st.lists(st.sampled_from([0, 1, 1, 2, 2, 3]), min_size=n, max_size=n),
         st.lists(st.integers(0, 1), min_size=n, max_size=n),
         st.lists(
@@ -80,6 +80,7 @@ sets = st.integers(min_value=15, max_value=60).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("cmprsk"), reason="R cmprsk is not installed")
 @settings(max_examples=12, deadline=None)
 @given(sets)
@@ -108,3 +109,20 @@ def test_random_sets_match_live_crr(data: tuple[list, ...]) -> None:
     assert_all_close(fit.coef, ref["coef"], "coef", 1e-7)
     assert_all_close(fit.se, ref["se"], "se", 1e-7)
     assert close(fit.loglik, ref["loglik"], 1e-10)
+
+
+@pytest.mark.parametrize("cause", [1, 2])
+def test_edge_set_with_censoring_and_events_at_time_zero(cause: int) -> None:
+    ref = reference()["edge_time0"]
+    rows = ref["data"]
+    fit = fine_gray(
+        [r["time"] for r in rows],
+        [r["status"] for r in rows],
+        [[r["x"]] for r in rows],
+        ["x"],
+        cause=cause,
+    )
+    r = ref[f"crr_cause{cause}"]
+    for key in ("coef", "se", "z", "p", "lower", "upper"):
+        assert close(getattr(fit, key)[0], r[key]), (key, getattr(fit, key), r[key])
+    assert close(fit.loglik, r["loglik"]) and close(fit.loglik_null, r["loglik_null"])

@@ -111,6 +111,7 @@ sets = st.integers(min_value=4, max_value=50).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("survival"), reason="R survival is not installed")
 @settings(max_examples=10, deadline=None)
 @given(sets)
@@ -138,3 +139,35 @@ def test_one_sample_has_no_comparison() -> None:
     groups, comps = rmst_by_group([1, 2, 3], [1, 1, 0], 2.5)
     assert comps == () and groups[0].rmst.estimate == pytest.approx(1 + 2 / 3 * 1 + 1 / 3 * 0.5)
     assert nelson_aalen([1, 2], [0, 0]).cumhaz.tolist() == [0.0, 0.0]
+
+
+def test_nelson_aalen_merges_times_equal_up_to_rounding_as_r_timefix() -> None:
+    # 1 and 1 + 1e-12 are one time (n = 4, d = 2: H = 2/4), unless timefix is off
+    t, e = [1.0, 1.0 + 1e-12, 2.0, 3.0], [1, 1, 1, 1]
+    assert nelson_aalen(t, e).cumhaz.tolist() == [0.5, 0.5 + 1 / 2, 0.5 + 1 / 2 + 1]
+    assert nelson_aalen(t, e, timefix=False).cumhaz.tolist() == [
+        0.25,
+        0.25 + 1 / 3,
+        0.25 + 1 / 3 + 0.5,
+        0.25 + 1 / 3 + 0.5 + 1,
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not r_has("survival"), reason="R survival is not installed")
+def test_near_ties_match_live_survfit_timefix(tmp_path: Path) -> None:
+    rng = np.random.default_rng(15)
+    k = rng.integers(1, 9, 120)
+    # k * 0.1 * 3 and k * 0.3 differ in the last bits for some k: R's timefix merges them
+    time = np.where(rng.random(120) < 0.5, k * 0.1 * 3, k * 0.3)
+    assert np.unique(time).shape[0] > np.unique(np.round(time, 9)).shape[0]
+    event = (rng.random(120) < 0.7).astype(int)
+    group = np.where(rng.random(120) < 0.5, "a", "b").astype(object)
+    path = write_csv(tmp_path / "d.csv", {"time": time.tolist(), "event": event, "group": group})
+    ref = run_r(R_LIVE, [path], tmp_path)
+    strata = np.array(ref["strata"])
+    for c in nelson_aalen_by_group(time, event, group):
+        rows = strata == f"group={c.label}"
+        assert_all_close(c.time, np.array(ref["time"])[rows], "time")
+        assert_all_close(c.cumhaz, np.array(ref["cumhaz"])[rows], "cumhaz")
+        assert_all_close(c.std_err, np.array(ref["std_chaz"])[rows], "std_chaz")

@@ -109,6 +109,7 @@ sets = st.integers(min_value=12, max_value=40).flatmap(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not r_has("survival"), reason="R survival is not installed")
 @settings(max_examples=8, deadline=None)
 @given(sets)

@@ -36,7 +36,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("grading", "grade", "CTCAE grading of lab values and adverse events."),
     ("assessment", "assess", "Tumour response: mRECIST per time point, best overall response."),
     ("course", None, "The protocol's next step for a patient."),
-    ("survival", "survival", "Kaplan-Meier, log-rank and Cox from a CSV file."),
+    ("survival", "survival", "Kaplan-Meier, log-rank, Cox, CIF, Fine-Gray, RMST, survreg, Nelson-Aalen."),
     ("design", "design", "Trial design: sample size, Simon, survival designs, simulation."),
     ("database", None, "The trial database: init, import, export, audit."),
     ("analysis", None, "The demo trial and the statistical plan: demo, analyze."),

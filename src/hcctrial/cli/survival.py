@@ -348,12 +348,14 @@ def logrank_command(
 
 
 # The survival models beside KM/log-rank/Cox (cif, crr, rmst, survreg, nelson-aalen) live in
-# hcctrial.cli.survival_models; their commands are registered on this group here.
+# hcctrial.cli.survival_models and survival_survreg; their commands are registered here.
 def _register_models() -> None:
     from hcctrial.cli.survival_models import app as models_app
+    from hcctrial.cli.survival_survreg import app as survreg_app
 
-    for command in models_app.registered_commands:
-        app.registered_commands.append(command)
+    for sub in (models_app, survreg_app):
+        for command in sub.registered_commands:
+            app.registered_commands.append(command)
 
 
 _register_models()

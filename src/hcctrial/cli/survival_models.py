@@ -1,10 +1,11 @@
-"""``hcctrial survival cif|crr|rmst|survreg|nelson-aalen``: the survival models beside KM and Cox.
+"""``hcctrial survival cif|crr|rmst|nelson-aalen``: the survival models beside KM and Cox
+(``survreg``: :mod:`hcctrial.cli.survival_survreg`).
 
 Registered on the ``survival`` group by :mod:`hcctrial.cli.survival` (as the Cox command). Input as
 the other survival commands: any column names; a row with a missing value (``NA`` or empty) in a
 column the analysis uses is dropped (R's ``na.omit``, counted in ``n_dropped``); a missing column,
-a non-numeric or negative time, or a bad event code is an error naming the column and the data row
-(1-based, header not counted), exit code 2. The event column of ``cif`` and ``crr`` codes
+a non-numeric or negative time, or a bad event code is an error naming the column and the file
+line (the header is line 1), exit code 2. The event column of ``cif`` and ``crr`` codes
 0 censored, 1 the event of interest (or ``--cause``), 2, 3, ... competing events. numpy/scipy are
 imported inside the commands so that ``hcctrial --help`` stays fast.
 """
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
 
     from hcctrial.stats.data import CsvTable
 
-__all__ = ["app", "cif_payload", "load_status_csv"]
+__all__ = [
+    "app",
+    "cif_payload",
+    "crr_payload",
+    "load_status_csv",
+    "nelson_aalen_payload",
+    "rmst_payload",
+]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 
@@ -38,6 +46,12 @@ _GROUP = typer.Option("--group", help="Column to split by.")
 def _num(x: float | None) -> float | None:
     """JSON-ready number: NaN/inf (R's NA) -> None."""
     return None if x is None or not math.isfinite(x) else float(x)
+
+
+def _line(table: CsvTable, i: int) -> int:
+    """The file line of data row ``i`` (0-based; the header is line 1), as the CSV reader counts."""
+    line = getattr(table, "line", None)
+    return int(line(i)) if line is not None else i + 2
 
 
 def _rows_checked(
@@ -54,10 +68,10 @@ def _rows_checked(
     t0 = np.where(keep, t_all, 0.0)
     bad = keep & (~np.isfinite(t0) | (t0 < 0))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {time!r}: row {row} has {table.require(time)[row - 1]!r}; expected a finite "
-            "time >= 0",
+            f"column {time!r}: line {_line(table, i)} has {table.require(time)[i]!r}; expected a "
+            "finite time >= 0",
             field=time,
         )
     if not keep.any():
@@ -78,9 +92,9 @@ def _status_checked(
     e0 = np.where(keep, e_all, 0.0)
     bad = keep & (~np.isfinite(e0) | (e0 < 0) | (e0 != np.round(e0)))
     if bad.any():
-        row = int(np.flatnonzero(bad)[0]) + 1
+        i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {event!r}: row {row} has {table.require(event)[row - 1]!r}; expected 0 "
+            f"column {event!r}: line {_line(table, i)} has {table.require(event)[i]!r}; expected 0 "
             "(censored), 1 (event of interest) or 2, 3, ... (competing events)",
             field=event,
         )
@@ -182,7 +196,16 @@ def cif_payload(
             }
         )
     gray: dict[str, Any] | None = None
-    if g is not None:
+    if g is not None and len(set(g.tolist())) < 2:
+        gray = {
+            "chisq": None,
+            "df": 0,
+            "p": None,
+            "cause": 1,
+            "rho": 0.0,
+            "note": f"column {group!r} has one group; Gray's test needs two or more",
+        }
+    elif g is not None:
         gt = gray_test(t, s, g, 1, group_name=group or "group")
         gray = {
             "chisq": gt.chisq,
@@ -374,6 +397,7 @@ def nelson_aalen_payload(
     group: str | None = None,
     event_value: float | None = None,
     conf_level: float = 0.95,
+    timefix: bool = True,
 ) -> dict[str, Any]:
     """Return the ``survival nelson-aalen`` JSON: per group the steps of H(t) with SE and CI."""
     from hcctrial.cli.survival import load_survival_csv
@@ -382,13 +406,16 @@ def nelson_aalen_payload(
     level = _check_level(conf_level)
     t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
     curves = (
-        (nelson_aalen(t, e, conf_level=level),)
+        (nelson_aalen(t, e, conf_level=level, timefix=timefix),)
         if g is None
-        else nelson_aalen_by_group(t, e, g, conf_level=level, group_name=group or "group")
+        else nelson_aalen_by_group(
+            t, e, g, conf_level=level, group_name=group or "group", timefix=timefix
+        )
     )
     return {
         "estimator": "nelson-aalen (R survfit ctype = 1)",
         "conf_level": level,
+        "timefix": timefix,
         "n_dropped": dropped,
         "groups": [
             {
@@ -422,12 +449,17 @@ def nelson_aalen_command(
     group: Annotated[str | None, _GROUP] = None,
     event_value: Annotated[float | None, _EVENT_VALUE] = None,
     conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
+    no_timefix: Annotated[
+        bool, typer.Option("--no-timefix", help="Do not merge times equal up to rounding (R's).")
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Nelson-Aalen cumulative hazard with its variance (as R survfit, ctype = 1)."""
     from hcctrial.cli.main import emit
 
-    res = nelson_aalen_payload(data, time, event, group, event_value, conf_level)
+    res = nelson_aalen_payload(
+        data, time, event, group, event_value, conf_level, timefix=not no_timefix
+    )
     lines = [
         f"Nelson-Aalen cumulative hazard; {res['n_dropped']} row(s) dropped for missing values"
     ]
@@ -535,174 +567,5 @@ def rmst_command(
             f"{c['group']} vs {c['reference']}: difference {_fmt(d['estimate'])} (CI "
             f"{_fmt(d['lower'])}-{_fmt(d['upper'])}, p = {_fmt(d['p'])}); ratio "
             f"{_fmt(r['estimate'])} (CI {_fmt(r['lower'])}-{_fmt(r['upper'])}, p = {_fmt(r['p'])})"
-        )
-    emit(res, as_json, "\n".join(lines))
-
-
-def _probabilities(text: str) -> list[float]:
-    out = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            value = math.nan
-        if not 0.0 < value < 1.0:
-            raise DataValidationError(
-                f"--quantiles: got {part.strip()!r} in {text!r}; expected probabilities between "
-                "0 and 1 separated by commas",
-                field="quantiles",
-            )
-        out.append(value)
-    return out
-
-
-def _profiles(matrix: Any, names: tuple[str, ...]) -> list[tuple[str, dict[str, float]]]:
-    """Covariate rows to predict at: every distinct pattern when there are at most 20, else the
-    means of the design columns."""
-    import numpy as np
-
-    if matrix.shape[1] == 0:
-        return [("all", {})]
-    patterns = np.unique(matrix, axis=0)
-    if patterns.shape[0] <= 20:
-        return [("pattern", dict(zip(names, map(float, row), strict=True))) for row in patterns]
-    return [("mean", dict(zip(names, map(float, matrix.mean(axis=0)), strict=True)))]
-
-
-def survreg_payload(
-    data: Path,
-    time: str,
-    event: str,
-    dist: str = "weibull",
-    covariates: str | None = None,
-    quantiles: str = "0.25,0.5,0.75",
-    event_value: float | None = None,
-    reference: list[str] | None = None,
-    conf_level: float = 0.95,
-) -> dict[str, Any]:
-    """Return the ``survival survreg`` JSON: AFT coefficients, Log(scale), loglik and predicted
-    quantiles (R ``survreg`` / ``predict(type = "quantile")``)."""
-    import numpy as np
-
-    from hcctrial.cli.survival import load_survival_csv
-    from hcctrial.stats.data import read_csv_table
-    from hcctrial.stats.design_matrix import design_matrix, parse_reference
-    from hcctrial.stats.distributions import normal_ppf
-    from hcctrial.stats.survreg import SurvregDist, survreg, survreg_quantiles
-
-    try:
-        d = SurvregDist(dist)
-    except ValueError:
-        raise DataValidationError(
-            f"--dist: got {dist!r}; expected weibull, exponential, lognormal or loglogistic",
-            field="dist",
-        ) from None
-    probs = _probabilities(quantiles)
-    level = _check_level(conf_level)
-    covs = _covariate_list(covariates) if covariates else []
-    t, e, cols, dropped = load_survival_csv(data, time, event, list(covs), event_value)
-    table = read_csv_table(data)
-    keep = ~table.missing_mask([time, event, *covs])
-    columns: dict[str, Any] = {
-        c: table.numeric(c, keep) if table.is_numeric(c) else v
-        for c, v in zip(covs, cols, strict=True)
-    }
-    if covs:
-        dm = design_matrix(columns, covs, parse_reference(reference))
-        matrix, names, levels = dm.matrix, dm.names, dm.levels
-    else:
-        matrix, names, levels = np.zeros((t.shape[0], 0)), (), {}
-    fit = survreg(t, e, matrix, names, dist=d)
-    z = float(normal_ppf(1.0 - (1.0 - level) / 2.0))
-    chisq, df, p = fit.lr_test
-    return {
-        "dist": d.value,
-        "terms": [
-            {
-                "name": fit.names[j],
-                "coef": fit.coef[j],
-                "se": fit.se[j],
-                "exp_coef": math.exp(fit.coef[j]),
-                "lower": math.exp(fit.coef[j] - z * fit.se[j]),
-                "upper": math.exp(fit.coef[j] + z * fit.se[j]),
-                "z": fit.z[j],
-                "p": fit.p[j],
-            }
-            for j in range(len(fit.names))
-        ],
-        "log_scale": {"estimate": fit.log_scale, "se": fit.log_scale_se},
-        "scale": fit.scale,
-        "loglik": fit.loglik,
-        "loglik_null": fit.loglik_null,
-        "lr_test": {"chisq": chisq, "df": df, "p": _num(p)} if df else None,
-        "quantiles": [
-            {
-                "profile": kind,
-                "covariates": row,
-                "p": q.p,
-                "time": q.time,
-                "se": q.se,
-                "lower": q.lower,
-                "upper": q.upper,
-            }
-            for kind, row in _profiles(matrix, names)
-            for q in survreg_quantiles(fit, list(row.values()), probs, conf_level=level)
-        ],
-        "reference_levels": {k: v[0] for k, v in levels.items()},
-        "conf_level": level,
-        "n": fit.n,
-        "n_events": fit.n_events,
-        "n_dropped": dropped,
-        "iterations": fit.iterations,
-        "converged": fit.converged,
-    }
-
-
-@app.command("survreg")
-def survreg_command(
-    data: Annotated[Path, _DATA],
-    time: Annotated[str, _TIME],
-    event: Annotated[str, _EVENT01],
-    dist: Annotated[
-        str,
-        typer.Option("--dist", help="weibull, exponential, lognormal or loglogistic."),
-    ] = "weibull",
-    covariates: Annotated[
-        str | None, typer.Option("--covariates", help="Covariate columns, comma-separated.")
-    ] = None,
-    quantiles: Annotated[
-        str, typer.Option("--quantiles", help="Probabilities of the predicted quantiles.")
-    ] = "0.25,0.5,0.75",
-    event_value: Annotated[float | None, _EVENT_VALUE] = None,
-    reference: Annotated[
-        list[str] | None,
-        typer.Option("--reference", help="Reference level of a text column, COLUMN=LEVEL."),
-    ] = None,
-    conf_level: Annotated[float, typer.Option("--conf-level", help="CI level.")] = 0.95,
-    as_json: Annotated[bool, _JSON] = False,
-) -> None:
-    """Parametric (AFT) survival regression with predicted quantiles (as R survreg)."""
-    from hcctrial.cli.main import emit
-
-    res = survreg_payload(
-        data, time, event, dist, covariates, quantiles, event_value, reference, conf_level
-    )
-    lines = [
-        f"survreg, {res['dist']}: n = {res['n']}, events = {res['n_events']}, dropped = "
-        f"{res['n_dropped']}; loglik {res['loglik']:.6g} (intercept only {res['loglik_null']:.6g})"
-    ]
-    for t in res["terms"]:
-        lines.append(
-            f"  {t['name']:<22}{_fmt(t['coef']):>10}{_fmt(t['se']):>10}  exp {_fmt(t['exp_coef'])}"
-            f"  p {_fmt(t['p'])}"
-        )
-    ls = res["log_scale"]
-    lines.append(
-        f"  Log(scale) {_fmt(ls['estimate'])} (SE {_fmt(ls['se'])}); scale {res['scale']:.4g}"
-    )
-    for q in res["quantiles"]:
-        where = ", ".join(f"{k}={v:g}" for k, v in q["covariates"].items()) or "all"
-        lines.append(
-            f"  t{q['p']:g} [{where}] = {q['time']:.4g} (CI {q['lower']:.4g}-{q['upper']:.4g})"
         )
     emit(res, as_json, "\n".join(lines))

@@ -12,9 +12,8 @@ at most ``maxiter`` = 10 steps; a step that does not decrease -loglik by the Arm
 sandwich: the inverse information around the sum of outer products of each subject's score
 contribution (eta_i) plus its censoring-martingale part (psi_i) -- Fine & Gray's robust variance.
 ``loglik`` is crr's pseudo log-likelihood; ``lr_test`` is the pseudo likelihood-ratio test that
-``summary.crr`` prints. One difference: crr reads G just before T_i as G(T_i (1 - 100 eps)), which
-at T_i = 0 includes censorings at time 0; here G(0-) = 1 (censoring at time 0 is rare and R's value
-is an artefact of the rounding trick).
+``summary.crr`` prints. crr reads G just before T_i as G(T_i (1 - 100 eps)), which at T_i = 0 is
+G(0), including censorings at time 0: so is it here, to give crr's numbers.
 
 Written here because no Python library fits the Fine-Gray model; crr's O(n^2) loops are replaced by
 running sums over the sorted times (O(n p^2)). Checked against live ``cmprsk::crr`` on random sets
@@ -86,11 +85,13 @@ class _Sorted:
 
 def _censoring_km_minus(time: FloatArray, cens: npt.NDArray[np.bool_]) -> FloatArray:
     """G(t_i-) for sorted times: the KM of the censoring times (failures censor), just before."""
-    _, first, counts = np.unique(time, return_index=True, return_counts=True)
+    ut, first, counts = np.unique(time, return_index=True, return_counts=True)
     at_risk = (time.shape[0] - first).astype(np.float64)
     m = np.add.reduceat(cens.astype(np.float64), first)
     g = np.cumprod(1.0 - m / at_risk)
     g_before = np.concatenate(([1.0], g[:-1]))
+    if ut[0] == 0.0:
+        g_before[0] = g[0]  # crr reads G at 0 * (1 - 100 eps) = 0: G(0), not G(0-)
     return np.repeat(g_before, counts)
 
 

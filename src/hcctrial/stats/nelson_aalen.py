@@ -5,8 +5,8 @@
 (R's ``cumhaz`` and ``std.chaz``; the variance is Aalen's, without a tie correction, as R). One
 step per distinct time, censoring-only times included (R's ``survfit`` rows). The pointwise
 interval is R's ``survfit(..., ctype = 1, stype = 2)`` log-scale band of exp(-H) mapped back to H:
-[max(0, H - z SE), H + z SE]. Times are used as given (no ``timefix`` merging of times that differ
-by rounding).
+[max(0, H - z SE), H + z SE]. Times equal up to floating-point noise are merged first, as R's
+``timefix = TRUE`` (:func:`hcctrial.stats.timefix.aeq_times`); ``timefix=False`` switches it off.
 
 >>> c = nelson_aalen([1, 1, 2, 3], [1, 0, 1, 1])
 >>> c.cumhaz.tolist()                # 1/4, + 1/2, + 1/1
@@ -24,6 +24,7 @@ import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.data import survival_data
+from hcctrial.stats.timefix import aeq_times
 
 __all__ = ["NelsonAalenCurve", "nelson_aalen", "nelson_aalen_by_group"]
 
@@ -90,11 +91,13 @@ def nelson_aalen(
     *,
     conf_level: float = 0.95,
     label: str | None = None,
+    timefix: bool = True,
 ) -> NelsonAalenCurve:
     """Return the Nelson-Aalen cumulative hazard of one sample (R ``survfit(ctype = 1)``)."""
     _level(conf_level)
     data = survival_data(time, event)
-    return _curve(data.time, data.event, label, conf_level)
+    t = aeq_times(data.time)[0] if timefix else data.time
+    return _curve(t, data.event, label, conf_level)
 
 
 def nelson_aalen_by_group(
@@ -104,14 +107,17 @@ def nelson_aalen_by_group(
     *,
     conf_level: float = 0.95,
     group_name: str = "group",
+    timefix: bool = True,
 ) -> tuple[NelsonAalenCurve, ...]:
-    """Return one Nelson-Aalen curve per group, in R's factor order."""
+    """Return one Nelson-Aalen curve per group, in R's factor order (``timefix`` over all groups'
+    times together, as R)."""
     from hcctrial.stats.kaplan_meier import group_codes
 
     _level(conf_level)
     data = survival_data(time, event)
+    t = aeq_times(data.time)[0] if timefix else data.time
     labels, codes = group_codes(group, data.n, group_name)
     return tuple(
-        _curve(data.time[codes == k], data.event[codes == k], lab, conf_level)
+        _curve(t[codes == k], data.event[codes == k], lab, conf_level)
         for k, lab in enumerate(labels)
     )

@@ -72,5 +72,14 @@ out <- list(
              crr_cause2 = crr_json(pb$time, pb$status, pb_cov, 2),
              crr_cause1 = crr_json(pb$time, pb$status, pb_cov, 1))
 )
+## An edge set: events and censorings at time 0, ties between causes (crr reads the censoring
+## KM at 0 as G(0), after the censorings at 0).
+edge <- data.frame(time = c(0, 0, 0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 9, 10, 0, 3, 6),
+                   status = c(0, 1, 2, 1, 0, 2, 1, 1, 2, 0, 1, 0, 1, 2, 1, 0, 1, 1),
+                   x = c(0.5, 1, -1, 0.2, 0.3, 1.5, -0.7, 0.1, 0.9, -0.2, 0.4, 1.1, -1.3, 0.6, 0,
+                         0.8, -0.5, 0.3))
+out$edge_time0 <- list(data = edge,
+                       crr_cause1 = crr_json(edge$time, edge$status, cbind(x = edge$x), 1),
+                       crr_cause2 = crr_json(edge$time, edge$status, cbind(x = edge$x), 2))
 writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null"),
            file.path(out_dir, "competing_risks_r.json"))
