@@ -47,12 +47,8 @@ def export_other_format(
     lines += [f"  {name:<36} {n:>8} rows" for name, n in files.items()]
     for sid, why in result["not_derived"].items():
         lines.append(f"  not in the derived datasets: {sid} ({why})")
-    out = {
-        "directory": str(directory),
-        "format": fmt,
-        "rows": files,
-        "not_derived": result["not_derived"],
-    }
+    out = {"directory": str(directory), "format": fmt, "rows": files,
+           "not_derived": result["not_derived"]}
     if "plan" in result:
         out["plan"] = result["plan"]
         lines.append(f"  derived as the plan {plan.plan.id} {plan.plan.version} ({plan.path})")
@@ -68,18 +64,12 @@ def cdisc_check_command(
     from hcctrial.interop.conformance import check_directory
 
     report = check_directory(directory)
-    lines = [
-        f"{p['standard']} package {p['directory']}: {len(p['datasets'])} datasets "
-        f"({', '.join(p['datasets'])})"
-        for p in report.packages
-    ]
+    lines = [f"{p['standard']} package {p['directory']}: {len(p['datasets'])} datasets "
+             f"({', '.join(p['datasets'])})" for p in report.packages]
     for rule, n in report.by_rule().items():
         lines.append(f"  {rule:<11} {'ok' if n == 0 else f'{n} violation(s)'}")
-        lines += [
-            f"    {v.dataset}{'.' + v.variable if v.variable else ''}: {v.message}"
-            for v in report.violations
-            if v.rule == rule
-        ][:20]
+        lines += [f"    {v.dataset}{'.' + v.variable if v.variable else ''}: {v.message}"
+                  for v in report.violations if v.rule == rule][:20]
     lines.append("conformant" if report.ok else f"{len(report.violations)} violation(s)")
     _emit(report.as_dict(), as_json, "\n".join(lines))
     if not report.ok:
@@ -96,9 +86,6 @@ def redcap_dictionary_command(
     from hcctrial.interop.redcap_dictionary import write_dictionary
 
     paths = write_dictionary(out)
-    result = {
-        "dictionary": str(paths[0]),
-        "instrument_event_mapping": str(paths[1]),
-        "fields": paths[2],
-    }
+    result = {"dictionary": str(paths[0]), "instrument_event_mapping": str(paths[1]),
+              "fields": paths[2]}
     _emit(result, as_json, f"wrote {paths[0]} ({paths[2]} fields) and {paths[1]}")
