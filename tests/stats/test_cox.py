@@ -289,7 +289,7 @@ def test_non_convergence_is_reported() -> None:
             {"X": np.column_stack([np.arange(6.0), np.full(6, 2.0)]), "names": ["age", "const"]},
             "'const' is constant",
         ),
-        ({"ties": "exact"}, "ties: got 'exact'"),
+        ({"ties": "average"}, "ties: got 'average'"),
         ({"X": np.ones((5, 1)) * np.arange(5.0)[:, None]}, r"expected \(6, p\)"),
         ({"event": [0, 0, 0, 0, 0, 0]}, "no events"),
         ({"time": [1, 2, -3, 4, 5, 6]}, "row 3 has negative time"),

@@ -51,6 +51,7 @@ import numpy.typing as npt
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.cox_cholesky import chinv2, cholesky2, chsolve2
 from hcctrial.stats.cox_concordance import concordance_counts, counting_concordance
+from hcctrial.stats.cox_exact import exact_terms
 from hcctrial.stats.cox_inputs import (
     checked_cluster,
     checked_design,
@@ -179,6 +180,8 @@ class _Newton:
 def _finite_terms(prep: Any, beta: FloatArray, ties: str) -> tuple[float, FloatArray, FloatArray]:
     """Return loglik, score and information at ``beta``; overflow gives non-finite values."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if ties == "exact":
+            return exact_terms(prep, beta)
         t = _partial_terms(prep, beta, ties)
         U, info = _score_info(prep, t)
     return t.loglik, U, info
@@ -398,7 +401,8 @@ def cox_ph(
     names
         Column names (default ``x1 .. xp``).
     ties
-        ``"efron"`` (R's default) or ``"breslow"``.
+        ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` (the exact partial likelihood,
+        :mod:`hcctrial.stats.cox_exact`; not with weights or (start, stop] rows).
     strata
         Optional stratum label per row: separate baseline hazards, common coefficients.
     max_iter, tol
@@ -428,14 +432,20 @@ def cox_ph(
     Non-convergence or a coefficient drifting to infinity (separation) is reported in
     ``warnings`` naming the covariate and issued as :class:`CoxConvergenceWarning`.
     """
-    if ties not in ("efron", "breslow"):
+    if ties not in ("efron", "breslow", "exact"):
         raise DataValidationError(
-            f"ties: got {ties!r}; expected 'efron' or 'breslow'", field="ties"
+            f"ties: got {ties!r}; expected 'efron', 'breslow' or 'exact'", field="ties"
         )
     data = survival_data(time, event, strata=strata)
     Xa, nm = checked_design(X, data.n, names)
     w = checked_weights(weights, data.n)
     st = checked_start(start, data.time)
+    if ties == "exact" and (w is not None or st is not None):
+        raise DataValidationError(
+            "ties: 'exact' is available for unweighted right-censored data; with weights or "
+            "(start, stop] rows use 'efron' or 'breslow'",
+            field="ties",
+        )
     cl = checked_cluster(cluster, data.n)
     if robust is None:
         robust = cl is not None or (w is not None and bool(np.any(w != np.floor(w))))
