@@ -75,6 +75,7 @@ def test_cox_fit_matches_r_coxph(model: str, ties: str) -> None:
         assert test.df == r[key]["df"]
         assert test.p == pytest.approx(r[key]["p"], rel=RTOL), key
     assert fit.concordance == pytest.approx(r["concordance"]["concordance"], rel=RTOL)
+    assert fit.concordance_se == pytest.approx(r["concordance_se"], rel=RTOL)
     assert fit.concordance_counts == {
         k: r["concordance"][k] for k in ("concordant", "discordant", "tied.x", "tied.y", "tied.xy")
     }

@@ -41,6 +41,8 @@ def _compare(fit, r, rtol: float) -> None:
     assert fit.score_test.chisq == pytest.approx(r["score"], rel=rtol)
     assert fit.wald_test.chisq == pytest.approx(r["wald"], rel=rtol)
     assert fit.concordance == pytest.approx(r["concordance"], rel=1e-12)
+    # R's concordance(fit)$var, the infinitesimal jackknife
+    assert fit.concordance_se**2 == pytest.approx(r["concordance_var"], rel=1e-9)
 
 
 def _same_warnings(ours: list[str], r: dict) -> None:
