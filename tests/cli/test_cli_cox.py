@@ -41,7 +41,7 @@ def _lung_01(tmp_path: Path) -> Path:
     return _write(tmp_path, "\n".join(out) + "\n")
 
 
-@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("ties", ["efron", "breslow", "exact"])
 def test_cox_json_on_lung_matches_r_coxph(cox, tmp_path: Path, ties: str) -> None:
     res = cox(
         _lung_01(tmp_path),

@@ -96,7 +96,7 @@ def test_accepted_encodings_give_the_plain_files_result(
 
 
 def _edit(row: int, column: str, value: str) -> str:
-    """SURVIVAL_CSV with one cell replaced (row 1 = first data row)."""
+    """SURVIVAL_CSV with one cell replaced (row 1 = first data row = file line 2)."""
     lines = SURVIVAL_CSV.splitlines()
     header = lines[0].split(",")
     cells = lines[row].split(",")
@@ -107,13 +107,13 @@ def _edit(row: int, column: str, value: str) -> str:
 
 #: (id, CSV text, command, extra arguments replacing the defaults, names in the message)
 VALUE_CASES: list[tuple[str, str, str, list[str] | None, list[str]]] = [
-    ("negative-time", _edit(2, "time", "-8"), "km", None, ["'time'", "row 2", "negative"]),
-    ("text-time", _edit(3, "time", "twelve"), "km", None, ["'time'", "row 3", "twelve"]),
-    ("infinite-time", _edit(3, "time", "inf"), "km", None, ["'time'", "row 3"]),
-    ("event-code-2", _edit(1, "status", "2"), "km", None, ["'status'", "row 1"]),
-    ("event-code-text", _edit(1, "status", "dead"), "km", None, ["'status'", "row 1"]),
-    ("event-negative", _edit(4, "status", "-1"), "logrank", None, ["'status'", "row 4"]),
-    ("time-with-unit", _edit(5, "time", "20 months"), "cox", None, ["'time'", "row 5"]),
+    ("negative-time", _edit(2, "time", "-8"), "km", None, ["'time'", "line 3", "negative"]),
+    ("text-time", _edit(3, "time", "twelve"), "km", None, ["'time'", "line 4", "twelve"]),
+    ("infinite-time", _edit(3, "time", "inf"), "km", None, ["'time'", "line 4"]),
+    ("event-code-2", _edit(1, "status", "2"), "km", None, ["'status'", "line 2"]),
+    ("event-code-text", _edit(1, "status", "dead"), "km", None, ["'status'", "line 2"]),
+    ("event-negative", _edit(4, "status", "-1"), "logrank", None, ["'status'", "line 5"]),
+    ("time-with-unit", _edit(5, "time", "20 months"), "cox", None, ["'time'", "line 6"]),
     (
         "missing-time-column",
         SURVIVAL_CSV,

@@ -181,7 +181,7 @@ OPTION_CASES: list[tuple[str, list[str]]] = [
     ),
     (f"survival cox {LUNG} --time time --event status --covariates age --ties bogus", ["--ties"]),
     (f'survival cox {LUNG} --time time --event status --covariates ""', ["--covariates"]),
-    (f"survival cox {LUNG} --time time --event status --covariates age", ["'status'", "row 1"]),
+    (f"survival cox {LUNG} --time time --event status --covariates age", ["'status'", "line 2"]),
     # report / user / unknown commands
     ("report --format pdf", ["--format", "pdf"]),
     ('report --format ""', ["--format"]),

@@ -41,6 +41,8 @@ def _compare(fit, r, rtol: float) -> None:
     assert fit.score_test.chisq == pytest.approx(r["score"], rel=rtol)
     assert fit.wald_test.chisq == pytest.approx(r["wald"], rel=rtol)
     assert fit.concordance == pytest.approx(r["concordance"], rel=1e-12)
+    # R's concordance(fit)$var, the infinitesimal jackknife
+    assert fit.concordance_se**2 == pytest.approx(r["concordance_var"], rel=1e-9)
 
 
 def _same_warnings(ours: list[str], r: dict) -> None:
@@ -133,3 +135,22 @@ def test_random_small_sets_follow_r(tmp_path_factory, data) -> None:
     monotone = bool(ours) or bool(r["warnings"])
     _compare(fit, r, 1e-6 if monotone else 1e-8)
     _same_warnings(ours, r)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_ties_match_r(tmp_path: Path, seed: int) -> None:
+    # heavy ties (times on a 1..8 grid) and, for seed 3, strata: R's coxph(ties = "exact")
+    rng = np.random.default_rng(seed)
+    n = 70
+    X = np.column_stack([rng.normal(size=n), rng.integers(0, 2, n).astype(float)])
+    t = rng.integers(1, 9, n).astype(float)
+    e = (rng.uniform(size=n) < 0.75).astype(int)
+    strata = rng.integers(0, 2, n).astype(float) if seed == 3 else None
+    fit = cox_ph(t, e, X, ties="exact", strata=strata)
+    r = r_coxph(tmp_path, t, e, X, ties="exact", strata=strata)
+    np.testing.assert_allclose(fit.coef, r["coef"], rtol=1e-8)
+    np.testing.assert_allclose(np.array(fit.vcov), np.array(r["var"]), rtol=1e-7)
+    np.testing.assert_allclose([fit.loglik_null, fit.loglik], r["loglik"], rtol=1e-10)
+    assert fit.score_test.chisq == pytest.approx(r["score"], rel=1e-10)
+    assert fit.wald_test.chisq == pytest.approx(r["wald"], rel=1e-7)
+    assert fit.concordance == pytest.approx(r["concordance"], rel=1e-12)

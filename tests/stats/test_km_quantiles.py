@@ -146,3 +146,18 @@ def test_probability_outside_zero_one_is_rejected() -> None:
     km = kaplan_meier([1, 2], [1, 1])
     with pytest.raises(DataValidationError, match="prob"):
         survival_quantile(km, 1.5)
+
+
+def test_spss_ci_crossing_zero_is_truncated_at_zero_with_a_note() -> None:
+    # 10 subjects: events at 1..5 (S = .9 .. .5), one at 100 (n = 5: S = .4), 4 censored at 120.
+    # SPSS rule: median = 5 (S = 0.5); u = 4 (S = .6 >= .55), l = 100 (S = .4 <= .45);
+    # f = (.6 - .4) / (100 - 4) = 0.0020833; Greenwood SE(S(5)) = 0.5 sqrt(1/90 + 1/72 + 1/56
+    # + 1/42 + 1/30) = 0.5 sqrt(0.1) = 0.158114; SE = 75.8947; CI = 5 -/+ 1.96 SE = -143.75, 153.75
+    t = [1, 2, 3, 4, 5, 100, 120, 120, 120, 120]
+    e = [1, 1, 1, 1, 1, 1, 0, 0, 0, 0]
+    q = median_survival(kaplan_meier(t, e), method="spss")
+    se = 0.5 * np.sqrt(0.1) / ((0.6 - 0.4) / 96)
+    assert q.estimate == 5 and q.se == pytest.approx(se, rel=1e-12)
+    assert q.lower == 0.0
+    assert q.upper == pytest.approx(5 + 1.96 * se, rel=1e-12)
+    assert "truncated at 0" in q.note and f"{5 - 1.96 * se:.6g}" in q.note

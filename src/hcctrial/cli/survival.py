@@ -147,16 +147,29 @@ def _median_json(q: SurvivalQuantile) -> dict[str, Any]:
     }
 
 
-def _curve_json(curve: KaplanMeierCurve, method: str, at: list[float]) -> dict[str, Any]:
+def _count(x: Any) -> int | float:
+    """A count as JSON: an int, or a float when it is a sum of case weights."""
+    v = float(x)
+    return int(v) if float(x).is_integer() and not isinstance(x, float) else v
+
+
+def _curve_json(
+    curve: KaplanMeierCurve,
+    method: str,
+    at: list[float],
+    probs: list[float] | None = None,
+    tau: float | None = None,
+) -> dict[str, Any]:
     from hcctrial.stats.kaplan_meier import survival_at
-    from hcctrial.stats.km_quantiles import median_survival
+    from hcctrial.stats.km_quantiles import median_survival, survival_quantile
+    from hcctrial.stats.landmark import restricted_mean
 
     steps = [
         {
             "time": float(curve.time[i]),
-            "n_risk": int(curve.n_risk[i]),
-            "n_event": int(curve.n_event[i]),
-            "n_censor": int(curve.n_censor[i]),
+            "n_risk": _count(curve.n_risk[i]),
+            "n_event": _count(curve.n_event[i]),
+            "n_censor": _count(curve.n_censor[i]),
             "surv": float(curve.surv[i]),
             "se": _num(float(curve.std_err[i])),
             "lower": _num(float(curve.lower[i])),
@@ -176,14 +189,47 @@ def _curve_json(curve: KaplanMeierCurve, method: str, at: list[float]) -> dict[s
         }
         for a in (survival_at(curve, at) if at else ())
     ]
-    return {
+    out: dict[str, Any] = {
         "group": curve.label,
-        "n": curve.n,
-        "events": curve.events,
+        "n": _count(curve.n_risk[0]) if curve.n_risk.size else 0,
+        "events": _count(curve.n_event.sum()),
         "median": _median_json(median_survival(curve, method)),
         "at": at_rows,
         "steps": steps,
     }
+    if probs is not None:
+        out["quantiles"] = [
+            {"prob": p, **_median_json(survival_quantile(curve, p, method))} for p in probs
+        ]
+    if tau is not None:
+        r = restricted_mean(curve, tau, conf_level=curve.conf_level)
+        out["rmst"] = {
+            "tau": r.tau,
+            "estimate": r.estimate,
+            "se": r.se,
+            "lower": r.lower,
+            "upper": r.upper,
+        }
+    return out
+
+
+def _parse_probs(text: str | None) -> list[float] | None:
+    if text is None:
+        return None
+    out = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            value = math.nan
+        if not 0 < value < 1:
+            raise DataValidationError(
+                f"--quantiles: got {part.strip()!r} in {text!r}; expected probabilities "
+                "strictly between 0 and 1 separated by commas (e.g. 0.25,0.5,0.75)",
+                field="quantiles",
+            )
+        out.append(value)
+    return out
 
 
 def km_payload(
@@ -195,8 +241,20 @@ def km_payload(
     median_ci: str = "r",
     at: str | None = None,
     event_value: float | None = None,
+    *,
+    start: str | None = None,
+    weights: str | None = None,
+    conf_level: float = 0.95,
+    quantiles: str | None = None,
+    rmst: float | None = None,
+    timefix: bool = True,
 ) -> dict[str, Any]:
-    """Return the ``survival km`` JSON (the fixed contract plus ``n_dropped``)."""
+    """Return the ``survival km`` JSON (the fixed contract plus ``n_dropped``).
+
+    ``start`` and ``weights`` name columns of entry times ((start, time] rows, delayed entry)
+    and case weights; ``quantiles`` adds a ``quantiles`` list per group, ``rmst`` a restricted
+    mean to that time; ``timefix`` merges times equal up to rounding (R's default).
+    """
     from hcctrial.stats.kaplan_meier import ConfType, kaplan_meier, kaplan_meier_by_group
     from hcctrial.stats.km_quantiles import MedianCIMethod
 
@@ -213,19 +271,75 @@ def km_payload(
             f"--median-ci: got {median_ci!r}; expected r or spss", field="median_ci"
         ) from None
     times = _parse_times(at)
-    t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
-    curves = (
-        (kaplan_meier(t, e, conf_type=ct),)
-        if g is None
-        else kaplan_meier_by_group(t, e, g, conf_type=ct, group_name=group or "group")
-    )
+    probs = _parse_probs(quantiles)
+    if not (math.isfinite(conf_level) and 0 < conf_level < 1):
+        raise DataValidationError(
+            f"--conf-level: got {conf_level!r}; expected a level between 0 and 1, e.g. 0.95",
+            field="conf_level",
+        )
+    if rmst is not None and not (math.isfinite(rmst) and rmst > 0):
+        raise DataValidationError(f"--rmst: got {rmst!r}; expected a time > 0", field="rmst")
+    if start or weights:
+        curves, dropped = _counting_curves(
+            data, time, event, group, start, weights, event_value, ct, conf_level, timefix
+        )
+    else:
+        t, e, (g,), dropped = load_survival_csv(data, time, event, [group], event_value)
+        curves = (
+            (kaplan_meier(t, e, conf_type=ct, conf_level=conf_level, timefix=timefix),)
+            if g is None
+            else kaplan_meier_by_group(
+                t,
+                e,
+                g,
+                conf_type=ct,
+                conf_level=conf_level,
+                group_name=group or "group",
+                timefix=timefix,
+            )
+        )
     return {
         "conf_type": ct.value,
-        "conf_level": 0.95,
+        "conf_level": conf_level,
         "median_ci_method": method.value,
         "n_dropped": dropped,
-        "groups": [_curve_json(c, method.value, times) for c in curves],
+        "timefix": timefix,
+        "start": start,
+        "weights": weights,
+        "groups": [_curve_json(c, method.value, times, probs, rmst) for c in curves],
     }
+
+
+def _counting_curves(
+    data: Path,
+    time: str,
+    event: str,
+    group: str | None,
+    start: str | None,
+    weights: str | None,
+    event_value: float | None,
+    ct: Any,
+    conf_level: float,
+    timefix: bool,
+) -> tuple[tuple[KaplanMeierCurve, ...], int]:
+    """Kaplan-Meier of (start, time] rows and/or case weights read from the CSV."""
+    from hcctrial.cli.survival_cox import _read_model_rows
+    from hcctrial.stats.km_counting import kaplan_meier_rows
+
+    extra = {"strata": group, "start": start, "weights": weights}
+    _table, keep, cols, _ = _read_model_rows(data, time, event, [], extra, [], event_value)
+    curves = kaplan_meier_rows(
+        cols["time"],
+        cols["event"],
+        start=cols.get("start"),
+        weights=cols.get("weights"),
+        group=cols.get("strata"),
+        conf_type=ct,
+        conf_level=conf_level,
+        timefix=timefix,
+        group_name=group or "group",
+    )
+    return curves, int((~keep).sum())
 
 
 def _fmt(x: float | None) -> str:
@@ -249,12 +363,46 @@ def km_command(
         str | None, typer.Option("--at", help="Times for S(t), comma-separated, e.g. 180,365.")
     ] = None,
     event_value: Annotated[float | None, _EVENT_VALUE] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Column of entry times: (start, time] rows.")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Column of case weights (> 0).")
+    ] = None,
+    conf_level: Annotated[
+        float, typer.Option("--conf-level", help="Confidence level of every CI, e.g. 0.95.")
+    ] = 0.95,
+    quantiles: Annotated[
+        str | None,
+        typer.Option("--quantiles", help="Quantiles with CIs, comma-separated: 0.25,0.5,0.75."),
+    ] = None,
+    rmst: Annotated[
+        float | None, typer.Option("--rmst", help="Restricted mean survival time up to TAU.")
+    ] = None,
+    no_timefix: Annotated[
+        bool, typer.Option("--no-timefix", help="Do not merge times equal up to rounding.")
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Kaplan-Meier curves with the median (and CI) and S(t) at chosen times."""
     from hcctrial.cli.main import emit
 
-    result = km_payload(data, time, event, group, conf_type, median_ci, at, event_value)
+    result = km_payload(
+        data,
+        time,
+        event,
+        group,
+        conf_type,
+        median_ci,
+        at,
+        event_value,
+        start=start,
+        weights=weights,
+        conf_level=conf_level,
+        quantiles=quantiles,
+        rmst=rmst,
+        timefix=not no_timefix,
+    )
     lines = [
         f"Kaplan-Meier ({result['conf_type']} CI, median CI by {result['median_ci_method']}); "
         f"{result['n_dropped']} row(s) dropped for missing values"
@@ -271,6 +419,19 @@ def km_command(
                 f"  S({a['time']:g}) = {a['surv']:.4f} (SE {_fmt(a['se'])}, 95% CI "
                 f"{_fmt(a['lower'])}-{_fmt(a['upper'])}), at risk {a['n_risk']}"
             )
+        for q in g.get("quantiles", []):
+            lines.append(
+                f"  quantile {q['prob']:g}: {_fmt(q['estimate'])} "
+                f"(CI {_fmt(q['lower'])}-{_fmt(q['upper'])})"
+            )
+        if "rmst" in g:
+            r = g["rmst"]
+            lines.append(
+                f"  RMST to {r['tau']:g}: {r['estimate']:.4g} (SE {r['se']:.4g}, CI "
+                f"{r['lower']:.4g}-{r['upper']:.4g})"
+            )
+        if m.get("note"):
+            lines.append(f"  note: {m['note']}")
     emit(result, as_json, "\n".join(lines))
 
 

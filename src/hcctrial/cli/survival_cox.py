@@ -31,8 +31,13 @@ def _read_model_rows(
     covs: list[str],
     extra: dict[str, str | None],
     categorical: list[str],
+    event_value: float | None = None,
 ) -> tuple[Any, Any, dict[str, Any], dict[str, Any]]:
-    """Return (table, kept-row mask, checked numeric columns, covariate columns) of a model CSV."""
+    """Return (table, kept-row mask, checked numeric columns, covariate columns) of a model CSV.
+
+    ``event_value``: the code of ``event`` that means an event (others censored), as
+    ``survival km --event-value``.
+    """
     import numpy as np
 
     from hcctrial.cli.survival_columns import checked_range, covariate_columns, kept_numbers
@@ -50,6 +55,8 @@ def _read_model_rows(
     cols: dict[str, Any] = {"time": kept_numbers(table, time, keep)}
     checked_range(table, time, keep, cols["time"], lambda v: v < 0, "a time >= 0")
     cols["event"] = kept_numbers(table, event, keep)
+    if event_value is not None:
+        cols["event"] = (cols["event"] == event_value).astype(np.float64)
     checked_range(
         table,
         event,
@@ -81,7 +88,8 @@ def _read_model_rows(
     for key in ("strata", "cluster"):
         if extra.get(key):
             cols[key] = table.text(str(extra[key]), keep)
-    return table, keep, cols, covariate_columns(table, covs, keep, categorical)
+    covariates = covariate_columns(table, covs, keep, categorical) if covs else {}
+    return table, keep, cols, covariates
 
 
 def cox_payload(
@@ -213,6 +221,7 @@ def _payload(fit: Any, dm: Any, strata: str | None, n_dropped: int) -> dict[str,
         "score_test": test(fit.score_test),
         "robust_score_test": test(fit.robust_score_test),
         "concordance": fit.concordance,
+        "concordance_se": fit.concordance_se,
         "ties": fit.ties,
         "strata": strata,
         "reference_levels": {k: v[0] for k, v in dm.levels.items()},

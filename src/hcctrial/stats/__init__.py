@@ -135,3 +135,10 @@ __all__ += [
     "survreg",
     "survreg_quantiles",
 ]
+
+# Cox regression and its proportional-hazards test (issue 15), and R's timefix.
+from hcctrial.stats.cox import CoxResult, cox_ph
+from hcctrial.stats.cox_zph import CoxZphResult, cox_zph
+from hcctrial.stats.timefix import aeq_times
+
+__all__ += ["CoxResult", "CoxZphResult", "aeq_times", "cox_ph", "cox_zph"]

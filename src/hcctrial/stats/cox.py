@@ -39,6 +39,7 @@ monotone likelihood (flat, coefficient drifting to infinity) can reach ~1e-8 rel
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Sequence
@@ -50,7 +51,12 @@ import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.cox_cholesky import chinv2, cholesky2, chsolve2
-from hcctrial.stats.cox_concordance import concordance_counts, counting_concordance
+from hcctrial.stats.cox_concordance import (
+    concordance_counts,
+    concordance_variance,
+    counting_concordance,
+)
+from hcctrial.stats.cox_exact import exact_terms
 from hcctrial.stats.cox_inputs import (
     checked_cluster,
     checked_design,
@@ -98,7 +104,9 @@ class CoxResult:
     (sandwich) variance when the fit is robust; then ``naive_vcov`` holds the inverse
     information, ``se`` the naive SE (R's ``se(coef)``) and ``robust_se`` the robust SE, while
     ``z``, ``p``, the CI and the Wald test use the robust variance (as R's ``summary.coxph``);
-    ``robust_score_test`` is R's robust score test. ``iterations`` is R's ``fit$iter``
+    ``robust_score_test`` is R's robust score test. ``concordance_se`` is R's
+    ``sqrt(concordance(fit)$var)`` (infinitesimal jackknife) for unweighted right-censored fits
+    of up to ``CONCORDANCE_SE_MAX_N`` rows, else None. ``iterations`` is R's ``fit$iter``
     (max_iter + 1 when the fit ran out of iterations).
     """
 
@@ -128,6 +136,7 @@ class CoxResult:
     naive_vcov: tuple[tuple[float, ...], ...] | None = None
     robust_score_test: CoxTest | None = None
     n_clusters: int | None = None
+    concordance_se: float | None = None
 
 
 def _chisq_sf(x: float, df: int) -> float:
@@ -135,6 +144,10 @@ def _chisq_sf(x: float, df: int) -> float:
 
     return float(chi2_sf(x, df))
 
+
+#: Largest n for which the concordance's SE is computed (its per-row influence counts cost
+#: about a second per 10^4 distinct times; the fit itself is much cheaper at large n).
+CONCORDANCE_SE_MAX_N = 20_000
 
 #: ``coxph.control()$eps`` and ``$toler.inf`` (sqrt(eps)).
 EPS = 1e-9
@@ -179,6 +192,8 @@ class _Newton:
 def _finite_terms(prep: Any, beta: FloatArray, ties: str) -> tuple[float, FloatArray, FloatArray]:
     """Return loglik, score and information at ``beta``; overflow gives non-finite values."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if ties == "exact":
+            return exact_terms(prep, beta)
         t = _partial_terms(prep, beta, ties)
         U, info = _score_info(prep, t)
     return t.loglik, U, info
@@ -398,7 +413,8 @@ def cox_ph(
     names
         Column names (default ``x1 .. xp``).
     ties
-        ``"efron"`` (R's default) or ``"breslow"``.
+        ``"efron"`` (R's default), ``"breslow"`` or ``"exact"`` (the exact partial likelihood,
+        :mod:`hcctrial.stats.cox_exact`; not with weights or (start, stop] rows).
     strata
         Optional stratum label per row: separate baseline hazards, common coefficients.
     max_iter, tol
@@ -428,14 +444,20 @@ def cox_ph(
     Non-convergence or a coefficient drifting to infinity (separation) is reported in
     ``warnings`` naming the covariate and issued as :class:`CoxConvergenceWarning`.
     """
-    if ties not in ("efron", "breslow"):
+    if ties not in ("efron", "breslow", "exact"):
         raise DataValidationError(
-            f"ties: got {ties!r}; expected 'efron' or 'breslow'", field="ties"
+            f"ties: got {ties!r}; expected 'efron', 'breslow' or 'exact'", field="ties"
         )
     data = survival_data(time, event, strata=strata)
     Xa, nm = checked_design(X, data.n, names)
     w = checked_weights(weights, data.n)
     st = checked_start(start, data.time)
+    if ties == "exact" and (w is not None or st is not None):
+        raise DataValidationError(
+            "ties: 'exact' is available for unweighted right-censored data; with weights or "
+            "(start, stop] rows use 'efron' or 'breslow'",
+            field="ties",
+        )
     cl = checked_cluster(cluster, data.n)
     if robust is None:
         robust = cl is not None or (w is not None and bool(np.any(w != np.floor(w))))
@@ -463,7 +485,14 @@ def cox_ph(
     counts = _concordance(
         times, st, data.event, fit.lp, codes if strata is not None else None, prep, w
     )
-    return _result(data, fit, nr, rob, counts, nm, ties, messages, cl)
+    c_se = None
+    if st is None and w is None and data.n <= CONCORDANCE_SE_MAX_N:
+        c_var = concordance_variance(
+            times, data.event, fit.lp, codes if strata is not None else None
+        )
+        c_se = math.sqrt(c_var) if math.isfinite(c_var) else None
+    res = _result(data, fit, nr, rob, counts, nm, ties, messages, cl)
+    return dataclasses.replace(res, concordance_se=c_se)
 
 
 def _timefixed(times: FloatArray, st: FloatArray | None) -> tuple[FloatArray, FloatArray | None]:

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ConcordanceCounts", "concordance_counts", "counting_concordance", "dense_rank"]
+__all__ = [
+    "ConcordanceCounts",
+    "concordance_counts",
+    "concordance_variance",
+    "counting_concordance",
+    "dense_rank",
+]
 
 
 @dataclass(frozen=True)
@@ -278,3 +284,97 @@ def counting_concordance(
         full.tied_y,
         full.tied_xy,
     )
+
+
+def _bit_counts(
+    levels: npt.NDArray[np.int64],
+    ranks: npt.NDArray[np.int64],
+    query: npt.NDArray[np.bool_],
+    insert: npt.NDArray[np.bool_],
+    n_ranks: int,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For each row with ``query``: how many rows of an earlier level (in ``levels`` order) with
+    ``insert`` have a lower, equal and higher rank. A Fenwick tree, batched per level."""
+    n = levels.shape[0]
+    order = np.argsort(levels, kind="stable")
+    lv = levels[order]
+    bounds = np.flatnonzero(np.r_[True, lv[1:] != lv[:-1], True])
+    tree = np.zeros(n_ranks + 1, dtype=np.int64)
+    less = np.zeros(n, dtype=np.int64)
+    le = np.zeros(n, dtype=np.int64)
+    total = np.zeros(n, dtype=np.int64)
+    inserted = 0
+
+    def prefix(r: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        out = np.zeros(r.shape[0], dtype=np.int64)
+        idx = r.copy()
+        while True:
+            live = idx > 0
+            if not live.any():
+                return out
+            out[live] += tree[idx[live]]
+            idx[live] -= idx[live] & -idx[live]
+
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        rows = order[a:b]
+        q = rows[query[rows]]
+        if q.shape[0] and inserted:
+            less[q] = prefix(ranks[q] - 1)
+            le[q] = prefix(ranks[q])
+            total[q] = inserted
+        ins = rows[insert[rows]]
+        idx = ranks[ins].copy()
+        inserted += ins.shape[0]
+        while idx.shape[0]:
+            np.add.at(tree, idx, 1)
+            idx = idx + (idx & -idx)
+            idx = idx[idx <= n_ranks]
+    return less, le - less, total - le
+
+
+def concordance_variance(
+    time: npt.NDArray[np.float64],
+    event: npt.NDArray[np.int8],
+    score: npt.NDArray[np.float64],
+    strata: npt.NDArray[np.intp] | None = None,
+) -> float:
+    """Return R's variance of the concordance (``concordance(fit)$var``, infinitesimal jackknife).
+
+    Each row's influence is the number of concordant, discordant and tied-score pairs it is in
+    (as the event or as the one still at risk); with npair = C + D + T and Somers' d = (C - D) /
+    npair, dfbeta_i = (C_i - D_i) / npair - d / npair (C_i + D_i + T_i) and var = sum dfbeta^2 / 4,
+    as ``survival:::concordancefit``. Unweighted right-censored data.
+    """
+    n = time.shape[0]
+    s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
+    tb, _ = dense_rank(np.asarray(time))
+    ev = np.asarray(event, dtype=np.int64).reshape(n)
+    v = 2 * tb.astype(np.int64) + (1 - ev)
+    _, sr = np.unique(np.asarray(score, dtype=np.float64), return_inverse=True)
+    sr = sr.astype(np.int64) + 1
+    n_ranks = int(sr.max())
+    C = np.zeros(n, dtype=np.int64)
+    D = np.zeros(n, dtype=np.int64)
+    T = np.zeros(n, dtype=np.int64)
+    is_event = ev == 1
+    everyone = np.ones(n, dtype=bool)
+    for code in np.unique(s).tolist():
+        m = np.flatnonzero(s == code)
+        vv, rr, ee = v[m], sr[m], is_event[m]
+        # event side: rows with a larger v (later, or censored at the event's time) inserted first
+        lo, eq, hi = _bit_counts(-vv, rr, ee, everyone[m], n_ranks)
+        C[m] += lo  # reverse = TRUE: the event has the higher risk score -> concordant
+        D[m] += hi
+        T[m] += eq
+        # comparator side: events with a smaller v
+        lo2, eq2, hi2 = _bit_counts(vv, rr, everyone[m], ee, n_ranks)
+        C[m] += hi2
+        D[m] += lo2
+        T[m] += eq2
+    conc, disc, tied = C.sum() // 2, D.sum() // 2, T.sum() // 2
+    npair = float(conc + disc + tied)
+    if npair == 0:
+        return float("nan")
+    somer = (conc - disc) / npair
+    dfbeta = (C - D) / npair - (somer / npair) * (C + D + T)
+    return float((dfbeta**2).sum() / 4.0)

@@ -364,8 +364,10 @@ def _opt(x: float) -> float | None:
 def survival_at(curve: KaplanMeierCurve, times: Sequence[float]) -> tuple[SurvivalAt, ...]:
     """Return S(t), its SE and CI and the number at risk at each of ``times`` (ascending order).
 
-    Before the first observed time S = 1 with SE 0 (the CI is then [1, 1], NaN -> None on the
-    log-log scale, as R).
+    Before the first observed time S = 1 with SE 0 and the CI is [1, 1] on every scale, log-log
+    included, as R's ``summary.survfit`` (it starts the curve with a row at time 0 whose CI is
+    1/1). At a later time where S is still 1 (censorings before the first event) the log-log CI
+    is the curve's own, undefined (None), as R's NA.
     """
     ts = np.asarray(times, dtype=np.float64)
     if ts.ndim != 1 or not np.all(np.isfinite(ts)) or np.any(ts < 0):
@@ -382,11 +384,8 @@ def survival_at(curve: KaplanMeierCurve, times: Sequence[float]) -> tuple[Surviv
         j = int(np.searchsorted(curve.time, t, side="left"))
         n_risk = int(curve.n_risk[j]) if j < curve.time.shape[0] else 0
         cum = int(cum_events[i + 1])
-        if i < 0:
-            lo, up = confidence_band(
-                np.array([1.0]), np.array([0.0]), curve.conf_type, curve.conf_level
-            )
-            s, se, sel, lower, upper = 1.0, 0.0, 0.0, float(lo[0]), float(up[0])
+        if i < 0:  # R's row at time 0: S = 1, CI 1/1 whatever the scale
+            s, se, sel, lower, upper = 1.0, 0.0, 0.0, 1.0, 1.0
         else:
             s = float(curve.surv[i])
             se, sel = float(curve.std_err[i]), float(curve.std_err_log[i])

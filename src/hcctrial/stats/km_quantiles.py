@@ -14,6 +14,9 @@ the upper band.
     u   = max{t_j : S(t_j) >= s + 0.05},  l = min{t_j : S(t_j) <= s - 0.05}     (event times)
     SE  = Greenwood SE of S(t_p) / ((S(u) - S(l)) / (l - u));   CI = t_p -/+ 1.96 SE
 
+A lower bound below zero (a wide CI of an early median) is truncated at 0 and ``note`` says so,
+with the untruncated value: SPSS prints the negative time, which no survival time can be.
+
 S(t) is compared with s to the same tolerance as R (|S - s| < sqrt(eps) counts as equal): a product of
 (1 - d/n) that equals 0.5 exactly in rationals can come out as 0.5000000000000002 in floating point,
 and taking it literally moves the seed paper's OS median by two months (seed AUDIT, section 3.3).
@@ -191,8 +194,16 @@ def _quantile_spss(curve: KaplanMeierCurve, prob: float) -> SurvivalQuantile:
     f_hat = (float(s_ev[u]) - float(s_ev[l_])) / (float(t_ev[l_]) - float(t_ev[u]))
     se = float(se_ev[k]) / f_hat
     z = _SPSS_Z95 if level == 0.95 else float(normal_ppf(1.0 - (1.0 - level) / 2.0))
+    lower = t_p - z * se
+    note = ""
+    if lower < 0:  # a time cannot be negative: SPSS prints the negative bound, we truncate
+        note = (
+            f"lower CI bound {lower:.6g} (median - {z:g} SE) is below zero; truncated at 0 "
+            "(SPSS prints the negative value)"
+        )
+        lower = 0.0
     return SurvivalQuantile(
-        prob, t_p, t_p - z * se, t_p + z * se, MedianCIMethod.SPSS, None, level, se=se
+        prob, t_p, lower, t_p + z * se, MedianCIMethod.SPSS, None, level, se=se, note=note
     )
 
 
