@@ -341,3 +341,31 @@ def test_the_examination_form_previews_what_the_engine_will_do(
     assert "No hold for the performance status." in text
     assert "weight 62 kg on 2026-02-20 (-4.6 % from 65 kg, within 10 %): BSA kept" in text
     assert 'id="exam-check"' not in preview({"exam_date": "2026-02-20", "ecog": "7"})
+
+
+def test_an_examination_is_amended_and_deleted_like_every_record(
+    app: Any, login: Callable[[str], Any], web_db: str
+) -> None:
+    """The API's generic amend/delete reach the examination through the services: emptying both
+    values is refused (EXAM-VALUES, 422), a change with a reason is saved, the edit page opens."""
+    gz = _setup(web_db)["gz"]
+    client = login("inv_gz")
+    headers = {"X-CSRF-Token": client.csrf}
+    r = client.post(f"/api/patients/{gz}/exams", json=_api(EXAM), headers=headers)
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    empty = {"version": 1, "reason": "typo", "changes": {"ecog": None, "weight_kg": None}}
+    r = client.put(f"/api/exams/{eid}", json=empty, headers=headers)
+    assert (r.status_code, r.json()["rule"]) == (422, "EXAM-VALUES"), r.text
+    change = {"version": 1, "reason": "re-examined", "changes": {"ecog": 2}}
+    r = client.put(f"/api/exams/{eid}", json=change, headers=headers)
+    assert r.status_code == 200 and (r.json()["ecog"], r.json()["version"]) == (2, 2), r.text
+    assert client.get(f"/records/exams/{eid}/edit").status_code == 200
+    r = client.request(
+        "DELETE",
+        f"/api/exams/{eid}",
+        json={"version": 2, "reason": "entered twice"},
+        headers=headers,
+    )
+    assert r.status_code in (200, 204), r.text
+    assert client.get(f"/api/patients/{gz}").json()["exams"] == []

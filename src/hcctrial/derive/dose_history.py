@@ -4,8 +4,10 @@ dose (epirubicin against its lifetime limit in mg/m²) and the relative dose int
 One row per (patient, drug, cycle) from the database's raw records
 (:class:`hcctrial.derive.records.PatientRecords`), computed by
 :func:`hcctrial.protocol.dose_history.dose_history` (the definitions are there). The BSA is the
-baseline's (height and weight, the regimen's formula and rounding: the database keeps no weight
-per cycle yet); the protocol's full dose is that of the patient's Child-Pugh class at baseline
+baseline's (height and weight, the regimen's formula and rounding). The database now keeps a weight
+per cycle (``cycle_exams``), which the patient page's dose history follows by the regimen's weight
+rule (:mod:`hcctrial.web.dose_history_view`); :class:`~hcctrial.derive.records.PatientRecords`
+does not carry the examinations yet, so this dataset does not; the protocol's full dose is that of the patient's Child-Pugh class at baseline
 (computed from the labs before cycle 1 as in :mod:`hcctrial.derive.subject`, or the recorded
 override), class A when it cannot be computed (the row says so).
 """
