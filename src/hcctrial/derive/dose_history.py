@@ -20,7 +20,7 @@ from typing import Any
 from hcctrial.derive.records import PatientRecords
 from hcctrial.protocol.schema import Regimen
 
-__all__ = ["dose_history_rows"]
+__all__ = ["dose_history_rows", "write_dose_history_csv"]
 
 
 def _child_pugh_class(rec: PatientRecords) -> tuple[str, str | None]:
@@ -110,3 +110,29 @@ def dose_history_rows(
         for row in dose_history(cycles, reg):
             rows.append({"study_id": rec.study_id, "child_pugh_class": cls, **row.to_dict()})
     return rows
+
+
+def write_dose_history_csv(
+    records: Iterable[PatientRecords], out_dir: Any, regimen: Regimen | None = None
+) -> Any:
+    """Write ``dose_history.csv`` (one row per patient, drug and cycle: :func:`dose_history_rows`)
+    into ``out_dir`` beside ``subjects.csv`` and ``endpoints.csv``; return its path. Notes are
+    joined with "; ", missing values empty."""
+    import csv
+    from pathlib import Path
+
+    rows = dose_history_rows([r for r in records if r.enrolled], regimen)
+    path = Path(out_dir) / "dose_history.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        fields = list(rows[0]) if rows else ["study_id", "drug", "cycle"]
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(
+                {
+                    k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v)
+                    for k, v in r.items()
+                }
+            )
+    return path
