@@ -316,3 +316,56 @@ def test_ecog_3_is_recorded_through_every_door_and_holds_the_next_cycle(
     assert _ecog_holds(out.json()) == [
         "ECOG performance status 3 (exams[0] on 2026-02-20): above the entry limit 0-2"
     ]
+
+
+def test_the_examination_form_previews_what_the_engine_will_do(
+    app: Any, login: Callable[[str], Any], web_db: str
+) -> None:
+    """The live preview answers with the engine's own findings: ECOG 3 holds the next cycle;
+    a weight of 55 kg against the baseline's 65 kg (-15.4 %, more than 10 %) recomputes the BSA
+    to sqrt(170 x 55 / 3600) = 1.6116 -> 1.61 m² (Mosteller); 62 kg (-4.6 %) keeps it."""
+    import html
+
+    gz = _setup(web_db)["gz"]
+    client = login("inv_gz")
+
+    def preview(fields: dict[str, str]) -> str:
+        r = client.post(f"/patients/{gz}/exams/preview", data={**fields, "csrf_token": client.csrf})
+        assert r.status_code == 200
+        return html.unescape(r.text)
+
+    text = preview({"exam_date": "2026-02-20", "ecog": "3", "weight_kg": "55"})
+    assert "Holds the next cycle: ECOG performance status 3" in text
+    assert "BSA recomputed to 1.61 m² (mosteller) from weight 55 kg on 2026-02-20" in text
+    text = preview({"exam_date": "2026-02-20", "ecog": "1", "weight_kg": "62"})
+    assert "No hold for the performance status." in text
+    assert "weight 62 kg on 2026-02-20 (-4.6 % from 65 kg, within 10 %): BSA kept" in text
+    assert 'id="exam-check"' not in preview({"exam_date": "2026-02-20", "ecog": "7"})
+
+
+def test_an_examination_is_amended_and_deleted_like_every_record(
+    app: Any, login: Callable[[str], Any], web_db: str
+) -> None:
+    """The API's generic amend/delete reach the examination through the services: emptying both
+    values is refused (EXAM-VALUES, 422), a change with a reason is saved, the edit page opens."""
+    gz = _setup(web_db)["gz"]
+    client = login("inv_gz")
+    headers = {"X-CSRF-Token": client.csrf}
+    r = client.post(f"/api/patients/{gz}/exams", json=_api(EXAM), headers=headers)
+    assert r.status_code == 201, r.text
+    eid = r.json()["id"]
+    empty = {"version": 1, "reason": "typo", "changes": {"ecog": None, "weight_kg": None}}
+    r = client.put(f"/api/exams/{eid}", json=empty, headers=headers)
+    assert (r.status_code, r.json()["rule"]) == (422, "EXAM-VALUES"), r.text
+    change = {"version": 1, "reason": "re-examined", "changes": {"ecog": 2}}
+    r = client.put(f"/api/exams/{eid}", json=change, headers=headers)
+    assert r.status_code == 200 and (r.json()["ecog"], r.json()["version"]) == (2, 2), r.text
+    assert client.get(f"/records/exams/{eid}/edit").status_code == 200
+    r = client.request(
+        "DELETE",
+        f"/api/exams/{eid}",
+        json={"version": 2, "reason": "entered twice"},
+        headers=headers,
+    )
+    assert r.status_code in (200, 204), r.text
+    assert client.get(f"/api/patients/{gz}").json()["exams"] == []

@@ -3,7 +3,8 @@
 - ``hcctrial demo [--out DIR] [--database URL] [--sap FILE] [--no-report] [--json]`` builds the
   synthetic 66-patient trial as raw records (a fresh SQLite file ``DIR/demo.sqlite`` by default; a
   given database must be empty), derives the analysis datasets, runs the statistical plan and writes
-  ``DIR/results.json``, ``DIR/subjects.csv`` and ``DIR/endpoints.csv``, then the full report from
+  ``DIR/results.json``, ``DIR/subjects.csv``, ``DIR/endpoints.csv`` and ``DIR/dose_history.csv``
+  (cumulative doses and relative dose intensity per patient, drug and cycle), then the report from
   the same derived datasets (``DIR/report/report.html``, ``report.docx``, ``figures/*.png|svg``,
   with the published-vs-reproduced section), with a progress bar over the stages on stderr.
 - ``hcctrial analyze --database URL [--sap FILE] [--json]`` derives and analyses an existing trial
@@ -109,7 +110,10 @@ def _summary_text(
         f"primary endpoint ({p.title}): {primary}",
     ]
     if out is not None:
-        lines.append(f"results written to {out}/ (results.json, subjects.csv, endpoints.csv)")
+        lines.append(
+            f"results written to {out}/ (results.json, subjects.csv, endpoints.csv, "
+            "dose_history.csv)"
+        )
     if report is not None:
         n_fig = len(report["figures"]) // 2
         lines.append(
@@ -373,6 +377,7 @@ def demo_command(
         stage("records", text="deriving datasets, analysing")
         from hcctrial.analysis.contract import analyze_json
         from hcctrial.analysis.trial import analyse_database
+        from hcctrial.derive.dose_history import write_dose_history_csv
         from hcctrial.derive.endpoints import write_datasets_csv
         from hcctrial.store.session import make_engine
 
@@ -381,6 +386,7 @@ def demo_command(
             trial = analyse_database(engine, plan)
             stage("analysis", text="writing results")
             write_datasets_csv(trial.subjects, trial.endpoints, out)
+            write_dose_history_csv(trial.records, out)  # cumulative doses and RDI (issue 13)
             payload = analyze_json(trial.result)
             payload["demo"] = demo
             stage("results", text="report: engine results" if report else "done")

@@ -336,6 +336,10 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
             reason = (
                 reason + "; " if reason else ""
             ) + "HAIC doses reduced one level after grade 3-4 toxicity"
+        # the pre-cycle examination the day before (ECOG and weight as at baseline): what the
+        # course engine reads before each cycle (no random draw, so the rest of the demo is kept)
+        exam = {"exam_date": day(cd - 1), "ecog": p.ecog, "weight_kg": p.weight_kg}
+        ids.add("cycle_exams", {"patient_id": pid, **exam})
         given = _sheet(bsa, cp_class, level, sorafenib)
         planned = _sheet(bsa, cp_class, 0, 0)
         sor_level = None if sorafenib == "start" else int(sorafenib)

@@ -22,6 +22,7 @@ __all__ = [
     "AdverseEventRecord",
     "CycleRecord",
     "DeviationRecord",
+    "ExamRecord",
     "FollowupRecord",
     "ImagingRecord",
     "LabRecord",
@@ -106,6 +107,16 @@ class DeviationRecord:
 
 
 @dataclass(frozen=True)
+class ExamRecord:
+    """A pre-cycle examination: its date, ECOG performance status and weight (kg), each may be
+    None (not both)."""
+
+    exam_date: date
+    ecog: int | None
+    weight_kg: float | None
+
+
+@dataclass(frozen=True)
 class WithdrawalRecord:
     """A withdrawal from the protocol: its date and reason category."""
 
@@ -129,6 +140,7 @@ class PatientRecords:
     overrides: dict[str, str] = field(default_factory=dict)
     deviations: tuple[DeviationRecord, ...] = ()
     withdrawal: WithdrawalRecord | None = None
+    exams: tuple[ExamRecord, ...] = ()
 
     @property
     def enrolled(self) -> bool:
@@ -238,6 +250,9 @@ def records_by_patient_id(
         r["patient_id"]: WithdrawalRecord(r["withdrawal_date"], _value(r["kind"]))
         for r in rows(m.Withdrawal)
     }
+    exams: dict[int, list[ExamRecord]] = defaultdict(list)
+    for r in rows(m.CycleExam):
+        exams[r["patient_id"]].append(ExamRecord(r["exam_date"], r["ecog"], r["weight_kg"]))
     baselines = {r["patient_id"]: dict(r) for r in rows(m.Baseline)}
     overrides: dict[int, dict[str, str]] = defaultdict(dict)
     for r in sorted(rows(m.DerivedOverride), key=lambda r: r["id"]):
@@ -258,5 +273,6 @@ def records_by_patient_id(
             overrides=overrides.get(pid, {}),
             deviations=tuple(sorted(deviations.get(pid, []), key=lambda x: x.deviation_date)),
             withdrawal=withdrawals.get(pid),
+            exams=tuple(sorted(exams.get(pid, []), key=lambda x: x.exam_date)),
         )
     return out

@@ -34,7 +34,7 @@ XPT_MEMBERS = {
     "lab_results": "LABS", "treatment_cycles": "CYCLES", "cycle_doses": "DOSES",
     "adverse_events": "AES", "imaging_assessments": "IMAGING", "lesion_measurements": "LESIONS",
     "followups": "FOLLOWUP", "protocol_deviations": "DEVIATNS", "withdrawals": "WITHDRWL",
-    "derived_overrides": "OVERRIDE", "endpoints": "ENDPOINT",
+    "derived_overrides": "OVERRIDE", "endpoints": "ENDPOINT", "cycle_exams": "EXAMS",
 }
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "SorafenibHistory",
     "dose_history",
     "dose_history_of_record",
+    "pre_cycle_weight",
     "sorafenib_history",
 ]
 
@@ -142,6 +143,19 @@ def _full_doses(
     )
 
 
+def pre_cycle_weight(rec: PatientRecord, on: date) -> tuple[float, date] | None:
+    """The weight (kg, date) the BSA rule reads for a cycle on ``on`` after the cycles of
+    ``rec``: the latest examined since the last cycle and on or before ``on``, else None. (A
+    weight recorded on the cycle itself, ``cycles[].weight_kg``, is the caller's to prefer.)"""
+    last = rec.cycles[-1].date if rec.cycles else None
+    weights = [
+        (float(x.weight_kg), x.date)
+        for x in rec.exams
+        if x.weight_kg is not None and x.date <= on and (last is None or x.date > last)
+    ]
+    return weights[-1] if weights else None
+
+
 def dose_history_of_record(
     record: PatientRecord | dict[str, Any], regimen: Regimen
 ) -> tuple[DoseHistoryRow, ...]:
@@ -161,15 +175,10 @@ def dose_history_of_record(
         notes: list[str] = []
         upto = rec.model_copy(update={"cycles": rec.cycles[:i]})
         last = rec.cycles[i - 1].date if i else None
-        weights = [
-            (float(x.weight_kg), x.date)
-            for x in rec.exams
-            if x.weight_kg is not None and x.date <= c.date and (last is None or x.date > last)
-        ]
         weight = (
             (float(c.weight_kg), c.date)
             if c.weight_kg is not None
-            else (weights[-1] if weights else None)
+            else pre_cycle_weight(upto, c.date)
         )
         exact, _, _problem = bsa_for_cycle(upto, regimen, weight)
         if exact is None:

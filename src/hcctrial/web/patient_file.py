@@ -288,6 +288,7 @@ def cycle_bsa(
     obtained, by the regimen's weight rule (:func:`hcctrial.protocol.pre_cycle.bsa_for_cycle`):
     the baseline's BSA, recomputed from a weight examined since the last cycle when it moved by
     more than ``dosing.bsa_recompute_weight_change_pct``. None when it cannot be known."""
+    from hcctrial.protocol.dose_history import pre_cycle_weight
     from hcctrial.protocol.pre_cycle import bsa_for_cycle
     from hcctrial.protocol.record import parse_record
 
@@ -295,13 +296,7 @@ def cycle_bsa(
         course_record(pf, regimen, child_pugh_class),
         ctcae_version=regimen.assessment.ctcae_version,
     )
-    last = rec.cycles[-1].date if rec.cycles else None
-    weights = [
-        (float(x.weight_kg), x.date)
-        for x in rec.exams
-        if x.weight_kg is not None and x.date <= on and (last is None or x.date > last)
-    ]
-    bsa, basis, problem = bsa_for_cycle(rec, regimen, weights[-1] if weights else None)
+    bsa, basis, problem = bsa_for_cycle(rec, regimen, pre_cycle_weight(rec, on))
     return bsa, basis if problem is None else problem.finding
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from hcctrial.errors import HcctrialError
 from hcctrial.web.clinical import BaselineScores, baseline_scores, lab_grades
+from hcctrial.web.dose_history_view import dose_history_view
 from hcctrial.web.patient_file import DecisionOutcome, PatientFile, decision_for
 
 __all__ = [
@@ -46,6 +47,8 @@ class PatientView:
     outcome: DecisionOutcome
     responses: dict[int, str]
     response_problem: str | None
+    #: cumulative doses and relative dose intensity (:mod:`hcctrial.web.dose_history_view`)
+    dose_history: Any = None
 
 
 def protocol_rules(regimen: Any) -> Any:
@@ -199,4 +202,5 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
         decision_for(pf, regimen, cp, today),
         responses,
         response_problem,
+        dose_history_view(pf, regimen, cp),
     )

@@ -51,6 +51,7 @@ from hcctrial.web.deps import (
     state_of,
     unit_of_work,
 )
+from hcctrial.web.exam_preview import exam_form_preview
 from hcctrial.web.patient_file import PatientFile, cycle_bsa, decision_for, load_patient_file
 from hcctrial.web.records import NEW_RECORD, RECORD_TYPES, field_problems, record_values
 
@@ -225,6 +226,9 @@ def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str
             ctx["scores"] = _preview_scores(rt, pf, form, errors)
         elif slug == "adverse_events":
             ctx["ae"] = adverse_event_check(form.get("term", ""), form.get("grade", ""))
+        elif slug == "exams" and not errors:
+            pf, values = load_patient_file(session, patient), record_values(rt, form)
+            ctx["exam"] = exam_form_preview(pf, state_of(request).regimen, values)
         return render(request, "_record_preview.html", ctx, user=user)
 
 
@@ -343,10 +347,8 @@ def _sheet(pf: PatientFile, regimen: Any, form: dict[str, str], errors: FormProb
     if level is None or errors:
         return None
     try:
-        # the BSA by the regimen's weight rule from the pre-cycle examinations, stated on the sheet
-        day = parse_date(form, "cycle_date", {}) or date.max  # no date yet: every examination
-        cp = scores.child_pugh.child_class.value
-        bsa, basis = cycle_bsa(pf, regimen, cp, day)
+        day = parse_date(form, "cycle_date", {}) or date.max  # BSA by the weight rule, stated:
+        bsa, basis = cycle_bsa(pf, regimen, scores.child_pugh.child_class.value, day)
         if bsa is None:
             errors["_form"] = basis
             return None
