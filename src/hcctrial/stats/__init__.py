@@ -113,6 +113,11 @@ from hcctrial.stats.survreg import (
     survreg_quantiles,
 )
 
+# Cox regression and its proportional-hazards test (issue 15), and R's timefix.
+from hcctrial.stats.cox import CoxResult, cox_ph
+from hcctrial.stats.cox_zph import CoxZphResult, cox_zph
+from hcctrial.stats.timefix import aeq_times
+
 __all__ += [
     "CumulativeIncidenceCurve",
     "FineGrayResult",
@@ -136,9 +141,5 @@ __all__ += [
     "survreg_quantiles",
 ]
 
-# Cox regression and its proportional-hazards test (issue 15), and R's timefix.
-from hcctrial.stats.cox import CoxResult, cox_ph
-from hcctrial.stats.cox_zph import CoxZphResult, cox_zph
-from hcctrial.stats.timefix import aeq_times
 
 __all__ += ["CoxResult", "CoxZphResult", "aeq_times", "cox_ph", "cox_zph"]
