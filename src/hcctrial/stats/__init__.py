@@ -102,6 +102,10 @@ from hcctrial.stats.competing_risks import (
     gray_test,
     incidence_at,
 )
+
+# Cox regression and its proportional-hazards test (issue 15), and R's timefix.
+from hcctrial.stats.cox import CoxResult, cox_ph
+from hcctrial.stats.cox_zph import CoxZphResult, cox_zph
 from hcctrial.stats.fine_gray import FineGrayResult, fine_gray
 from hcctrial.stats.nelson_aalen import NelsonAalenCurve, nelson_aalen, nelson_aalen_by_group
 from hcctrial.stats.rmst import RmstComparison, RmstGroup, rmst_by_group
@@ -112,10 +116,6 @@ from hcctrial.stats.survreg import (
     survreg,
     survreg_quantiles,
 )
-
-# Cox regression and its proportional-hazards test (issue 15), and R's timefix.
-from hcctrial.stats.cox import CoxResult, cox_ph
-from hcctrial.stats.cox_zph import CoxZphResult, cox_zph
 from hcctrial.stats.timefix import aeq_times
 
 __all__ += [
