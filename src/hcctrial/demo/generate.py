@@ -516,6 +516,20 @@ def build_records(
                 "active": True,
             },
         )
+    # the account the demo writes as: a system account, named as such (no password: no sign-in)
+    from hcctrial.services.identity import SYSTEM_ACCOUNT_PREFIX
+
+    ids.add(
+        "users",
+        {
+            "username": ACTOR,
+            "full_name": SYSTEM_ACCOUNT_PREFIX + "the demo generator (synthetic data)",
+            "role": Role.ADMIN,
+            "site_id": None,
+            "password_hash": None,
+            "active": True,
+        },
+    )
     template: dict[str, Any] | None = None
     for p in cohort.patients:
         _patient_records(ids, rng, p, site_id)

@@ -542,3 +542,6 @@ DATA_TABLES: tuple[type[Record], ...] = (
     Withdrawal,
     DerivedOverride,
 )
+
+# The sign-in tables (issue 16) join the same metadata (migrations and tests see every table).
+from hcctrial.store import models_security as _models_security  # noqa: E402, F401
