@@ -46,8 +46,20 @@ def serve_command(
             "or a bundled plan's name; default $HCCTRIAL_SAP, else the seed trial's plan).",
         ),
     ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Development only: without HCCTRIAL_SECRET_KEY, sign sessions with a random key "
+            "(sessions end at restart). Without --dev the server refuses to start without a "
+            "key of at least 32 bytes.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
+    """Run the web application (electronic CRFs, patient pages, dashboard, JSON API).
+
+    Security events (sign-ins, lockouts, refused access) are written to stderr as JSON lines
+    (logger ``hcctrial.security``)."""
     import uvicorn
 
     from hcctrial.analysis.plan import load_plan
@@ -59,10 +71,24 @@ def serve_command(
     load_plan(settings.sap)  # a bad plan is refused by name before the server starts
     with open_database(settings.database_url):  # reachable, at the newest schema: else named
         pass
+    web = create_app(settings, dev=dev)  # refuses a missing or short secret key (exit 2)
     _check_address(host, port)
-    web = create_app(settings)
+    _log_security_events()
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _log_security_events() -> None:
+    """Write the security events (JSON lines, :mod:`hcctrial.services.security_log`) to stderr."""
+    import logging
+
+    from hcctrial.services.security_log import LOGGER_NAME
+
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _check_address(host: str, port: int) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,9 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "TOUCH_EVERY_S",
+    "SessionCheck",
+    "apply_check",
+    "check_session",
     "end_session",
     "end_user_sessions",
-    "session_user_id",
     "start_session",
 ]
 
@@ -47,10 +50,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def start_session(session: Session, user_id: int, client: str | None) -> str:
+def start_session(
+    session: Session, user_id: int, client: str | None, now: datetime | None = None
+) -> str:
     """Start a session of ``user_id``; return the token the cookie carries."""
     token = secrets.token_urlsafe(32)
-    now = _now()
+    now = now or _now()
     session.execute(
         insert(WebSession).values(
             id=_digest(token),
@@ -63,32 +68,51 @@ def start_session(session: Session, user_id: int, client: str | None) -> str:
     return token
 
 
-def session_user_id(
+@dataclass(frozen=True)
+class SessionCheck:
+    """What :func:`check_session` found: the user id of a valid session (else None) and what
+    must be written: ``"touch"`` (``last_seen_at``), ``"idle"`` or ``"expired"`` (end it)."""
+
+    user_id: int | None
+    write: str | None = None
+
+
+def check_session(
     session: Session, token: str, *, lifetime_s: int, idle_s: int, now: datetime | None = None
-) -> int | None:
-    """The user id of the valid session ``token``, else None (an expired one is ended, with the
-    reason ``idle`` or ``expired``)."""
+) -> SessionCheck:
+    """Check session ``token`` (a read only: the web writes the verdict in its own short write
+    transaction with :func:`apply_check`, so a page read never turns into a write)."""
+    now = now or _now()
+    row = session.execute(
+        select(WebSession.user_id, WebSession.created_at, WebSession.last_seen_at).where(
+            WebSession.id == _digest(token), WebSession.ended_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return SessionCheck(None)
+    if now - row.created_at > timedelta(seconds=lifetime_s):
+        return SessionCheck(None, "expired")
+    if now - row.last_seen_at > timedelta(seconds=idle_s):
+        return SessionCheck(None, "idle")
+    touch = now - row.last_seen_at > timedelta(seconds=TOUCH_EVERY_S)
+    return SessionCheck(int(row.user_id), "touch" if touch else None)
+
+
+def apply_check(
+    session: Session, token: str, check: SessionCheck, now: datetime | None = None
+) -> None:
+    """Write what :func:`check_session` found: the time of use, or the end of the session."""
     now = now or _now()
     digest = _digest(token)
-    row = session.execute(
-        select(
-            WebSession.user_id,
-            WebSession.created_at,
-            WebSession.last_seen_at,
-            WebSession.ended_at,
-        ).where(WebSession.id == digest)
-    ).first()
-    if row is None or row.ended_at is not None:
-        return None
-    if now - row.created_at > timedelta(seconds=lifetime_s):
-        _end(session, digest, int(row.user_id), now, "expired")
-        return None
-    if now - row.last_seen_at > timedelta(seconds=idle_s):
-        _end(session, digest, int(row.user_id), now, "idle")
-        return None
-    if now - row.last_seen_at > timedelta(seconds=TOUCH_EVERY_S):
-        session.execute(update(WebSession).where(WebSession.id == digest).values(last_seen_at=now))
-    return int(row.user_id)
+    if check.write == "touch":
+        session.execute(
+            update(WebSession)
+            .where(WebSession.id == digest, WebSession.ended_at.is_(None))
+            .values(last_seen_at=now)
+        )
+    elif check.write in ("idle", "expired"):
+        user_id = session.scalars(select(WebSession.user_id).where(WebSession.id == digest)).first()
+        _end(session, digest, int(user_id or 0), now, check.write)
 
 
 def _end(session: Session, digest: str, user_id: int, now: datetime, reason: str) -> None:

@@ -84,3 +84,5 @@ class TotpSecret(Base):
     secret: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column()
     confirmed: Mapped[bool] = mapped_column(Boolean)
+    #: The 30-second time step of the last code accepted: a code is good once (RFC 6238 5.2).
+    last_step: Mapped[int | None] = mapped_column(Integer)

@@ -78,6 +78,7 @@ def upgrade() -> None:
         sa.Column("secret", sa.String(length=64), nullable=False),
         _when("added_at"),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("last_step", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_totp_secrets")),
     )
 
