@@ -179,3 +179,21 @@ def test_the_demo_writes_as_a_system_account_named_as_such() -> None:
     (system,) = [u for u in users if u["username"] == ACTOR]
     assert system["full_name"].startswith("system account: ")
     assert system["password_hash"] is None  # it cannot sign in
+
+
+def test_an_admin_adds_a_second_factor_from_the_command_line(
+    cli: Callable[..., CliResult], db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyotp
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(NURSE_PASSWORD + "\n"))
+    r = cli("user", "totp", "add", "--user", "nurse", "--username", "boss", "--database", db)
+    _refused(r, "AUTH-ROLE")  # a monitor adds a factor to its own account only
+    monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PASSWORD + "\n"))
+    r = cli("user", "totp", "add", "--user", "boss", "--username", "nurse", "--database", db,
+            "--json")
+    assert r.exit_code == 0, r.stderr
+    secret = r.json()["secret"]
+    assert r.json()["uri"] == pyotp.TOTP(secret).provisioning_uri(name="nurse",
+                                                                   issuer_name="hcctrial")
+    assert _count(db, "SELECT count(*) FROM totp_secrets") == 1

@@ -25,6 +25,8 @@ user_app = typer.Typer(no_args_is_help=True, add_completion=False)
 token_app = typer.Typer(no_args_is_help=True, add_completion=False)
 app.add_typer(user_app, name="user", help="Web accounts: add a user, issue or revoke API tokens.")
 user_app.add_typer(token_app, name="token", help="API tokens of the command line: issue, revoke.")
+totp_app = typer.Typer(no_args_is_help=True, add_completion=False)
+user_app.add_typer(totp_app, name="totp", help="The second factor (TOTP) of an account: add.")
 
 _DATABASE = typer.Option(
     "--database",
@@ -266,3 +268,33 @@ def token_revoke_command(
         uow = UnitOfWork(session, cli_actor(session, settings, user, token), settings=settings)
         count = revoke_tokens(uow, token_id=token_id, username=username)
     emit({"revoked": count}, as_json, f"{count} token(s) revoked")
+
+
+@totp_app.command("add")
+def totp_add_command(
+    username: Annotated[str, typer.Option("--username", help="The account the factor is for.")],
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
+    database: Annotated[str | None, _DATABASE] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Give an account a TOTP second factor (admins for anyone, others for themselves): prints
+    the secret and the otpauth:// URI for an authenticator app, once. Signing in then needs the
+    current code besides the password."""
+    from hcctrial.cli.acting import cli_actor
+    from hcctrial.cli.database import open_database
+    from hcctrial.cli.main import emit
+    from hcctrial.services.totp import add_totp
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
+    from hcctrial.store.session import open_session
+
+    settings = load_settings(database_url=database)
+    with open_database(settings.database_url) as engine, open_session(engine) as session:
+        uow = UnitOfWork(session, cli_actor(session, settings, user, token), settings=settings)
+        secret, uri = add_totp(uow, username)
+    emit(
+        {"username": username, "secret": secret, "uri": uri},
+        as_json,
+        f"second factor for {username} (shown once; add it to an authenticator app):\n{uri}",
+    )

@@ -586,6 +586,7 @@ def write_demo_trial(
         raise DataValidationError(f"demo: unknown tables {sorted(unknown)}", field="tables")
     order = [m.__tablename__ for m in DATA_TABLES if m.__tablename__ in rows]
     with open_session(engine) as session:
+        # the demo's system account (a users row of these rows, :func:`build_records`)
         uow = UnitOfWork(session, Actor.system(ACTOR))
         import_rows(uow, rows, reason="demo trial generated (synthetic data)")
     if progress is not None:
