@@ -270,9 +270,9 @@ def test_an_unknown_account_answers_as_slowly_as_a_known_one(
 @pytest.mark.parametrize(
     ("password", "why"),
     [
-        ("aaaaaaaaaa", "a password of 10 characters"),  # the example
-        ("Nurse.Wang.2026", "the user name"),  # the account's own name (any case)
-        ("password1234", "a commonly used password"),  # line 4538 of the bundled list
+        ("aaaaaaaaaa", "got a password of 10 characters"),  # the example
+        ("Nurse.Wang.2026", "got the user name"),  # the account's own name (any case)
+        ("password1234", "got a commonly used password"),  # line 4538 of the bundled list
     ],
 )
 def test_weak_passwords_are_refused_by_the_admin_page(
@@ -284,6 +284,7 @@ def test_weak_passwords_are_refused_by_the_admin_page(
     r = c.post("/admin/users/new", data=form, follow_redirects=False)
     assert r.status_code == 422 and "[ACCOUNT-PASSWORD]" in r.text
     assert why in r.text
+    assert 'id="user-nurse.wang.2026"' not in c.get("/admin/users").text  # nothing saved
 
 
 def test_the_password_policy_in_words() -> None:
