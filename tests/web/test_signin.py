@@ -105,6 +105,28 @@ def test_twenty_concurrent_wrong_passwords_check_only_five(app: Any) -> None:
     assert _attempt(_client(app), "inv_gz", PASSWORD) == 429  # locked: even the right one
 
 
+def test_concurrent_right_passwords_never_lock_the_account(app: Any) -> None:
+    # attempts in flight are limited (5 per account), but only failures lock
+    app.state.web.clock = lambda: T0
+    clients = [_client(app) for _ in range(12)]
+    tokens = [_csrf_of(c) for c in clients]
+    start = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def sign(i: int) -> None:
+        start.wait()
+        data = {"username": "inv_gz", "password": PASSWORD, "csrf_token": tokens[i]}
+        statuses.append(clients[i].post("/login", data=data, follow_redirects=False).status_code)
+
+    threads = [threading.Thread(target=sign, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {303, 429} and statuses.count(303) >= 5
+    assert _attempt(_client(app), "inv_gz", PASSWORD) == 303  # not locked
+
+
 def test_guessing_one_account_does_not_lock_out_another_user_on_the_same_address(
     app: Any,
 ) -> None:

@@ -1,13 +1,14 @@
 """Failed sign-ins, counted in the database per account and per client address, and lockout
 with back-off (OWASP ASVS 4.0 V2.2.1).
 
-Each sign-in attempt is counted *before* its password is checked (:func:`reserve_attempt`), in
-one atomic ``UPDATE ... SET failures = failures + 1 ... RETURNING`` per key, committed at once.
-Concurrent attempts therefore count: of 20 wrong passwords sent at the same moment only the
-first ``max`` are checked, the others are refused (the database serialises the updates of a
-row; the check no longer reads a limit that earlier attempts have not yet raised). A success
-gives the attempt back (:func:`attempt_succeeded`): the account's counter starts again, the
-address's loses the one attempt.
+Each sign-in attempt is reserved *before* its password is checked (:func:`reserve_attempt`):
+one atomic ``UPDATE`` per key raises the attempts in flight (``pending``) only while failures
+plus attempts in flight stay under the limit, committed at once. Concurrent attempts therefore
+count: of 20 wrong passwords sent at the same moment only the first ``max`` are checked, the
+others are refused (the database serialises the updates of a row; the check no longer reads a
+limit that earlier attempts have not yet raised). :func:`record_attempt` settles the
+reservation: a failure counts, a success gives it back and clears the account's failures. A
+reservation whose request died is forgotten when its window ends.
 
 Keys and their limits (settings, :mod:`hcctrial.settings`):
 
@@ -17,7 +18,7 @@ Keys and their limits (settings, :mod:`hcctrial.settings`):
   (50) -- high, so that colleagues behind one proxy do not lock each other out, yet a guesser
   trying many accounts from one address is stopped.
 
-A key that exceeds its limit within ``login_window_s`` is locked for ``lockout_s`` seconds,
+A key that reaches its limit of failures within ``login_window_s`` is locked for ``lockout_s`` seconds,
 doubled at every further lockout of the key (back-off) up to ``lockout_max_s``; while locked,
 attempts are refused without checking the password. Only the guessed account and the guessing
 address are locked: another user, from the same address, still signs in.
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import case, delete, select, update
+from sqlalchemy import case, select, update
 
 from hcctrial.services.security_log import security_event
 from hcctrial.store.models_security import LoginFailures
@@ -44,8 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Limits",
     "attempt_keys",
-    "attempt_succeeded",
     "client_address",
+    "record_attempt",
     "reserve_attempt",
 ]
 
@@ -111,7 +112,14 @@ def _ensure_rows(session: Session, keys: Sequence[str], now: datetime) -> None:
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     rows = [
-        {"key": k, "failures": 0, "window_start": now, "locked_until": None, "lockouts": 0}
+        {
+            "key": k,
+            "failures": 0,
+            "pending": 0,
+            "window_start": now,
+            "locked_until": None,
+            "lockouts": 0,
+        }
         for k in keys
     ]
     session.execute(insert(LoginFailures).values(rows).on_conflict_do_nothing())
@@ -120,12 +128,16 @@ def _ensure_rows(session: Session, keys: Sequence[str], now: datetime) -> None:
 def reserve_attempt(
     session: Session, keys: Sequence[str], limits: Limits, now: datetime, client: str = "?"
 ) -> int:
-    """Count one attempt under each of ``keys``; return 0 if the password may be checked, else
-    the seconds until the first of them unlocks (the attempt is refused, nothing checked).
+    """Reserve one attempt under each of ``keys``; return 0 if the password may be checked,
+    else the seconds to wait (refused, nothing checked, nothing reserved).
 
-    Call in its own short transaction, committed before the password is checked."""
+    One atomic ``UPDATE`` per key raises ``pending`` only while the key is not locked and its
+    failures plus the attempts in flight stay under the limit, so however many requests arrive
+    together, at most ``limit`` are checked. Call in its own short transaction, committed
+    before the password is checked; :func:`record_attempt` settles each reservation."""
     _ensure_rows(session, keys, now)
     cutoff = now - timedelta(seconds=limits.window_s)
+    taken: list[str] = []
     wait = 0.0
     for key in keys:
         fresh = LoginFailures.window_start <= cutoff
@@ -134,47 +146,79 @@ def reserve_attempt(
             .where(
                 LoginFailures.key == key,
                 (LoginFailures.locked_until.is_(None)) | (LoginFailures.locked_until <= now),
+                fresh
+                | (LoginFailures.failures + LoginFailures.pending < limits.of_key(key)),
             )
             .values(
-                failures=case((fresh, 1), else_=LoginFailures.failures + 1),
+                pending=case((fresh, 1), else_=LoginFailures.pending + 1),
+                failures=case((fresh, 0), else_=LoginFailures.failures),
                 window_start=case((fresh, now), else_=LoginFailures.window_start),
+                locked_until=None,
             )
+            .returning(LoginFailures.key)
+        ).first()
+        if got is not None:
+            taken.append(key)
+            continue
+        until = session.scalars(
+            select(LoginFailures.locked_until).where(LoginFailures.key == key)
+        ).one()
+        locked = until is not None and until > now
+        wait = max(wait, (until - now).total_seconds() if locked and until else 1.0)
+        security_event("login.refused", key=key, client=client, locked=locked)
+    if wait:
+        _release(session, taken)  # refused: the other keys' reservations are given back
+        return int(wait) + (1 if wait % 1 else 0)
+    return 0
+
+
+def _release(session: Session, keys: Sequence[str]) -> None:
+    for key in keys:
+        session.execute(
+            update(LoginFailures)
+            .where(LoginFailures.key == key, LoginFailures.pending > 0)
+            .values(pending=LoginFailures.pending - 1)
+        )
+
+
+def record_attempt(
+    session: Session,
+    keys: Sequence[str],
+    ok: bool,
+    limits: Limits,
+    now: datetime,
+    client: str = "?",
+) -> None:
+    """Settle the reservations of one attempt. ``ok`` (a right password): given back, and the
+    account's failures and lockouts are cleared. Else one failure more; a key that reaches its
+    limit is locked for ``lockout_s`` x 2^(earlier lockouts), at most ``lockout_max_s``."""
+    _release(session, keys)
+    for key in keys:
+        if ok:
+            if not key.startswith("ip:"):
+                session.execute(
+                    update(LoginFailures)
+                    .where(LoginFailures.key == key)
+                    .values(failures=0, lockouts=0, locked_until=None)
+                )
+            continue
+        got = session.execute(
+            update(LoginFailures)
+            .where(LoginFailures.key == key)
+            .values(failures=LoginFailures.failures + 1)
             .returning(LoginFailures.failures, LoginFailures.lockouts)
         ).first()
-        if got is None:  # locked: not counted again, refused
-            until = session.scalars(
-                select(LoginFailures.locked_until).where(LoginFailures.key == key)
-            ).one()
-            wait = max(wait, (until - now).total_seconds() if until is not None else 1.0)
-            security_event("login.refused", key=key, client=client)
+        if got is None or int(got[0]) < limits.of_key(key):
             continue
-        failures, lockouts = int(got[0]), int(got[1])
-        if failures > limits.of_key(key):
-            seconds = min(limits.lockout_s * 2**lockouts, limits.lockout_max_s)
-            session.execute(
-                update(LoginFailures)
-                .where(LoginFailures.key == key)
-                .values(
-                    locked_until=now + timedelta(seconds=seconds),
-                    lockouts=LoginFailures.lockouts + 1,
-                    failures=0,
-                    window_start=now,
-                )
+        seconds = min(limits.lockout_s * 2 ** int(got[1]), limits.lockout_max_s)
+        session.execute(
+            update(LoginFailures)
+            .where(LoginFailures.key == key)
+            .values(
+                locked_until=now + timedelta(seconds=seconds),
+                lockouts=LoginFailures.lockouts + 1,
+                failures=0,
+                window_start=now,
             )
-            security_event("login.locked", key=key, seconds=seconds, client=client)
-            wait = max(wait, float(seconds))
-    return int(wait) + (1 if wait % 1 else 0) if wait else 0
-
-
-def attempt_succeeded(session: Session, keys: Sequence[str]) -> None:
-    """A right password: the account's counter is cleared, each address gives its one reserved
-    attempt back."""
-    for key in keys:
-        if key.startswith("ip:"):
-            session.execute(
-                update(LoginFailures)
-                .where(LoginFailures.key == key, LoginFailures.failures > 0)
-                .values(failures=LoginFailures.failures - 1)
-            )
-        else:
-            session.execute(delete(LoginFailures).where(LoginFailures.key == key))
+        )
+        security_event("login.locked", key=key, seconds=seconds, client=client)

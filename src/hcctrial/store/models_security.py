@@ -49,13 +49,15 @@ class WebSession(Base):
 class LoginFailures(Base):
     """Failed sign-ins of one key (``user:<name>`` or ``ip:<address>``) in the current window.
 
-    Updated with one atomic ``UPDATE ... SET failures = failures + 1`` *before* the password is
+    An attempt is reserved (``pending``) with one atomic ``UPDATE`` *before* its password is
     checked, so concurrent attempts count (:mod:`hcctrial.services.signin`).
     """
 
     __tablename__ = "login_failures"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
+    #: attempts reserved whose password is being checked (cleared with the window)
+    pending: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime] = mapped_column()
     locked_until: Mapped[datetime | None] = mapped_column()
     lockouts: Mapped[int] = mapped_column(Integer)

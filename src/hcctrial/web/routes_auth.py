@@ -2,9 +2,11 @@
 
 A sign-in attempt, in order:
 
-1. it is counted, per account name and per client address, before anything is checked
+1. it is reserved, per account name and per client address, before anything is checked
    (:func:`hcctrial.services.signin.reserve_attempt`, its own committed transaction): a locked
-   account or address is answered 429 with ``Retry-After``, without checking the password;
+   account or address, or one with too many attempts in flight, is answered 429 with
+   ``Retry-After``, without checking the password; the outcome settles the reservation
+   (:func:`~hcctrial.services.signin.record_attempt`: a failure counts and may lock);
 2. the password is checked with argon2 off the event loop; an unknown or disabled account is
    checked against a dummy hash of the same cost, so every wrong answer takes as long
    (no user enumeration by timing);
@@ -19,8 +21,6 @@ copied, opens nothing afterwards.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
@@ -71,11 +71,14 @@ async def login(request: Request) -> Response:
         return response
     found = await run_in_threadpool(_check_password, request, username, password)
     if found is None:
+        await run_in_threadpool(_record, request, username, client, False)
         security_event("login.failure", user=username, client=client, why="password")
         return _refuse(request, username, _WRONG, 401)
     uid, stamp = found
-    started = await run_in_threadpool(_second_factor_and_start, request, uid, code, client)
-    if isinstance(started, str) and started.startswith("!"):
+    started = await run_in_threadpool(
+        _second_factor_and_start, request, uid, username, code, client
+    )
+    if started.startswith("!"):
         security_event("login.failure", user=username, client=client, why=started[1:])
         if started == "!totp-missing":
             return _refuse(
@@ -106,6 +109,17 @@ def _reserve(request: Request, username: str, client: str) -> int:
         )
 
 
+def _record(request: Request, username: str, client: str, ok: bool) -> None:
+    """Settle the attempt's reservation: a failure counts (and may lock), a success does not."""
+    from hcctrial.services.signin import attempt_keys, record_attempt
+
+    state = state_of(request)
+    with db_session(request, write=True) as session:
+        record_attempt(
+            session, attempt_keys(username, client), ok, state.limits, state.clock(), client
+        )
+
+
 def _check_password(request: Request, username: str, password: str) -> tuple[int, str] | None:
     """(user id, password stamp) if the password is right. The same argon2 work is done for
     an unknown or disabled account as for a known one (argon2 runs here, off the event loop)."""
@@ -120,23 +134,27 @@ def _check_password(request: Request, username: str, password: str) -> tuple[int
         return int(user.id), password_stamp(user)
 
 
-def _second_factor_and_start(request: Request, uid: int, code: str, client: str) -> Any:
-    """Check the TOTP code if the account needs one; give the attempt back and start the
-    session; return its token, or ``"!totp"`` / ``"!totp-missing"``."""
+def _second_factor_and_start(
+    request: Request, uid: int, username: str, code: str, client: str
+) -> str:
+    """Check the TOTP code if the account needs one, settle the attempt and start the session;
+    return its token, or ``"!totp"`` (a wrong code: a failure) / ``"!totp-missing"``."""
     from hcctrial.services.sessions import start_session
-    from hcctrial.services.signin import attempt_keys, attempt_succeeded
+    from hcctrial.services.signin import attempt_keys, record_attempt
     from hcctrial.services.totp import totp_needed, verify_totp
 
     state = state_of(request)
     now = state.clock()
+    keys = attempt_keys(username, client)
     with db_session(request, write=True) as session:
         user = session.get(m.User, uid)
         needed = totp_needed(session, uid, user.role, state.settings.totp_for_admins)
+        ok = needed is None or (needed == "code" and verify_totp(session, uid, code, now))
+        record_attempt(session, keys, ok or needed == "missing", state.limits, now, client)
         if needed == "missing":
             return "!totp-missing"
-        if needed == "code" and not verify_totp(session, uid, code, now):
+        if not ok:
             return "!totp"
-        attempt_succeeded(session, attempt_keys(user.username, client))
         return start_session(session, uid, client, now)
 
 

@@ -53,6 +53,7 @@ def upgrade() -> None:
         "login_failures",
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("pending", sa.Integer(), nullable=False),
         _when("window_start"),
         _when("locked_until", True),
         sa.Column("lockouts", sa.Integer(), nullable=False),
