@@ -331,6 +331,7 @@ def test_the_password_policy_in_words() -> None:
         "/api/labs/99999999999999999999999",
         "/records/labs/99999999999999999999999/edit",
         "/api/patients/" + "9" * 5000,  # past Python's int-parsing limit
+        "/patients/" + "9" * 5000 + "/labs/new",  # the same through an {x:int} route
     ],
 )
 def test_ids_out_of_range_are_404(login: Callable[[str], Any], url: str) -> None:

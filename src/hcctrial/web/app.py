@@ -97,6 +97,24 @@ async def ids_in_range(request: Request) -> None:
             raise HTTPException(status_code=404, detail=f"No record with {name} {text}.")
 
 
+class OversizedIds:
+    """Pure ASGI middleware answering 404 for a path segment of more than 12 digits, before
+    routing: Starlette's ``{x:int}`` converter would turn 5,000 digits into a ``ValueError``
+    (Python's int-parsing limit) and a 500. Ids are at most 10 digits (:data:`MAX_ID`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and any(
+            len(part) > 12 and part.isdigit() for part in str(scope.get("path", "")).split("/")
+        ):
+            response = JSONResponse({"detail": "No record with that id."}, status_code=404)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
 def _secret_key(settings: Settings, dev: bool) -> str:
     """The session-signing key: the settings' key of at least 32 bytes; refused (named error,
     exit 2 from ``serve``) when missing or shorter, unless ``dev`` (a random key per process,
@@ -193,6 +211,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     )
     app.state.web = state
 
+    app.add_middleware(OversizedIds)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
