@@ -28,3 +28,44 @@ def published_figures() -> dict[str, Any]:
     """Return the seed paper's figures (``tests/reference/seed/published.json``)."""
     data: dict[str, Any] = json.loads(PUBLISHED_JSON.read_text(encoding="utf-8"))
     return data
+
+
+def cli_admin(database: str, username: str = "dm") -> list[str]:
+    """The command-line arguments that act as admin ``username`` of ``database`` (migrated):
+    the account is created if absent (the first admin acts for itself; no password, so it
+    signs in nowhere) and a fresh API token is issued to it.
+
+    Every command-line write needs an authenticated account (issue 16); this is the tests'
+    way to have one. The account's creation is one audited ``users`` insert.
+    """
+    from sqlalchemy import select
+
+    from hcctrial.services.accounts import add_user
+    from hcctrial.services.identity import bootstrap_actor, issue_token
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.store import models as m
+    from hcctrial.store.session import make_engine, open_session
+
+    engine = make_engine(database)
+    try:
+        with open_session(engine) as session:
+            found = session.scalars(select(m.User).where(m.User.username == username)).first()
+            if found is None:
+                uow = UnitOfWork(session, bootstrap_actor(session, username, "admin"))
+                pk = add_user(
+                    uow,
+                    username=username,
+                    role="admin",
+                    site_id=None,
+                    password=None,
+                    hash_password=str,
+                    reason="test administrator",
+                )
+            else:
+                pk = found.id
+            uow = UnitOfWork(session, Actor(pk, username, m.Role.ADMIN, None))
+            _, token = issue_token(uow, username, label="tests")
+    finally:
+        engine.dispose()
+    return ["--user", username, "--token", token]

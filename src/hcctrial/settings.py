@@ -10,7 +10,7 @@ down (no module reads ``os.environ`` itself, and no module global is replaced at
 variable                                  meaning (default)
 ========================================  =======================================================
 ``HCCTRIAL_DATABASE_URL``                 SQLAlchemy URL or SQLite file (``./hcctrial.sqlite``)
-``HCCTRIAL_SECRET_KEY``                   signs the web session cookies (random per process)
+``HCCTRIAL_SECRET_KEY``                   signs the web session cookies (>= 32 bytes; required)
 ``HCCTRIAL_ARGON2_TIME_COST``             argon2id passes (3, argon2-cffi's RFC 9106 low-memory)
 ``HCCTRIAL_ARGON2_MEMORY_KIB``            argon2id memory, KiB (65536)
 ``HCCTRIAL_ARGON2_PARALLELISM``           argon2id lanes (4)
@@ -20,6 +20,14 @@ variable                                  meaning (default)
 ``HCCTRIAL_BUSY_TIMEOUT_S``               how long a SQLite connection waits for a lock (10 s)
 ``HCCTRIAL_SAP``                          the statistical analysis plan the web app follows (seed)
 ``HCCTRIAL_LOG_DIR``                      crash logs ($XDG_STATE_HOME/hcctrial, ~/.local/state/...)
+``HCCTRIAL_TOKEN``                        API token of the CLI's ``--user`` (else password on stdin)
+``HCCTRIAL_IDLE_TIMEOUT_S``               web session idle timeout, seconds (1800)
+``HCCTRIAL_TRUSTED_PROXIES``              proxies whose X-Forwarded-For is believed (none)
+``HCCTRIAL_LOGIN_MAX_FAILURES_ACCOUNT``   failed sign-ins before an account is locked (5)
+``HCCTRIAL_LOGIN_MAX_FAILURES_ADDRESS``   failed sign-ins before an address is locked (50)
+``HCCTRIAL_LOGIN_WINDOW_S``               window of the failure counts, seconds (900)
+``HCCTRIAL_LOCKOUT_S``                    first lockout, doubled each time (60 s, at most 3600)
+``HCCTRIAL_TOTP_FOR_ADMINS``              admins need a TOTP second factor (false)
 ========================================  =======================================================
 
 Example::
@@ -34,7 +42,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
@@ -52,8 +60,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="signs the web session cookies; None: a random key per process (sessions end "
-        "when the server restarts)",
+        description="signs the web session cookies (at least 32 bytes: `python -c 'import "
+        "secrets; print(secrets.token_urlsafe(32))'`); the server refuses to start without "
+        "one unless `serve --dev`",
     )
     argon2_time_cost: int = Field(default=3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory, KiB")
@@ -88,6 +97,65 @@ class Settings(BaseSettings):
     demo_skeleton: Path | None = Field(
         default=None, description="the demo's fitted survival skeleton; None: the bundled file"
     )
+    # -- sign-in and identity (issue 16)
+    token: SecretStr | None = Field(
+        default=None,
+        description="the API token a command-line write proves its --user with (issued by "
+        "`hcctrial user token issue`); None: the password is read from stdin",
+    )
+    idle_timeout_s: int = Field(
+        default=30 * 60, ge=60, description="a web session ends after this many seconds unused"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses or networks (comma-separated, e.g. '127.0.0.1, 10.0.0.0/8') of "
+        "the reverse proxies whose X-Forwarded-For names the client; empty: the peer address is "
+        "the client",
+    )
+    login_max_failures_account: int = Field(
+        default=5, ge=1, description="failed sign-ins of one account before it is locked"
+    )
+    login_max_failures_address: int = Field(
+        default=50,
+        ge=1,
+        description="failed sign-ins from one client address (any account) before it is locked",
+    )
+    login_window_s: int = Field(
+        default=15 * 60, ge=1, description="the window failed sign-ins are counted in, seconds"
+    )
+    lockout_s: int = Field(
+        default=60,
+        ge=1,
+        description="the first lockout, seconds; each further lockout of the same key doubles it",
+    )
+    lockout_max_s: int = Field(default=3600, ge=1, description="the longest lockout, seconds")
+    totp_for_admins: bool = Field(
+        default=False,
+        description="admins must sign in with a TOTP second factor (RFC 6238) besides the "
+        "password",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Refuse, at load time, a trusted proxy that is not an address or a network."""
+        import ipaddress
+
+        for part in value.replace(",", " ").split():
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: got {part!r}; expected an IP address or network"
+                ) from None
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[Any, ...]:
+        """The trusted proxies as :mod:`ipaddress` networks."""
+        import ipaddress
+
+        parts = self.trusted_proxies.replace(",", " ").split()
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
 
 
     def crash_log_dir(self) -> Path:

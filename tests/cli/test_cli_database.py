@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from hcctrial.store.migrations import head_revision
 from tests.conftest import CliResult
 from tests.store.databases import BACKENDS, fresh_database_url
+from tests.support import cli_admin
 
 
 @pytest.fixture(params=BACKENDS)
@@ -42,10 +44,8 @@ def _sample_dir(tmp_path: Path) -> Path:
 def test_init_import_export_verify(cli: Callable[..., CliResult], url: str, tmp_path: Path) -> None:
     r = cli("init", "--database", url, "--json")
     assert r.exit_code == 0, r.stderr
-    from hcctrial.store.migrations import head_revision
-
-    assert r.json()["revision"] == head_revision()  # the last migration file's, not hard-coded
-    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, "--actor", "dm", "--json")
+    assert r.json()["revision"] == head_revision()
+    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, *cli_admin(url), "--json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["rows"] == {"sites": 1, "patients": 2, "screenings": 1, "lab_results": 1}
     r = cli("export", str(tmp_path / "out"), "--database", url, "--json")
@@ -55,7 +55,8 @@ def test_init_import_export_verify(cli: Callable[..., CliResult], url: str, tmp_
     assert (lab["analyte"], lab["canonical_value"]) == ("bilirubin", "1.2")
     r = cli("audit", "verify", "--database", url)
     assert r.exit_code == 0, r.stderr
-    assert "audit trail intact: 5 entries, 5 records match" in r.stdout
+    # 5 imported rows and the admin account the import acts as (tests.support.cli_admin)
+    assert "audit trail intact: 6 entries, 6 records match" in r.stdout
 
 
 def test_audit_verify_exits_1_naming_the_first_broken_record(
@@ -64,7 +65,9 @@ def test_audit_verify_exits_1_naming_the_first_broken_record(
     from hcctrial.store.session import make_engine
 
     assert cli("init", "--database", url).exit_code == 0
-    assert cli("import", str(_sample_dir(tmp_path)), "--database", url).exit_code == 0
+    assert (
+        cli("import", str(_sample_dir(tmp_path)), "--database", url, *cli_admin(url)).exit_code == 0
+    )
     engine: Any = make_engine(url)
     try:
         with engine.begin() as c:
@@ -90,7 +93,7 @@ def test_bad_csv_exits_2_naming_table_row_column_and_writes_nothing(
         "2,HCC-002,1,04/03/2019,screening\n"
     )
     assert cli("init", "--database", url).exit_code == 0
-    r = cli("import", str(d), "--database", url)
+    r = cli("import", str(d), "--database", url, *cli_admin(url))
     assert r.exit_code == 2
     assert (
         "patients.csv row 3, column enrolment_date: got '04/03/2019'; expected a date YYYY-MM-DD"
@@ -98,7 +101,7 @@ def test_bad_csv_exits_2_naming_table_row_column_and_writes_nothing(
     )
     assert "Traceback" not in r.stderr
     r = cli("export", str(tmp_path / "out"), "--database", url, "--json")
-    assert r.json()["rows"]["sites"] == 0 and r.json()["rows"]["audit_log"] == 0
+    assert r.json()["rows"]["sites"] == 0 and r.json()["rows"]["audit_log"] == 1  # the admin
 
 
 def test_commands_on_a_database_without_tables_exit_2_with_the_fix(

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import CliResult
 from tests.interop.test_redcap import _db, _hand_made
+from tests.support import cli_admin
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def partial_db(cli: Callable[..., CliResult], tmp_path: Path) -> Path:
     db = _db(tmp_path, cli)
     records, dictionary = _hand_made(tmp_path, cli)
     r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
-            "--database", str(db))
+            "--database", str(db), *cli_admin(f"sqlite:///{db}"))
     assert r.exit_code == 0, r.stderr
     return db
 

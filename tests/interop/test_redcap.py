@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import CliResult
+from tests.support import cli_admin
 
 
 def _db(tmp_path: Path, cli: Callable[..., CliResult], name: str = "t.sqlite") -> Path:
@@ -21,7 +22,7 @@ def _db(tmp_path: Path, cli: Callable[..., CliResult], name: str = "t.sqlite") -
     sites.mkdir()
     (sites / "sites.csv").write_text("id,code,name,country\n1,S1,Site one,China\n")
     assert cli("init", "--database", str(db)).exit_code == 0
-    assert cli("import", str(sites), "--database", str(db)).exit_code == 0
+    assert cli("import", str(sites), "--database", str(db), *cli_admin(f"sqlite:///{db}")).exit_code == 0
     return db
 
 
@@ -142,7 +143,7 @@ def test_hand_made_export_with_redcap_quirks(cli: Callable[..., CliResult],
     db = _db(tmp_path, cli)
     records, dictionary = _hand_made(tmp_path, cli)
     r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
-            "--database", str(db), "--json")
+            "--database", str(db), *cli_admin(f"sqlite:///{db}"), "--json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["rows"]["patients"] == 2
     b = _rows(db, "SELECT * FROM baselines")[0]
@@ -184,7 +185,7 @@ def test_bad_values_are_named_and_nothing_is_written(
     db = _db(tmp_path, cli)
     records, dictionary = _hand_made(tmp_path, cli, **change)
     r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
-            "--database", str(db))
+            "--database", str(db), *cli_admin(f"sqlite:///{db}"))
     assert r.exit_code == 2
     assert "record 'R-001'" in r.stderr and f"field {field}" in r.stderr, r.stderr
     assert words in r.stderr
@@ -198,17 +199,17 @@ def test_sites_by_code_created_when_new_and_needed_when_ambiguous(
     assert cli("init", "--database", str(fresh)).exit_code == 0
     records, dictionary = _hand_made(tmp_path, cli)
     r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
-            "--database", str(fresh), "--json")
+            "--database", str(fresh), *cli_admin(f"sqlite:///{fresh}"), "--json")
     assert r.exit_code == 0, r.stderr
     assert _rows(fresh, "SELECT code FROM sites") == [{"code": "S1"}]
     two = _db(tmp_path, cli, "two.sqlite")  # two sites and no code given: which one?
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "sites.csv").write_text("id,code,name,country\n2,S2,Site two,China\n")
-    assert cli("import", str(extra), "--database", str(two)).exit_code == 0
+    assert cli("import", str(extra), "--database", str(two), *cli_admin(f"sqlite:///{two}")).exit_code == 0
     records, dictionary = _hand_made(tmp_path, cli, r0__pat_site="", r9__pat_site="")
     r = cli("import", str(records), "--format", "redcap", "--dictionary", str(dictionary),
-            "--database", str(two))
+            "--database", str(two), *cli_admin(f"sqlite:///{two}"))
     assert r.exit_code == 2 and "field pat_site" in r.stderr and "S1, S2" in r.stderr
 
 
@@ -216,10 +217,10 @@ def test_import_needs_a_dictionary_and_a_known_format(cli: Callable[..., CliResu
                                                       tmp_path: Path) -> None:
     db = _db(tmp_path, cli)
     records, _ = _hand_made(tmp_path, cli)
-    r = cli("import", str(records), "--format", "redcap", "--database", str(db))
+    r = cli("import", str(records), "--format", "redcap", "--database", str(db), *cli_admin(f"sqlite:///{db}"))
     assert r.exit_code == 2 and "--dictionary" in r.stderr
     r = cli("import", str(records), "--format", "openclinica", "--dictionary", "x",
-            "--database", str(db))
+            "--database", str(db), *cli_admin(f"sqlite:///{db}"))
     assert r.exit_code == 2 and "--format" in r.stderr
 
 
@@ -242,10 +243,10 @@ def test_round_trip_hcctrial_redcap_hcctrial(cli: Callable[..., CliResult], tmp_
     sites = tmp_path / "sites"
     sites.mkdir()
     (sites / "sites.csv").write_text((exported["csv"] / "sites.csv").read_text())
-    assert cli("import", str(sites), "--database", str(new)).exit_code == 0
+    assert cli("import", str(sites), "--database", str(new), *cli_admin(f"sqlite:///{new}")).exit_code == 0
     rc = exported["redcap"]
     r = cli("import", str(rc / "redcap_records.csv"), "--format", "redcap", "--dictionary",
-            str(rc / "redcap_dictionary.csv"), "--database", str(new))
+            str(rc / "redcap_dictionary.csv"), "--database", str(new), *cli_admin(f"sqlite:///{new}"))
     assert r.exit_code == 0, r.stderr
     assert cli("export", str(tmp_path / "back"), "--database", str(new)).exit_code == 0
     before, after = _table_files(exported["csv"]), _table_files(tmp_path / "back")

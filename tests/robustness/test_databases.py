@@ -16,11 +16,16 @@ import pytest
 from tests.conftest import CliResult
 from tests.robustness.conftest import assert_refused
 from tests.store.databases import PG_URL
+from tests.support import cli_admin
+
+#: --user/--token of the writing commands (set by :func:`trial_database`; a bad database is
+#: refused before the account is looked at)
+_ADMIN: list[str] = []
 
 #: command -> its command line for a database URL and a scratch directory
 DB_COMMANDS: dict[str, Callable[[str, Path], list[str]]] = {
     "init": lambda db, d: ["init", "--database", db],
-    "import": lambda db, d: ["import", str(d / "set"), "--database", db],
+    "import": lambda db, d: ["import", str(d / "set"), "--database", db, *_ADMIN],
     "export": lambda db, d: ["export", str(d / "out"), "--database", db],
     "analyze": lambda db, d: ["analyze", "--database", db, "--json"],
     "report": lambda db, d: ["report", "--out", str(d / "report"), "--database", db],
@@ -35,6 +40,7 @@ DB_COMMANDS: dict[str, Callable[[str, Path], list[str]]] = {
         "--password-stdin",
         "--database",
         db,
+        *_ADMIN,
     ],
     "serve": lambda db, d: ["serve", "--database", db, "--port", "1"],
     "demo": lambda db, d: ["demo", "--out", str(d / "demo"), "--database", db, "--no-report"],
@@ -109,6 +115,8 @@ def trial_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
             write_sample_trial(session)
     finally:
         engine.dispose()
+    # the admin the writing commands act as (its token is copied with the database)
+    _ADMIN[:] = cli_admin(f"sqlite:///{path}")
     return path
 
 

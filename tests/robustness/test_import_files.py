@@ -17,6 +17,7 @@ from tests.conftest import CliResult
 from tests.robustness.conftest import assert_refused
 from tests.robustness.files import CSV_DAMAGE, ENCODING_DAMAGE, write_input
 from tests.store.test_csv_io import _shift
+from tests.support import cli_admin
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,13 @@ def import_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         engine.dispose()
     (base / "set" / "audit_log.csv").unlink()
     _shift(base / "set", 1000)
+    # the admin every import acts as, with its token (copied with the database to each case)
+    _ADMIN[:] = cli_admin(f"sqlite:///{base / 'trial.sqlite'}")
     return base / "trial.sqlite", base / "set"
+
+
+#: --user/--token of the imports (set by :func:`import_base`)
+_ADMIN: list[str] = []
 
 
 def row_counts(database: Path) -> dict[str, int]:
@@ -62,7 +69,15 @@ def workspace(import_base: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Pat
 
 
 def _import(cli: Callable[..., CliResult], database: Path, files: Path) -> CliResult:
-    return cli("import", str(files), "--database", str(database), "--actor", "dm", "--reason", "t")
+    return cli(
+        "import",
+        str(files),
+        "--database",
+        str(database),
+        *_ADMIN,
+        "--reason",
+        "t",
+    )
 
 
 def test_the_clean_set_imports(cli: Callable[..., CliResult], workspace: tuple[Path, Path]) -> None:

@@ -221,10 +221,11 @@ def test_an_output_path_that_cannot_be_a_directory_is_named(
 
 
 def test_serve_on_a_port_in_use_or_a_host_that_does_not_resolve_is_named(
-    cli: Callable[..., CliResult], demo_database_copy: Path
+    cli: Callable[..., CliResult], demo_database_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import socket
 
+    monkeypatch.setenv("HCCTRIAL_SECRET_KEY", "a session key of at least 32 bytes, for tests")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

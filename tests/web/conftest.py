@@ -70,7 +70,7 @@ def web_settings(url: str) -> Any:
 
     return Settings(
         database_url=url,
-        secret_key="test-secret",
+        secret_key="test-secret-of-at-least-32-bytes-long",
         argon2_time_cost=1,
         argon2_memory_kib=1024,
         argon2_parallelism=1,

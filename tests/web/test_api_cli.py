@@ -25,9 +25,7 @@ RECORD_TYPES = (
 
 
 def test_openapi_describes_every_record_type(app: Any) -> None:
-    from fastapi.testclient import TestClient
-
-    schema = TestClient(app, base_url="https://testserver").get("/openapi.json").json()
+    schema = sign_in(app, "stat").get("/openapi.json").json()  # for signed-in users
     paths = schema["paths"]
     for slug in RECORD_TYPES:
         assert "post" in paths[f"/api/patients/{{patient_id}}/{slug}"]
@@ -132,10 +130,13 @@ def test_cli_user_add_creates_an_account_that_can_sign_in(
     from hcctrial.web import create_app
     from tests.web.conftest import web_settings
 
-    monkeypatch.setattr("sys.stdin", io.StringIO("a long passphrase\n"))
+    # the admin's password (--user admin), then the new account's
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\na long passphrase\n"))
     r = cli(
         "user",
         "add",
+        "--user",
+        "admin",
         "--username",
         "nurse1",
         "--role",
@@ -161,7 +162,7 @@ def test_cli_user_add_creates_an_account_that_can_sign_in(
     [
         (("--role", "chef"), "a long passphrase\n", "role: got 'chef'"),
         (("--role", "investigator"), "a long passphrase\n", "site_id: got None"),
-        (("--role", "admin"), "short\n", "at least 10 characters"),
+        (("--role", "admin"), "short\n", "at least 12 characters"),
         (("--role", "monitor", "--site", "XX"), "a long passphrase\n", "site: got 'XX'"),
     ],
     ids=["unknown-role", "investigator-without-site", "short-password", "unknown-site"],
@@ -174,8 +175,19 @@ def test_cli_user_add_bad_input_exits_2(
     stdin: str,
     message: str,
 ) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    r = cli("user", "add", "--username", "x", *args, "--password-stdin", "--database", web_db)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{PASSWORD}\n{stdin}"))
+    r = cli(
+        "user",
+        "add",
+        "--user",
+        "admin",
+        "--username",
+        "x",
+        *args,
+        "--password-stdin",
+        "--database",
+        web_db,
+    )
     assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr
 
 

@@ -10,6 +10,7 @@ and the import).
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import TODAY
+from tests.web.conftest import PASSWORD, TODAY
 from tests.web.flows import BASELINE, ELIGIBLE
 
 
@@ -404,6 +405,7 @@ def test_every_door_refuses_with_the_same_rule_and_writes_nothing(
     cli: Callable[..., Any],
     tmp_path: Path,
     name: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from hcctrial.services.rules import rule
 
@@ -421,6 +423,7 @@ def test_every_door_refuses_with_the_same_rule_and_writes_nothing(
         r = client.request(method, url, json=body, headers={"X-CSRF-Token": client.csrf})
         answers.append(("api", r.status_code, r.json().get("rule") == probe.rule))
     _write_files(tmp_path / "files", probe.rows)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))  # --user's password
     out = cli("import", tmp_path / "files", "--database", web_db, "--user", probe.user)
     answers.append(("import", {2: status}.get(out.exit_code), f"[{probe.rule}]" in out.stderr))
     assert answers == [(door, status, True) for door, *_ in answers], out.stderr
@@ -453,7 +456,12 @@ def test_the_form_has_no_door_to_move_a_record(
 
 
 def test_the_same_records_are_accepted_through_every_door(
-    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+    app: Any,
+    login: Callable[[str], Any],
+    web_db: str,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The control case: a valid lab through the form, the API and the import is stored the same
     way (same canonical value), three rows."""
@@ -470,6 +478,7 @@ def test_the_same_records_are_accepted_through_every_door(
     )
     assert r.status_code == 201, r.text
     _write_files(tmp_path / "ok", {"lab_results": [{"id": 900_001, "patient_id": gz} | LAB]})
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))  # --user's password
     out = cli("import", tmp_path / "ok", "--database", web_db, "--user", "inv_gz")
     assert out.exit_code == 0, out.stderr
     labs = [

@@ -9,12 +9,13 @@ commands so that ``hcctrial --help`` stays fast. ``demo`` and ``analyze`` join t
 
 from __future__ import annotations
 
-import getpass
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from hcctrial.cli.acting import ACTOR, TOKEN, USER
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterator
@@ -36,13 +37,6 @@ def _emit(result: dict[str, Any], as_json: bool, text: str) -> None:
     from hcctrial.cli.main import emit
 
     emit(result, as_json, text)
-
-
-def _default_actor() -> str:
-    try:
-        return getpass.getuser() or "cli"
-    except Exception:  # no login name (containers)
-        return "cli"
 
 
 @contextmanager
@@ -106,23 +100,6 @@ def init_command(
     _emit(result, as_json, f"database {result['database']} is at schema revision {revision}")
 
 
-def _acting_user(session: Any, username: str | None, actor: str) -> Any:
-    """The actor of a command: the web user ``username`` (its role and site apply), else the
-    operator of the database ``actor`` (an admin of every site)."""
-    from sqlalchemy import select
-
-    from hcctrial.errors import field_error
-    from hcctrial.services.permissions import Actor
-    from hcctrial.store import models as m
-
-    if username is None:
-        return Actor.system(actor)
-    user = session.scalars(select(m.User).where(m.User.username == username)).first()
-    if user is None or not user.active:
-        raise field_error("--user", username, "the name of an active user of this database")
-    return Actor(user.id, user.username, user.role, user.site_id)
-
-
 @app.command("import")
 def import_command(
     directory: Annotated[
@@ -130,7 +107,6 @@ def import_command(
         typer.Argument(help="Directory of <table>.csv files (--format redcap: a records CSV)."),
     ],
     database: Annotated[str | None, _DATABASE] = None,
-    actor: Annotated[str | None, typer.Option(help="Who imports (default: login name).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (recorded in the audit trail).")] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="csv (a directory, default) or redcap (a file).")
@@ -138,14 +114,9 @@ def import_command(
     dictionary: Annotated[
         Path | None, typer.Option(help="REDCap data dictionary CSV (with --format redcap).")
     ] = None,
-    user: Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            help="Import as this web user: its role and site decide what it may write (default: "
-            "the database operator, an admin of every site).",
-        ),
-    ] = None,
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
+    actor: Annotated[str | None, ACTOR] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Import CSV files (one per table) in one transaction: all rows or none.
@@ -154,18 +125,23 @@ def import_command(
     reported as file, row, column, value, what was expected and the rule, and nothing is written
     (exit code 2). ``--format redcap --dictionary DICT.csv`` reads a REDCap records export instead
     (errors name the record, event and field; the same rules apply).
+
+    The import acts as ``--user`` (an active account, proven by its password on stdin or an
+    API token): its role and site decide what it may write, and the audit trail names it.
     """
+    from hcctrial.cli.acting import cli_actor, proof
     from hcctrial.services.imports import import_directory
     from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.settings import load_settings
     from hcctrial.store.session import open_session
 
     settings = load_settings(database_url=database)
-    who = actor or _default_actor()
     why = reason or f"import from {directory}"
+    secrets = proof(settings, user or actor, token)
     with open_database(settings.database_url) as engine:
         with open_session(engine) as session:
-            uow = UnitOfWork(session, _acting_user(session, user, who), settings=settings)
+            who = cli_actor(session, settings, user, token, actor, secrets=secrets)
+            uow = UnitOfWork(session, who, settings=settings)
             if fmt != "csv":
                 from hcctrial.interop.redcap_import import import_redcap_file
 

@@ -5,8 +5,10 @@ database (``--database URL``; default $HCCTRIAL_DATABASE_URL, else ./hcctrial.sq
 been created with ``hcctrial init``). Session cookies are ``Secure``: browsers send them over HTTPS
 and to ``localhost``/``127.0.0.1``; put a TLS reverse proxy in front for any other host.
 
-``user add`` creates an account (the first admin, then anyone) with an argon2 password hash; the
-password is read from stdin with ``--password-stdin`` (scripts) or asked twice without echo.
+``user add`` creates an account with an argon2 password hash; the password is read from stdin
+with ``--password-stdin`` (scripts) or asked twice without echo. It acts as ``--user`` (an admin,
+proven by password or API token, :mod:`hcctrial.cli.acting`), except for the first admin of a
+database that has none. ``user token issue|revoke`` manage the API tokens of the command line.
 """
 
 from __future__ import annotations
@@ -16,9 +18,15 @@ from typing import Annotated
 
 import typer
 
+from hcctrial.cli.acting import TOKEN, USER
+
 app = typer.Typer(no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(no_args_is_help=True, add_completion=False)
-app.add_typer(user_app, name="user", help="Web accounts: add a user.")
+token_app = typer.Typer(no_args_is_help=True, add_completion=False)
+app.add_typer(user_app, name="user", help="Web accounts: add a user, issue or revoke API tokens.")
+user_app.add_typer(token_app, name="token", help="API tokens of the command line: issue, revoke.")
+totp_app = typer.Typer(no_args_is_help=True, add_completion=False)
+user_app.add_typer(totp_app, name="totp", help="The second factor (TOTP) of an account: add.")
 
 _DATABASE = typer.Option(
     "--database",
@@ -40,8 +48,20 @@ def serve_command(
             "or a bundled plan's name; default $HCCTRIAL_SAP, else the seed trial's plan).",
         ),
     ] = None,
+    dev: Annotated[
+        bool,
+        typer.Option(
+            "--dev",
+            help="Development only: without HCCTRIAL_SECRET_KEY, sign sessions with a random key "
+            "(sessions end at restart). Without --dev the server refuses to start without a "
+            "key of at least 32 bytes.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the web application (electronic CRFs, patient pages, dashboard, JSON API)."""
+    """Run the web application (electronic CRFs, patient pages, dashboard, JSON API).
+
+    Security events (sign-ins, lockouts, refused access) are written to stderr as JSON lines
+    (logger ``hcctrial.security``)."""
     import uvicorn
 
     from hcctrial.analysis.plan import load_plan
@@ -53,10 +73,24 @@ def serve_command(
     load_plan(settings.sap)  # a bad plan is refused by name before the server starts
     with open_database(settings.database_url):  # reachable, at the newest schema: else named
         pass
+    web = create_app(settings, dev=dev)  # refuses a missing or short secret key (exit 2)
     _check_address(host, port)
-    web = create_app(settings)
+    _log_security_events()
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _log_security_events() -> None:
+    """Write the security events (JSON lines, :mod:`hcctrial.services.security_log`) to stderr."""
+    import logging
+
+    from hcctrial.services.security_log import LOGGER_NAME
+
+    logger = logging.getLogger(LOGGER_NAME)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _check_address(host: str, port: int) -> None:
@@ -112,19 +146,31 @@ def user_add_command(
     ] = None,
     full_name: Annotated[str | None, typer.Option("--full-name", help="Staff name.")] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin (one line).")
+        bool,
+        typer.Option(
+            "--password-stdin",
+            help="Read the new account's password from stdin (the line after --user's password, "
+            "if that is read from stdin too).",
+        ),
     ] = False,
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
     database: Annotated[str | None, _DATABASE] = None,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
-    """Create a web user (the password is stored only as an argon2 hash)."""
+    """Create a web user (the password is stored only as an argon2 hash).
+
+    Acts as ``--user`` (an admin, proven by its password or a token). The first admin of a
+    database without one is created without ``--user``: the new account acts for itself.
+    """
     from sqlalchemy import select
 
+    from hcctrial.cli.acting import cli_actor, proof
     from hcctrial.cli.database import open_database
     from hcctrial.cli.main import emit
     from hcctrial.errors import field_error
     from hcctrial.services.accounts import add_site, add_user, check_account, check_password
-    from hcctrial.services.permissions import Actor
+    from hcctrial.services.identity import bootstrap_actor
     from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.settings import load_settings
     from hcctrial.store import models as m
@@ -133,11 +179,16 @@ def user_add_command(
 
     settings = load_settings(database_url=database)
     check_account(role, site is not None)  # before the password is asked for
+    secrets = proof(settings, user, token)
     password = _read_password(password_stdin)
-    check_password(password)  # before opening the database: no account without a good password
+    check_password(password, username)  # before opening the database: no weak password
     hasher = password_hasher(settings)
     with open_database(settings.database_url) as engine, open_session(engine) as session:
-        uow = UnitOfWork(session, Actor.system("hcctrial user add"), settings=settings)
+        if user is None and secrets[1] is None:
+            who = bootstrap_actor(session, username, role)
+        else:
+            who = cli_actor(session, settings, user, token, secrets=secrets)
+        uow = UnitOfWork(session, who, settings=settings)
         site_id: int | None = None
         if site:
             found = session.scalars(select(m.Site.id).where(m.Site.code == site)).first()
@@ -162,3 +213,88 @@ def user_add_command(
         )
         result = {"id": user_id, "username": username, "role": role, "site": site}
     emit(result, as_json, f"user {username} ({role}{', site ' + site if site else ''}) created")
+
+
+@token_app.command("issue")
+def token_issue_command(
+    username: Annotated[str, typer.Option("--username", help="The account the token is for.")],
+    label: Annotated[
+        str | None, typer.Option("--label", help="What the token is for (shown in lists).")
+    ] = None,
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
+    database: Annotated[str | None, _DATABASE] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Issue an API token to an account (admins only); it is printed once, keep it secret."""
+    from hcctrial.cli.acting import cli_actor
+    from hcctrial.cli.database import open_database
+    from hcctrial.cli.main import emit
+    from hcctrial.services.identity import issue_token
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
+    from hcctrial.store.session import open_session
+
+    settings = load_settings(database_url=database)
+    with open_database(settings.database_url) as engine, open_session(engine) as session:
+        uow = UnitOfWork(session, cli_actor(session, settings, user, token), settings=settings)
+        token_id, value = issue_token(uow, username, label=label)
+    result = {"id": token_id, "username": username, "token": value}
+    emit(result, as_json, f"token {token_id} for {username} (shown once):\n{value}")
+
+
+@token_app.command("revoke")
+def token_revoke_command(
+    token_id: Annotated[int | None, typer.Option("--id", help="The token's id.")] = None,
+    username: Annotated[
+        str | None, typer.Option("--username", help="Revoke every token of this account.")
+    ] = None,
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
+    database: Annotated[str | None, _DATABASE] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Revoke a token (--id) or every token of an account (--username); admins only."""
+    from hcctrial.cli.acting import cli_actor
+    from hcctrial.cli.database import open_database
+    from hcctrial.cli.main import emit
+    from hcctrial.services.identity import revoke_tokens
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
+    from hcctrial.store.session import open_session
+
+    settings = load_settings(database_url=database)
+    with open_database(settings.database_url) as engine, open_session(engine) as session:
+        uow = UnitOfWork(session, cli_actor(session, settings, user, token), settings=settings)
+        count = revoke_tokens(uow, token_id=token_id, username=username)
+    emit({"revoked": count}, as_json, f"{count} token(s) revoked")
+
+
+@totp_app.command("add")
+def totp_add_command(
+    username: Annotated[str, typer.Option("--username", help="The account the factor is for.")],
+    user: Annotated[str | None, USER] = None,
+    token: Annotated[str | None, TOKEN] = None,
+    database: Annotated[str | None, _DATABASE] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Give an account a TOTP second factor (admins for anyone, others for themselves): prints
+    the secret and the otpauth:// URI for an authenticator app, once. Signing in then needs the
+    current code besides the password."""
+    from hcctrial.cli.acting import cli_actor
+    from hcctrial.cli.database import open_database
+    from hcctrial.cli.main import emit
+    from hcctrial.services.totp import add_totp
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.settings import load_settings
+    from hcctrial.store.session import open_session
+
+    settings = load_settings(database_url=database)
+    with open_database(settings.database_url) as engine, open_session(engine) as session:
+        uow = UnitOfWork(session, cli_actor(session, settings, user, token), settings=settings)
+        secret, uri = add_totp(uow, username)
+    emit(
+        {"username": username, "secret": secret, "uri": uri},
+        as_json,
+        f"second factor for {username} (shown once; add it to an authenticator app):\n{uri}",
+    )

@@ -520,6 +520,20 @@ def build_records(
                 "active": True,
             },
         )
+    # the account the demo writes as: a system account, named as such (no password: no sign-in)
+    from hcctrial.services.identity import SYSTEM_ACCOUNT_PREFIX
+
+    ids.add(
+        "users",
+        {
+            "username": ACTOR,
+            "full_name": SYSTEM_ACCOUNT_PREFIX + "the demo generator (synthetic data)",
+            "role": Role.ADMIN,
+            "site_id": None,
+            "password_hash": None,
+            "active": True,
+        },
+    )
     template: dict[str, Any] | None = None
     for p in cohort.patients:
         _patient_records(ids, rng, p, site_id)
@@ -576,6 +590,7 @@ def write_demo_trial(
         raise DataValidationError(f"demo: unknown tables {sorted(unknown)}", field="tables")
     order = [m.__tablename__ for m in DATA_TABLES if m.__tablename__ in rows]
     with open_session(engine) as session:
+        # the demo's system account (a users row of these rows, :func:`build_records`)
         uow = UnitOfWork(session, Actor.system(ACTOR))
         import_rows(uow, rows, reason="demo trial generated (synthetic data)")
     if progress is not None:

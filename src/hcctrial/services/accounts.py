@@ -3,7 +3,8 @@ password -- for the admin pages and ``hcctrial user add`` alike.
 
 Only the admin role manages accounts (AUTH-ROLE); a user name is letters, digits, ``.``, ``_`` or
 ``-`` (ACCOUNT-NAME) and not taken (RECORD-UNIQUE); investigators and coordinators need a site
-(ACCOUNT-SITE); a password has at least 10 characters (ACCOUNT-PASSWORD) and is stored only as the
+(ACCOUNT-SITE); a password has at least 12 characters, is not the user name and not a common
+password (ACCOUNT-PASSWORD) and is stored only as the
 hash ``hash_password`` makes (argon2id, :mod:`hcctrial.web.security`); an admin does not disable
 their own account (ACCOUNT-SELF). Every change is audited like any record (the audit entry of a
 reset holds the old and new *hashes*, never a password).
@@ -11,7 +12,10 @@ reset holds the old and new *hashes*, never a password).
 
 from __future__ import annotations
 
+import functools
+import gzip
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hcctrial.services.rules import Action, finding, refusal
@@ -24,16 +28,43 @@ __all__ = [
     "add_user",
     "check_account",
     "check_password",
+    "common_passwords",
+    "password_problem",
     "set_user_active",
     "set_user_password",
 ]
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+#: The 20,000 most common passwords, lowercased (provenance: services/data/README.md).
+_COMMON_PASSWORDS = Path(__file__).resolve().parent / "data" / "common-passwords.txt.gz"
 
 
-def check_password(password: str) -> None:
-    """Refuse (ACCOUNT-PASSWORD) a password shorter than :data:`MIN_PASSWORD_LENGTH`."""
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Return the bundled list of common passwords (lowercased), read once per process."""
+    with gzip.open(_COMMON_PASSWORDS, "rt", encoding="utf-8") as f:
+        return frozenset(line.strip() for line in f if line.strip())
+
+
+def password_problem(password: str, username: str | None = None) -> str | None:
+    """What is wrong with ``password`` under the policy (ACCOUNT-PASSWORD), in words; None if
+    nothing: at least :data:`MIN_PASSWORD_LENGTH` characters (NIST SP 800-63B allows 8; 12
+    is the issue's choice), not the user name (any case, surrounding blanks ignored), not in
+    the bundled list of common passwords (compared lowercased, as the list is)."""
     if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password of {len(password)} characters"
+    folded = password.strip().lower()
+    if username and folded == username.strip().lower():
+        return "the user name"
+    if folded in common_passwords():
+        return "a commonly used password"
+    return None
+
+
+def check_password(password: str, username: str | None = None) -> None:
+    """Refuse (ACCOUNT-PASSWORD) a password the policy does not accept (:func:`password_problem`)."""
+    problem = password_problem(password, username)
+    if problem is not None:
         raise refusal(
             [
                 finding(
@@ -41,7 +72,7 @@ def check_password(password: str) -> None:
                     "users",
                     None,
                     "password",
-                    length=len(password),
+                    problem=problem,
                     minimum=MIN_PASSWORD_LENGTH,
                 )
             ]
@@ -86,7 +117,7 @@ def add_user(
 ) -> int:
     """Create an active account (``password`` None: none set, it cannot sign in); return its id."""
     if password is not None:
-        check_password(password)
+        check_password(password, username)
     values: dict[str, Any] = {
         "username": username,
         "full_name": full_name,
@@ -101,9 +132,15 @@ def add_user(
 def set_user_active(
     uow: UnitOfWork, user_id: int, active: bool, *, expected_version: int, reason: str
 ) -> None:
-    """Disable (``active`` False) or enable an account."""
+    """Disable (``active`` False: its web sessions end at once) or enable an account."""
+    from hcctrial.services.security_log import security_event
+    from hcctrial.services.sessions import end_user_sessions
+
     change = Amend(m.User, user_id, {"active": active}, expected_version)
     uow.run(Action.ACCOUNTS, [change], reason=reason)
+    if not active:
+        end_user_sessions(uow.session, user_id, "account disabled")
+    security_event("account.active", user_id=user_id, active=active, by=uow.actor.username)
 
 
 def set_user_password(
@@ -115,7 +152,13 @@ def set_user_password(
     expected_version: int,
     reason: str,
 ) -> None:
-    """Set a new password (stored as its hash; the user's open sessions end)."""
-    check_password(password)
+    """Set a new password (stored as its hash; the user's open web sessions end at once)."""
+    from hcctrial.services.security_log import security_event
+    from hcctrial.services.sessions import end_user_sessions
+
+    account = uow.session.get(m.User, user_id)
+    check_password(password, None if account is None else account.username)
     change = Amend(m.User, user_id, {"password_hash": hash_password(password)}, expected_version)
     uow.run(Action.ACCOUNTS, [change], reason=reason)
+    end_user_sessions(uow.session, user_id, "password changed")
+    security_event("account.password", user_id=user_id, by=uow.actor.username)

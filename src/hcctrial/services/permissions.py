@@ -18,7 +18,8 @@ statisticians span sites (the statistician sees the trial only through the analy
 are trial-wide). A user of a site-bound role without a site sees no patient at all.
 
 The acting user of every service call is an :class:`Actor`; the web signs one in, the command line
-and the demo act as :meth:`Actor.system` (the operator of the database: an admin of every site).
+authenticates ``--user`` (:func:`hcctrial.services.identity.authenticated_actor`), the demo acts as
+its system account (an admin of every site named ``demo-generator``, with a users row).
 """
 
 from __future__ import annotations

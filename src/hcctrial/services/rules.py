@@ -105,6 +105,14 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     # ------------------------------------------------------------------ who may do it
     Rule(
+        "ACCOUNT-AUTH",
+        RuleKind.AUTHORIZATION,
+        "Every write has an account behind it: a command-line write names an active account "
+        "(--user) and proves it with the account's password or an API token an admin issued.",
+        "{field}: {problem}; expected {expected}",
+        ALL_ACTIONS,
+    ),
+    Rule(
         "AUTH-ROLE",
         RuleKind.AUTHORIZATION,
         "The acting user's role allows the action: editing records needs the edit capability "
@@ -276,8 +284,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "ACCOUNT-PASSWORD",
         RuleKind.VALUE,
-        "A password has at least 10 characters (only its argon2id hash is stored).",
-        "password: got a password of {length} characters; expected at least {minimum} characters",
+        "A password has at least 12 characters, is not the user name and is not one of the "
+        "20,000 most common passwords (only its argon2id hash is stored).",
+        "password: got {problem}; expected at least {minimum} characters, not the user name, "
+        "not a commonly used password",
         (_A.ACCOUNTS,),
     ),
     Rule(

@@ -549,3 +549,5 @@ DATA_TABLES: tuple[type[Record], ...] = (
 from hcctrial.store.models_exam import CycleExam  # noqa: E402
 
 DATA_TABLES = (*DATA_TABLES, CycleExam)
+# The sign-in tables (issue 16) join the same metadata (migrations and tests see every table).
+from hcctrial.store import models_security as _models_security  # noqa: E402, F401

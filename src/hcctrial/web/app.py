@@ -35,14 +35,14 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from hcctrial.errors import HcctrialError
+from hcctrial.services.security_log import security_event
 from hcctrial.settings import Settings
-from hcctrial.web.deps import NotSignedIn, WebState, refusal_status, render
+from hcctrial.web.deps import NotSignedIn, WebState, refusal_status, render, session_gate
 from hcctrial.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
     SESSION_COOKIE,
     UNSAFE_METHODS,
-    LoginRateLimiter,
     csrf_valid,
     password_hasher,
 )
@@ -83,10 +83,64 @@ async def csrf_protect(request: Request) -> None:
         )
 
 
+#: The largest id a path may name: ids are 32-bit INTEGER columns on PostgreSQL (SQLite takes
+#: 64 bits); a larger one names no record (404), it is not sent to the database (a 500 before).
+MAX_ID = 2**31 - 1
+
+
+async def ids_in_range(request: Request) -> None:
+    """Answer 404 for a path id no record can have (out of the database's integer range)."""
+    for name, value in request.path_params.items():
+        text = str(value)
+        is_id = (name == "id" or name.endswith("_id")) and text.lstrip("-").isdigit()
+        if is_id and (len(text) > 12 or not 0 < int(text) <= MAX_ID):
+            raise HTTPException(status_code=404, detail=f"No record with {name} {text}.")
+
+
+class OversizedIds:
+    """Pure ASGI middleware answering 404 for a path segment of more than 12 digits, before
+    routing: Starlette's ``{x:int}`` converter would turn 5,000 digits into a ``ValueError``
+    (Python's int-parsing limit) and a 500. Ids are at most 10 digits (:data:`MAX_ID`)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and any(
+            len(part) > 12 and part.isdigit() for part in str(scope.get("path", "")).split("/")
+        ):
+            response = JSONResponse({"detail": "No record with that id."}, status_code=404)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _secret_key(settings: Settings, dev: bool) -> str:
+    """The session-signing key: the settings' key of at least 32 bytes; refused (named error,
+    exit 2 from ``serve``) when missing or shorter, unless ``dev`` (a random key per process,
+    said on stderr)."""
+    from hcctrial.errors import DataValidationError
+
+    secret = settings.secret_key
+    key = secret.get_secret_value() if secret is not None else ""
+    if len(key.encode("utf-8")) >= 32:
+        return key
+    if dev:
+        _LOG.warning("development mode: a random session key (sessions end at restart)")
+        return secrets.token_urlsafe(32)
+    got = "no key" if not key else f"a key of {len(key.encode('utf-8'))} bytes"
+    raise DataValidationError(
+        f"HCCTRIAL_SECRET_KEY: got {got}; expected at least 32 bytes (make one with: python3 -c "
+        "'import secrets; print(secrets.token_urlsafe(32))'), or `hcctrial serve --dev` on a "
+        "development machine",
+        field="secret_key",
+    )
+
+
 class SecurityHeaders:
     """Pure ASGI middleware adding :data:`_SECURITY_HEADERS` to every HTTP response (not
     ``@app.middleware("http")``: that wraps each request in an extra task and stream, a measurable
-    cost per request under load). ``/api/docs`` keeps its own script policy."""
+    cost per request under load)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -95,7 +149,6 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope.get("path") == "/api/docs"
 
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -103,7 +156,7 @@ class SecurityHeaders:
                 present = {k.lower() for k, _ in headers}
                 for name, value in _SECURITY_HEADERS.items():
                     key = name.lower().encode("latin-1")
-                    if key in present or (docs and name == "Content-Security-Policy"):
+                    if key in present:
                         continue
                     headers.append((key, value.encode("latin-1")))
                 message = {**message, "headers": headers}
@@ -116,45 +169,49 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     """Return the web application for ``settings`` (:func:`hcctrial.settings.load_settings`).
 
-    Without a secret key in the settings, a random key per process signs the session cookies
-    (sessions end when the server restarts).
+    The settings must give a secret key of at least 32 bytes; only ``dev`` (``serve --dev``)
+    lets a random key per process sign the session cookies instead.
     """
     from hcctrial.analysis.plan import load_plan
     from hcctrial.protocol.regimen import default_regimen
+    from hcctrial.services.identity import dummy_hash
+    from hcctrial.services.signin import Limits
     from hcctrial.store.session import make_engine, session_factory
     from hcctrial.web.dashboard_cache import DashboardCache
 
+    key = _secret_key(settings, dev)
     engine = make_engine(settings.database_url)
-    secret = settings.secret_key
-    key = secret.get_secret_value() if secret is not None else secrets.token_urlsafe(32)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = _fmt
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),
         regimen=default_regimen(),
-        limiter=LoginRateLimiter(),
         templates=templates,
         today=date.today,
         settings=settings,
         hasher=password_hasher(settings),
         dashboard_cache=DashboardCache(plan=load_plan(settings.sap)),
+        limits=Limits.of(settings),
+        trusted_proxies=settings.trusted_proxy_networks(),
     )
+    dummy_hash(state.hasher)  # made now, not during the first sign-in of an unknown name
     app = FastAPI(
         title="hcctrial",
         summary="Electronic case report forms and protocol decisions for the sorafenib + "
         "TACE-HAIC (FOLFOX) trial.",
         version="0.1.0",
-        dependencies=[Depends(csrf_protect)],
-        docs_url="/api/docs",
+        dependencies=[Depends(ids_in_range), Depends(csrf_protect), Depends(session_gate)],
+        docs_url=None,  # no Swagger UI: it loads its scripts from a CDN (offline, CSP)
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # served below, to signed-in users only
     )
     app.state.web = state
 
+    app.add_middleware(OversizedIds)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
@@ -175,6 +232,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(HcctrialError)
     async def hcctrial_error(request: Request, exc: HcctrialError) -> Response:
         status = refusal_status(exc)
+        if status == 403:
+            _denied(request, exc.rule or "refused")
         if _is_api(request):
             body: dict[str, object] = {"detail": exc.message, "field": exc.field, "rule": exc.rule}
             findings = getattr(exc, "findings", None)
@@ -196,6 +255,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 403:
+            _denied(request, str(exc.detail)[:120])
         if _is_api(request) or exc.status_code < 400:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
@@ -216,6 +277,15 @@ def create_app(settings: Settings) -> FastAPI:
         routes_records,
     )
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_schema(request: Request) -> JSONResponse:
+        """The API's OpenAPI schema, for signed-in users (no Swagger UI is served)."""
+        from hcctrial.web.deps import db_session, signed_in_user
+
+        with db_session(request) as session:
+            signed_in_user(request, session)
+        return JSONResponse(app.openapi())
+
     for module in (
         routes_auth,
         routes_pages,
@@ -227,6 +297,17 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(module.router)
     return app
+
+
+def _denied(request: Request, why: str) -> None:
+    """Write the security event of a refused access (403)."""
+    security_event(
+        "access.denied",
+        uid=getattr(request.state, "uid", None),
+        method=request.method,
+        path=request.url.path,
+        why=why,
+    )
 
 
 def server_error_response(request: Request, exc: BaseException) -> Response:

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -28,12 +28,13 @@ from hcctrial.services.permissions import Actor, Capability, can, sees_site
 from hcctrial.services.rules import KIND_STATUS, rule
 from hcctrial.services.unit_of_work import UnitOfWork
 from hcctrial.store import models as m
-from hcctrial.web.security import CSRF_FIELD, LoginRateLimiter, csrf_token
+from hcctrial.web.security import CSRF_FIELD, csrf_token
 
 __all__ = [
     "InvalidForm",
     "NotSignedIn",
     "WebState",
+    "client_of",
     "db_session",
     "form_errors",
     "load_patient",
@@ -41,6 +42,7 @@ __all__ = [
     "render",
     "require",
     "save_or_refuse",
+    "session_gate",
     "signed_in_user",
     "state_of",
     "unit_of_work",
@@ -67,7 +69,6 @@ class WebState:
     engine: Any
     sessions: Any
     regimen: Any
-    limiter: LoginRateLimiter
     templates: Jinja2Templates
     today: Callable[[], date]
     settings: Any
@@ -77,6 +78,12 @@ class WebState:
     #: order, instead of fighting for SQLite's database lock (whose busy handler sleeps and
     #: retries, a source of long tail latencies). Other processes still meet SQLite's lock.
     write_lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The time sessions and sign-in counters are judged at (tests replace it).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: The failed sign-in limits (:class:`hcctrial.services.signin.Limits`).
+    limits: Any = None
+    #: The client-address networks whose X-Forwarded-For is believed (settings).
+    trusted_proxies: tuple[Any, ...] = ()
 
 
 def state_of(request: Request) -> WebState:
@@ -103,10 +110,52 @@ def db_session(request: Request, *, write: bool = False) -> Iterator[Any]:
             yield session
 
 
+def client_of(request: Request) -> str:
+    """The client's address: the peer, or what a trusted proxy says (settings
+    ``trusted_proxies``; :func:`hcctrial.services.signin.client_address`)."""
+    from hcctrial.services.signin import client_address
+
+    peer = request.client.host if request.client else None
+    forwarded = request.headers.get("x-forwarded-for")
+    return client_address(peer, forwarded, state_of(request).trusted_proxies)
+
+
+def session_gate(request: Request) -> None:
+    """Check the request's server-side session before its endpoint runs (an app-wide
+    dependency): sets ``request.state.uid`` to the signed-in user's id or None. A session ended
+    (sign-out, new password, disabled account), idle too long or too old is refused; a replayed
+    cookie of an ended session is worth nothing. The time of use is written at most once a
+    minute, in its own short write transaction (:mod:`hcctrial.services.sessions`)."""
+    from hcctrial.services.sessions import apply_check, check_session
+
+    request.state.uid = None
+    token = request.session.get("sid")
+    if not isinstance(token, str) or not token:
+        return
+    state = state_of(request)
+    now = state.clock()
+    settings = state.settings
+    with db_session(request) as session:
+        check = check_session(
+            session,
+            token,
+            lifetime_s=settings.session_lifetime_s,
+            idle_s=settings.idle_timeout_s,
+            now=now,
+        )
+    if check.write is not None:
+        with db_session(request, write=True) as session:
+            apply_check(session, token, check, now)
+    if check.user_id is None:
+        request.session.pop("sid", None)
+        request.session.pop("uid", None)
+    request.state.uid = check.user_id
+
+
 def signed_in_user(request: Request, session: Any) -> Actor:
     """Return the signed-in, active user of ``request`` or raise :class:`NotSignedIn`."""
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
+    uid = getattr(request.state, "uid", None)
+    if not isinstance(uid, int) or request.session.get("uid") != uid:
         raise NotSignedIn
     user = session.get(m.User, uid)
     if user is None or not user.active or request.session.get("pwv") != _password_stamp(user):

@@ -5,7 +5,7 @@ Only the admin role has :attr:`~hcctrial.services.permissions.Capability.MANAGE_
 else gets 403. Every write is an action of :mod:`hcctrial.services.accounts` (the same as
 ``hcctrial user add``), which holds the rules: a user name of letters, digits, ``.``, ``_`` or
 ``-`` (at most 64), not taken; one of the five roles; investigators and coordinators need a site;
-a password of at least 10 characters; an admin cannot disable their own account (no lock-out) --
+a password of at least 12 characters (not the user name, not a common password); an admin cannot disable their own account (no lock-out) --
 audited, with an optimistic lock on the version the admin saw. Passwords are stored only as
 argon2id hashes; the audit entry of a reset holds the old and new *hashes*, never a password. A
 disabled account is out at once and a reset password ends the user's open sessions (the session
