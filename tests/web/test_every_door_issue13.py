@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import cli_admin
 from tests.web.conftest import TODAY
 from tests.web.test_every_door import _api, _audit_head, _setup, _write_files
 
@@ -111,8 +112,7 @@ def _import_redcap(
         dictionary,
         "--database",
         db,
-        "--user",
-        user,
+        *cli_admin(db, user),
     )
 
 
@@ -125,7 +125,7 @@ def _rc1(client: Any) -> int:
 
 def _import_csv(cli: Callable[..., Any], db: str, directory: Path, rows: Any) -> Any:
     _write_files(directory, rows)
-    return cli("import", directory, "--database", db, "--user", "inv_gz")
+    return cli("import", directory, "--database", db, *cli_admin(db, "inv_gz"))
 
 
 # ------------------------------------------------------------------------- refused at every door

@@ -44,7 +44,10 @@ def read_secret_line(prompt: str) -> str:
     """One line of stdin (scripts), or a hidden prompt at a terminal."""
     if sys.stdin is not None and sys.stdin.isatty():
         return str(typer.prompt(prompt, hide_input=True))
-    line = sys.stdin.readline() if sys.stdin is not None else ""
+    try:
+        line = sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):  # stdin closed or not readable: no password given
+        line = ""
     return line.rstrip("\r\n")
 
 
