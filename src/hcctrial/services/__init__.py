@@ -41,6 +41,8 @@ __all__ = [
     "imports",
     "labs",
     "links",
+    "locks",
+    "part11_gate",
     "patients",
     "permissions",
     "persistence",
@@ -48,6 +50,7 @@ __all__ = [
     "previews",
     "rules",
     "scans",
+    "signatures",
     "states",
     "unit_of_work",
 ]

@@ -137,6 +137,7 @@ class Role(enum.StrEnum):
     MONITOR = "monitor"
     STATISTICIAN = "statistician"
     ADMIN = "admin"
+    DATA_MANAGER = "data_manager"
 
 
 class PatientStatus(enum.StrEnum):
@@ -542,3 +543,8 @@ DATA_TABLES: tuple[type[Record], ...] = (
     Withdrawal,
     DerivedOverride,
 )
+
+
+# The Part 11 tables (signatures, locks) live in their own module; importing it here puts them
+# in Base.metadata wherever the models are imported (migrations, create_all, audit verify).
+from hcctrial.store import models_part11 as _part11  # noqa: E402,F401
