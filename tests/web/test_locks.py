@@ -226,3 +226,112 @@ def test_an_account_can_still_be_disabled_while_the_database_is_locked(
     with open_session(engine) as s:
         assert s.scalars(select(m.User.active).where(m.User.username == "coord_gz")).one() is False
     engine.dispose()
+
+
+def test_a_locked_record_refuses_changes_of_its_form_until_unlocked_with_a_reason(
+    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _setup(web_db)
+    add_account(web_db, "dm", "data_manager")
+    scan, lesion = ids["gz_scan"], ids["gz_lesion"]
+    dm, inv = login("dm"), login("inv_gz")
+    h = {"X-CSRF-Token": inv.csrf}
+    r = inv.post(f"/api/imaging/{scan}/lock", json={"reason": "x"}, headers=h)
+    assert (r.status_code, r.json()["rule"]) == (403, "AUTH-ROLE")  # investigators do not lock
+    r = dm.post(f"/api/imaging/{scan}/lock", json={"reason": "SDV done"}, headers=_h(dm))
+    assert r.status_code == 201, r.text
+    r = dm.post(f"/api/imaging/{scan}/lock", json={"reason": "again"}, headers=_h(dm))
+    assert (r.status_code, r.json()["rule"]) == (409, "LOCK-STATE")
+    head = _audit_head(web_db)
+
+    answers = {}
+    change = {"version": 1, "reason": "remeasured", "changes": {"diameter_mm": 45}}
+    r = inv.put(f"/api/lesions/{lesion}", json=change, headers=h)
+    answers["api amend a lesion of the scan"] = (r.status_code, r.json().get("rule"))
+    r = inv.put(
+        f"/api/imaging/{scan}",
+        json={"version": 1, "reason": "r", "changes": {"afp_ng_ml": 12}},
+        headers=h,
+    )
+    answers["api amend the scan"] = (r.status_code, r.json().get("rule"))
+    new_lesion = {"lesion_id": "T2", "kind": "target", "organ": "liver", "diameter_mm": "20"}
+    r = inv.post(
+        f"/records/imaging/{scan}/lesions/new",
+        data={**new_lesion, "reason": "missed", "csrf_token": inv.csrf},
+    )
+    answers["form adds a lesion"] = (r.status_code, "[RECORD-LOCKED]" in r.text)
+    rows = {"lesion_measurements": [{"id": 900_001, "imaging_id": scan} | new_lesion]}
+    _write_files(tmp_path / "files", rows)
+    out = cli("import", tmp_path / "files", "--database", web_db, "--user", "inv_gz")
+    answers["import adds a lesion"] = (out.exit_code, "[RECORD-LOCKED]" in out.stderr)
+    assert answers == {
+        "api amend a lesion of the scan": (409, "RECORD-LOCKED"),
+        "api amend the scan": (409, "RECORD-LOCKED"),
+        "form adds a lesion": (409, True),
+        "import adds a lesion": (2, True),
+    }
+    assert _audit_head(web_db) == head
+    # the rest of the casebook is open
+    r = inv.post(f"/api/patients/{ids['gz']}/labs", json=_api(LAB), headers=h)
+    assert r.status_code == 201, r.text
+
+    r = dm.post(f"/api/imaging/{scan}/unlock", json={"reason": " "}, headers=_h(dm))
+    assert (r.status_code, r.json()["rule"]) == (422, "REASON-REQUIRED")
+    r = dm.post(f"/api/imaging/{scan}/unlock", json={"reason": "query on T1"}, headers=_h(dm))
+    assert r.status_code == 200, r.text
+    r = inv.put(f"/api/lesions/{lesion}", json=change, headers=h)
+    assert r.status_code == 200, r.text
+
+
+def _h(client: Any) -> dict[str, str]:
+    return {"X-CSRF-Token": client.csrf}
+
+
+def test_a_locked_casebook_refuses_every_record_of_the_patient(
+    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    ids = _setup(web_db)
+    add_account(web_db, "dm", "data_manager")
+    gz, sh = ids["gz"], ids["sh"]
+    dm, inv = login("dm"), login("inv_gz")
+    form = {"target": "casebook", "reason": "casebook complete", "csrf_token": dm.csrf}
+    r = dm.post(f"/patients/{gz}/lock", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    page = dm.get(f"/patients/{gz}").text
+    assert "Locked: the casebook" in page and "casebook complete" in page
+    head = _audit_head(web_db)
+
+    answers = {}
+    r = inv.post(f"/patients/{gz}/labs/new", data={**LAB, "csrf_token": inv.csrf})
+    answers["form new lab"] = (r.status_code, "[RECORD-LOCKED]" in r.text)
+    r = inv.post(f"/api/patients/{gz}/labs", json=_api(LAB), headers=_h(inv))
+    answers["api new lab"] = (r.status_code, r.json().get("rule"))
+    r = inv.request(
+        "DELETE",
+        f"/api/lesions/{ids['gz_lesion']}",
+        json={"version": 1, "reason": "duplicate"},
+        headers=_h(inv),
+    )
+    answers["api delete"] = (r.status_code, r.json().get("rule"))
+    _write_files(tmp_path / "files", {"lab_results": [{"id": 900_001, "patient_id": gz} | LAB]})
+    out = cli("import", tmp_path / "files", "--database", web_db, "--user", "inv_gz")
+    answers["import"] = (out.exit_code, "[RECORD-LOCKED]" in out.stderr)
+    assert answers == {
+        "form new lab": (409, True),
+        "api new lab": (409, "RECORD-LOCKED"),
+        "api delete": (409, "RECORD-LOCKED"),
+        "import": (2, True),
+    }
+    assert _audit_head(web_db) == head
+    # another patient is not locked
+    s = login("inv_sh")
+    r = s.post(f"/api/patients/{sh}/labs", json=_api(LAB), headers=_h(s))
+    assert r.status_code == 201, r.text
+    # unlock through the page (reason required), then the lab is accepted
+    form = {"target": "casebook", "reason": "", "csrf_token": dm.csrf}
+    assert dm.post(f"/patients/{gz}/unlock", data=form).status_code == 422
+    form["reason"] = "late lab result"
+    assert dm.post(f"/patients/{gz}/unlock", data=form, follow_redirects=False).status_code == 303
+    r = inv.post(f"/api/patients/{gz}/labs", json=_api(LAB), headers=_h(inv))
+    assert r.status_code == 201, r.text
+    assert cli("audit", "verify", "--database", web_db).exit_code == 0

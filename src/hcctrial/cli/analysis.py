@@ -132,12 +132,15 @@ def analyze_command(
     from hcctrial.analysis.contract import analyze_json
     from hcctrial.analysis.plan import load_plan
     from hcctrial.analysis.trial import analyse_database
+    from hcctrial.cli.locks import dataset_line, dataset_of
     from hcctrial.cli.main import emit
 
     plan = load_plan(sap)
     with _engine(database, migrate=False) as engine:
+        dataset = dataset_of(engine)
         trial = analyse_database(engine, plan)
-    emit(analyze_json(trial.result), as_json, _summary_text(trial.result))
+    result = {**analyze_json(trial.result), "dataset": dataset}
+    emit(result, as_json, _summary_text(trial.result) + "\n" + dataset_line(dataset))
 
 
 #: Share of the progress bar per stage of ``hcctrial demo`` (out of 100).

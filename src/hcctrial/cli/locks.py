@@ -28,6 +28,25 @@ _REASON = typer.Option("--reason", help="Why (recorded in the audit trail).")
 _JSON = typer.Option("--json", help="Print the result as one JSON object.")
 
 
+def dataset_of(engine: Any) -> dict[str, Any]:
+    """The lock state and content hash of the trial database ``engine`` (one read transaction):
+    the ``dataset`` that ``analyze`` and ``report`` print."""
+    from hcctrial.services.locks import dataset_state
+    from hcctrial.store.session import open_session
+
+    with open_session(engine) as session:
+        return dataset_state(session)
+
+
+def dataset_line(state: dict[str, Any]) -> str:
+    """One line naming the dataset: locked (when, by whom, why) or not, its hash and size."""
+    if state["locked"]:
+        lock = f"LOCKED since {state['locked_at']} by {state['locked_by']} ({state['reason']})"
+    else:
+        lock = "NOT locked (the records may still change)"
+    return f"dataset: {lock}; sha256 {state['sha256']} over {state['records']} records"
+
+
 def _read_password() -> str:
     """One line of stdin (asked without echo on a terminal)."""
     if sys.stdin is not None and sys.stdin.isatty():

@@ -35,19 +35,23 @@ from hcctrial.store.models_part11 import Lock, LockScope
 
 __all__ = [
     "active_locks",
+    "check_site",
     "database_lock_state",
+    "dataset_state",
     "lock_casebook",
     "lock_database",
     "lock_record",
     "patient_of_record",
+    "require_capability",
+    "require_open_database",
     "unlock_casebook",
     "unlock_database",
     "unlock_record",
 ]
 
 
-def _require(uow: UnitOfWork, capability: Capability, reason: str) -> None:
-    """AUTH-ROLE for ``capability``; REASON-REQUIRED for ``reason``."""
+def require_capability(uow: UnitOfWork, capability: Capability) -> None:
+    """AUTH-ROLE: the acting user's role grants ``capability``."""
     if not can(uow.actor, capability):
         raise refusal(
             [
@@ -61,6 +65,11 @@ def _require(uow: UnitOfWork, capability: Capability, reason: str) -> None:
                 )
             ]
         )
+
+
+def _require(uow: UnitOfWork, capability: Capability, reason: str) -> None:
+    """AUTH-ROLE for ``capability``; REASON-REQUIRED for ``reason``."""
+    require_capability(uow, capability)
     if not isinstance(reason, str) or not reason.strip():
         raise refusal(
             [
@@ -77,7 +86,7 @@ def _require(uow: UnitOfWork, capability: Capability, reason: str) -> None:
         )
 
 
-def _database_open(uow: UnitOfWork) -> None:
+def require_open_database(uow: UnitOfWork) -> None:
     """DATABASE-LOCKED: record and casebook locks do not change while the database is locked."""
     database_lock(uow, Plan(Action.LOCK, "lock"))
 
@@ -113,11 +122,13 @@ def patient_of_record(uow: UnitOfWork, table: str, record_id: int) -> tuple[int,
             uow.session.execute(select(parent).where(parent.c.id == current[fk])).mappings().one()
         )
     pid = int(current["id"] if table == "patients" else current["patient_id"])
-    _check_site(uow, pid)
+    check_site(uow, pid)
     return pid, version
 
 
-def _check_site(uow: UnitOfWork, patient_id: int) -> dict[str, Any]:
+def check_site(uow: UnitOfWork, patient_id: int) -> dict[str, Any]:
+    """The row of patient ``patient_id``: SIGN-RECORD when there is none, AUTH-SITE when the
+    acting user does not work at its site."""
     from sqlalchemy import select
 
     t = m.table_of(m.Patient)
@@ -254,8 +265,8 @@ def database_lock_state(session: Any) -> dict[str, Any]:
 def lock_casebook(uow: UnitOfWork, patient_id: int, *, reason: str) -> int:
     """Lock every record of patient ``patient_id``; return the lock's id."""
     _require(uow, Capability.LOCK_RECORDS, reason)
-    _database_open(uow)
-    row = _check_site(uow, patient_id)
+    require_open_database(uow)
+    row = check_site(uow, patient_id)
     what = f"The casebook of {row['study_id']}"
     return _lock(uow, LockScope.CASEBOOK, what, patient_id=patient_id, reason=reason)
 
@@ -263,8 +274,8 @@ def lock_casebook(uow: UnitOfWork, patient_id: int, *, reason: str) -> int:
 def unlock_casebook(uow: UnitOfWork, patient_id: int, *, reason: str) -> None:
     """Unlock the casebook of patient ``patient_id``."""
     _require(uow, Capability.LOCK_RECORDS, reason)
-    _database_open(uow)
-    row = _check_site(uow, patient_id)
+    require_open_database(uow)
+    row = check_site(uow, patient_id)
     what = f"The casebook of {row['study_id']}"
     _unlock(uow, LockScope.CASEBOOK, what, patient_id=patient_id, reason=reason)
 
@@ -273,7 +284,7 @@ def unlock_casebook(uow: UnitOfWork, patient_id: int, *, reason: str) -> None:
 def lock_record(uow: UnitOfWork, table: str, record_id: int, *, reason: str) -> int:
     """Lock record ``record_id`` of ``table`` (with the rows of its form); return the lock's id."""
     _require(uow, Capability.LOCK_RECORDS, reason)
-    _database_open(uow)
+    require_open_database(uow)
     pid, _ = patient_of_record(uow, table, record_id)
     what = f"{table} id {record_id}"
     return _lock(
@@ -290,7 +301,7 @@ def lock_record(uow: UnitOfWork, table: str, record_id: int, *, reason: str) -> 
 def unlock_record(uow: UnitOfWork, table: str, record_id: int, *, reason: str) -> None:
     """Unlock record ``record_id`` of ``table``."""
     _require(uow, Capability.LOCK_RECORDS, reason)
-    _database_open(uow)
+    require_open_database(uow)
     pid, _ = patient_of_record(uow, table, record_id)
     what = f"{table} id {record_id}"
     _unlock(
@@ -311,3 +322,12 @@ def active_locks(session: Any, patient_id: int) -> list[dict[str, Any]]:
     t = m.table_of(Lock)
     stmt = select(t).where(t.c.active.is_(True), t.c.patient_id == patient_id).order_by(t.c.id)
     return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def dataset_state(session: Any) -> dict[str, Any]:
+    """What ``analyze`` and ``report`` print about the data they read: the database lock's
+    state (:func:`database_lock_state`) and the content hash of the raw records
+    (:func:`hcctrial.store.fingerprint.dataset_hash`: ``sha256``, ``records``)."""
+    from hcctrial.store.fingerprint import dataset_hash
+
+    return {**database_lock_state(session), **dataset_hash(session).as_dict()}

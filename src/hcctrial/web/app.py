@@ -213,6 +213,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_dashboard,
         routes_forms,
         routes_pages,
+        routes_part11,
         routes_records,
     )
 
@@ -224,6 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_admin,
         routes_dashboard,
         routes_api,
+        routes_part11,
     ):
         app.include_router(module.router)
     return app
