@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.services.charts import PATIENT_PATH
@@ -52,19 +53,25 @@ def when(at: datetime | None) -> str:
     return "-" if at is None else f"{at:%Y-%m-%d %H:%M} UTC"
 
 
+@cache
+def _database_lock_ids() -> Any:
+    """SELECT the id of the database lock in force (built and compiled once: every write runs
+    it)."""
+    from sqlalchemy import select
+
+    t = m.table_of(Lock)
+    return select(t.c.id).where(t.c.active.is_(True), t.c.scope == LockScope.DATABASE).limit(1)
+
+
 def active_database_lock(session: Session) -> dict[str, Any] | None:
     """The database lock in force (its row), or None when the database is open."""
     from sqlalchemy import select
 
+    pk = session.execute(_database_lock_ids()).scalar()
+    if pk is None:
+        return None
     t = m.table_of(Lock)
-    row = (
-        session.execute(
-            select(t).where(t.c.active.is_(True), t.c.scope == LockScope.DATABASE).limit(1)
-        )
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
+    return dict(session.execute(select(t).where(t.c.id == pk)).mappings().one())
 
 
 def _account_disable_only(plan: Plan) -> bool:
@@ -134,17 +141,52 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield items[i : i + _CHUNK]
 
 
-def _rows_of_patients(
-    session: Session, model: type[m.Record], patients: set[int], *where: Any
-) -> list[dict[str, Any]]:
-    from sqlalchemy import select
+@cache
+def _locks_and_signatures_of() -> Any:
+    """SELECT the locks in force and the valid signatures of the patients ``:pids`` (one
+    statement, built and compiled once: every write of a patient's records runs it)."""
+    from sqlalchemy import String, bindparam, cast, literal, select, union_all
 
-    t = m.table_of(model)
+    lock, sig = m.table_of(Lock), m.table_of(Signature)
+
+    def columns(t: Any, kind: str) -> list[Any]:
+        return [
+            literal(kind, String(16)).label("kind"),
+            t.c.id,
+            t.c.version,
+            cast(t.c.scope, String(32)).label("scope"),
+            t.c.table_name,
+            t.c.record_id,
+            t.c.patient_id,
+        ]
+
+    return union_all(
+        select(*columns(lock, "lock")).where(
+            lock.c.active.is_(True), lock.c.patient_id.in_(bindparam("pids", expanding=True))
+        ),
+        select(*columns(sig, "signature")).where(
+            sig.c.status == SignatureStatus.SIGNED,
+            sig.c.patient_id.in_(bindparam("spids", expanding=True)),
+        ),
+    )
+
+
+def _rows_of_patients(session: Session, patients: set[int]) -> list[dict[str, Any]]:
+    stmt = _locks_and_signatures_of()
     out: list[dict[str, Any]] = []
     for chunk in _chunks(patients):
-        stmt = select(t).where(t.c.patient_id.in_(chunk), *where)
-        out.extend(dict(r) for r in session.execute(stmt).mappings())
+        result = session.execute(stmt, {"pids": chunk, "spids": chunk})
+        keys = list(result.keys())
+        out.extend(dict(zip(keys, row, strict=True)) for row in result)
     return out
+
+
+def _lock_rows(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+
+    t = m.table_of(Lock)
+    stmt = select(t).where(t.c.id.in_(ids)).order_by(t.c.id)
+    return [dict(r) for r in session.execute(stmt).mappings()]
 
 
 def _what(lock: dict[str, Any], plan: Plan) -> str:
@@ -161,34 +203,31 @@ def locks_and_signatures(uow: UnitOfWork, plan: Plan) -> None:
     patients = {pid for pid, row in plan.saved_patients.items() if row is not None}
     if not patients:
         return
-    session = uow.session
     forms = _forms_written(plan)
-    t = m.table_of(Lock)
-    found = []
-    for lock in _rows_of_patients(session, Lock, patients, t.c.active.is_(True)):
-        hit = lock["scope"] == LockScope.CASEBOOK or (
-            (lock["table_name"], lock["record_id"]) in forms
-        )
-        if hit:
-            found.append(
-                finding(
-                    "RECORD-LOCKED",
-                    str(lock["table_name"] or "patients"),
-                    lock["record_id"] or lock["patient_id"],
-                    None,
-                    what=_what(lock, plan),
-                    since=when(lock["locked_at"]),
-                    by=lock["locked_by"],
-                    reason=lock["reason"],
-                )
+    hits: list[int] = []
+    for row in _rows_of_patients(uow.session, patients):
+        covers = row["table_name"] is None or (row["table_name"], row["record_id"]) in forms
+        if not covers:
+            continue
+        if row["kind"] == "lock":
+            hits.append(int(row["id"]))
+        else:
+            plan.signatures_changed.append((int(row["id"]), int(row["version"])))
+    if hits:
+        found = [
+            finding(
+                "RECORD-LOCKED",
+                str(lock["table_name"] or "patients"),
+                lock["record_id"] or lock["patient_id"],
+                None,
+                what=_what(lock, plan),
+                since=when(lock["locked_at"]),
+                by=lock["locked_by"],
+                reason=lock["reason"],
             )
-    if found:
+            for lock in _lock_rows(uow.session, hits)
+        ]
         raise refusal(found)
-    s = m.table_of(Signature)
-    valid = s.c.status == SignatureStatus.SIGNED
-    for sig in _rows_of_patients(session, Signature, patients, valid):
-        if sig["table_name"] is None or (sig["table_name"], sig["record_id"]) in forms:
-            plan.signatures_changed.append((int(sig["id"]), int(sig["version"])))
 
 
 def mark_signatures_changed(uow: UnitOfWork, plan: Plan) -> None:
