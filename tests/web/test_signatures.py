@@ -152,3 +152,26 @@ def test_signing_then_changing_a_signed_record_asks_for_a_new_signature(
     assert r.status_code == 201, r.text
     assert _statuses(s, sh) == {(None, None): ["signed"]}
     assert cli("audit", "verify", "--database", web_db).exit_code == 0
+
+
+def test_nothing_is_signed_or_locked_while_the_database_is_locked(
+    app: Any,
+    login: Callable[[str], Any],
+    web_db: str,
+    cli: Callable[..., Any],
+    monkeypatch: Any,
+) -> None:
+    from tests.web.test_locks import add_account, lock_cli
+
+    ids = _setup(web_db)
+    add_account(web_db, "dm", "data_manager")
+    assert lock_cli(cli, monkeypatch, "lock", web_db, "dm", "final analysis").exit_code == 0
+    head = _audit_head(web_db)
+    inv, dm = login("inv_gz"), login("dm")
+    page = inv.get(f"/patients/{ids['gz']}").text
+    assert "The database is locked for analysis" in page and "final analysis" in page
+    r = _post(inv, f"/api/patients/{ids['gz']}/sign", {"password": PASSWORD, "meaning": "authored"})
+    assert (r.status_code, r.json()["rule"]) == (409, "DATABASE-LOCKED")
+    r = _post(dm, f"/api/patients/{ids['gz']}/lock", {"reason": "casebook complete"})
+    assert (r.status_code, r.json()["rule"]) == (409, "DATABASE-LOCKED")
+    assert _audit_head(web_db) == head
