@@ -71,7 +71,7 @@ def patient_page(request: Request, patient_id: int) -> Response:
         view = patient_view(pf, state.regimen, state.today())
         from hcctrial.web.routes_part11 import part11_of
 
-        ctx = {"v": view, "pf": pf, "part11": part11_of(session, patient.id)}
+        ctx = {"v": view, "pf": pf, "part11": part11_of(session, patient.id, view.timeline)}
         return render(request, "patient.html", ctx, user=user)
 
 

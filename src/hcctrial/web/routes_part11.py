@@ -69,13 +69,21 @@ def _table(slug: str) -> str:
     raise HTTPException(status_code=404, detail=f"No record type {slug!r}.")
 
 
-def part11_of(session: Any, patient_id: int) -> dict[str, Any]:
-    """The signatures (newest first) and the locks in force of one patient's records, and the
-    database lock's state."""
+def part11_of(session: Any, patient_id: int, timeline: Any = ()) -> dict[str, Any]:
+    """The signatures (newest first) and the locks in force of one patient's records, the
+    database lock's state, and ``labels``: ``"table:id"`` -> how the patient page's timeline
+    names that record (``timeline``: its items, with ``slug``, ``record_id``, ``day``, ``kind``,
+    ``summary``)."""
+    labels = {}
+    for t in timeline:
+        rt = RECORD_TYPES.get(t.slug)
+        if rt is not None:
+            labels[f"{rt.model.__tablename__}:{t.record_id}"] = f"{t.day} {t.kind}: {t.summary}"
     return {
         "signatures": signatures.signatures_of(session, patient_id),
         "locks": locks.active_locks(session, patient_id),
         "database": locks.database_lock_state(session),
+        "labels": labels,
     }
 
 
