@@ -297,8 +297,12 @@ def _build_trial_beside_imports(
         return dict(outcome[1])
     if outcome[0] == "error":
         cls, message, field = outcome[1:]
-        exc = cls(message, field=field) if issubclass(cls, HcctrialError) else None
-        if exc is not None:
+        if issubclass(cls, HcctrialError):
+            try:
+                exc = cls(message, field=field)
+            except TypeError:  # a subclass with a constructor of its own (refusal, CSV error)
+                exc = HcctrialError(message, field=field)
+                exc.exit_code = cls.exit_code
             raise exc
     raise RuntimeError(f"hcctrial demo: building the trial failed:\n{outcome[-1]}")
 
