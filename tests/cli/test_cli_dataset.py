@@ -149,3 +149,21 @@ def test_report_prints_the_lock_state_and_the_hash(
     assert (dataset["locked"], dataset["sha256"], dataset["records"]) == (False, expected, rows)
     out = cli("report", "--database", db, "--out", tmp_path / "r")
     assert f"dataset: NOT locked (the records may still change); sha256 {expected}" in out.stdout
+
+
+def test_the_report_itself_names_the_data_it_was_made_from(demo_database_copy: Path) -> None:
+    """The methods section of the report (HTML, Word, the web's download) carries the lock
+    state and the hash of the records read in the same transaction as the report's data."""
+    from hcctrial.report.from_database import report_inputs_from_database
+    from hcctrial.store.session import make_engine
+
+    expected, rows = independent_hash(demo_database_copy)
+    engine = make_engine(f"sqlite:///{demo_database_copy}")
+    try:
+        inputs = report_inputs_from_database(engine)
+    finally:
+        engine.dispose()
+    assert (
+        "The database was not locked for analysis (its records may have changed since). The "
+        f"report was made from {rows} raw records with the content hash SHA-256 {expected}"
+    ) in inputs.notes[-1]

@@ -37,6 +37,7 @@ __all__ = [
     "active_locks",
     "check_site",
     "database_lock_state",
+    "dataset_sentence",
     "dataset_state",
     "lock_casebook",
     "lock_database",
@@ -331,3 +332,18 @@ def dataset_state(session: Any) -> dict[str, Any]:
     from hcctrial.store.fingerprint import dataset_hash
 
     return {**database_lock_state(session), **dataset_hash(session).as_dict()}
+
+
+def dataset_sentence(state: dict[str, Any]) -> str:
+    """The report's sentence naming the data it was made from (``state``: :func:`dataset_state`)."""
+    if state["locked"]:
+        lock = (
+            f"The database was locked for analysis on {state['locked_at']} by "
+            f"{state['locked_by']} ({state['reason']})"
+        )
+    else:
+        lock = "The database was not locked for analysis (its records may have changed since)"
+    return (
+        f"{lock}. The report was made from {state['records']} raw records with the content hash "
+        f"SHA-256 {state['sha256']} (docs/database.md)."
+    )
