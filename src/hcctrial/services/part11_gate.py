@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "active_database_lock",
+    "confirm_database_open",
     "database_lock",
     "form_of",
     "locks_and_signatures",
@@ -104,6 +105,15 @@ def database_lock(uow: UnitOfWork, plan: Plan) -> None:
             )
         ]
     )
+
+
+def confirm_database_open(uow: UnitOfWork, plan: Plan) -> None:
+    """DATABASE-LOCKED again after the plan's rows are written, on PostgreSQL: this transaction
+    now holds the audit chain's head (``FOR UPDATE``), which a lock's own audited insert needs
+    too, so a lock committed while the plan was checked is seen here and the write is rolled
+    back -- no write lands after the lock. (SQLite runs one writer at a time: no such race.)"""
+    if uow.session.get_bind().dialect.name == "postgresql":
+        database_lock(uow, plan)
 
 
 def form_of(table: str, row: dict[str, Any]) -> tuple[str, int] | None:

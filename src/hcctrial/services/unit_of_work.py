@@ -216,8 +216,9 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
             actor=actor,
             reason=f"status {status.value} after: {plan.action.value}",
         )
-    if plan.signatures_changed:
-        from hcctrial.services.part11_gate import mark_signatures_changed
+    from hcctrial.services.part11_gate import confirm_database_open, mark_signatures_changed
 
+    if plan.signatures_changed:
         mark_signatures_changed(uow, plan)
+    confirm_database_open(uow, plan)
     return out
