@@ -53,6 +53,7 @@ def test_sign_a_scan_and_lock_the_casebook_on_the_patient_page(
             inv.click("#sign")
             inv.wait_for_selector("#signatures tr.signed:has-text('reviewed and approved')")
             assert "inv_gz" in inv.inner_text("#signatures")
+            assert "signed" in inv.inner_text("#timeline .mark.signed")
 
             dm = _sign_in(browser, base, "dm")
             dm.goto(f"{base}/patients/{gz}")
@@ -62,6 +63,7 @@ def test_sign_a_scan_and_lock_the_casebook_on_the_patient_page(
             dm.click("#lock")
             dm.wait_for_selector("#locks:has-text('Locked: the casebook')")
             dm.locator("#part11").screenshot(path=str(ARTIFACTS / "part11.png"))
+            dm.locator("#timeline").screenshot(path=str(ARTIFACTS / "part11_timeline.png"))
 
             inv.goto(f"{base}/patients/{gz}/labs/new")
             inv.fill("[name='sample_date']", "2026-01-20")

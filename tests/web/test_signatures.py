@@ -111,6 +111,8 @@ def test_signing_then_changing_a_signed_record_asks_for_a_new_signature(
     }
     page = c.get(f"/patients/{gz}").text
     assert "changed after signing: a new signature is needed" in page
+    assert page.count('class="mark changed-after-signing"') == 1  # the scan, in the timeline
+    assert page.count('class="mark signed"') == 1  # the cycle
 
     # the audit trail shows the signatures and why they became stale
     trail = c.get(f"/api/patients/{gz}/audit").json()

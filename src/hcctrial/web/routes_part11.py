@@ -71,19 +71,32 @@ def _table(slug: str) -> str:
 
 def part11_of(session: Any, patient_id: int, timeline: Any = ()) -> dict[str, Any]:
     """The signatures (newest first) and the locks in force of one patient's records, the
-    database lock's state, and ``labels``: ``"table:id"`` -> how the patient page's timeline
-    names that record (``timeline``: its items, with ``slug``, ``record_id``, ``day``, ``kind``,
-    ``summary``)."""
-    labels = {}
+    database lock's state, ``labels``: ``"table:id"`` -> how the patient page's timeline names
+    that record, and ``marks``: ``"slug:id"`` -> what the timeline shows beside it ("signed" or
+    "changed after signing" from its latest signature, "locked") (``timeline``: its items, with
+    ``slug``, ``record_id``, ``day``, ``kind``, ``summary``)."""
+    sigs = signatures.signatures_of(session, patient_id)
+    held = locks.active_locks(session, patient_id)
+    latest: dict[str, str] = {}
+    for sig in sigs:  # newest first: the first seen of a record is its latest signature
+        if sig["table_name"] is not None:
+            key = f"{sig['table_name']}:{sig['record_id']}"
+            latest.setdefault(key, sig["status"].words)
+    locked = {f"{x['table_name']}:{x['record_id']}" for x in held if x["table_name"]}
+    labels, marks = {}, {}
     for t in timeline:
         rt = RECORD_TYPES.get(t.slug)
         if rt is not None:
-            labels[f"{rt.model.__tablename__}:{t.record_id}"] = f"{t.day} {t.kind}: {t.summary}"
+            key = f"{rt.model.__tablename__}:{t.record_id}"
+            labels[key] = f"{t.day} {t.kind}: {t.summary}"
+            shown = [latest[key]] if key in latest else []
+            marks[f"{t.slug}:{t.record_id}"] = shown + (["locked"] if key in locked else [])
     return {
-        "signatures": signatures.signatures_of(session, patient_id),
-        "locks": locks.active_locks(session, patient_id),
+        "signatures": sigs,
+        "locks": held,
         "database": locks.database_lock_state(session),
         "labels": labels,
+        "marks": marks,
     }
 
 
