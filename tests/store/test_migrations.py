@@ -14,6 +14,8 @@ from hcctrial.store.session import make_engine, session_factory
 #: The sign-in tables (not records: no version, not audited; issue 16).
 SIGNIN_TABLES = {"web_sessions", "login_failures", "api_tokens", "totp_secrets"}
 EXPECTED_TABLES = SIGNIN_TABLES | {
+    "signatures",
+    "locks",
     "sites",
     "users",
     "patients",
@@ -42,16 +44,17 @@ def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
     try:
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == []
-        assert upgrade_to_head(engine) == head_revision()
+        revision = head_revision()
+        assert upgrade_to_head(engine) == revision
         assert set(inspect(engine).get_table_names()) == EXPECTED_TABLES
-        assert current_revision(engine) == head_revision()
+        assert current_revision(engine) == revision
         for table in EXPECTED_TABLES - {"alembic_version", "audit_log", "audit_chain_head"} - SIGNIN_TABLES:
             columns = {c["name"] for c in inspect(engine).get_columns(table)}
             assert {"id", "version", "created_at", "updated_at"} <= columns, table
         with session_factory(engine)() as s:
             head = s.execute(select(AuditChainHead)).scalar_one()
             assert (head.last_seq, head.last_hash) == (0, "0" * 64)
-        assert upgrade_to_head(engine) == head_revision()  # idempotent
+        assert upgrade_to_head(engine) == revision  # idempotent
     finally:
         engine.dispose()
 

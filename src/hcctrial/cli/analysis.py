@@ -136,12 +136,15 @@ def analyze_command(
     from hcctrial.analysis.contract import analyze_json
     from hcctrial.analysis.plan import load_plan
     from hcctrial.analysis.trial import analyse_database
+    from hcctrial.cli.locks import dataset_line, dataset_of
     from hcctrial.cli.main import emit
 
     plan = load_plan(sap)
     with _engine(database, migrate=False) as engine:
+        dataset = dataset_of(engine)
         trial = analyse_database(engine, plan)
-    emit(analyze_json(trial.result), as_json, _summary_text(trial.result))
+    result = {**analyze_json(trial.result), "dataset": dataset}
+    emit(result, as_json, _summary_text(trial.result) + "\n" + dataset_line(dataset))
 
 
 #: Share of the progress bar per stage of ``hcctrial demo`` (out of 100).
@@ -298,8 +301,12 @@ def _build_trial_beside_imports(
         return dict(outcome[1])
     if outcome[0] == "error":
         cls, message, field = outcome[1:]
-        exc = cls(message, field=field) if issubclass(cls, HcctrialError) else None
-        if exc is not None:
+        if issubclass(cls, HcctrialError):
+            try:
+                exc = cls(message, field=field)
+            except TypeError:  # a subclass with a constructor of its own (refusal, CSV error)
+                exc = HcctrialError(message, field=field)
+                exc.exit_code = cls.exit_code
             raise exc
     raise RuntimeError(f"hcctrial demo: building the trial failed:\n{outcome[-1]}")
 

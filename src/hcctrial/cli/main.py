@@ -44,6 +44,7 @@ COMMAND_GROUPS: list[tuple[str, str | None, str]] = [
     ("reporting", None, "The report: tables and figures for HTML and Word."),
     ("webapp", None, "The web application."),
     ("interop", None, "Data exchange: CDISC conformance check, REDCap data dictionary."),
+    ("locks", None, "Lock and unlock the trial database for analysis."),
 ]
 
 

@@ -65,7 +65,10 @@ def report_command(
             f"--format: got {formats!r}; expected a comma-separated list of {', '.join(FORMATS)}",
             field="format",
         )
+    from hcctrial.cli.locks import dataset_line, dataset_of
+
     with open_database(database) as engine:
+        dataset = dataset_of(engine)
         paths = build_report(engine, out, fmts, published=published, plan=plan)
     result = {
         "out": str(paths.out_dir),
@@ -75,8 +78,10 @@ def report_command(
         "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
         "tables": list(paths.tables),
         "plan": plan.reference(),
+        "dataset": dataset,
     }
     lines = [f"report written to {paths.out_dir}"]
     lines += [f"  {k}: {result[k]}" for k in ("html", "docx") if result[k]]
     lines.append(f"  {len(paths.figures)} figures (PNG 300 dpi + SVG), {len(paths.tables)} tables")
+    lines.append(dataset_line(dataset))
     emit(result, as_json, "\n".join(lines))

@@ -131,7 +131,10 @@ def user_add_command(
     username: Annotated[str, typer.Option("--username", help="Login name.")],
     role: Annotated[
         str,
-        typer.Option("--role", help="investigator, coordinator, monitor, statistician or admin."),
+        typer.Option(
+            "--role",
+            help="investigator, coordinator, monitor, statistician, admin or data_manager.",
+        ),
     ],
     site: Annotated[
         str | None,

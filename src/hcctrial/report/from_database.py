@@ -185,6 +185,7 @@ def report_inputs_from_database(
     from hcctrial.analysis.trial import derive_trial
     from hcctrial.derive.records import load_patient_records
     from hcctrial.errors import DataValidationError
+    from hcctrial.services.locks import dataset_sentence, dataset_state
     from hcctrial.store import models as m
     from hcctrial.store.session import open_session
 
@@ -192,6 +193,7 @@ def report_inputs_from_database(
         records = load_patient_records(session)
         failures = screen_failure_reasons(session)
         site_codes = set(session.execute(select(m.table_of(m.Site).c.code)).scalars())
+        dataset = dataset_sentence(dataset_state(session))  # what this report read (issue 16)
     enrolled = tuple(r for r in records if r.enrolled)
     if not enrolled:
         raise DataValidationError(
@@ -207,5 +209,6 @@ def report_inputs_from_database(
         endpoints,
         screen_failure_reasons=failures,
         is_demo=demo,
+        notes=(dataset,),
         datasets=datasets,
     )

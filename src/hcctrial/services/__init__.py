@@ -43,6 +43,8 @@ __all__ = [
     "imports",
     "labs",
     "links",
+    "locks",
+    "part11_gate",
     "patients",
     "permissions",
     "persistence",
@@ -50,6 +52,7 @@ __all__ = [
     "previews",
     "rules",
     "scans",
+    "signatures",
     "states",
     "unit_of_work",
 ]

@@ -8,7 +8,9 @@ They work on all rows of a table at once, so that an import of 600,000 rows and 
 take the same path; the database is read once per table and 500 records.
 
 A check that every write must pass (a signature, a lock, a form's status) is a new gate added to
-:data:`GATES` -- the one place.
+:data:`GATES` -- the one place: the database lock after the role, the record and casebook
+locks (and the signatures a write invalidates) after the sites
+(:mod:`~hcctrial.services.part11_gate`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from hcctrial.services import persistence as db
 from hcctrial.services.chart_gate import charts
 from hcctrial.services.links import links, sites
+from hcctrial.services.part11_gate import database_lock, locks_and_signatures
 from hcctrial.services.permissions import Capability, can
 from hcctrial.services.plan import Plan
 from hcctrial.services.rules import Finding, finding, refusal
@@ -276,10 +279,12 @@ Gate = Callable[["UnitOfWork", Plan], None]
 GATES: tuple[Gate, ...] = (
     _who_and_why,
     _role,
+    database_lock,
     _values,
     _versions,
     identifiers,
     links,
     sites,
+    locks_and_signatures,
     charts,
 )

@@ -146,6 +146,10 @@ def import_rows(
     numbered = {
         (_MODELS[t] if isinstance(t, str) else t): list(n) for t, n in (lines or {}).items()
     }
+    from hcctrial.services.part11_gate import database_lock
+    from hcctrial.services.plan import Plan
+
+    database_lock(uow, Plan(Action.IMPORT, reason))  # a locked database: that answer first
     errors: list[RowError] = []
     writes = []
     for model in m.DATA_TABLES:  # parents before children

@@ -2,19 +2,26 @@
 
 Roles (:class:`hcctrial.store.models.Role`) and their capabilities:
 
-==============  ==============  ============  ==========  ==============  ===========
-capability      investigator    coordinator   monitor     statistician    admin
-==============  ==============  ============  ==========  ==============  ===========
-view patients   yes             yes           yes         no              yes
-edit records    yes             yes           no          no              yes
-view audit      yes             no            yes         no              yes
-view analysis   yes             yes           yes         yes             yes
-manage users    no              no            no          no              yes
-==============  ==============  ============  ==========  ==============  ===========
+==============  ============  ===========  ========  ============  =====  ============
+capability      investigator  coordinator  monitor   statistician  admin  data manager
+==============  ============  ===========  ========  ============  =====  ============
+view patients   yes           yes          yes       no            yes    yes
+edit records    yes           yes          no        no            yes    no
+view audit      yes           no           yes       no            yes    yes
+view analysis   yes           yes          yes       yes           yes    yes
+manage users    no            no           no        no            yes    no
+sign records    yes           no           no        no            no     no
+lock records    no            no           no        no            yes    yes
+unlock database no            no           no        no            yes    no
+==============  ============  ===========  ========  ============  =====  ============
+
+Signing (21 CFR 11.50) is the investigator's own attestation: no other role signs, not even an
+admin. A data manager or an admin locks and unlocks records and casebooks and locks the
+database for analysis; only an admin unlocks the database (:mod:`hcctrial.services.locks`).
 
 Sites: investigators and coordinators work at one site and see only its patients. A monitor with
-a site sees that site; a monitor without one is a central monitor and sees every site. Admins and
-statisticians span sites (the statistician sees the trial only through the analysis pages, which
+a site sees that site; a monitor without one is a central monitor and sees every site. Admins,
+data managers and statisticians span sites (the statistician sees the trial only through the analysis pages, which
 are trial-wide). A user of a site-bound role without a site sees no patient at all.
 
 The acting user of every service call is an :class:`Actor`; the web signs one in, the command line
@@ -44,6 +51,9 @@ class Capability(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_ANALYSIS = "view_analysis"
     MANAGE_USERS = "manage_users"
+    SIGN_RECORDS = "sign_records"
+    LOCK_RECORDS = "lock_records"
+    UNLOCK_DATABASE = "unlock_database"
 
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -53,6 +63,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.EDIT_RECORDS,
             Capability.VIEW_AUDIT,
             Capability.VIEW_ANALYSIS,
+            Capability.SIGN_RECORDS,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -62,7 +73,15 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {Capability.VIEW_PATIENTS, Capability.VIEW_AUDIT, Capability.VIEW_ANALYSIS}
     ),
     Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
-    Role.ADMIN: frozenset(Capability),
+    Role.ADMIN: frozenset(Capability) - {Capability.SIGN_RECORDS},
+    Role.DATA_MANAGER: frozenset(
+        {
+            Capability.VIEW_PATIENTS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_ANALYSIS,
+            Capability.LOCK_RECORDS,
+        }
+    ),
 }
 
 
@@ -90,8 +109,9 @@ def can(user: Actor, capability: Capability) -> bool:
 
 
 def spans_sites(user: Actor) -> bool:
-    """Whether ``user`` sees every site's patients (admin, statistician, central monitor)."""
-    if user.role in (Role.ADMIN, Role.STATISTICIAN):
+    """Whether ``user`` sees every site's patients (admin, data manager, statistician, central
+    monitor)."""
+    if user.role in (Role.ADMIN, Role.DATA_MANAGER, Role.STATISTICIAN):
         return True
     return user.role is Role.MONITOR and user.site_id is None
 

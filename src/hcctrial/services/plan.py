@@ -115,6 +115,8 @@ class Plan:
     compute_status: set[int] = field(default_factory=set)
     #: patients an action concerns without writing a record of theirs (:class:`Touch`)
     touched: set[int] = field(default_factory=set)
+    #: (id, version) of the signatures the plan invalidates (:mod:`~hcctrial.services.part11_gate`)
+    signatures_changed: list[tuple[int, int]] = field(default_factory=list)
 
     def line_numbers(self) -> dict[tuple[str, int], int] | None:
         """(table, record id) -> the file's row number of every inserted row that has one (built

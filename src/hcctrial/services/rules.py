@@ -76,12 +76,16 @@ class Action(enum.StrEnum):
     DELETE = "delete a record"
     IMPORT = "import"
     ACCOUNTS = "manage sites and accounts"
+    LOCK = "lock or unlock"
+    SIGN = "sign"
 
 
 ALL_ACTIONS: tuple[Action, ...] = tuple(Action)
 _A = Action
 #: Actions that write a patient's clinical records (every chart check applies to them).
-_CLINICAL: tuple[Action, ...] = tuple(a for a in Action if a is not Action.ACCOUNTS)
+_CLINICAL: tuple[Action, ...] = tuple(
+    a for a in Action if a not in (Action.ACCOUNTS, Action.LOCK, Action.SIGN)
+)
 _DATED: tuple[Action, ...] = tuple(
     a for a in _CLINICAL if a not in (Action.DELETE, Action.END_TREATMENT, Action.LESION)
 )
@@ -126,7 +130,7 @@ RULES: tuple[Rule, ...] = (
         "The record, and every record it points to, belong to a site the acting user works at "
         "-- checked on the record as saved and on every parent before and after the change.",
         "{what} belongs to another site (site {site}); you work at {yours}.",
-        _CLINICAL,
+        (*_CLINICAL, _A.LOCK, _A.SIGN),
     ),
     # ------------------------------------------------------------------ the patient's state
     Rule(
@@ -422,6 +426,51 @@ RULES: tuple[Rule, ...] = (
         "cycle_exams.ecog: got None with no weight_kg; expected the ECOG performance status "
         "(0-4), the weight in kg, or both",
         (_A.EXAM, _A.AMEND, _A.IMPORT),
+    ),
+    # ------------------------------------------------------------------ Part 11 controls
+    Rule(
+        "DATABASE-LOCKED",
+        RuleKind.STATE,
+        "While the database is locked for analysis nothing is written, through any door (an "
+        "account may still be disabled); an admin unlocks it with a reason.",
+        "The database is locked for analysis (since {since}, by {by}: {reason}); nothing can be "
+        "changed until an admin unlocks it.",
+        ALL_ACTIONS,
+    ),
+    Rule(
+        "RECORD-LOCKED",
+        RuleKind.STATE,
+        "A locked record (with the rows of its form) is not changed or deleted, and a locked "
+        "casebook gets no new, changed or deleted record, until a data manager or an admin "
+        "unlocks it with a reason.",
+        "{what} is locked (since {since}, by {by}: {reason}); it must be unlocked before it "
+        "can be changed.",
+        _CLINICAL,
+    ),
+    Rule(
+        "LOCK-STATE",
+        RuleKind.STATE,
+        "A lock is set on what is not locked yet, and lifted only from what is locked.",
+        "{what} {problem}.",
+        (_A.LOCK,),
+    ),
+    Rule(
+        "PASSWORD-REENTERED",
+        RuleKind.AUTHORIZATION,
+        "Signing, and locking or unlocking from the command line, re-enter the acting user's "
+        "password (21 CFR 11.200): a wrong password, or a name that is not an active account, "
+        "refuses the action.",
+        "{user}: the password is not correct or the account is not active; nothing was "
+        "{done}.",
+        (_A.SIGN, _A.LOCK),
+    ),
+    Rule(
+        "SIGN-RECORD",
+        RuleKind.VALUE,
+        "A signature is of an existing record of a patient's forms, or of an existing patient's "
+        "casebook, with one of the meanings: reviewed and approved, authored.",
+        "{field}: got {value!r}; expected {expected}",
+        (_A.SIGN, _A.LOCK),
     ),
 )
 

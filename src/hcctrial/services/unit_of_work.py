@@ -5,7 +5,8 @@ hands them to :meth:`UnitOfWork.run` with the action and the reason. ``run`` pas
 :data:`GATES`, in order, and writes only when all pass:
 
 1. who and why -- the acting user is named and a change of a saved record has a reason;
-2. the role -- the action needs a capability the role grants (AUTH-ROLE);
+2. the role -- the action needs a capability the role grants (AUTH-ROLE); then the database
+   lock -- nothing is written while the database is locked for analysis (DATABASE-LOCKED);
 3. the values -- each value fits its column, labs convert, terms are CTCAE terms (FIELD-VALUE,
    LAB-UNIT, LAB-PLAUSIBLE, AE-CTCAE-TERM, AE-CTCAE-GRADE);
 4. the versions -- a change applies to the version the user saw (VERSION-STALE);
@@ -14,12 +15,15 @@ hands them to :meth:`UnitOfWork.run` with the action and the reason. ``run`` pas
 6. the sites -- the acting user works at the site of every patient the change touches, before
    and after it: the record's and every parent's (AUTH-SITE); a record is not moved to another
    patient or site, the status is not edited (RECORD-MOVE, STATUS-DIRECT);
+6b. the locks -- no locked record's form, no record of a locked casebook changes
+   (RECORD-LOCKED); the signatures the change invalidates are noted;
 7. the charts -- the charts of the patients touched, before and after the change: the state
    machine's transition (STATE-TRANSITION) and every chart check (:mod:`~.checks`); a finding the
    change brings refuses it.
 
 Then :mod:`~.persistence` writes the rows and their audit entries (who, when, old, new, reason) and
-the patients' new states, in the caller's transaction. A refusal raises before anything is
+the patients' new states, and marks the invalidated signatures "changed after signing", in the
+caller's transaction. A refusal raises before anything is
 written. Checks that later issues add to every write (signatures, locks, form status) are one
 more gate in :data:`GATES`.
 
@@ -212,4 +216,9 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
             actor=actor,
             reason=f"status {status.value} after: {plan.action.value}",
         )
+    from hcctrial.services.part11_gate import confirm_database_open, mark_signatures_changed
+
+    if plan.signatures_changed:
+        mark_signatures_changed(uow, plan)
+    confirm_database_open(uow, plan)
     return out

@@ -362,7 +362,9 @@ def verify_audit(session: Session, *, batch_size: int = 10_000) -> AuditReport:
         )
 
     records = 0
-    for model in DATA_TABLES:
+    from hcctrial.store.models_part11 import PART11_TABLES
+
+    for model in (*DATA_TABLES, *PART11_TABLES):  # signatures and locks are audited records too
         data_table = table_of(model)
         name = data_table.name
         rows = session.execute(

@@ -138,6 +138,7 @@ class Role(enum.StrEnum):
     MONITOR = "monitor"
     STATISTICIAN = "statistician"
     ADMIN = "admin"
+    DATA_MANAGER = "data_manager"
 
 
 class PatientStatus(enum.StrEnum):
@@ -551,3 +552,7 @@ from hcctrial.store.models_exam import CycleExam  # noqa: E402
 DATA_TABLES = (*DATA_TABLES, CycleExam)
 # The sign-in tables (issue 16) join the same metadata (migrations and tests see every table).
 from hcctrial.store import models_security as _models_security  # noqa: E402, F401
+
+# The Part 11 tables (signatures, locks) live in their own module; importing it here puts them
+# in Base.metadata wherever the models are imported (migrations, create_all, audit verify).
+from hcctrial.store import models_part11 as _part11  # noqa: E402,F401

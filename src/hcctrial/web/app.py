@@ -274,6 +274,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_dashboard,
         routes_forms,
         routes_pages,
+        routes_part11,
         routes_records,
     )
 
@@ -294,6 +295,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_admin,
         routes_dashboard,
         routes_api,
+        routes_part11,
     ):
         app.include_router(module.router)
     return app

@@ -4,7 +4,7 @@ site, disable or enable it, reset its password.
 Only the admin role has :attr:`~hcctrial.services.permissions.Capability.MANAGE_USERS`; everyone
 else gets 403. Every write is an action of :mod:`hcctrial.services.accounts` (the same as
 ``hcctrial user add``), which holds the rules: a user name of letters, digits, ``.``, ``_`` or
-``-`` (at most 64), not taken; one of the five roles; investigators and coordinators need a site;
+``-`` (at most 64), not taken; one of the roles; investigators and coordinators need a site;
 a password of at least 12 characters (not the user name, not a common password); an admin cannot disable their own account (no lock-out) --
 audited, with an optimistic lock on the version the admin saw. Passwords are stored only as
 argon2id hashes; the audit entry of a reset holds the old and new *hashes*, never a password. A

@@ -69,7 +69,10 @@ def patient_page(request: Request, patient_id: int) -> Response:
         patient = load_patient(session, user, patient_id)
         pf = load_patient_file(session, patient)
         view = patient_view(pf, state.regimen, state.today())
-        return render(request, "patient.html", {"v": view, "pf": pf}, user=user)
+        from hcctrial.web.routes_part11 import part11_of
+
+        ctx = {"v": view, "pf": pf, "part11": part11_of(session, patient.id, view.timeline)}
+        return render(request, "patient.html", ctx, user=user)
 
 
 def _audit_keys(pf: PatientFile) -> list[tuple[str, str]]:
@@ -93,7 +96,9 @@ def _audit_keys(pf: PatientFile) -> list[tuple[str, str]]:
 
 def audit_entries(session: Any, pf: PatientFile) -> list[dict[str, Any]]:
     """Every audit entry of the patient's records, oldest first, with the changed fields."""
-    keys = _audit_keys(pf)
+    from hcctrial.web.routes_part11 import part11_audit_keys
+
+    keys = _audit_keys(pf) + part11_audit_keys(session, pf.patient.id)
     entries = []
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
