@@ -10,7 +10,6 @@ line; asked without echo on a terminal). Both are audited (who, when, why). Exit
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -47,15 +46,8 @@ def dataset_line(state: dict[str, Any]) -> str:
     return f"dataset: {lock}; sha256 {state['sha256']} over {state['records']} records"
 
 
-def _read_password() -> str:
-    """One line of stdin (asked without echo on a terminal)."""
-    if sys.stdin is not None and sys.stdin.isatty():
-        return str(typer.prompt("Password", hide_input=True))
-    line = sys.stdin.readline() if sys.stdin is not None else ""
-    return line.rstrip("\r\n")
-
-
 def _run(database: str | None, user: str, reason: str, as_json: bool, *, lock: bool) -> None:
+    from hcctrial.cli.acting import read_secret_line
     from hcctrial.cli.database import open_database
     from hcctrial.cli.main import emit
     from hcctrial.services.locks import database_lock_state, lock_database, unlock_database
@@ -66,7 +58,7 @@ def _run(database: str | None, user: str, reason: str, as_json: bool, *, lock: b
     from hcctrial.web.security import password_hasher, verify_password
 
     settings = load_settings(database_url=database)
-    password = _read_password()
+    password = read_secret_line("Password")
     hasher = password_hasher(settings)
     done = "locked" if lock else "unlocked"
 

@@ -60,15 +60,11 @@ def hash_password(hasher: Any, password: str) -> str:
 
 
 def verify_password(hasher: Any, password_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash`` (False for a missing or malformed hash)."""
-    from argon2.exceptions import InvalidHashError, VerificationError
+    """Whether ``password`` matches ``password_hash`` (False for a missing or malformed hash,
+    checked at the same cost): the one check of :func:`hcctrial.services.identity.password_matches`."""
+    from hcctrial.services.identity import password_matches
 
-    if not password_hash:
-        return False
-    try:
-        return bool(hasher.verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
+    return password_matches(password_hash, password, hasher)
 
 
 def csrf_token(session: dict[str, Any]) -> str:
