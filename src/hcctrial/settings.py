@@ -20,6 +20,9 @@ variable                                  meaning (default)
 ``HCCTRIAL_BUSY_TIMEOUT_S``               how long a SQLite connection waits for a lock (10 s)
 ``HCCTRIAL_SAP``                          the statistical analysis plan the web app follows (seed)
 ``HCCTRIAL_LOG_DIR``                      crash logs ($XDG_STATE_HOME/hcctrial, ~/.local/state/...)
+``HCCTRIAL_AUDIT_KEY``                    the audit chain's HMAC key itself, >= 32 characters
+``HCCTRIAL_AUDIT_KEY_FILE``               a file holding that key (docs/database.md)
+``HCCTRIAL_STATE_DIR``                    where default audit keys live ($XDG_STATE_HOME/hcctrial)
 ========================================  =======================================================
 
 Example::
@@ -88,13 +91,34 @@ class Settings(BaseSettings):
     demo_skeleton: Path | None = Field(
         default=None, description="the demo's fitted survival skeleton; None: the bundled file"
     )
-
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="the HMAC-SHA256 key of the audit chain (at least 32 characters); None: "
+        "audit_key_file, else the default key file of the database in state_dir",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="a file holding the audit chain's key (created with mode 0600 by `hcctrial "
+        "init` when missing on a new database); None: the default key file",
+    )
+    state_dir: Path | None = Field(
+        default=None,
+        description="where the default audit keys are kept (audit-keys/<chain id>.key); None: "
+        "$XDG_STATE_HOME/hcctrial, else ~/.local/state/hcctrial",
+    )
 
     def crash_log_dir(self) -> Path:
         """Return the directory of crash logs: ``log_dir``, else $XDG_STATE_HOME/hcctrial, else
         ~/.local/state/hcctrial (the XDG base-directory convention)."""
         if self.log_dir is not None:
             return self.log_dir
+        return self.state_directory()
+
+    def state_directory(self) -> Path:
+        """Return where hcctrial keeps state of its own (default audit keys): ``state_dir``, else
+        $XDG_STATE_HOME/hcctrial, else ~/.local/state/hcctrial."""
+        if self.state_dir is not None:
+            return self.state_dir
         state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(state) / "hcctrial"
 

@@ -42,7 +42,9 @@ def _sample_dir(tmp_path: Path) -> Path:
 def test_init_import_export_verify(cli: Callable[..., CliResult], url: str, tmp_path: Path) -> None:
     r = cli("init", "--database", url, "--json")
     assert r.exit_code == 0, r.stderr
-    assert r.json()["revision"] == "i12_vocabulary"
+    from hcctrial.store.migrations import head_revision
+
+    assert r.json()["revision"] == head_revision()
     r = cli("import", str(_sample_dir(tmp_path)), "--database", url, "--actor", "dm", "--json")
     assert r.exit_code == 0, r.stderr
     assert r.json()["rows"] == {"sites": 1, "patients": 2, "screenings": 1, "lab_results": 1}
@@ -71,8 +73,9 @@ def test_audit_verify_exits_1_naming_the_first_broken_record(
         engine.dispose()
     r = cli("audit", "verify", "--database", url, "--json")
     assert r.exit_code == 1
-    assert r.json()["ok"] is False
+    assert r.json()["intact"] is False
     assert r.json()["problems"][0]["table"] == "patients"
+    assert r.json()["problems"][0]["id"] == 2
     assert "first broken record: patients id 2" in r.stderr
     assert "status: audited 'screening', now 'deceased'" in r.stderr
     assert "Traceback" not in r.stderr

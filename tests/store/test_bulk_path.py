@@ -7,6 +7,7 @@ formula) — and, end to end, ``verify_audit`` plus the values read back from ea
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from hcctrial.services.persistence import create, create_many, prepare_insert_ro
 from hcctrial.store import models as m
 from hcctrial.store.audit import GENESIS_HASH, canonical_json, entry_hash, verify_audit
 from hcctrial.store.audit_bulk import insert_entry_hashes, insert_state_texts
+from hcctrial.store.audit_verify import entry_body
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, row_state
 
 _TEXT = (
@@ -221,14 +223,15 @@ def test_fast_checking_of_lab_values_returns_what_prepare_row_returns(
     reason=st.text(min_size=1, max_size=40),
     table=st.sampled_from(["sites", "lab_results", 'we"ird\\tab\u00e9']),
     news=st.lists(st.text(max_size=60), min_size=1, max_size=5),
+    key=st.sampled_from([None, b"k" * 32, bytes(range(64))]),
 )
 def test_bulk_hashes_follow_the_documented_entry_hash(
-    prev: str, first: int, actor: str, reason: str, table: str, news: list[str]
+    prev: str, first: int, actor: str, reason: str, table: str, news: list[str], key: bytes | None
 ) -> None:
     pks = [str(first + 7 * i) for i in range(len(news))]
     at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC).isoformat()
     got = insert_entry_hashes(
-        prev, first, at=at, actor=actor, table=table, pks=pks, news=news, reason=reason
+        prev, first, at=at, actor=actor, table=table, pks=pks, news=news, reason=reason, key=key
     )
     expected, link = [], prev
     for k, (pk, new) in enumerate(zip(pks, news, strict=True)):
@@ -243,9 +246,30 @@ def test_bulk_hashes_follow_the_documented_entry_hash(
             old=None,
             new=new,
             reason=reason,
+            key=key,
         )
         expected.append(link)
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=st.integers(1, 10**12),
+    texts=st.lists(st.text(max_size=30), min_size=5, max_size=5),
+    old=st.none() | st.text(max_size=40),
+    new=st.none() | st.text(max_size=40),
+    action=st.sampled_from(["insert", "update", "delete"]),
+)
+def test_verify_entry_body_is_the_canonical_json_of_the_entry(
+    seq: int, texts: list[str], old: str | None, new: str | None, action: str
+) -> None:
+    # audit verify builds the hashed body by concatenation; json.dumps is the reference.
+    at, actor, table, pk, reason = texts
+    fields = dict(seq=seq, at=at, actor=actor, table=table, pk=pk, action=action, old=old, new=new)
+    reference = json.dumps(
+        {**fields, "reason": reason}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert entry_body(**fields, reason=reason) == reference  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("model", _MODELS, ids=lambda x: x.__tablename__)

@@ -521,6 +521,14 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    #: The chain's random name: it names the default key file (:mod:`hcctrial.store.audit_key`).
+    chain_id: Mapped[str | None] = mapped_column(String(32))
+    #: The first keyed entry; entries before it were hashed before issue 16 (plain sha256).
+    keyed_from: Mapped[int | None] = mapped_column(Integer)
+    #: The hash of entry ``keyed_from - 1`` (64 zeros when none): bound to the key by key_check.
+    anchor_hash: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC of the chain id, keyed_from and anchor_hash under the audit key.
+    key_check: Mapped[str | None] = mapped_column(String(64))
 
 
 #: The audited data tables in foreign-key order (parents before children): CSV import order.

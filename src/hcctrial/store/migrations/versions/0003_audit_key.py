@@ -1,0 +1,72 @@
+"""The audit chain is keyed: its head gets a chain id, ``keyed_from``, ``anchor_hash`` and a key check
+(issue 16).
+
+From this revision on every audit entry's hash is an HMAC-SHA256 under the audit key
+(:mod:`hcctrial.store.audit_key`). The entries already written keep their plain sha256 hashes (they
+cannot be re-hashed without rewriting the append-only log): ``keyed_from`` is the first entry to
+come, ``anchor_hash`` the hash of the last entry so far, and the key check binds both and the new
+chain id to the key. The key is the configured one (``HCCTRIAL_AUDIT_KEY``,
+``HCCTRIAL_AUDIT_KEY_FILE``) or, when none is configured, a new key file
+``<state dir>/audit-keys/<chain id>.key`` made now (docs/database.md says how to keep it).
+
+The downgrade drops the four columns (entries written under the key then no longer verify with the
+older code).
+
+Revision ID: i16_audit
+Revises: i12_vocabulary
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "i16_audit"
+down_revision: str | None = "i12_vocabulary"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_COLUMNS = (
+    ("chain_id", sa.String(length=32)),
+    ("keyed_from", sa.Integer()),
+    ("anchor_hash", sa.String(length=64)),
+    ("key_check", sa.String(length=64)),
+)
+
+
+def upgrade() -> None:
+    from hcctrial.store.audit_key import key_check, new_chain_id, new_key
+
+    with op.batch_alter_table("audit_chain_head") as batch:
+        for name, type_ in _COLUMNS:
+            batch.add_column(sa.Column(name, type_, nullable=True))
+    head = sa.table(
+        "audit_chain_head",
+        sa.column("id", sa.Integer),
+        sa.column("last_seq", sa.Integer),
+        sa.column("last_hash", sa.String),
+        *(sa.column(name, type_) for name, type_ in _COLUMNS),
+    )
+    bind = op.get_bind()
+    row = bind.execute(sa.select(head.c.last_seq, head.c.last_hash).where(head.c.id == 1)).one()
+    chain_id = new_chain_id()
+    keyed_from, anchor = int(row.last_seq) + 1, str(row.last_hash)
+    key = new_key(chain_id)
+    bind.execute(
+        sa.update(head)
+        .where(head.c.id == 1)
+        .values(
+            chain_id=chain_id,
+            keyed_from=keyed_from,
+            anchor_hash=anchor,
+            key_check=key_check(key, chain_id, keyed_from, anchor),
+        )
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_chain_head") as batch:
+        for name, _type in reversed(_COLUMNS):
+            batch.drop_column(name)
