@@ -8,6 +8,7 @@ capability      investigator    coordinator   monitor     statistician    admin
 view patients   yes             yes           yes         no              yes
 edit records    yes             yes           no          no              yes
 view audit      yes             no            yes         no              yes
+trial audit     no              no            yes         no              yes
 view analysis   yes             yes           yes         yes             yes
 manage users    no              no            no          no              yes
 ==============  ==============  ============  ==========  ==============  ===========
@@ -43,6 +44,8 @@ class Capability(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_ANALYSIS = "view_analysis"
     MANAGE_USERS = "manage_users"
+    #: The trial-wide audit view (every patient's entries, filters, CSV): monitors and admins.
+    VIEW_TRIAL_AUDIT = "view_trial_audit"
 
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -58,7 +61,12 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {Capability.VIEW_PATIENTS, Capability.EDIT_RECORDS, Capability.VIEW_ANALYSIS}
     ),
     Role.MONITOR: frozenset(
-        {Capability.VIEW_PATIENTS, Capability.VIEW_AUDIT, Capability.VIEW_ANALYSIS}
+        {
+            Capability.VIEW_PATIENTS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_ANALYSIS,
+            Capability.VIEW_TRIAL_AUDIT,
+        }
     ),
     Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
     Role.ADMIN: frozenset(Capability),

@@ -209,6 +209,7 @@ def create_app(settings: Settings) -> FastAPI:
     from hcctrial.web import (
         routes_admin,
         routes_api,
+        routes_audit,
         routes_auth,
         routes_dashboard,
         routes_forms,
@@ -224,6 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_admin,
         routes_dashboard,
         routes_api,
+        routes_audit,
     ):
         app.include_router(module.router)
     return app
