@@ -149,3 +149,75 @@ def test_bad_filter_values_are_named(app: Any, login: Any) -> None:
     assert r.status_code in (400, 422) and r.json()["field"] == "action"
     r = monitor.get("/api/audit", params={"record_type": "secrets"})
     assert r.status_code in (400, 422) and r.json()["field"] == "record_type"
+
+
+def _sql(app: Any, sql: str) -> list[Any]:
+    from sqlalchemy import text
+
+    with app.state.web.engine.begin() as c:
+        result = c.execute(text(sql))
+        return list(result) if result.returns_rows else []
+
+
+def test_password_hashes_never_enter_the_audit_log(app: Any, login: Any, tmp_path: Any) -> None:
+    from hcctrial.services.accounts import set_user_password
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.store import models as m
+    from hcctrial.store.audit_verify import verify_audit
+    from hcctrial.store.csv_io import export_directory
+    from hcctrial.store.session import open_session
+
+    engine = app.state.web.engine
+    with open_session(engine) as s:
+        user = s.query(m.User).filter_by(username="inv_sh").one()
+        uow = UnitOfWork(s, Actor.system("admin"))
+        set_user_password(
+            uow,
+            user.id,
+            "a much longer new passphrase",
+            hash_password=lambda pw: "$argon2id$v=19$m=1024,t=1,p=1$bmV3c2FsdA$" + "x" * 22,
+            expected_version=user.version,
+            reason="forgotten",
+        )
+    stored = _sql(app, "SELECT password_hash FROM users WHERE username = 'inv_sh'")[0][0]
+    assert stored.startswith("$argon2id$")
+    # neither this hash nor any other Argon2 hash is in the log, its CSV export or the views
+    assert _sql(app, "SELECT count(*) FROM audit_log WHERE old_values LIKE '%argon2%' "
+                     "OR new_values LIKE '%argon2%'")[0][0] == 0  # fmt: skip
+    with open_session(engine) as s:
+        export_directory(s, tmp_path / "out")
+    assert "argon2" not in (tmp_path / "out" / "audit_log.csv").read_text()
+    changes = login("admin").get("/api/audit", params={"record_type": "users"}).json()
+    newest = changes["entries"][0]
+    assert (newest["reason"], newest["changes"]) == (
+        "forgotten",
+        [{"field": "password", "old": None, "new": "password changed"}],
+    )
+    assert "argon2" not in str(changes)
+    # a hash set behind the application's back (a known password for inv_sh) is found
+    _sql(app, "UPDATE users SET password_hash = '$argon2id$forged' WHERE username = 'inv_sh'")
+    with open_session(engine) as s:
+        problems = verify_audit(s).problems
+    assert [(p.table, p.kind.value) for p in problems] == [("users", "row_changed")]
+    assert "password_hash" in problems[0].detail and "argon2" not in problems[0].detail
+
+
+def test_timestamps_are_stored_in_utc_with_their_offset(app: Any, login: Any) -> None:
+    enrol(login("inv_gz"), "GZ-T1")
+    if app.state.web.engine.dialect.name == "sqlite":
+        at, created = _sql(
+            app,
+            "SELECT a.at, p.created_at FROM audit_log a JOIN patients p "
+            "ON a.table_name = 'patients' AND a.row_pk = CAST(p.id AS TEXT) "
+            "WHERE p.study_id = 'GZ-T1'",
+        )[0]
+        assert at.endswith("+00:00") and created.endswith("+00:00")
+    else:
+        kinds = _sql(
+            app,
+            "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE "
+            "table_schema = current_schema() AND column_name IN ('at', 'created_at', "
+            "'updated_at')",
+        )
+        assert kinds and {k[2] for k in kinds} == {"timestamp with time zone"}, kinds

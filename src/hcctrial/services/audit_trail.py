@@ -30,7 +30,7 @@ from hcctrial.errors import field_error
 from hcctrial.services.permissions import Actor, Capability, can, sees_site, spans_sites
 from hcctrial.services.rules import finding, refusal
 from hcctrial.store import models as m
-from hcctrial.store.values import column_specs
+from hcctrial.store.values import audited_digest, column_specs
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -207,7 +207,10 @@ def entry_view(entry: Any, owner: int | None = None) -> dict[str, Any]:
         if k in _BOOKKEEPING or old.get(k) == new.get(k) or (k == "id" and old):
             continue
         if k == _SECRET:
-            changed.append(("password", None, "password changed" if old else "password set"))
+            if old.get(k) is not None and new.get(k) == audited_digest(old.get(k)):
+                continue  # the same hash, now kept as its digest (migration i16_audit)
+            said = "password removed" if new.get(k) is None else "password changed"
+            changed.append(("password", None, said if old.get(k) else "password set"))
             continue
         changed.append((k, old.get(k), new.get(k)))
     action = entry.action.value if hasattr(entry.action, "value") else str(entry.action)

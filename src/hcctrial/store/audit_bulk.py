@@ -23,7 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from hcctrial.store.audit import _HEAD_ID, _iso_utc, canonical_json, entry_hash, lock_head
 from hcctrial.store.models import AuditAction, AuditChainHead, AuditEntry, table_of
-from hcctrial.store.values import ColumnSpec, column_specs, row_state, state_value
+from hcctrial.store.values import (
+    ColumnSpec,
+    audited_digest,
+    column_specs,
+    row_state,
+    state_value,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -84,6 +90,8 @@ def _json_value_encoder(spec: ColumnSpec) -> Callable[[object], str]:
     def general(v: object) -> str:
         return canonical_json(state_value(spec, v))
 
+    if spec.audit_digest:
+        return lambda v: canonical_json(audited_digest(state_value(spec, v)))
     kind = spec.kind
     if kind == "float":
 

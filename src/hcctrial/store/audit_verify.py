@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from hcctrial.store.audit import GENESIS_HASH
 from hcctrial.store.audit_key import AuditKeyError, audit_key, key_check
 from hcctrial.store.models import DATA_TABLES
-from hcctrial.store.values import ColumnSpec, column_specs
+from hcctrial.store.values import ColumnSpec, audited_digest, column_specs
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -215,6 +215,10 @@ def _value_encoder(spec: ColumnSpec) -> Callable[[object], str]:
         if v is None:
             return "null"
         t = type(v)
+        if spec.audit_digest:
+            if t is str:
+                return encode_basestring(audited_digest(v))  # type: ignore[no-any-return,arg-type]
+            raise bad(v, "text")
         if kind == "float":
             if t is float or (t is int):
                 f = float(v)  # type: ignore[arg-type]

@@ -101,11 +101,33 @@ NAMING_CONVENTION = {
 }
 
 
+#: How SQLite stores a timestamp: UTC with its offset written out (``2024-05-06 07:08:09.123456
+#: +00:00`` without the space), so the stored text says it is UTC, as PostgreSQL's timestamptz
+#: does. The space separator (not ``T``) keeps text comparisons right against rows stored before
+#: the offset was written (``2024-05-06 07:08:09.123456``), which are read as UTC too.
+SQLITE_UTC_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d+00:00"
+)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+    """A timestamp stored in UTC and always read back timezone-aware; the offset is stored on
+    both backends (PostgreSQL ``timestamptz``; SQLite text ending ``+00:00``)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import DATETIME
+
+            return dialect.type_descriptor(
+                DATETIME(  # type: ignore[no-untyped-call]
+                    storage_format=SQLITE_UTC_FORMAT,
+                    regexp=r"(\d+)-(\d+)-(\d+)[ T](\d+):(\d+):(\d+)(?:\.(\d{6}))?",
+                )
+            )
+        return dialect.type_descriptor(self.impl_instance)
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -262,7 +284,12 @@ class User(Record):
     full_name: Mapped[str | None] = mapped_column(String(200), doc="staff member's name")
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), doc="one of the roles")
     site_id: Mapped[int | None] = mapped_column(_fk("sites.id"), doc="sites.id (optional)")
-    password_hash: Mapped[str | None] = mapped_column(String(255), doc="password hash (web)")
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255),
+        doc="password hash (web)",
+        # audited as "sha256:<hex>" of the hash: the Argon2 hash never enters the audit log
+        info={"audit": "digest"},
+    )
     active: Mapped[bool] = mapped_column(Boolean, doc="account enabled")
 
 

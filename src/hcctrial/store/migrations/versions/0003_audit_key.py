@@ -9,6 +9,12 @@ chain id to the key. The key is the configured one (``HCCTRIAL_AUDIT_KEY``,
 ``HCCTRIAL_AUDIT_KEY_FILE``) or, when none is configured, a new key file
 ``<state dir>/audit-keys/<chain id>.key`` made now (docs/database.md says how to keep it).
 
+Password hashes leave the audit trail: from now on a user's audited state holds ``"sha256:<hex>"``
+of the Argon2 hash (:func:`hcctrial.store.values.audited_digest`), never the hash. For every user
+whose last audited state holds a hash, one audited update (actor ``migration i16_audit``) records
+the change of form, so ``audit verify`` still finds each row equal to its last audited state. (The
+hashes written by earlier entries stay where they are: the log is append-only.)
+
 The downgrade drops the four columns (entries written under the key then no longer verify with the
 older code).
 
@@ -19,6 +25,7 @@ Revises: i12_vocabulary
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -64,6 +71,39 @@ def upgrade() -> None:
             key_check=key_check(key, chain_id, keyed_from, anchor),
         )
     )
+    _digest_password_hashes()
+
+
+def _digest_password_hashes() -> None:
+    """Append one audited update per user whose last audited state holds a password hash."""
+    import json
+    from datetime import UTC, datetime
+
+    from sqlalchemy.orm import Session
+
+    from hcctrial.store.audit import PendingChange, append_audit
+    from hcctrial.store.models import AuditAction
+    from hcctrial.store.values import audited_digest
+
+    bind = op.get_bind()
+    latest: dict[str, str | None] = {}
+    for pk, new in bind.execute(
+        sa.text("SELECT row_pk, new_values FROM audit_log WHERE table_name = 'users' ORDER BY seq")
+    ):
+        latest[str(pk)] = new
+    changes = []
+    for pk, text in latest.items():
+        state: Any = json.loads(text) if text else None
+        secret = None if not isinstance(state, dict) else state.get("password_hash")
+        if isinstance(secret, str) and not secret.startswith("sha256:"):
+            new_state = {**state, "password_hash": audited_digest(secret)}
+            changes.append(PendingChange("users", int(pk), AuditAction.UPDATE, state, new_state))
+    if changes:
+        reason = "password hashes leave the audit trail: a digest of the hash is kept (issue 16)"
+        now = datetime.now(UTC)
+        append_audit(
+            Session(bind=bind), changes, actor="migration i16_audit", reason=reason, at=now
+        )
 
 
 def downgrade() -> None:
