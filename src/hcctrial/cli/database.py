@@ -146,6 +146,14 @@ def import_command(
             "the database operator, an admin of every site).",
         ),
     ] = None,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--with-history",
+            help="Restore an export of `hcctrial export` with its audit history (records, "
+            "versions, every audit entry) into an empty database (docs/database.md).",
+        ),
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Import CSV files (one per table) in one transaction: all rows or none.
@@ -161,6 +169,9 @@ def import_command(
     from hcctrial.store.session import open_session
 
     settings = load_settings(database_url=database)
+    if with_history:
+        _import_with_history(directory, settings.database_url, as_json)
+        return
     who = actor or _default_actor()
     why = reason or f"import from {directory}"
     with open_database(settings.database_url) as engine:
@@ -177,6 +188,23 @@ def import_command(
     lines = [f"imported {total} rows into {shown}:"]
     lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
     _emit({"database": shown, "rows": counts, "total": total}, as_json, "\n".join(lines))
+
+
+def _import_with_history(directory: Path, database: str | None, as_json: bool) -> None:
+    """``import DIR --with-history``: :func:`hcctrial.services.history.restore_history`."""
+    from hcctrial.errors import field_error
+    from hcctrial.services.history import restore_history
+    from hcctrial.store.session import open_session
+
+    if not directory.is_dir():
+        raise field_error("DIR", str(directory), "a directory written by `hcctrial export`")
+    with open_database(database) as engine:
+        with open_session(engine) as session:
+            counts = restore_history(session, directory)
+        shown = _shown(engine)
+    lines = [f"restored {counts['audit_log']} audit entries and the records into {shown}:"]
+    lines += [f"  {table:<22} {n:>8}" for table, n in counts.items() if table != "audit_log"]
+    _emit({"database": shown, "rows": counts}, as_json, "\n".join(lines))
 
 
 @app.command("export")
