@@ -40,7 +40,7 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "current_settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -131,3 +131,25 @@ def load_settings(**overrides: Any) -> Settings:
     """
     given = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**given)
+
+
+_REMEMBERED: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
+def current_settings() -> Settings:
+    """Return :func:`load_settings` of the current environment, remembered while the ``HCCTRIAL_*``
+    (and ``XDG_STATE_HOME``) variables stay the same: cheap enough to call per transaction (the
+    audit key of every write), where building the settings anew costs a millisecond."""
+    snapshot = tuple(
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.upper().startswith("HCCTRIAL_") or k == "XDG_STATE_HOME"
+        )
+    )
+    found = _REMEMBERED.get(snapshot)
+    if found is None:
+        if len(_REMEMBERED) > 64:
+            _REMEMBERED.clear()
+        found = _REMEMBERED[snapshot] = load_settings()
+    return found

@@ -98,9 +98,9 @@ def audit_key(chain_id: str, settings: Settings | None = None) -> bytes:
 
     Raises :class:`AuditKeyError` naming the file or variable when the key is missing or short.
     """
-    from hcctrial.settings import load_settings
+    from hcctrial.settings import current_settings
 
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     source, path, inline = _configured(settings, chain_id)
     cache_key = (source, chain_id if path is None else str(path))
     cached = _CACHE.get(cache_key)
@@ -129,9 +129,9 @@ def new_key(chain_id: str, settings: Settings | None = None) -> bytes:
     A configured key (variable or existing file) is used as it is; a missing key file (the
     configured one or the default one) is created with 32 random bytes in hex, mode 0600.
     """
-    from hcctrial.settings import load_settings
+    from hcctrial.settings import current_settings
 
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     _source, path, inline = _configured(settings, chain_id)
     if inline is None and path is not None and not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
