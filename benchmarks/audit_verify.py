@@ -41,7 +41,7 @@ def _read_only(session: Any) -> int:
     """Read every audit entry and every record as verify does (driver rows, streamed), checking
     nothing: the floor."""
     from hcctrial.store import models as m
-    from hcctrial.store.audit_verify import _stored_rows
+    from hcctrial.store.audit_rows import stored_rows as _stored_rows
     from hcctrial.store.values import column_specs
 
     n = 0

@@ -16,10 +16,8 @@
 
 Every column is read as the database stores it (no SQLAlchemy type conversion), so a value of the
 wrong type — text in a date column, a timestamp that does not parse — is a named problem on its
-row (:attr:`ProblemKind.UNREADABLE`), never a crash. The canonical JSON of a row is built here
-from those stored values by per-column encoders that write exactly what
-:func:`hcctrial.store.audit.canonical_json` of :func:`hcctrial.store.values.row_state` writes
-(checked by tests on both backends); this, and the entry body built by concatenation
+row (:attr:`ProblemKind.UNREADABLE`), never a crash: :mod:`hcctrial.store.audit_rows` reads the
+rows and writes their canonical JSON. That, and the entry body built by concatenation
 (:func:`entry_body`), keep ``audit verify`` of ~600,000 entries within seconds.
 """
 
@@ -29,17 +27,25 @@ import enum
 import hashlib
 import hmac
 import json
-import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.store.audit import GENESIS_HASH
 from hcctrial.store.audit_key import AuditKeyError, audit_key, key_check
+from hcctrial.store.audit_rows import (
+    Unreadable,
+    at_cached,
+    at_text,
+    shown,
+    state_encoder,
+    stored_rows,
+    stored_state_text,
+    text_value,
+)
 from hcctrial.store.models import DATA_TABLES
-from hcctrial.store.values import ColumnSpec, audited_digest, column_specs
+from hcctrial.store.values import column_specs
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -148,36 +154,6 @@ class AuditReport:
         }
 
 
-class _Unreadable(Exception):
-    """A stored value that is not of its column's type: the message says which and what."""
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _text(name: str, value: object, *, nullable: bool = False) -> str | None:
-    if value is None and nullable:
-        return None
-    if type(value) is not str:
-        raise _Unreadable(f"{name} holds {_shown(value)}, expected text")
-    return value
-
-
-def _at_text(value: object) -> str:
-    """The canonical text of a stored audit time (SQLite: naive UTC text; PostgreSQL: aware)."""
-    if type(value) is str:
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise _Unreadable(f"at holds {_shown(value)}, expected a UTC timestamp") from None
-    if not isinstance(value, datetime):
-        raise _Unreadable(f"at holds {_shown(value)}, expected a UTC timestamp")
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.isoformat()
-
-
 def entry_body(
     *,
     seq: int,
@@ -201,187 +177,6 @@ def entry_body(
         f'{"null" if new is None else enc(new)},"old":{"null" if old is None else enc(old)},'
         f'"pk":{enc(pk)},"reason":{enc(reason)},"seq":{seq},"table":{enc(table)}}}'
     )
-
-
-# ------------------------------------------------------------------------------ stored rows
-#: Canonical texts of stored times and dates already seen (a bulk import writes thousands of rows
-#: with one time; a trial has a few thousand distinct days): parse each stored text once.
-_SEEN_TIMES: dict[object, str] = {}
-_SEEN_DAYS: dict[object, str] = {}
-_SEEN_LIMIT = 200_000
-
-
-def _at_cached(value: object) -> str:
-    """:func:`_at_text` of a stored time, remembered (raises :class:`_Unreadable` likewise)."""
-    try:
-        return _SEEN_TIMES[value]
-    except KeyError:
-        pass
-    except TypeError:  # unhashable: a value no column holds legitimately
-        return _at_text(value)
-    text = _at_text(value)
-    if len(_SEEN_TIMES) >= _SEEN_LIMIT:
-        _SEEN_TIMES.clear()
-    _SEEN_TIMES[value] = text
-    return text
-
-
-def _day_text(value: object) -> str:
-    """The canonical ``"YYYY-MM-DD"`` (quoted) of a stored date (raises ValueError/TypeError)."""
-    try:
-        return _SEEN_DAYS[value]
-    except KeyError:
-        pass
-    if type(value) is date:
-        text = f'"{value.isoformat()}"'
-    elif type(value) is str:
-        text = f'"{date.fromisoformat(value).isoformat()}"'
-    else:
-        raise TypeError(value)
-    if len(_SEEN_DAYS) >= _SEEN_LIMIT:
-        _SEEN_DAYS.clear()
-    _SEEN_DAYS[value] = text
-    return text
-
-
-def _value_encoder(spec: ColumnSpec) -> Callable[[object], str]:
-    """Return stored value -> its canonical JSON text (as ``row_state`` gives it), or raise
-    :class:`_Unreadable` naming the column, the value and what it should be. One closure per
-    kind of column (no branching on the kind per value)."""
-    kind, name = spec.kind, spec.name
-
-    def bad(v: object, expected: str) -> _Unreadable:
-        return _Unreadable(f"column {name} holds {_shown(v)}, expected {expected}")
-
-    if spec.audit_digest:
-
-        def digest(v: object) -> str:
-            if v is None:
-                return "null"
-            if type(v) is str:
-                return encode_basestring(audited_digest(v))  # type: ignore[no-any-return,arg-type]
-            raise bad(v, "text")
-
-        return digest
-    if kind == "float":
-
-        def number(v: object) -> str:
-            t = type(v)
-            if t is float and math.isfinite(v):  # type: ignore[arg-type]
-                return float.__repr__(v)  # type: ignore[arg-type]
-            if v is None:
-                return "null"
-            if t is int:
-                return float.__repr__(float(v))  # type: ignore[arg-type]
-            raise bad(v, "a number")
-
-        return number
-    if kind == "int":
-
-        def integer(v: object) -> str:
-            if type(v) is int:
-                return int.__repr__(v)
-            if v is None:
-                return "null"
-            raise bad(v, "an integer")
-
-        return integer
-    if kind == "bool":
-
-        def boolean(v: object) -> str:
-            if v is None:
-                return "null"
-            if type(v) is bool or (type(v) is int and v in (0, 1)):
-                return "true" if v else "false"
-            raise bad(v, "true or false")
-
-        return boolean
-    if kind == "date":
-
-        def day(v: object) -> str:
-            if v is None:
-                return "null"
-            try:
-                return _day_text(v)
-            except (TypeError, ValueError):
-                raise bad(v, "a date YYYY-MM-DD") from None
-
-        return day
-    if kind == "datetime":
-
-        def moment(v: object) -> str:
-            if v is None:
-                return "null"
-            try:
-                return f'"{_at_cached(v)}"'
-            except _Unreadable:
-                raise bad(v, "a UTC timestamp") from None
-
-        return moment
-
-    def textual(v: object) -> str:  # str and enum (stored as their value)
-        if type(v) is str:
-            return encode_basestring(v)  # type: ignore[no-any-return]
-        if v is None:
-            return "null"
-        raise bad(v, "text")
-
-    return textual
-
-
-def stored_state_text(model: type[Any], row: Sequence[object]) -> str:
-    """Return the canonical JSON of a stored row (values in :func:`column_specs` order), exactly
-    ``canonical_json(row_state(model, typed row))``; :class:`ValueError` names a bad value."""
-    try:
-        return _state_encoder(model)(row)
-    except _Unreadable as exc:
-        raise ValueError(str(exc)) from None
-
-
-_ENCODERS: dict[type[Any], Callable[[Sequence[object]], str]] = {}
-
-
-def _state_encoder(model: type[Any]) -> Callable[[Sequence[object]], str]:
-    """Return the row -> canonical JSON function of ``model``, compiled once per table.
-
-    The function is generated (one expression per column, keys in sorted order) so that the
-    common values — an int, a finite float, a text — are written inline; anything else (None, a
-    date, a time, a secret column, a value of the wrong type) goes to the column's
-    :func:`_value_encoder`, whose answer or named problem stands. Tests check the result against
-    ``canonical_json(row_state(...))`` on both backends.
-    """
-    cached = _ENCODERS.get(model)
-    if cached is not None:
-        return cached
-    specs = list(column_specs(model).values())
-    order = sorted(range(len(specs)), key=lambda i: specs[i].name)
-    namespace: dict[str, Any] = {
-        "enc": encode_basestring,
-        "fr": float.__repr__,
-        "ir": int.__repr__,
-        "INF": math.inf,
-        "slow": [_value_encoder(spec) for spec in specs],
-    }
-    parts = []
-    for position, i in enumerate(order):
-        spec = specs[i]
-        prefix = ("{" if position == 0 else ",") + encode_basestring(spec.name) + ":"
-        v = f"row[{i}]"
-        general = f"slow[{i}]({v})"
-        if spec.audit_digest or spec.kind in ("date", "datetime", "bool"):
-            expr = general
-        elif spec.kind == "int":
-            expr = f"(ir({v}) if type({v}) is int else {general})"
-        elif spec.kind == "float":
-            expr = f"(fr({v}) if type({v}) is float and -INF < {v} < INF else {general})"
-        else:  # str, enum
-            expr = f"(enc({v}) if type({v}) is str else {general})"
-        parts.append(f"{prefix!r} + {expr}")
-    source = "def encode(row):\n    return " + " + ".join(parts or ["'{'"]) + " + '}'\n"
-    exec(compile(source, f"<audit state of {model.__tablename__}>", "exec"), namespace)
-    encode: Callable[[Sequence[object]], str] = namespace["encode"]
-    _ENCODERS[model] = encode
-    return encode
 
 
 # ------------------------------------------------------------------------------------ verify
@@ -455,7 +250,7 @@ class _Replay:
         checked inline; anything else goes through :meth:`entry`, which names the problem."""
         enc, digest, key = encode_basestring, hmac.digest, self.head.key
         keyed_from, special = self.head.keyed_from, {*self.checkpoints, self.head.keyed_from - 1}
-        latest, at_text = self.latest, _at_cached
+        latest, at_of = self.latest, at_cached
         for row in rows:
             seq, at_raw, actor, table, pk, action, old, new, reason, prev_hash, stored = row
             fast = (
@@ -468,12 +263,12 @@ class _Replay:
             if fast:
                 try:
                     body = (
-                        f'{{"action":{enc(action)},"actor":{enc(actor)},"at":{enc(at_text(at_raw))}'
+                        f'{{"action":{enc(action)},"actor":{enc(actor)},"at":{enc(at_of(at_raw))}'
                         f',"new":{"null" if new is None else enc(new)},"old":'
                         f'{"null" if old is None else enc(old)},"pk":{enc(pk)},"reason":'
                         f'{enc(reason)},"seq":{seq},"table":{enc(table)}}}'
                     )
-                except (TypeError, _Unreadable):
+                except (TypeError, Unreadable):
                     fast = False
                 else:
                     message = (prev_hash + body).encode("utf-8")
@@ -511,16 +306,16 @@ class _Replay:
         try:
             body = entry_body(
                 seq=seq,
-                at=_at_text(at_raw),
-                actor=_text("actor", actor) or "",
-                table=_text("table_name", table) or "",
-                pk=_text("row_pk", pk) or "",
+                at=at_text(at_raw),
+                actor=text_value("actor", actor) or "",
+                table=text_value("table_name", table) or "",
+                pk=text_value("row_pk", pk) or "",
                 action=_action(action),
-                old=_text("old_values", old, nullable=True),
-                new=_text("new_values", new, nullable=True),
-                reason=_text("reason", reason) or "",
+                old=text_value("old_values", old, nullable=True),
+                new=text_value("new_values", new, nullable=True),
+                reason=text_value("reason", reason) or "",
             )
-        except _Unreadable as exc:
+        except Unreadable as exc:
             self.problem(ProblemKind.UNREADABLE, seq, f"entry seq {seq}: {exc}")
             recomputed = str(stored)
         else:
@@ -563,7 +358,7 @@ class _Replay:
 def _action(value: object) -> str:
     if type(value) is str and value in _ACTIONS:
         return value
-    raise _Unreadable(f"action holds {_shown(value)}, expected insert, update or delete")
+    raise Unreadable(f"action holds {shown(value)}, expected insert, update or delete")
 
 
 def verify_audit(
@@ -579,7 +374,7 @@ def verify_audit(
     head = _read_head(session)
     replay = _Replay(head, {c.seq: c.head for c in checkpoints})
     replay.run(
-        _stored_rows(session, f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq", batch_size)
+        stored_rows(session, f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq", batch_size)
     )
     last = replay.expected_seq - 1
     if head.keyed_from - 1 == 0 and head.anchor_hash != GENESIS_HASH:
@@ -623,16 +418,16 @@ def _compare_tables(session: Session, replay: _Replay, batch_size: int) -> int:
     for model in DATA_TABLES:
         name = model.__tablename__
         names = list(column_specs(model))
-        encode = _state_encoder(model)
+        encode = state_encoder(model)
         id_index = names.index("id")
         sql = f"SELECT {', '.join(names)} FROM {name} ORDER BY id"
-        for row in _stored_rows(session, sql, batch_size):
+        for row in stored_rows(session, sql, batch_size):
             records += 1
             pk = str(row[id_index])
             seen = latest.pop((name, pk), None)
             try:
                 state = encode(row)
-            except _Unreadable as exc:
+            except Unreadable as exc:
                 seq = None if seen is None else seen[0]
                 problems.append(AuditProblem(ProblemKind.UNREADABLE, name, pk, seq, str(exc)))
                 continue
@@ -672,28 +467,6 @@ def _compare_tables(session: Session, replay: _Replay, batch_size: int) -> int:
                 )
             )
     return records
-
-
-_CURSORS = iter(range(1, 1 << 62))
-
-
-def _stored_rows(session: Session, sql: str, batch_size: int) -> Iterator[tuple[Any, ...]]:
-    """The rows of ``sql`` as the driver returns them (no SQLAlchemy processing: fast, and a value
-    of the wrong type reaches the checks instead of failing in a converter), streamed in batches
-    (PostgreSQL: a server-side cursor), inside the session's transaction."""
-    connection = session.connection()
-    driver: Any = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"hcctrial_verify_{next(_CURSORS)}")
-        cursor.itersize = batch_size
-    else:
-        cursor = driver.cursor()
-    try:
-        cursor.execute(sql)
-        while batch := cursor.fetchmany(batch_size):
-            yield from batch
-    finally:
-        cursor.close()
 
 
 def _differences(audited: dict[str, Any], current: dict[str, Any]) -> str:
