@@ -292,7 +292,7 @@ class _Replay:
                 AuditProblem(
                     ProblemKind.AUDIT_ENTRY_MISSING,
                     "audit_log",
-                    None,
+                    str(self.expected_seq),
                     self.expected_seq,
                     f"audit entries seq {missing} are missing (deleted from the log)",
                 )
@@ -383,8 +383,8 @@ def verify_audit(
         replay.problems.append(
             AuditProblem(
                 ProblemKind.AUDIT_LOG_TRUNCATED,
-                "audit_log",
-                None,
+                "audit_chain_head",
+                "1",
                 head.last_seq,
                 f"the chain head records seq {head.last_seq} but the log ends at seq {last}: "
                 "entries were removed from its end (or the head was edited)",
