@@ -96,12 +96,16 @@ settings.load_profile("hcctrial")
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     """Fix the Hypothesis seed (before Hypothesis's plugin reads it); send crash logs of the CLI's
-    top-level handler to a temporary directory, not the user's ~/.local/state."""
+    top-level handler and the default audit keys to temporary directories, not the user's
+    ~/.local/state."""
     if config.getoption("hypothesis_seed", None) is None:
         config.option.hypothesis_seed = os.environ.get(
             "HCCTRIAL_HYPOTHESIS_SEED", str(DEFAULT_HYPOTHESIS_SEED)
         )
     os.environ.setdefault("HCCTRIAL_LOG_DIR", tempfile.mkdtemp(prefix="hcctrial-test-logs-"))
+    # The default audit keys (<state dir>/audit-keys/<chain id>.key) of the run's databases: one
+    # temporary directory for the run (xdist workers inherit it), not the user's ~/.local/state.
+    os.environ.setdefault("HCCTRIAL_STATE_DIR", tempfile.mkdtemp(prefix="hcctrial-test-state-"))
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -28,6 +28,9 @@ variable                                  meaning (default)
 ``HCCTRIAL_LOGIN_WINDOW_S``               window of the failure counts, seconds (900)
 ``HCCTRIAL_LOCKOUT_S``                    first lockout, doubled each time (60 s, at most 3600)
 ``HCCTRIAL_TOTP_FOR_ADMINS``              admins need a TOTP second factor (false)
+``HCCTRIAL_AUDIT_KEY``                    the audit chain's HMAC key itself, >= 32 characters
+``HCCTRIAL_AUDIT_KEY_FILE``               a file holding that key (docs/database.md)
+``HCCTRIAL_STATE_DIR``                    where default audit keys live ($XDG_STATE_HOME/hcctrial)
 ========================================  =======================================================
 
 Example::
@@ -45,7 +48,7 @@ from typing import Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "load_settings"]
+__all__ = ["Settings", "current_settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -157,12 +160,34 @@ class Settings(BaseSettings):
         parts = self.trusted_proxies.replace(",", " ").split()
         return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
 
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="the HMAC-SHA256 key of the audit chain (at least 32 characters); None: "
+        "audit_key_file, else the default key file of the database in state_dir",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="a file holding the audit chain's key (created with mode 0600 by `hcctrial "
+        "init` when missing on a new database); None: the default key file",
+    )
+    state_dir: Path | None = Field(
+        default=None,
+        description="where the default audit keys are kept (audit-keys/<chain id>.key); None: "
+        "$XDG_STATE_HOME/hcctrial, else ~/.local/state/hcctrial",
+    )
 
     def crash_log_dir(self) -> Path:
         """Return the directory of crash logs: ``log_dir``, else $XDG_STATE_HOME/hcctrial, else
         ~/.local/state/hcctrial (the XDG base-directory convention)."""
         if self.log_dir is not None:
             return self.log_dir
+        return self.state_directory()
+
+    def state_directory(self) -> Path:
+        """Return where hcctrial keeps state of its own (default audit keys): ``state_dir``, else
+        $XDG_STATE_HOME/hcctrial, else ~/.local/state/hcctrial."""
+        if self.state_dir is not None:
+            return self.state_dir
         state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         return Path(state) / "hcctrial"
 
@@ -175,3 +200,25 @@ def load_settings(**overrides: Any) -> Settings:
     """
     given = {k: v for k, v in overrides.items() if v is not None}
     return Settings(**given)
+
+
+_REMEMBERED: dict[tuple[tuple[str, str], ...], Settings] = {}
+
+
+def current_settings() -> Settings:
+    """Return :func:`load_settings` of the current environment, remembered while the ``HCCTRIAL_*``
+    (and ``XDG_STATE_HOME``) variables stay the same: cheap enough to call per transaction (the
+    audit key of every write), where building the settings anew costs a millisecond."""
+    snapshot = tuple(
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.upper().startswith("HCCTRIAL_") or k == "XDG_STATE_HOME"
+        )
+    )
+    found = _REMEMBERED.get(snapshot)
+    if found is None:
+        if len(_REMEMBERED) > 64:
+            _REMEMBERED.clear()
+        found = _REMEMBERED[snapshot] = load_settings()
+    return found

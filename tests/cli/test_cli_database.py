@@ -76,8 +76,9 @@ def test_audit_verify_exits_1_naming_the_first_broken_record(
         engine.dispose()
     r = cli("audit", "verify", "--database", url, "--json")
     assert r.exit_code == 1
-    assert r.json()["ok"] is False
+    assert r.json()["intact"] is False
     assert r.json()["problems"][0]["table"] == "patients"
+    assert r.json()["problems"][0]["id"] == 2
     assert "first broken record: patients id 2" in r.stderr
     assert "status: audited 'screening', now 'deceased'" in r.stderr
     assert "Traceback" not in r.stderr

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hcctrial.services.persistence import update
 from hcctrial.store import models as m
-from hcctrial.store.audit import ProblemKind, verify_audit
+from hcctrial.store.audit_verify import ProblemKind, verify_audit
 from tests.store.sample import ACTOR, write_sample_trial
 
 
@@ -52,12 +55,17 @@ def _verify(sessions: Any) -> Any:
         return verify_audit(s)
 
 
-def test_each_hash_is_sha256_of_previous_hash_plus_canonical_json(
+def test_each_hash_is_hmac_sha256_of_previous_hash_plus_canonical_json(
     sessions: Any, trial: dict[str, int]
 ) -> None:
-    # The documented formula, recomputed here independently with hashlib and json.
+    # The documented formula, recomputed here independently with hmac, hashlib and json; the key
+    # is the default key file of the chain, in the run's state directory (tests/conftest.py).
     with sessions() as s:
         entries = list(s.scalars(select(m.AuditEntry).order_by(m.AuditEntry.seq)))
+        chain_id = s.execute(text("SELECT chain_id FROM audit_chain_head")).scalar_one()
+    key_file = Path(os.environ["HCCTRIAL_STATE_DIR"]) / "audit-keys" / f"{chain_id}.key"
+    key = key_file.read_bytes().strip()
+    assert len(key) == 64 and oct(key_file.stat().st_mode)[-3:] == "600"
     prev = "0" * 64
     for e in entries:
         body = {
@@ -73,7 +81,7 @@ def test_each_hash_is_sha256_of_previous_hash_plus_canonical_json(
         }
         text_ = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert e.prev_hash == prev
-        assert e.hash == hashlib.sha256((prev + text_).encode()).hexdigest()
+        assert e.hash == hmac.new(key, (prev + text_).encode(), hashlib.sha256).hexdigest()
         prev = e.hash
     assert [e.seq for e in entries] == list(range(1, 20))  # 18 inserts + 1 update
 

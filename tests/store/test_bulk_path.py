@@ -7,6 +7,8 @@ formula) — and, end to end, ``verify_audit`` plus the values read back from ea
 
 from __future__ import annotations
 
+import enum
+import json
 import math
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,6 +23,7 @@ from hcctrial.services.persistence import create, create_many, prepare_insert_ro
 from hcctrial.store import models as m
 from hcctrial.store.audit import GENESIS_HASH, canonical_json, entry_hash, verify_audit
 from hcctrial.store.audit_bulk import insert_entry_hashes, insert_state_texts
+from hcctrial.store.audit_verify import entry_body, stored_state_text
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, row_state
 
 _TEXT = (
@@ -221,14 +224,15 @@ def test_fast_checking_of_lab_values_returns_what_prepare_row_returns(
     reason=st.text(min_size=1, max_size=40),
     table=st.sampled_from(["sites", "lab_results", 'we"ird\\tab\u00e9']),
     news=st.lists(st.text(max_size=60), min_size=1, max_size=5),
+    key=st.sampled_from([None, b"k" * 32, bytes(range(64))]),
 )
 def test_bulk_hashes_follow_the_documented_entry_hash(
-    prev: str, first: int, actor: str, reason: str, table: str, news: list[str]
+    prev: str, first: int, actor: str, reason: str, table: str, news: list[str], key: bytes | None
 ) -> None:
     pks = [str(first + 7 * i) for i in range(len(news))]
     at = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC).isoformat()
     got = insert_entry_hashes(
-        prev, first, at=at, actor=actor, table=table, pks=pks, news=news, reason=reason
+        prev, first, at=at, actor=actor, table=table, pks=pks, news=news, reason=reason, key=key
     )
     expected, link = [], prev
     for k, (pk, new) in enumerate(zip(pks, news, strict=True)):
@@ -243,9 +247,30 @@ def test_bulk_hashes_follow_the_documented_entry_hash(
             old=None,
             new=new,
             reason=reason,
+            key=key,
         )
         expected.append(link)
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seq=st.integers(1, 10**12),
+    texts=st.lists(st.text(max_size=30), min_size=5, max_size=5),
+    old=st.none() | st.text(max_size=40),
+    new=st.none() | st.text(max_size=40),
+    action=st.sampled_from(["insert", "update", "delete"]),
+)
+def test_verify_entry_body_is_the_canonical_json_of_the_entry(
+    seq: int, texts: list[str], old: str | None, new: str | None, action: str
+) -> None:
+    # audit verify builds the hashed body by concatenation; json.dumps is the reference.
+    at, actor, table, pk, reason = texts
+    fields = dict(seq=seq, at=at, actor=actor, table=table, pk=pk, action=action, old=old, new=new)
+    reference = json.dumps(
+        {**fields, "reason": reason}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    assert entry_body(**fields, reason=reason) == reference  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("model", _MODELS, ids=lambda x: x.__tablename__)
@@ -403,3 +428,42 @@ def test_a_failed_bulk_insert_leaves_the_database_as_it_was(
     assert _counts(sessions) == before
     with sessions() as s:
         assert verify_audit(s).ok
+
+
+def _value_of(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _as_sqlite_stores(spec: Any, value: Any) -> Any:
+    """The value as the SQLite driver returns it (dates and times as text, booleans as 0/1)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+@pytest.mark.parametrize("model", _MODELS, ids=lambda x: x.__tablename__)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_verify_row_json_is_the_canonical_json_of_row_state(
+    model: Any, data: st.DataObject
+) -> None:
+    # audit verify encodes the stored row itself; row_state of the typed row is the reference,
+    # for values as PostgreSQL's driver returns them and as SQLite's does.
+    values, problems = prepare_row(model, data.draw(_rows(model)))
+    if problems:
+        return
+    now = datetime(2024, 1, 2, 3, 4, 5, data.draw(st.sampled_from([0, 678])), tzinfo=UTC)
+    specs = column_specs(model)
+    full = {n: None for n in specs} | values | {"id": data.draw(st.integers(1, 2**40))}
+    full |= {"version": 3, "created_at": now, "updated_at": now}
+    reference = canonical_json(row_state(model, full))
+    postgres = [_value_of(full.get(n)) for n in specs]  # VARCHAR enums come back as text
+    assert stored_state_text(model, postgres) == reference
+    sqlite = [_as_sqlite_stores(specs[n], full.get(n)) for n in specs]
+    assert stored_state_text(model, sqlite) == reference

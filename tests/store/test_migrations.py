@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -168,5 +170,55 @@ def test_vocabulary_migration_rewrites_stored_values_and_audits_them(db_url: str
             report = verify_audit(s)
             assert report.ok, report.first_problem
             assert report.entries == 5 + 3  # the inserts, then one audited rewrite per row
+    finally:
+        engine.dispose()
+
+
+def test_keying_migration_anchors_an_existing_chain_and_digests_password_hashes(
+    db_url: str,
+) -> None:
+    """A database written before issue 16 (plain sha256 chain, an Argon2 hash in a user's audited
+    state) upgrades to a keyed chain that verifies, with the hash replaced by its digest."""
+    import hashlib
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from hcctrial.store import models as m
+    from hcctrial.store.audit import PendingChange, append_audit
+    from hcctrial.store.audit_verify import verify_audit
+    from hcctrial.store.migrations import alembic_config
+    from hcctrial.store.values import row_state
+
+    argon = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(connection=connection), "i12_vocabulary")
+        now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+        user = {"id": 1, "username": "dr.li", "full_name": None, "role": "investigator"}
+        user |= {"site_id": None, "password_hash": argon, "active": True, "version": 1}
+        user |= {"created_at": now, "updated_at": now}
+        with engine.begin() as connection:
+            plain = sa.table("users", *(sa.column(n) for n in user))
+            stored = {
+                k: v.replace(tzinfo=None) if k.endswith("_at") else v for k, v in user.items()
+            }
+            connection.execute(sa.insert(plain).values(stored))
+            legacy_state = {**row_state(m.User, user), "password_hash": argon}  # as stored then
+            change = PendingChange("users", 1, m.AuditAction.INSERT, None, legacy_state)
+            append_audit(Session(bind=connection), [change], actor="old", reason="r", at=now)
+            (legacy_hash,) = connection.execute(sa.text("SELECT hash FROM audit_log")).one()
+        upgrade_to_head(engine)
+        with session_factory(engine)() as s:
+            head = s.execute(sa.text("SELECT * FROM audit_chain_head")).mappings().one()
+            assert (head["keyed_from"], head["anchor_hash"]) == (2, legacy_hash)
+            last = s.scalars(sa.select(m.AuditEntry).order_by(m.AuditEntry.seq.desc())).first()
+            assert last is not None and (last.seq, last.actor) == (2, "migration i16_audit")
+            digest = "sha256:" + hashlib.sha256(argon.encode()).hexdigest()
+            assert json.loads(last.new_values or "{}")["password_hash"] == digest
+            report = verify_audit(s)
+            assert report.ok, report.problems
     finally:
         engine.dispose()

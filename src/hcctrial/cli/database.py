@@ -117,6 +117,14 @@ def import_command(
     user: Annotated[str | None, USER] = None,
     token: Annotated[str | None, TOKEN] = None,
     actor: Annotated[str | None, ACTOR] = None,
+    with_history: Annotated[
+        bool,
+        typer.Option(
+            "--with-history",
+            help="Restore an export of `hcctrial export` with its audit history (records, "
+            "versions, every audit entry) into an empty database (docs/database.md).",
+        ),
+    ] = False,
     as_json: Annotated[bool, _JSON] = False,
 ) -> None:
     """Import CSV files (one per table) in one transaction: all rows or none.
@@ -136,6 +144,9 @@ def import_command(
     from hcctrial.store.session import open_session
 
     settings = load_settings(database_url=database)
+    if with_history:
+        _import_with_history(directory, settings.database_url, as_json)
+        return
     why = reason or f"import from {directory}"
     secrets = proof(settings, user or actor, token)
     with open_database(settings.database_url) as engine:
@@ -153,6 +164,23 @@ def import_command(
     lines = [f"imported {total} rows into {shown}:"]
     lines += [f"  {table:<22} {n:>8}" for table, n in counts.items()]
     _emit({"database": shown, "rows": counts, "total": total}, as_json, "\n".join(lines))
+
+
+def _import_with_history(directory: Path, database: str | None, as_json: bool) -> None:
+    """``import DIR --with-history``: :func:`hcctrial.services.history.restore_history`."""
+    from hcctrial.errors import field_error
+    from hcctrial.services.history import restore_history
+    from hcctrial.store.session import open_session
+
+    if not directory.is_dir():
+        raise field_error("DIR", str(directory), "a directory written by `hcctrial export`")
+    with open_database(database) as engine:
+        with open_session(engine) as session:
+            counts = restore_history(session, directory)
+        shown = _shown(engine)
+    lines = [f"restored {counts['audit_log']} audit entries and the records into {shown}:"]
+    lines += [f"  {table:<22} {n:>8}" for table, n in counts.items() if table != "audit_log"]
+    _emit({"database": shown, "rows": counts}, as_json, "\n".join(lines))
 
 
 @app.command("export")
@@ -201,23 +229,115 @@ def export_command(
     _emit({"directory": str(directory), "rows": counts}, as_json, "\n".join(lines))
 
 
-@audit_app.command("verify")
-def audit_verify_command(
+def _read_checkpoints(paths: list[Path]) -> list[Any]:
+    """The checkpoints in ``paths``: each file one JSON object, a JSON array of them, or JSON
+    lines (a log of ``audit checkpoint`` outputs). A bad file is a named error (exit code 2)."""
+    import json
+
+    from hcctrial.errors import field_error
+    from hcctrial.store.audit_verify import Checkpoint
+
+    found: list[Checkpoint] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise field_error(
+                "--checkpoint", str(path), f"a readable file ({exc.strerror})"
+            ) from None
+        try:
+            loaded = json.loads(text)
+            items = loaded if isinstance(loaded, list) else [loaded]
+        except ValueError:
+            try:
+                items = [json.loads(line) for line in text.splitlines() if line.strip()]
+            except ValueError:
+                items = [None]
+        for item in items:
+            ok = (
+                isinstance(item, dict)
+                and type(item.get("seq")) is int
+                and item["seq"] >= 0
+                and isinstance(item.get("head"), str)
+                and len(item["head"]) == 64
+            )
+            if not ok:
+                raise field_error(
+                    "--checkpoint",
+                    str(path),
+                    'JSON {"seq": N, "head": "<64 hex digits>", "at": "...Z"} as written by '
+                    "`hcctrial audit checkpoint` (one object, an array or one per line)",
+                )
+            assert isinstance(item, dict)
+            found.append(Checkpoint(int(item["seq"]), str(item["head"]), str(item.get("at", ""))))
+    return found
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint_command(
     database: Annotated[str | None, _DATABASE] = None,
-    as_json: Annotated[bool, _JSON] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also write the checkpoint (one JSON object) to this file."),
+    ] = None,
 ) -> None:
-    """Replay the audit hash chain against the current tables (exit 1 naming the first problem)."""
+    """Print the chain head as a checkpoint {"seq", "head", "at"} to keep outside the database.
+
+    The chain is verified first (exit 1 if broken: a checkpoint of a broken chain is refused).
+    Keep the output where the database's users cannot change it; `audit verify --checkpoint FILE`
+    then proves the chain still passes through it.
+    """
+    import json
+    from datetime import UTC, datetime
+
     from hcctrial.errors import IntegrityError
-    from hcctrial.store.audit import verify_audit
+    from hcctrial.store.audit_verify import verify_audit
     from hcctrial.store.session import open_session
 
     with open_database(database) as engine, open_session(engine) as session:
         report = verify_audit(session)
+    first = report.first_problem
+    if first is not None:
+        raise IntegrityError(f"no checkpoint of a broken chain; first problem: {first.message}")
+    at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    checkpoint = {"seq": report.entries, "head": report.head_hash, "at": at}
+    text = json.dumps(checkpoint)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+    typer.echo(text)
+
+
+@audit_app.command("verify")
+def audit_verify_command(
+    database: Annotated[str | None, _DATABASE] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A checkpoint file from `audit checkpoint` (repeatable): the chain must still "
+            "pass through each.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, _JSON] = False,
+) -> None:
+    """Replay the keyed audit chain against checkpoints and the tables.
+
+    Exit 0 intact, 1 broken (each problem named: table, id, what), 2 cannot run (no database, no
+    key, a bad checkpoint file). --json prints {"intact", "entries", "problems": [{"table", "id",
+    "what"}]}.
+    """
+    from hcctrial.errors import IntegrityError
+    from hcctrial.store.audit_verify import verify_audit
+    from hcctrial.store.session import open_session
+
+    checkpoints = _read_checkpoints(list(checkpoint or []))
+    with open_database(database) as engine, open_session(engine) as session:
+        report = verify_audit(session, checkpoints=checkpoints)
     result = report.as_dict()
     if report.ok:
         text = (
-            f"audit trail intact: {report.entries} entries, {report.records} records match; "
-            f"head hash {report.head_hash}"
+            f"audit trail intact: {report.entries} entries, {report.records} records match, "
+            f"{len(checkpoints)} checkpoint(s) passed; head hash {report.head_hash}"
         )
     else:
         lines = [f"audit trail BROKEN: {len(report.problems)} problem(s)"]

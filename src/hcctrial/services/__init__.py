@@ -15,7 +15,9 @@ of an :class:`Actor` (role and site), which enforces, in one place, for every do
 Actions, by aggregate: :mod:`.patients` (screen and enrol, baseline), :mod:`.labs`,
 :mod:`.cycles` (start cycle, dose line, end treatment), :mod:`.exams` (pre-cycle examination), :mod:`.adverse_events`, :mod:`.scans`
 (scan, lesion), :mod:`.follow_up` (contact, death, withdrawal, deviation), :mod:`.amend` (amend,
-delete, override), :mod:`.accounts` (sites, users) and :mod:`.imports`.
+delete, override), :mod:`.accounts` (sites, users) and :mod:`.imports`. Reading the audit trail
+(a patient's history, the trial-wide view and its permissions): :mod:`.audit_trail`; restoring an
+export with its history (``import --with-history``): :mod:`.history`.
 
 Example::
 
@@ -32,6 +34,7 @@ __all__ = [
     "accounts",
     "adverse_events",
     "amend",
+    "audit_trail",
     "chart_gate",
     "charts",
     "checks",
@@ -40,6 +43,7 @@ __all__ = [
     "exams",
     "follow_up",
     "gates",
+    "history",
     "imports",
     "labs",
     "links",

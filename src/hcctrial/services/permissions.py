@@ -2,23 +2,7 @@
 
 Roles (:class:`hcctrial.store.models.Role`) and their capabilities:
 
-==============  ============  ===========  ========  ============  =====  ============
-capability      investigator  coordinator  monitor   statistician  admin  data manager
-==============  ============  ===========  ========  ============  =====  ============
-view patients   yes           yes          yes       no            yes    yes
-edit records    yes           yes          no        no            yes    no
-view audit      yes           no           yes       no            yes    yes
-view analysis   yes           yes          yes       yes           yes    yes
-manage users    no            no           no        no            yes    no
-sign records    yes           no           no        no            no     no
-lock records    no            no           no        no            yes    yes
-unlock database no            no           no        no            yes    no
-==============  ============  ===========  ========  ============  =====  ============
-
-Signing (21 CFR 11.50) is the investigator's own attestation: no other role signs, not even an
-admin. A data manager or an admin locks and unlocks records and casebooks and locks the
-database for analysis; only an admin unlocks the database (:mod:`hcctrial.services.locks`).
-
+==============  ============  ===========  ========  ============  =====  =====
 Sites: investigators and coordinators work at one site and see only its patients. A monitor with
 a site sees that site; a monitor without one is a central monitor and sees every site. Admins,
 data managers and statisticians span sites (the statistician sees the trial only through the analysis pages, which
@@ -54,6 +38,8 @@ class Capability(enum.StrEnum):
     SIGN_RECORDS = "sign_records"
     LOCK_RECORDS = "lock_records"
     UNLOCK_DATABASE = "unlock_database"
+    #: The trial-wide audit view (every patient's entries, filters, CSV): monitors and admins.
+    VIEW_TRIAL_AUDIT = "view_trial_audit"
 
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -70,7 +56,12 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {Capability.VIEW_PATIENTS, Capability.EDIT_RECORDS, Capability.VIEW_ANALYSIS}
     ),
     Role.MONITOR: frozenset(
-        {Capability.VIEW_PATIENTS, Capability.VIEW_AUDIT, Capability.VIEW_ANALYSIS}
+        {
+            Capability.VIEW_PATIENTS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_ANALYSIS,
+            Capability.VIEW_TRIAL_AUDIT,
+        }
     ),
     Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
     Role.ADMIN: frozenset(Capability) - {Capability.SIGN_RECORDS},
@@ -79,6 +70,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_PATIENTS,
             Capability.VIEW_AUDIT,
             Capability.VIEW_ANALYSIS,
+            Capability.VIEW_TRIAL_AUDIT,
             Capability.LOCK_RECORDS,
         }
     ),

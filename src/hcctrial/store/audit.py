@@ -1,65 +1,49 @@
-"""The append-only, hash-chained audit trail and its verifier.
+"""The append-only, hash-chained and keyed audit trail.
 
 Writing (called by :mod:`hcctrial.services.persistence` in the same transaction as the data change):
 every insert, update and delete appends one :class:`~hcctrial.store.models.AuditEntry` with the
 actor, the UTC time, the table, the primary key, the full old and new row (canonical JSON, see
 :func:`hcctrial.store.values.row_state`) and the reason. Each entry's hash is
 
-    hash = sha256(prev_hash + canonical JSON of {seq, at, actor, table, pk, action, old, new,
-                  reason})
+    hash = HMAC-SHA256(key, prev_hash + canonical JSON of {seq, at, actor, table, pk, action,
+                       old, new, reason})   (hex)
 
-with ``prev_hash`` the previous entry's hash (64 zeros for the first). The single row of
-``audit_chain_head`` holds the last ``seq`` and hash; appending locks it (``SELECT ... FOR UPDATE``
-on PostgreSQL; SQLite has one writer at a time anyway), so concurrent writers never fork the chain.
-The migration adds triggers refusing UPDATE and DELETE on ``audit_log`` (and TRUNCATE on
-PostgreSQL).
+with ``prev_hash`` the previous entry's hash (64 zeros for the first) and ``key`` the audit key kept
+outside the database (:mod:`hcctrial.store.audit_key`). Entries written before the database was
+keyed (``seq < keyed_from`` of the head, databases created before issue 16) keep their plain
+``sha256(prev_hash + body)``; the first keyed entry chains onto them, and the key check binds the
+last of them to the key. The single row of ``audit_chain_head`` holds the last ``seq`` and hash,
+the chain id, ``keyed_from``, ``anchor_hash`` and the key check; appending locks it (``SELECT ...
+FOR UPDATE`` on PostgreSQL; SQLite has one writer at a time anyway), so concurrent writers never
+fork the chain, and refuses to write with a key that is not the chain's. The migrations add
+triggers refusing UPDATE and DELETE on ``audit_log`` (and TRUNCATE on PostgreSQL).
 
-Verifying (:func:`verify_audit`) replays the log:
-
-1. the chain: sequence numbers 1, 2, ... without gaps, each ``prev_hash`` equal to the previous
-   hash, each hash equal to the hash of the entry's content, the head equal to the last entry —
-   so an edited, deleted or cut-off audit row is found;
-2. the state: for every audited table, the latest audited state of each record must equal the
-   current row; a row present without audit (inserted behind the application's back), a row whose
-   values differ (updated behind its back) and an audited row that is missing (deleted behind its
-   back) are each reported with the table, the primary key and what differs.
-
-Limit: a hash chain without a secret detects changes made by anyone who does not recompute the
-hashes; someone who rewrites the whole chain from the tampered row onwards (and the head) is caught
-only by comparing the head hash with a copy kept elsewhere (``audit verify`` prints it).
+Verifying is :mod:`hcctrial.store.audit_verify` (``hcctrial audit verify``).
 """
 
 from __future__ import annotations
 
-import enum
 import hashlib
+import hmac
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from hcctrial.store.models import (
-    DATA_TABLES,
-    AuditAction,
-    AuditChainHead,
-    AuditEntry,
-    table_of,
-)
-from hcctrial.store.values import row_state
+from hcctrial.store.models import AuditAction, AuditChainHead, AuditEntry, table_of
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
 
 __all__ = [
     "GENESIS_HASH",
-    "AuditProblem",
-    "AuditReport",
+    "ChainHead",
     "PendingChange",
-    "ProblemKind",
     "append_audit",
     "canonical_json",
     "entry_hash",
+    "lock_head",
     "verify_audit",
 ]
 
@@ -88,8 +72,10 @@ def entry_hash(
     old: str | None,
     new: str | None,
     reason: str,
+    key: bytes | None,
 ) -> str:
-    """Return the sha256 hex digest chaining one audit entry to ``prev_hash``."""
+    """Return the hex digest chaining one audit entry to ``prev_hash``: HMAC-SHA256 under ``key``,
+    or the plain sha256 of the entries written before the chain was keyed (``key=None``)."""
     body = canonical_json(
         {
             "seq": seq,
@@ -103,7 +89,10 @@ def entry_hash(
             "reason": reason,
         }
     )
-    return hashlib.sha256((prev_hash + body).encode("utf-8")).hexdigest()
+    message = (prev_hash + body).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def _iso_utc(value: datetime) -> str:
@@ -122,6 +111,52 @@ class PendingChange:
     new: dict[str, object] | None
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    """The chain head as read (and locked) by a writer: the last entry and the key to chain with.
+
+    ``key`` is None only on a database not yet anchored (during the migrations before
+    ``i16_audit``), whose entries are hashed as before keying.
+    """
+
+    last_seq: int
+    last_hash: str
+    key: bytes | None
+
+
+def lock_head(session: Session) -> ChainHead:
+    """Lock the chain head (``FOR UPDATE``), check the audit key against it and return it.
+
+    ``SELECT *`` rather than named columns: the migrations before ``i16_audit`` append audit
+    entries through this function while the head has no key columns yet.
+    """
+    from sqlalchemy import text
+
+    from hcctrial.store.audit_key import AuditKeyError, audit_key, key_check
+
+    lock = "" if session.get_bind().dialect.name == "sqlite" else " FOR UPDATE"
+    head = (
+        session.execute(text(f"SELECT * FROM audit_chain_head WHERE id = {_HEAD_ID}{lock}"))
+        .mappings()
+        .one_or_none()
+    )
+    if head is None:
+        raise RuntimeError("audit_chain_head is missing: run `hcctrial init` (migrations)")
+    seq, prev = int(head["last_seq"]), str(head["last_hash"])
+    if head.get("chain_id") is None:
+        return ChainHead(seq, prev, None)
+    chain_id = str(head["chain_id"])
+    key = audit_key(chain_id)
+    expected = key_check(key, chain_id, int(head["keyed_from"]), str(head["anchor_hash"]))
+    if not hmac.compare_digest(expected, str(head["key_check"])):
+        raise AuditKeyError(
+            f"audit key: the key configured is not the key of this database's audit chain (id "
+            f"{chain_id}): its key check differs. Nothing was written. Configure the chain's key "
+            "(HCCTRIAL_AUDIT_KEY_FILE, docs/database.md)"
+        )
+    return ChainHead(seq, prev, key)
+
+
 def append_audit(
     session: Session,
     changes: Sequence[PendingChange],
@@ -134,18 +169,12 @@ def append_audit(
 
     Returns the sequence number of the last entry written (0 when ``changes`` is empty).
     """
-    from sqlalchemy import insert, select, update
+    from sqlalchemy import insert, update
 
     if not changes:
         return 0
-    head = session.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
-        .where(AuditChainHead.id == _HEAD_ID)
-        .with_for_update()
-    ).one_or_none()
-    if head is None:
-        raise RuntimeError("audit_chain_head is missing: run `hcctrial init` (migrations)")
-    seq, prev = int(head.last_seq), str(head.last_hash)
+    head = lock_head(session)
+    seq, prev = head.last_seq, head.last_hash
     at_text = _iso_utc(at)
     rows: list[dict[str, Any]] = []
     for change in changes:
@@ -164,6 +193,7 @@ def append_audit(
             old=old,
             new=new,
             reason=reason,
+            key=head.key,
         )
         rows.append(
             {
@@ -190,240 +220,9 @@ def append_audit(
     return seq
 
 
-# ------------------------------------------------------------------------------------- verify
-class ProblemKind(enum.StrEnum):
-    """What ``audit verify`` found wrong."""
+def verify_audit(session: Session, **options: Any) -> Any:
+    """Replay the audit trail against the tables (:func:`hcctrial.store.audit_verify.verify_audit`,
+    where the report's types live)."""
+    from hcctrial.store.audit_verify import verify_audit as verify
 
-    AUDIT_ENTRY_ALTERED = "audit_entry_altered"
-    AUDIT_ENTRY_MISSING = "audit_entry_missing"
-    AUDIT_CHAIN_BROKEN = "audit_chain_broken"
-    AUDIT_LOG_TRUNCATED = "audit_log_truncated"
-    ROW_CHANGED = "row_changed"
-    ROW_UNAUDITED = "row_unaudited"
-    ROW_DELETED = "row_deleted"
-
-
-@dataclass(frozen=True)
-class AuditProblem:
-    """One broken record: its table and primary key, the audit sequence number, and the detail."""
-
-    kind: ProblemKind
-    table: str
-    pk: str | None
-    seq: int | None
-    detail: str
-
-    @property
-    def message(self) -> str:
-        """One line naming the record and what is wrong."""
-        where = self.table if self.pk is None else f"{self.table} id {self.pk}"
-        return f"{where}: {self.detail}"
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind.value,
-            "table": self.table,
-            "pk": self.pk,
-            "seq": self.seq,
-            "detail": self.detail,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True)
-class AuditReport:
-    """The result of :func:`verify_audit`: ``ok`` when chain and tables agree."""
-
-    entries: int
-    records: int
-    head_hash: str
-    problems: tuple[AuditProblem, ...] = field(default_factory=tuple)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    @property
-    def first_problem(self) -> AuditProblem | None:
-        return self.problems[0] if self.problems else None
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "records": self.records,
-            "head_hash": self.head_hash,
-            "problems": [p.as_dict() for p in self.problems],
-        }
-
-
-def _digest(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-
-
-def _differences(audited: dict[str, Any], current: dict[str, Any]) -> str:
-    parts = []
-    for key in sorted(set(audited) | set(current)):
-        a, c = audited.get(key), current.get(key)
-        if a != c:
-            parts.append(f"{key}: audited {a!r}, now {c!r}")
-    return "; ".join(parts) or "values differ"
-
-
-def verify_audit(session: Session, *, batch_size: int = 10_000) -> AuditReport:
-    """Replay the audit chain and compare the latest audited state with the current tables.
-
-    Reads everything in one transaction; memory grows with the number of records (a 16-byte digest
-    per record, not the rows themselves).
-    """
-    from sqlalchemy import select
-
-    problems: list[AuditProblem] = []
-    audit = table_of(AuditEntry)
-    # (table, pk) -> (seq of the latest entry, digest of the latest state or None if deleted)
-    latest: dict[tuple[str, str], tuple[int, bytes | None]] = {}
-    expected_seq = 1
-    prev = GENESIS_HASH
-    entries = 0
-    result = session.execute(
-        select(audit).order_by(audit.c.seq).execution_options(yield_per=batch_size)
-    )
-    for row in result.mappings():
-        entries += 1
-        seq = int(row["seq"])
-        table, pk = str(row["table_name"]), str(row["row_pk"])
-        if seq != expected_seq:
-            missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-            problems.append(
-                AuditProblem(
-                    ProblemKind.AUDIT_ENTRY_MISSING,
-                    "audit_log",
-                    None,
-                    expected_seq,
-                    f"audit entries seq {missing} are missing (deleted from the log)",
-                )
-            )
-        elif row["prev_hash"] != prev:
-            problems.append(
-                AuditProblem(
-                    ProblemKind.AUDIT_CHAIN_BROKEN,
-                    "audit_log",
-                    str(seq),
-                    seq,
-                    f"seq {seq} ({table} id {pk}) does not link to the entry before it",
-                )
-            )
-        action = row["action"]
-        action_value = action.value if isinstance(action, enum.Enum) else str(action)
-        recomputed = entry_hash(
-            str(row["prev_hash"]),
-            seq=seq,
-            at=_iso_utc(row["at"]),
-            actor=str(row["actor"]),
-            table=table,
-            pk=pk,
-            action=action_value,
-            old=row["old_values"],
-            new=row["new_values"],
-            reason=str(row["reason"]),
-        )
-        if recomputed != row["hash"]:
-            problems.append(
-                AuditProblem(
-                    ProblemKind.AUDIT_ENTRY_ALTERED,
-                    "audit_log",
-                    str(seq),
-                    seq,
-                    f"entry seq {seq} ({action_value} of {table} id {pk}) was altered: its "
-                    "content no longer matches its hash",
-                )
-            )
-        new = row["new_values"]
-        latest[(table, pk)] = (seq, None if new is None else _digest(str(new)))
-        prev = str(row["hash"])
-        expected_seq = seq + 1
-
-    head = session.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash).where(
-            AuditChainHead.id == _HEAD_ID
-        )
-    ).one_or_none()
-    head_seq, head_hash = (0, GENESIS_HASH) if head is None else (head.last_seq, head.last_hash)
-    if head_seq != expected_seq - 1 or head_hash != prev:
-        problems.append(
-            AuditProblem(
-                ProblemKind.AUDIT_LOG_TRUNCATED,
-                "audit_log",
-                None,
-                head_seq,
-                f"the chain head records seq {head_seq} but the log ends at seq "
-                f"{expected_seq - 1}: entries were removed from its end (or the head was edited)",
-            )
-        )
-
-    records = 0
-    from hcctrial.store.models_part11 import PART11_TABLES
-
-    for model in (*DATA_TABLES, *PART11_TABLES):  # signatures and locks are audited records too
-        data_table = table_of(model)
-        name = data_table.name
-        rows = session.execute(
-            select(data_table).order_by(data_table.c.id).execution_options(yield_per=batch_size)
-        )
-        for current in rows.mappings():
-            records += 1
-            pk = str(current["id"])
-            state = row_state(model, current)
-            text = _canonical_state(state)
-            seen = latest.pop((name, pk), None)
-            if seen is None or seen[1] is None:
-                how = "has no audit entry" if seen is None else "was deleted according to the audit"
-                problems.append(
-                    AuditProblem(
-                        ProblemKind.ROW_UNAUDITED,
-                        name,
-                        pk,
-                        None if seen is None else seen[0],
-                        f"row {how}: it was inserted behind the application's back",
-                    )
-                )
-            elif seen[1] != _digest(text):
-                audited = _audited_state(session, seen[0])
-                problems.append(
-                    AuditProblem(
-                        ProblemKind.ROW_CHANGED,
-                        name,
-                        pk,
-                        seen[0],
-                        "row differs from its last audited state (changed behind the "
-                        f"application's back): {_differences(audited, state)}",
-                    )
-                )
-    for (name, pk), (seq, digest) in sorted(latest.items(), key=lambda kv: kv[1][0]):
-        if digest is not None:
-            problems.append(
-                AuditProblem(
-                    ProblemKind.ROW_DELETED,
-                    name,
-                    pk,
-                    seq,
-                    "row is in the audit trail but missing from the table (deleted behind the "
-                    "application's back)",
-                )
-            )
-    return AuditReport(entries=entries, records=records, head_hash=prev, problems=tuple(problems))
-
-
-def _canonical_state(state: dict[str, object]) -> str:
-    return canonical_json(state)
-
-
-def _audited_state(session: Session, seq: int) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    text = session.execute(select(AuditEntry.new_values).where(AuditEntry.seq == seq)).scalar_one()
-    try:
-        loaded = json.loads(text or "null")
-    except ValueError:
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
+    return verify(session, **options)

@@ -14,15 +14,22 @@ tests, and at run time on the first row of every batch.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
-from hcctrial.store.audit import _HEAD_ID, _iso_utc, canonical_json, entry_hash
+from hcctrial.store.audit import _HEAD_ID, _iso_utc, canonical_json, entry_hash, lock_head
 from hcctrial.store.models import AuditAction, AuditChainHead, AuditEntry, table_of
-from hcctrial.store.values import ColumnSpec, column_specs, row_state, state_value
+from hcctrial.store.values import (
+    ColumnSpec,
+    audited_digest,
+    column_specs,
+    row_state,
+    state_value,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sqlalchemy.orm import Session
@@ -40,6 +47,7 @@ def insert_entry_hashes(
     pks: Sequence[str],
     news: Sequence[str],
     reason: str,
+    key: bytes | None,
 ) -> list[str]:
     """Return the chained hashes of insert entries ``first_seq, first_seq + 1, ...``.
 
@@ -55,13 +63,17 @@ def insert_entry_hashes(
     middle = ',"old":null,"pk":'
     tail_reason = f',"reason":{enc(reason)},"seq":'
     tail_table = f',"table":{enc(table)}}}'
-    sha256 = hashlib.sha256
+    sha256, digest = hashlib.sha256, hmac.digest
     hashes: list[str] = []
     append = hashes.append
     seq = first_seq
     for pk, new in zip(pks, news, strict=True):
         body = head + enc(new) + middle + enc(pk) + tail_reason + str(seq) + tail_table
-        prev_hash = sha256((prev_hash + body).encode("utf-8")).hexdigest()
+        message = (prev_hash + body).encode("utf-8")
+        if key is None:
+            prev_hash = sha256(message).hexdigest()
+        else:
+            prev_hash = digest(key, message, "sha256").hex()
         append(prev_hash)
         seq += 1
     return hashes
@@ -78,6 +90,8 @@ def _json_value_encoder(spec: ColumnSpec) -> Callable[[object], str]:
     def general(v: object) -> str:
         return canonical_json(state_value(spec, v))
 
+    if spec.audit_digest:
+        return lambda v: canonical_json(audited_digest(state_value(spec, v)))
     kind = spec.kind
     if kind == "float":
 
@@ -175,12 +189,20 @@ def append_insert_audit(
 
     if not pks:
         return 0
-    first, prev = _lock_head(session)
-    first += 1
+    head = lock_head(session)
+    first, prev = head.last_seq + 1, head.last_hash
     at_text = _iso_utc(at)
     pk_texts = [str(pk) for pk in pks]
     hashes = insert_entry_hashes(
-        prev, first, at=at_text, actor=actor, table=table, pks=pk_texts, news=news, reason=reason
+        prev,
+        first,
+        at=at_text,
+        actor=actor,
+        table=table,
+        pks=pk_texts,
+        news=news,
+        reason=reason,
+        key=head.key,
     )
     # Guard against any drift from the documented formula: recompute the first entry in full.
     check = entry_hash(
@@ -194,6 +216,7 @@ def append_insert_audit(
         old=None,
         new=news[0],
         reason=reason,
+        key=head.key,
     )
     if check != hashes[0]:  # pragma: no cover - would be a programming error
         raise RuntimeError("audit: the bulk hash differs from entry_hash; refusing to write")
@@ -220,17 +243,3 @@ def append_insert_audit(
         .values(last_seq=last, last_hash=hashes[-1])
     )
     return last
-
-
-def _lock_head(session: Session) -> tuple[int, str]:
-    """Lock the chain head (``FOR UPDATE``) and return its last ``seq`` and hash."""
-    from sqlalchemy import select
-
-    head = session.execute(
-        select(AuditChainHead.last_seq, AuditChainHead.last_hash)
-        .where(AuditChainHead.id == _HEAD_ID)
-        .with_for_update()
-    ).one_or_none()
-    if head is None:
-        raise RuntimeError("audit_chain_head is missing: run `hcctrial init` (migrations)")
-    return int(head.last_seq), str(head.last_hash)

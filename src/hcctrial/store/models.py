@@ -102,11 +102,33 @@ NAMING_CONVENTION = {
 }
 
 
+#: How SQLite stores a timestamp: UTC with its offset written out (``2024-05-06 07:08:09.123456
+#: +00:00`` without the space), so the stored text says it is UTC, as PostgreSQL's timestamptz
+#: does. The space separator (not ``T``) keeps text comparisons right against rows stored before
+#: the offset was written (``2024-05-06 07:08:09.123456``), which are read as UTC too.
+SQLITE_UTC_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d+00:00"
+)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite keeps no zone)."""
+    """A timestamp stored in UTC and always read back timezone-aware; the offset is stored on
+    both backends (PostgreSQL ``timestamptz``; SQLite text ending ``+00:00``)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import DATETIME
+
+            return dialect.type_descriptor(
+                DATETIME(  # type: ignore[no-untyped-call]
+                    storage_format=SQLITE_UTC_FORMAT,
+                    regexp=r"(\d+)-(\d+)-(\d+)[ T](\d+):(\d+):(\d+)(?:\.(\d{6}))?",
+                )
+            )
+        return dialect.type_descriptor(self.impl_instance)
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
@@ -264,7 +286,12 @@ class User(Record):
     full_name: Mapped[str | None] = mapped_column(String(200), doc="staff member's name")
     role: Mapped[Role] = mapped_column(_enum(Role, "role"), doc="one of the roles")
     site_id: Mapped[int | None] = mapped_column(_fk("sites.id"), doc="sites.id (optional)")
-    password_hash: Mapped[str | None] = mapped_column(String(255), doc="password hash (web)")
+    password_hash: Mapped[str | None] = mapped_column(
+        String(255),
+        doc="password hash (web)",
+        # audited as "sha256:<hex>" of the hash: the Argon2 hash never enters the audit log
+        info={"audit": "digest"},
+    )
     active: Mapped[bool] = mapped_column(Boolean, doc="account enabled")
 
 
@@ -523,6 +550,14 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_seq: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
+    #: The chain's random name: it names the default key file (:mod:`hcctrial.store.audit_key`).
+    chain_id: Mapped[str | None] = mapped_column(String(32))
+    #: The first keyed entry; entries before it were hashed before issue 16 (plain sha256).
+    keyed_from: Mapped[int | None] = mapped_column(Integer)
+    #: The hash of entry ``keyed_from - 1`` (64 zeros when none): bound to the key by key_check.
+    anchor_hash: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC of the chain id, keyed_from and anchor_hash under the audit key.
+    key_check: Mapped[str | None] = mapped_column(String(64))
 
 
 #: The audited data tables in foreign-key order (parents before children): CSV import order.
@@ -551,8 +586,7 @@ from hcctrial.store.models_exam import CycleExam  # noqa: E402
 
 DATA_TABLES = (*DATA_TABLES, CycleExam)
 # The sign-in tables (issue 16) join the same metadata (migrations and tests see every table).
-from hcctrial.store import models_security as _models_security  # noqa: E402, F401
-
 # The Part 11 tables (signatures, locks) live in their own module; importing it here puts them
 # in Base.metadata wherever the models are imported (migrations, create_all, audit verify).
 from hcctrial.store import models_part11 as _part11  # noqa: E402,F401
+from hcctrial.store import models_security as _models_security  # noqa: E402, F401

@@ -59,6 +59,8 @@ class ColumnSpec:
     maximum: float | None = None
     references: str | None = None
     doc: str = ""
+    #: Audited as ``"sha256:<hex>"`` of the value, never the value (``users.password_hash``).
+    audit_digest: bool = False
 
     def expected(self) -> str:
         """Return a human description of the accepted values (used in error messages)."""
@@ -150,6 +152,7 @@ def column_specs(model: Any) -> dict[str, ColumnSpec]:
             maximum=col.info.get("max"),
             references=fks[0].column.table.name if fks else None,
             doc=getattr(col, "doc", None) or "",
+            audit_digest=col.info.get("audit") == "digest",
         )
     _SPECS[model] = specs
     return specs
@@ -284,8 +287,35 @@ def state_value(spec: ColumnSpec, value: object) -> object:
 
 
 def row_state(model: type[Any], row: Any) -> dict[str, object]:
-    """Return the canonical JSON form of a row (a mapping of column name to value)."""
-    return {name: state_value(spec, row[name]) for name, spec in column_specs(model).items()}
+    """Return the canonical JSON form of a row (a mapping of column name to value): what the
+    audit trail stores, with a secret column (``audit_digest``) as :func:`audited_digest`."""
+    state = {name: state_value(spec, row[name]) for name, spec in column_specs(model).items()}
+    for name in _digest_columns(model):
+        state[name] = audited_digest(state[name])
+    return state
+
+
+def audited_digest(value: object) -> object:
+    """Return what the audit trail keeps of a secret column's value: ``"sha256:<hex>"`` of its
+    text (None stays None). A change of the secret shows as a change, and ``audit verify`` finds
+    one made behind the application's back, but the secret itself (an Argon2 hash, whose salt is
+    not in the log) never enters the append-only log."""
+    if value is None:
+        return None
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()
+
+
+_DIGESTS: dict[object, tuple[str, ...]] = {}
+
+
+def _digest_columns(model: type[Any]) -> tuple[str, ...]:
+    found = _DIGESTS.get(model)
+    if found is None:
+        found = tuple(n for n, spec in column_specs(model).items() if spec.audit_digest)
+        _DIGESTS[model] = found
+    return found
 
 
 def format_cell(spec: ColumnSpec, value: object) -> str:

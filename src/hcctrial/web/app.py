@@ -270,6 +270,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     from hcctrial.web import (
         routes_admin,
         routes_api,
+        routes_audit,
         routes_auth,
         routes_dashboard,
         routes_forms,
@@ -296,6 +297,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_dashboard,
         routes_api,
         routes_part11,
+        routes_audit,
     ):
         app.include_router(module.router)
     return app

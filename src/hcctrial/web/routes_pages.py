@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.services.permissions import Actor, Capability, can, spans_sites
@@ -23,7 +22,7 @@ from hcctrial.web.deps import (
     state_of,
     unit_of_work,
 )
-from hcctrial.web.patient_file import PatientFile, load_patient_file
+from hcctrial.web.patient_file import load_patient_file
 from hcctrial.web.patient_view import patient_view
 from hcctrial.web.records import RECORD_TYPES, patient_id_of, record_values
 
@@ -75,66 +74,12 @@ def patient_page(request: Request, patient_id: int) -> Response:
         return render(request, "patient.html", ctx, user=user)
 
 
-def _audit_keys(pf: PatientFile) -> list[tuple[str, str]]:
-    keys = [(m.Patient.__tablename__, str(pf.patient.id))]
-    singles = [pf.screening, pf.baseline, pf.withdrawal]
-    lists = [
-        pf.criteria,
-        pf.labs,
-        pf.cycles,
-        pf.adverse_events,
-        pf.imaging,
-        pf.followups,
-        pf.deviations,
-        *pf.doses.values(),
-        *pf.lesions.values(),
-    ]
-    for obj in [*(x for x in singles if x is not None), *(x for lst in lists for x in lst)]:
-        keys.append((type(obj).__tablename__, str(obj.id)))
-    return keys
+def audit_entries(session: Any, user: Actor, patient_id: int) -> list[dict[str, Any]]:
+    """Every audit entry of the patient's records, now and before (deleted, moved away), oldest
+    first, with the changed fields (:func:`hcctrial.services.audit_trail.patient_audit`)."""
+    from hcctrial.services.audit_trail import patient_audit
 
-
-def audit_entries(session: Any, pf: PatientFile) -> list[dict[str, Any]]:
-    """Every audit entry of the patient's records, oldest first, with the changed fields."""
-    from hcctrial.web.routes_part11 import part11_audit_keys
-
-    keys = _audit_keys(pf) + part11_audit_keys(session, pf.patient.id)
-    entries = []
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        entries += list(
-            session.scalars(
-                select(m.AuditEntry).where(
-                    tuple_(m.AuditEntry.table_name, m.AuditEntry.row_pk).in_(chunk)
-                )
-            )
-        )
-    out = []
-    for e in sorted(entries, key=lambda e: e.seq):
-        old = json.loads(e.old_values) if e.old_values else {}
-        new = json.loads(e.new_values) if e.new_values else {}
-        skip = {"version", "created_at", "updated_at"}
-        changed = [
-            (k, old.get(k), new.get(k))
-            for k in sorted(set(old) | set(new))
-            if k not in skip
-            and old.get(k) != new.get(k)
-            and (k != "id" or not old)
-            and k != "password_hash"
-        ]
-        out.append(
-            {
-                "seq": e.seq,
-                "at": e.at,
-                "actor": e.actor,
-                "table": e.table_name,
-                "row": e.row_pk,
-                "action": e.action.value,
-                "reason": e.reason,
-                "changes": changed,
-            }
-        )
-    return out
+    return patient_audit(session, user, patient_id)
 
 
 @router.get("/patients/{patient_id:int}/audit")
@@ -142,10 +87,9 @@ def audit_page(request: Request, patient_id: int) -> Response:
     """The audit trail of every record of one patient (monitors, investigators, admins)."""
     with db_session(request) as session:
         user = signed_in_user(request, session)
-        require(user, Capability.VIEW_AUDIT)
         patient = load_patient(session, user, patient_id)
+        entries = audit_entries(session, user, patient_id)
         pf = load_patient_file(session, patient)
-        entries = audit_entries(session, pf)
         return render(request, "audit.html", {"pf": pf, "entries": entries}, user=user)
 
 

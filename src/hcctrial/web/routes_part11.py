@@ -36,7 +36,7 @@ from hcctrial.web.security import verify_password
 
 router = APIRouter()
 
-__all__ = ["part11_audit_keys", "part11_of", "router"]
+__all__ = ["part11_of", "router"]
 
 
 class SignIn(BaseModel):
@@ -231,19 +231,3 @@ def unlock_record_api(
 ) -> dict[str, Any]:
     """Unlock one record (data manager or admin, with a reason)."""
     return _act(request, None, slug, record_id, "unlock", body.model_dump())
-
-
-def part11_audit_keys(session: Any, patient_id: int) -> list[tuple[str, str]]:
-    """(table, row id) of every signature and lock (active or lifted) of one patient: their audit
-    entries belong to the patient's audit trail."""
-    from sqlalchemy import select
-
-    from hcctrial.store import models as m
-    from hcctrial.store.models_part11 import Lock, Signature
-
-    keys: list[tuple[str, str]] = []
-    for model in (Signature, Lock):
-        t = m.table_of(model)
-        ids = session.execute(select(t.c.id).where(t.c.patient_id == patient_id)).scalars()
-        keys += [(str(t.name), str(pk)) for pk in ids]
-    return keys
