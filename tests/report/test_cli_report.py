@@ -10,6 +10,8 @@ import pytest
     [
         (["--format", "pdf"], "--format: got 'pdf'"),
         (["--format", ""], "--format: got ''"),
+        (["--figure-width", "triple"], "--figure-width: figure width: got 'triple'"),
+        (["--figure-width", "20"], "from 60 to 250"),
     ],
 )
 def test_report_rejects_bad_options_with_exit_2(cli, tmp_path, args, message):

@@ -1,7 +1,7 @@
 """``hcctrial report``: the trial report (tables and figures) as HTML and Word from a database.
 
 ``hcctrial report [--database URL] [--out DIR] [--format html,docx] [--published/--no-published]
-[--sap FILE] [--json]`` derives the analysis datasets from the raw records, runs the statistical
+[--sap FILE] [--figure-width single|double|MM] [--ci-bands] [--json]`` derives the analysis datasets from the raw records, runs the statistical
 analysis plan (``--sap``: a .toml file or bundled plan name; default the seed plan) and writes
 ``DIR/report.html`` (self-contained), ``DIR/report.docx``, ``DIR/figures/*.png|svg`` and, with
 ``csv`` in ``--format``, ``DIR/tables/*.csv``. Heavy libraries are imported inside the command.
@@ -49,6 +49,18 @@ def report_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the written paths as JSON.")
     ] = False,
+    figure_width: Annotated[
+        str | None,
+        typer.Option(
+            "--figure-width",
+            help="Figure width as printed: single (85 mm), double (174 mm) or a width in mm "
+            "(default: the plan's [outputs] figure_width).",
+        ),
+    ] = None,
+    ci_bands: Annotated[
+        bool,
+        typer.Option("--ci-bands/--no-ci-bands", help="CI bands on the group Kaplan-Meier curves."),
+    ] = False,
 ) -> None:
     """Write the trial report (HTML and Word) from the raw records of a trial database."""
     from hcctrial.analysis.plan import load_plan
@@ -58,6 +70,13 @@ def report_command(
     from hcctrial.report.build import FORMATS, build_report
 
     plan = load_plan(sap)
+    if figure_width is not None:
+        from hcctrial.analysis.figure_width import figure_width_mm
+
+        try:
+            figure_width_mm(figure_width)
+        except ValueError as exc:
+            raise DataValidationError(f"--figure-width: {exc}", field="figure_width") from None
     fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [f for f in fmts if f not in FORMATS]
     if bad or not fmts:
@@ -66,7 +85,15 @@ def report_command(
             field="format",
         )
     with open_database(database) as engine:
-        paths = build_report(engine, out, fmts, published=published, plan=plan)
+        paths = build_report(
+            engine,
+            out,
+            fmts,
+            published=published,
+            plan=plan,
+            figure_width=figure_width,
+            ci_bands=ci_bands,
+        )
     result = {
         "out": str(paths.out_dir),
         "html": None if paths.html is None else str(paths.html),

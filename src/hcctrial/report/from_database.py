@@ -149,6 +149,12 @@ def report_inputs_from_derived(
         treated=sum(1 for s in subjects if s.n_cycles >= 1),
         assessable=sum(1 for s in subs if s.best_response not in (None, "NE")),
         analysed=enrolled,
+        discontinued=_discontinued(subjects, by_id, os_rows),
+        lost_to_follow_up=sum(
+            1
+            for s in subjects
+            if (w := by_id[s.study_id].withdrawal) is not None and w.kind == "lost_to_follow_up"
+        ),
     )
     return ReportInputs(
         tuple(subs),
@@ -160,6 +166,40 @@ def report_inputs_from_derived(
         notes=notes,
         datasets=datasets,
     )
+
+
+#: Withdrawal categories in words (the store's ``WithdrawalKind`` values).
+_WITHDRAWAL_WORDS = {
+    "consent_withdrawn": "Consent withdrawn",
+    "adverse_event": "Adverse event",
+    "investigator_decision": "Investigator's decision",
+    "protocol_violation": "Protocol violation",
+    "other": "Other reason",
+}
+
+
+def _discontinued(
+    subjects: tuple[SubjectRow, ...],
+    by_id: dict[str, PatientRecords],
+    os_rows: dict[str, EndpointRecord],
+) -> tuple[tuple[str, int], ...]:
+    """Treated patients whose treatment ended, by the first reason that applies: a withdrawal
+    (its category; lost to follow-up is its own CONSORT box), progression, death."""
+    reasons: Counter[str] = Counter()
+    for s in subjects:
+        if s.n_cycles < 1:
+            continue
+        w = by_id[s.study_id].withdrawal
+        kind = None if w is None else w.kind
+        if kind == "lost_to_follow_up":
+            continue
+        if kind is not None:
+            reasons[_WITHDRAWAL_WORDS.get(kind, kind.replace("_", " ").capitalize())] += 1
+        elif s.first_pd_date is not None:
+            reasons["Disease progression"] += 1
+        elif (o := os_rows.get(s.study_id)) is not None and o.event == 1:
+            reasons["Death"] += 1
+    return tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def screen_failure_reasons(session: Any) -> dict[str, str]:

@@ -130,6 +130,9 @@ class Disposition:
     assessable: int
     analysed: int
     not_assessable: tuple[tuple[str, int], ...] = ()
+    #: Treated patients whose treatment ended, by reason (withdrawal, progression, death).
+    discontinued: tuple[tuple[str, int], ...] = ()
+    lost_to_follow_up: int = 0
 
 
 @dataclass(frozen=True)
