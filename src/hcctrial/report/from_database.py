@@ -241,7 +241,11 @@ def report_inputs_from_database(
         )
     subjects, endpoints, datasets = derive_trial(records, plan or default_plan())
     demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
-    return report_inputs_from_derived(
+    from dataclasses import replace
+
+    from hcctrial.report.provenance import database_lock_state
+
+    inputs = report_inputs_from_derived(
         records,
         subjects,
         endpoints,
@@ -249,3 +253,4 @@ def report_inputs_from_database(
         is_demo=demo,
         datasets=datasets,
     )
+    return replace(inputs, lock_state=database_lock_state(engine))

@@ -150,6 +150,8 @@ class ReportInputs:
     notes: tuple[str, ...] = ()
     is_demo: bool = False
     datasets: AnalysisDatasets | None = None
+    #: The database's lock state as the locks feature states it (None: not locked / no feature).
+    lock_state: str | None = None
 
     def endpoint_data(self, endpoint: str) -> tuple[list[str], list[float], list[int]]:
         """Return (study ids, times in months, events) of ``endpoint`` in subject order."""

@@ -21,6 +21,8 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 1px solid var(--rule); padding-bottom: 0.2em;
      margin-top: 2em; }
 p.subtitle { color: var(--muted); margin-top: 0; }
+ul.provenance { font-size: 0.8em; color: var(--muted); list-style: none; padding: 0;
+                font-family: "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
 nav ol { columns: 2; }
 table { border-collapse: collapse; margin: 1.2em 0 0.4em; width: 100%; font-size: 0.9em; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
@@ -94,6 +96,13 @@ def _section_html(s: Section, fig_start: int, table_start: int) -> str:
     return "\n".join(parts)
 
 
+def _provenance_html(doc: ReportDocument) -> str:
+    if not doc.provenance:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in doc.provenance)
+    return f'<ul class="provenance" aria-label="Provenance">{items}</ul>'
+
+
 def render_html(doc: ReportDocument) -> str:
     """Return the whole report as one HTML string."""
     nav = "".join(
@@ -110,5 +119,7 @@ def render_html(doc: ReportDocument) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>{escape(doc.title)}</title><style>{_CSS}</style></head><body>"
         f'<header><h1>{escape(doc.title)}</h1><p class="subtitle">{escape(doc.subtitle)}</p>'
-        f"</header><nav><ol>{nav}</ol></nav>\n" + "\n".join(sections) + "\n</body></html>\n"
+        f"{_provenance_html(doc)}</header><nav><ol>{nav}</ol></nav>\n"
+        + "\n".join(sections)
+        + "\n</body></html>\n"
     )
