@@ -8,7 +8,7 @@ import pytest
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "pdf"], "--format: got 'pdf'"),
+        (["--format", "rtf"], "--format: got 'rtf'"),
         (["--format", ""], "--format: got ''"),
         (["--figure-width", "triple"], "--figure-width: figure width: got 'triple'"),
         (["--figure-width", "20"], "from 60 to 250"),

@@ -149,7 +149,8 @@ _STAGES: dict[str, tuple[float, float]] = {
     "report results": (52, 56),
     "figures": (56, 92),
     "html": (92, 93),
-    "docx": (93, 100),
+    "pdf": (93, 97),
+    "docx": (97, 100),
 }
 
 #: Modules the main process imports while the writer process builds the trial (they are what the
@@ -413,7 +414,15 @@ def _write_report(
         is_demo=True,
         datasets=trial.datasets,
     )
-    following = {"results": "drawing figures", "html": "writing Word", "docx": "done"}
+    from hcctrial.report.render_pdf import chromium_path
+
+    formats = ("html", "docx", "pdf") if chromium_path() else ("html", "docx")
+    following = {
+        "results": "drawing figures",
+        "html": "printing PDF" if "pdf" in formats else "writing Word",
+        "pdf": "writing Word",
+        "docx": "done",
+    }
 
     def report_stage(name: str, done: int, of: int) -> None:
         key = "report results" if name == "results" else name
@@ -425,7 +434,7 @@ def _write_report(
     paths = build_report(
         inputs,
         report_dir,
-        ("html", "docx"),
+        formats,
         published=True,
         progress=report_stage,
         results=trial.result,
@@ -434,6 +443,7 @@ def _write_report(
         "dir": str(paths.out_dir),
         "html": str(paths.html),
         "docx": str(paths.docx),
+        "pdf": None if paths.pdf is None else str(paths.pdf),
         "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
         "tables": list(paths.tables),
     }

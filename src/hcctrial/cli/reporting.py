@@ -4,7 +4,9 @@
 [--sap FILE] [--figure-width single|double|MM] [--ci-bands] [--json]`` derives the analysis datasets from the raw records, runs the statistical
 analysis plan (``--sap``: a .toml file or bundled plan name; default the seed plan) and writes
 ``DIR/report.html`` (self-contained), ``DIR/report.docx``, ``DIR/figures/*.png|svg`` and, with
-``csv`` in ``--format``, ``DIR/tables/*.csv``. Heavy libraries are imported inside the command.
+``pdf``, ``csv`` or ``xlsx`` in ``--format``, ``DIR/report.pdf`` (A4, printed by headless
+Chromium), ``DIR/tables/*.csv`` and ``DIR/tables.xlsx`` (title, footnotes, numbers as numbers).
+A rich progress bar on stderr shows the stages while it builds. Heavy libraries are imported inside the command.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def report_command(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Directory for the report.")] = Path("report"),
     formats: Annotated[
-        str, typer.Option("--format", help="Comma-separated: html, docx, csv.")
+        str, typer.Option("--format", help="Comma-separated: html, docx, pdf, csv, xlsx.")
     ] = "html,docx",
     published: Annotated[
         bool | None,
@@ -99,11 +101,13 @@ def report_command(
         "html": None if paths.html is None else str(paths.html),
         "docx": None if paths.docx is None else str(paths.docx),
         "csv": [str(p) for p in paths.csv],
+        "pdf": None if paths.pdf is None else str(paths.pdf),
+        "xlsx": None if paths.xlsx is None else str(paths.xlsx),
         "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
         "tables": list(paths.tables),
         "plan": plan.reference(),
     }
     lines = [f"report written to {paths.out_dir}"]
-    lines += [f"  {k}: {result[k]}" for k in ("html", "docx") if result[k]]
+    lines += [f"  {k}: {result[k]}" for k in ("html", "docx", "pdf", "xlsx") if result[k]]
     lines.append(f"  {len(paths.figures)} figures (PNG 300 dpi + SVG), {len(paths.tables)} tables")
     emit(result, as_json, "\n".join(lines))

@@ -1,4 +1,4 @@
-"""Column widths of a Word table fitted to its content, and whether it needs a landscape page.
+"""Column widths of a report table fitted to its content, and whether it needs a landscape page.
 
 Word's own autofit runs only when Word opens the file (LibreOffice ignores it), so the widths are
 computed here from the text: no column narrower than its longest word (nothing breaks
@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ColumnFit", "fit_columns"]
+from hcctrial.report.tables import Table
+
+__all__ = ["MARGIN_MM", "PAGE_MM", "ColumnFit", "fit_columns", "table_fit"]
+
+#: A4 (mm) and the page margins of the Word and PDF reports.
+PAGE_MM = (210.0, 297.0)
+MARGIN_MM = 20.0
 
 #: Average character width in mm at 1 pt (0.62 em; 1 pt = 0.3528 mm).
 _MM_PER_CHAR_PT = 0.62 * 0.3528
@@ -82,3 +88,16 @@ def fit_columns(
     if sum(word) > avail:  # cannot avoid a break: scale the word widths down evenly
         return ColumnFit(tuple(w * avail / sum(word) for w in word), landscape)
     return ColumnFit(_fit(word, line, avail), landscape)
+
+
+def table_fit(t: Table) -> ColumnFit:
+    """The column widths of ``t`` on an A4 page with the report's margins, and whether it needs
+    a landscape page (the Word and the PDF report turn the same tables)."""
+    columns = [[t.columns[0], *(r.label for r in t.rows)]] + [
+        [t.columns[j], *(r.cells[j - 1] for r in t.rows)] for j in range(1, len(t.columns))
+    ]
+    return fit_columns(
+        columns,
+        portrait_mm=PAGE_MM[0] - 2 * MARGIN_MM,
+        landscape_mm=PAGE_MM[1] - 2 * MARGIN_MM,
+    )

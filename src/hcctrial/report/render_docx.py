@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any
 
 from hcctrial.report.document import ReportDocument
-from hcctrial.report.docx_layout import ColumnFit, fit_columns
+from hcctrial.report.docx_layout import MARGIN_MM as _MARGIN
+from hcctrial.report.docx_layout import PAGE_MM as _PAGE
+from hcctrial.report.docx_layout import table_fit
 from hcctrial.report.figures import FigureFiles
 from hcctrial.report.tables import Table
 
-__all__ = ["REFERENCE_DOCX", "render_docx", "table_fit"]
+__all__ = ["REFERENCE_DOCX", "render_docx"]
 
 REFERENCE_DOCX = Path(__file__).resolve().parent / "data" / "reference.docx"
-#: A4 and the margins (mm).
-_PAGE = (210.0, 297.0)
-_MARGIN = 20.0
 
 
 def _field(paragraph: Any, instruction: str, shown: str) -> None:
@@ -102,18 +101,6 @@ def _set_section(doc: Any, landscape: bool, *, new: bool) -> Any:
         setattr(sec, side, Mm(_MARGIN))
     sec.header_distance = sec.footer_distance = Mm(10)
     return sec
-
-
-def table_fit(t: Table) -> ColumnFit:
-    """The column widths of ``t`` on an A4 page and whether it needs landscape."""
-    columns = [[t.columns[0], *(r.label for r in t.rows)]] + [
-        [t.columns[j], *(r.cells[j - 1] for r in t.rows)] for j in range(1, len(t.columns))
-    ]
-    return fit_columns(
-        columns,
-        portrait_mm=_PAGE[0] - 2 * _MARGIN,
-        landscape_mm=_PAGE[1] - 2 * _MARGIN,
-    )
 
 
 def _add_table(doc: Any, t: Table, number: int, state: dict[str, bool]) -> None:

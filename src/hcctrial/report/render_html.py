@@ -1,5 +1,8 @@
 """The report as one self-contained HTML file: CSS inline, figures embedded as base64 SVG images,
-no JavaScript, readable offline, with print CSS (A4, tables and figures kept whole)."""
+no JavaScript, readable offline, with print CSS (A4, 20 mm margins, each section on a new page,
+tables and figures kept whole -- a table over :data:`LONG_TABLE_ROWS` rows breaks only between rows
+with its header repeated -- and wide tables on landscape pages: the PDF report is this page
+printed by Chromium, :mod:`hcctrial.report.render_pdf`)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import base64
 from html import escape
 
 from hcctrial.report.document import ReportDocument, Section
+from hcctrial.report.docx_layout import table_fit
 from hcctrial.report.figures import FigureFiles
 from hcctrial.report.tables import Table
 
@@ -39,15 +43,28 @@ figure { margin: 1.5em 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; display: block; border: 1px solid #ddd; }
 figcaption { font-size: 0.9em; color: var(--muted); margin-top: 0.4em; }
 .match { color: #006d2c; font-weight: bold; } .differ { color: #b30000; font-weight: bold; }
+div.wide { overflow-x: auto; }
+@page { size: A4; margin: 20mm; }
+@page landscape { size: A4 landscape; margin: 20mm; }
 @media print {
-  @page { size: A4; margin: 16mm 14mm; }
-  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  html { font-size: 9pt; }
+  body { max-width: none; margin: 0; padding: 0; }
   nav { display: none; }
-  h2 { page-break-after: avoid; break-after: avoid; }
-  table, figure { page-break-inside: avoid; break-inside: avoid; }
+  section { break-before: page; }
+  h2 { break-after: avoid; margin-top: 0; }
+  table, figure { break-inside: avoid; }
+  table.long { break-inside: auto; }
+  tr { break-inside: avoid; }
   thead { display: table-header-group; }
+  caption { break-after: avoid; }
+  div.wide, section.landscape { page: landscape; overflow: visible; }
+  figure img { max-height: 240mm; width: auto; max-width: 100%; border: none; }
+  td, th { overflow-wrap: normal; word-break: normal; }
 }
 """
+
+#: Rows above which a table may break across pages (between rows, header repeated).
+LONG_TABLE_ROWS = 40
 
 
 def table_html(t: Table, number: int | None = None) -> str:
@@ -63,11 +80,15 @@ def table_html(t: Table, number: int | None = None) -> str:
     foot = "".join(f'<tr><td colspan="{ncol}">{escape(f)}</td></tr>' for f in t.footnotes)
     cap = f'<p class="table-caption">{escape(t.caption)}</p>' if t.caption else ""
     title = t.title if number is None else f"Table {number}. {t.title}"
-    return (
-        f'<table id="{escape(t.key)}"><caption>{escape(title)}</caption>'
+    long = ' class="long"' if len(t.rows) > LONG_TABLE_ROWS else ""
+    html = (
+        f'<table id="{escape(t.key)}"{long}><caption>{escape(title)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
         f"<tfoot>{foot}</tfoot></table>{cap}"
     )
+    if table_fit(t).landscape:
+        return f'<div class="wide">{html}</div>'
+    return html
 
 
 def _mark(cell: str) -> str:
@@ -81,14 +102,17 @@ def _mark(cell: str) -> str:
 def _figure_html(f: FigureFiles, number: int) -> str:
     data = base64.b64encode(f.svg.read_bytes()).decode("ascii")
     return (
-        f'<figure id="fig-{escape(f.key)}"><img alt="{escape(f.caption)}" '
+        f'<figure id="fig-{escape(f.key)}"><img alt="{escape(f.alt or f.caption)}" '
         f'src="data:image/svg+xml;base64,{data}"/>'
         f"<figcaption>Figure {number}. {escape(f.caption)}</figcaption></figure>"
     )
 
 
 def _section_html(s: Section, fig_start: int, table_start: int) -> str:
-    parts = [f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2>']
+    # a section opening with a wide table starts on the landscape page (heading and all)
+    wide_first = bool(s.tables) and not s.paragraphs and table_fit(s.tables[0]).landscape
+    cls = ' class="landscape"' if wide_first else ""
+    parts = [f'<section id="{escape(s.key)}"{cls}><h2>{escape(s.title)}</h2>']
     parts += [f"<p>{escape(p)}</p>" for p in s.paragraphs]
     parts += [table_html(t, table_start + i) for i, t in enumerate(s.tables)]
     parts += [_figure_html(f, fig_start + i) for i, f in enumerate(s.figures)]
