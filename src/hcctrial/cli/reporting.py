@@ -11,12 +11,57 @@ A rich progress bar on stderr shows the stages while it builds. Heavy libraries 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False)
+
+#: What the report does after each stage of :func:`hcctrial.report.build.build_report`.
+_NEXT = {
+    "results": "drawing figures",
+    "figures": "writing HTML",
+    "html": "printing PDF / writing Word",
+    "pdf": "writing Word",
+    "docx": "writing tables",
+    "csv": "writing tables",
+    "xlsx": "done",
+}
+
+
+@contextmanager
+def _progress(*, quiet: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display on stderr, fed by the report's (stage, done, total) callback.
+
+    No auto-refresh thread: the figure workers are forked, and a fork must not happen while
+    another thread may hold the console's lock; every update refreshes instead."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description:<30}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        auto_refresh=False,
+        disable=quiet,
+    )
+    task = bar.add_task("loading, deriving, analysing", total=None)
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage == "figures":
+            bar.update(task, total=total, completed=done, description=f"figure {done}/{total}")
+            if done < total:
+                bar.refresh()
+                return
+        bar.update(task, description=_NEXT.get(stage, stage))
+        bar.refresh()
+
+    with bar:
+        yield update
 
 
 @app.command("report")
@@ -86,7 +131,7 @@ def report_command(
             f"--format: got {formats!r}; expected a comma-separated list of {', '.join(FORMATS)}",
             field="format",
         )
-    with open_database(database) as engine:
+    with open_database(database) as engine, _progress(quiet=as_json) as progress:
         paths = build_report(
             engine,
             out,
@@ -95,6 +140,7 @@ def report_command(
             plan=plan,
             figure_width=figure_width,
             ci_bands=ci_bands,
+            progress=progress,
         )
     result = {
         "out": str(paths.out_dir),

@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 from hcctrial.analysis.plan import PlanFile
 from hcctrial.analysis.results import AnalysisResults
 from hcctrial.errors import DataValidationError
+from hcctrial.report.completeness import completeness_tables
 from hcctrial.report.document import ReportDocument, Section
 from hcctrial.report.figure_jobs import FigureJob, figure_jobs
 from hcctrial.report.figure_style import figure_style
 from hcctrial.report.figures import FigureFiles, save_figure
-from hcctrial.report.inputs import ReportInputs
+from hcctrial.report.inputs import Completeness, ReportInputs
 from hcctrial.report.survival_tables import (
     cox_table,
     incidence_table,
@@ -215,6 +216,18 @@ def build_document(
             _methods_paragraphs(inputs, results),
             figures=tuple(by_section.get("trial", ())),
         ),
+        *(
+            (
+                Section(
+                    "completeness",
+                    "Data completeness",
+                    (_completeness_text(inputs.completeness),),
+                    tables=completeness_tables(inputs.completeness),
+                ),
+            )
+            if inputs.completeness is not None
+            else ()
+        ),
         Section("baseline", "Baseline characteristics", tables=(table1_baseline(inputs),)),
         Section(
             "response",
@@ -287,6 +300,16 @@ def build_document(
         tuple(_house_styled(sec) for sec in sections),
         trial=inputs.title.split(":")[0].strip(),
         provenance=prov.lines(),
+    )
+
+
+def _completeness_text(c: Completeness) -> str:
+    if not c.set_aside:
+        return f"All {c.enrolled} enrolled patients are analysed; the records each one has:"
+    return (
+        f"{c.enrolled - len(c.set_aside)} of {c.enrolled} enrolled patients are analysed: "
+        f"{len(c.set_aside)} cannot be yet (listed below with the record they lack). Every "
+        "table and figure is of the patients analysed; the trial is in progress."
     )
 
 

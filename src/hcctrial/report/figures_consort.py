@@ -131,6 +131,9 @@ def _flow(c: _Canvas, d: Disposition, width: float) -> float:
     n_disc = sum(n for _, n in d.discontinued)
     side.append([f"Treatment discontinued (n = {n_disc})", *_reasons(d.discontinued)])
     side.append([f"Lost to follow-up (n = {d.lost_to_follow_up})"])
+    if d.not_analysed:
+        n_late = sum(n for _, n in d.not_analysed)
+        side.append([f"Not analysed yet (n = {n_late})", *_reasons(d.not_analysed)])
     n_na = d.treated - d.assessable
     side.append([f"Not assessable for response (n = {n_na})", *_reasons(d.not_assessable)])
     y_side = b + gap

@@ -239,18 +239,50 @@ def report_inputs_from_database(
             "(run `hcctrial demo` or `hcctrial import` first)",
             field="database",
         )
-    subjects, endpoints, datasets = derive_trial(records, plan or default_plan())
-    demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
     from dataclasses import replace
 
+    from hcctrial.report.completeness import analysable_records, completeness
     from hcctrial.report.provenance import database_lock_state
 
+    pf = plan or default_plan()
+    aside: tuple[tuple[str, str], ...] = ()
+    try:
+        subjects, endpoints, datasets = derive_trial(records, pf)
+    except DataValidationError:
+        # mid-trial: set aside the patients the derivations cannot use yet, analyse the others
+        usable, aside = analysable_records(records, pf)
+        if not any(r.enrolled for r in usable):
+            raise DataValidationError(
+                f"database: none of the {len(enrolled)} enrolled patients can be analysed yet "
+                f"(e.g. {aside[0][0]}: {aside[0][1]}); expected at least one patient with a "
+                "baseline record",
+                field="database",
+            ) from None
+        subjects, endpoints, datasets = derive_trial(usable, pf)
+        records = usable + tuple(r for r in records if r.study_id in {a for a, _ in aside})
+    demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
+    analysed = tuple(r for r in records if r.study_id not in {a for a, _ in aside})
     inputs = report_inputs_from_derived(
-        records,
+        analysed,
         subjects,
         endpoints,
         screen_failure_reasons=failures,
         is_demo=demo,
         datasets=datasets,
     )
-    return replace(inputs, lock_state=database_lock_state(engine))
+    if aside and inputs.disposition is not None:
+        reasons = Counter(why for _, why in aside)
+        inputs = replace(
+            inputs,
+            disposition=replace(
+                inputs.disposition,
+                screened=len(records),
+                enrolled=sum(1 for r in records if r.enrolled),
+                not_analysed=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            ),
+        )
+    return replace(
+        inputs,
+        lock_state=database_lock_state(engine),
+        completeness=completeness(records, aside),
+    )

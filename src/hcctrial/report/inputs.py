@@ -133,6 +133,23 @@ class Disposition:
     #: Treated patients whose treatment ended, by reason (withdrawal, progression, death).
     discontinued: tuple[tuple[str, int], ...] = ()
     lost_to_follow_up: int = 0
+    #: Enrolled patients not analysed yet (mid-trial), by the record they lack.
+    not_analysed: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Counts of enrolled patients by the records they have, and those not analysed yet.
+
+    ``set_aside``: (study id, reason) of enrolled patients the derivations cannot use yet.
+    """
+
+    enrolled: int
+    with_baseline: int
+    treated: int
+    assessed: int
+    followed: int
+    set_aside: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,8 @@ class ReportInputs:
     datasets: AnalysisDatasets | None = None
     #: The database's lock state as the locks feature states it (None: not locked / no feature).
     lock_state: str | None = None
+    #: Records per enrolled patient and the patients not analysed yet (None: not from a database).
+    completeness: Completeness | None = None
 
     def endpoint_data(self, endpoint: str) -> tuple[list[str], list[float], list[int]]:
         """Return (study ids, times in months, events) of ``endpoint`` in subject order."""
