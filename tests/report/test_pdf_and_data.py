@@ -111,3 +111,13 @@ def test_xlsx_holds_every_table_with_numbers_as_numbers(pdf_report):
     assert isinstance(first[j], int)
     assert first[j - 1].startswith(f"{first[j]} (")
     assert len(pdf_report.csv) == len(pdf_report.tables)
+
+
+def test_pdf_without_chromium_is_refused_naming_the_format(synthetic_inputs, tmp_path, monkeypatch):
+    from hcctrial.errors import DataValidationError
+    from hcctrial.report import render_pdf
+
+    monkeypatch.setattr(render_pdf, "chromium_path", lambda: None)
+    with pytest.raises(DataValidationError, match=r"format: 'pdf' needs headless Chromium"):
+        build_report(synthetic_inputs, tmp_path, ("pdf",), workers=1)
+    assert not list(tmp_path.glob("*.pdf*"))

@@ -149,8 +149,8 @@ _STAGES: dict[str, tuple[float, float]] = {
     "report results": (52, 56),
     "figures": (56, 92),
     "html": (92, 93),
-    "pdf": (93, 97),
-    "docx": (97, 100),
+    "docx": (93, 97),
+    "pdf": (97, 100),
 }
 
 #: Modules the main process imports while the writer process builds the trial (they are what the
@@ -419,9 +419,9 @@ def _write_report(
     formats = ("html", "docx", "pdf") if chromium_path() else ("html", "docx")
     following = {
         "results": "drawing figures",
-        "html": "printing PDF" if "pdf" in formats else "writing Word",
-        "pdf": "writing Word",
-        "docx": "done",
+        "html": "writing Word" + (", printing PDF" if "pdf" in formats else ""),
+        "docx": "printing PDF" if "pdf" in formats else "done",
+        "pdf": "done",
     }
 
     def report_stage(name: str, done: int, of: int) -> None:

@@ -24,9 +24,9 @@ app = typer.Typer(no_args_is_help=True, add_completion=False)
 _NEXT = {
     "results": "drawing figures",
     "figures": "writing HTML",
-    "html": "printing PDF / writing Word",
-    "pdf": "writing Word",
-    "docx": "writing tables",
+    "html": "writing Word (and printing PDF)",
+    "docx": "writing tables (and printing PDF)",
+    "pdf": "writing tables",
     "csv": "writing tables",
     "xlsx": "done",
 }

@@ -424,19 +424,22 @@ def build_report(
         html_path = out / "report.html"
         html_path.write_text(render_html(doc), encoding="utf-8")
         tick("html")
+    pending = None
     if "pdf" in fmts and html_path is not None:
-        from hcctrial.report.render_pdf import render_pdf
+        from hcctrial.report.render_pdf import start_pdf
 
-        pdf_path = render_pdf(html_path, out / "report.pdf")
-        if "html" not in fmts:
-            html_path.unlink()
-            html_path = None
-        tick("pdf")
+        pending = start_pdf(html_path, out / "report.pdf")  # Chromium prints beside the Word
     if "docx" in fmts:
         from hcctrial.report.render_docx import render_docx
 
         docx_path = render_docx(doc, out / "report.docx")
         tick("docx")
+    if pending is not None and html_path is not None:
+        pdf_path = pending.wait()
+        if "html" not in fmts:
+            html_path.unlink()
+            html_path = None
+        tick("pdf")
     tables: tuple[Table, ...] = doc.tables()
     if "csv" in fmts:
         from hcctrial.report.render_csv import write_csv_tables

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hcctrial.errors import DataValidationError
 
-__all__ = ["chromium_path", "render_pdf"]
+__all__ = ["PendingPdf", "chromium_path", "render_pdf", "start_pdf"]
 
 #: Seconds Chromium may take to print the report.
 TIMEOUT_S = 180
@@ -36,22 +36,22 @@ def chromium_path() -> str | None:
     return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
-def render_pdf(html: Path, pdf: Path) -> Path:
-    """Print ``html`` (a self-contained report page) to ``pdf`` (A4) and return ``pdf``.
+class PendingPdf:
+    """A PDF being printed by a Chromium process started by :func:`start_pdf`: the caller does
+    other work (the Word file) while Chromium prints, then :meth:`wait`."""
 
-    Raises :class:`DataValidationError` naming the ``pdf`` format when Chromium is missing or
-    fails (the message says what was expected); no half-written PDF is left behind.
-    """
-    exe = chromium_path()
-    if exe is None:
-        raise DataValidationError(
-            "format: 'pdf' needs headless Chromium; expected `chromium` on PATH "
-            "(Debian package chromium)",
-            field="format",
-        )
-    pdf.parent.mkdir(parents=True, exist_ok=True)
-    partial = pdf.with_suffix(".pdf.part")
-    with tempfile.TemporaryDirectory(prefix="hcctrial-chromium-") as profile:
+    def __init__(self, html: Path, pdf: Path) -> None:
+        exe = chromium_path()
+        if exe is None:
+            raise DataValidationError(
+                "format: 'pdf' needs headless Chromium; expected `chromium` on PATH "
+                "(Debian package chromium)",
+                field="format",
+            )
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        self.html, self.pdf = html, pdf
+        self.partial = pdf.with_suffix(".pdf.part")
+        self._profile = tempfile.TemporaryDirectory(prefix="hcctrial-chromium-")
         cmd = [
             exe,
             "--headless",
@@ -59,26 +59,54 @@ def render_pdf(html: Path, pdf: Path) -> Path:
             "--disable-gpu",
             "--disable-extensions",
             "--no-first-run",
-            f"--user-data-dir={profile}",
+            f"--user-data-dir={self._profile.name}",
             "--no-pdf-header-footer",
             "--run-all-compositor-stages-before-draw",
-            f"--print-to-pdf={partial}",
+            f"--print-to-pdf={self.partial}",
             html.resolve().as_uri(),
         ]
         try:
-            subprocess.run(cmd, capture_output=True, timeout=TIMEOUT_S, check=True)
-        except (OSError, subprocess.SubprocessError) as exc:
-            partial.unlink(missing_ok=True)
-            raise DataValidationError(
-                f"format: Chromium could not print {html.name} to PDF ({type(exc).__name__}); "
-                "expected a working headless Chromium",
-                field="format",
-            ) from None
-    if not partial.is_file() or partial.stat().st_size == 0:
-        partial.unlink(missing_ok=True)
-        raise DataValidationError(
-            f"format: Chromium wrote no PDF for {html.name}; expected a working headless Chromium",
+            self._proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+        except OSError as exc:
+            self._profile.cleanup()
+            raise self._failed(type(exc).__name__) from None
+
+    def _failed(self, why: str) -> DataValidationError:
+        self.partial.unlink(missing_ok=True)
+        return DataValidationError(
+            f"format: Chromium could not print {self.html.name} to PDF ({why}); expected a "
+            "working headless Chromium",
             field="format",
         )
-    partial.replace(pdf)
-    return pdf
+
+    def wait(self) -> Path:
+        """Wait for Chromium (at most :data:`TIMEOUT_S`); return the PDF's path."""
+        proc = self._proc
+        assert proc is not None
+        try:
+            code = proc.wait(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = -1
+        finally:
+            self._proc = None
+            self._profile.cleanup()
+        if code != 0 or not self.partial.is_file() or self.partial.stat().st_size == 0:
+            raise self._failed(f"exit code {code}")
+        self.partial.replace(self.pdf)
+        return self.pdf
+
+
+def start_pdf(html: Path, pdf: Path) -> PendingPdf:
+    """Start printing ``html`` to ``pdf`` (A4) in a Chromium process; :meth:`PendingPdf.wait`
+    finishes it. Raises :class:`DataValidationError` naming the ``pdf`` format when Chromium is
+    missing; no half-written PDF is left behind."""
+    return PendingPdf(html, pdf)
+
+
+def render_pdf(html: Path, pdf: Path) -> Path:
+    """Print ``html`` (a self-contained report page) to ``pdf`` (A4) and return ``pdf``."""
+    return start_pdf(html, pdf).wait()
