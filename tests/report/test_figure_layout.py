@@ -133,3 +133,27 @@ def test_a_plan_with_a_bad_figure_width_is_refused_naming_the_key():
         plan_from_mapping(data)
     data["outputs"]["figure_width"] = "single"
     assert plan_from_mapping(data).outputs.figure_width == "single"
+
+
+def test_a_large_trial_swimmer_shows_the_responders_and_says_so():
+    from hcctrial.report.figures_more import SWIMMER_MAX, swimmer_selection
+    from hcctrial.report.inputs import SwimmerRecord
+
+    def rec(i: int, resp: str) -> SwimmerRecord:
+        return SwimmerRecord(f"P{i:03d}", float(i % 17), 2, resp, None, None, None, 20.0)
+
+    few = [rec(i, "SD") for i in range(SWIMMER_MAX)]
+    assert swimmer_selection(few) == (tuple(few), "")
+    # 100 patients, every 5th a responder: the 20 responders, named as such
+    many = [rec(i, "PR" if i % 5 == 0 else "SD") for i in range(100)]
+    shown, which = swimmer_selection(many)
+    assert [r.study_id for r in shown] == [f"P{i:03d}" for i in range(0, 100, 5)]
+    assert which == "the 20 responders (CR or PR) of 100 patients"
+    # more responders than fit: the longest on treatment (time = i mod 17, ties by id)
+    lots = [rec(i, "CR") for i in range(200)]
+    shown, which = swimmer_selection(lots)
+    assert len(shown) == SWIMMER_MAX
+    assert min(r.treatment_months for r in shown) >= max(
+        r.treatment_months for r in lots if r not in shown
+    )
+    assert which.startswith(f"the {SWIMMER_MAX} responders longest on treatment")

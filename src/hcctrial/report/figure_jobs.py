@@ -211,7 +211,12 @@ def figure_jobs(
     """Return every figure of the report as a job (drawn lazily) at the ``style``'s print width
     (default: the plan's ``[outputs] figure_width``). ``ci_bands``: CI bands on group curves."""
     from hcctrial.report.figures_consort import consort_figure
-    from hcctrial.report.figures_more import spider_figure, swimmer_figure, waterfall_figure
+    from hcctrial.report.figures_more import (
+        spider_figure,
+        swimmer_figure,
+        swimmer_selection,
+        waterfall_figure,
+    )
 
     st = style or figure_style(results.plan.outputs.figure_width)
     jobs: list[FigureJob] = []
@@ -255,15 +260,16 @@ def figure_jobs(
             )
         )
     if inputs.swimmers:
+        shown, which = swimmer_selection(inputs.swimmers)
         jobs.append(
             FigureJob(
                 "swimmer",
                 "Time on treatment (bar, by best response), follow-up (line), first response, "
                 "progression and death per patient (study id at left; number of cycles after "
-                "each line).",
+                "each line)" + (f"; shown: {which}." if which else "."),
                 "response",
                 partial(swimmer_figure, inputs.swimmers, st),
-                f"Swimmer plot of {len(inputs.swimmers)} patients' time on treatment and outcomes.",
+                f"Swimmer plot of {len(shown)} patients' time on treatment and outcomes.",
             )
         )
     jobs += _survival_jobs(results, st, ci_bands)

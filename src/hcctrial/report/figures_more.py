@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["spider_figure", "swimmer_figure", "waterfall_figure"]
+__all__ = [
+    "SWIMMER_MAX",
+    "spider_figure",
+    "swimmer_figure",
+    "swimmer_selection",
+    "waterfall_figure",
+]
 
 _PT = 1.0 / 72.0
 _RESPONSE_LINES = {"CR": "-", "PR": "--", "SD": "-.", "PD": ":", "NE": (0, (1, 2))}
@@ -128,14 +134,37 @@ def waterfall_figure(
     return fig
 
 
+#: The most patients a swimmer plot shows (one A4 page of rows at 6 pt).
+SWIMMER_MAX = 70
+
+
+def swimmer_selection(
+    records: Sequence[SwimmerRecord], limit: int = SWIMMER_MAX
+) -> tuple[tuple[SwimmerRecord, ...], str]:
+    """The patients the swimmer plot shows and, when not all, which in words: every patient up
+    to ``limit``; beyond, the responders (CR or PR); beyond that, the ``limit`` responders
+    longest on treatment (a swimmer plot of hundreds of rows is unreadable on a page)."""
+    if len(records) <= limit:
+        return tuple(records), ""
+    resp = [r for r in records if r.best_response in ("CR", "PR")]
+    if len(resp) <= limit:
+        return tuple(resp), f"the {len(resp)} responders (CR or PR) of {len(records)} patients"
+    top = sorted(resp, key=lambda r: (-r.treatment_months, r.study_id))[:limit]
+    return (
+        tuple(top),
+        f"the {limit} responders longest on treatment ({len(resp)} responders, "
+        f"{len(records)} patients)",
+    )
+
+
 def swimmer_figure(records: Sequence[SwimmerRecord], style: FigureStyle = DEFAULT_STYLE) -> Figure:
-    """Swimmer plot: per patient (labelled by study id) the time on treatment (bar, hatched by
-    best response), follow-up (thin line), first response, progression and death, and the number
+    """Swimmer plot (of :func:`swimmer_selection`): per patient (labelled by study id) the time on
+    treatment (bar, hatched by best response), follow-up (thin line), first response, progression and death, and the number
     of cycles printed after the end of follow-up where no marker covers it."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    rs = sorted(records, key=lambda r: (r.treatment_months, r.study_id))
+    rs = sorted(swimmer_selection(records)[0], key=lambda r: (r.treatment_months, r.study_id))
     row_in = 1.35 * style.small_pt * _PT
     legend_h = 3.4 * style.small_pt * _PT
     h = max(2.5, row_in * (len(rs) + 1) + 3.0 * style.font_pt * _PT + legend_h + 0.2)
