@@ -119,3 +119,13 @@ def test_inconsistencies_show_values_computed_now_not_the_audit_text(forty):
     assert f"simple median {os_ep.followup.simple_median:.1f}" in inc28
     inc19 = next(r for r in t.rows if r.label == "INC-19").cells[-1]
     assert inc19 == "CTCAE v4.03"
+
+
+def test_afp_median_and_iqr_in_whole_ng_per_ml(tiny):
+    from hcctrial.report.tables import table1_baseline
+
+    # AFP of tiny_inputs: 20, 150, 900, (missing), 50, 100 -> sorted 20 50 100 150 900;
+    # median 100, quartiles at positions 1 and 3 (linear): 50 and 150
+    t = table1_baseline(tiny[0])
+    afp_rows = [r for r in t.rows if r.label == "Median (IQR)"]
+    assert afp_rows[-1].cells == ("100 (50–150)",)

@@ -285,8 +285,11 @@ def table1_baseline(inputs: ReportInputs) -> Table:
         n,
     )
     if any(v is not None for v in afp):
+        # whole ng/mL: AFP spans five orders of magnitude; a decimal adds digits, not meaning
         med, q1, q3 = _median_iqr([float(v) for v in afp if v is not None])
-        rows.append(Row("Median (IQR)", (f"{fmt_num(med)} ({fmt_num(q1)}–{fmt_num(q3)})",), 1))
+        rows.append(
+            Row("Median (IQR)", (f"{fmt_num(med, 0)} ({fmt_num(q1, 0)}–{fmt_num(q3, 0)})",), 1)
+        )
     rows += _categorical_rows(
         "Response imaging modality",
         [None if r.imaging_modality is None else r.imaging_modality.upper() for r in s],
