@@ -56,7 +56,23 @@ def _paragraph_style(doc: Any, name: str, base: str, size: float, **fmt: Any) ->
         pf.left_indent = Pt(fmt.pop("indent"))
     st.quick_style = True
     assert not fmt, fmt
+    _drop_theme(st.element)
     return st
+
+
+def _drop_theme(el: Any) -> None:
+    """Remove theme fonts and colours (they override the named font and black in Word) and the
+    default template's coloured rule under the title."""
+    from docx.oxml.ns import qn
+
+    for fonts in el.iter(qn("w:rFonts")):
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+            fonts.attrib.pop(qn(attr), None)
+    for colour in el.iter(qn("w:color")):
+        colour.attrib.pop(qn("w:themeColor"), None)
+        colour.attrib.pop(qn("w:themeShade"), None)
+    for border in list(el.iter(qn("w:pBdr"))):
+        border.getparent().remove(border)
 
 
 def _three_line_table_style(doc: Any) -> None:

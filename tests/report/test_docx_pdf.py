@@ -36,6 +36,27 @@ def test_the_reference_document_defines_the_styles_the_report_applies_by_name():
         "Caption",
         "Figure",
     } <= names
+    styles = Document(str(REFERENCE_DOCX)).styles
+    for name in ("Normal", "Title", "Heading 1", "Heading 2", "Caption", "Table Text"):
+        xml = styles[name].element.xml
+        # no theme font or colour overriding the named font and black (Word's blue Cambria)
+        assert "Theme" not in xml and "themeColor" not in xml and "pBdr" not in xml, name
+
+
+def test_the_shipped_reference_is_what_the_tool_writes(tmp_path):
+    import importlib.util
+
+    from docx import Document
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "make_reference_docx.py"
+    spec = importlib.util.spec_from_file_location("make_reference_docx", tool)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fresh = module.make_reference(tmp_path / "reference.docx")
+    a = {s.name: s.element.xml for s in Document(str(fresh)).styles}
+    b = {s.name: s.element.xml for s in Document(str(REFERENCE_DOCX)).styles}
+    assert a == b
 
 
 def test_docx_applies_styles_by_name_and_keeps_rows_and_captions_together(built_report):
