@@ -110,7 +110,8 @@ def test_demo_writes_html_and_word_reports_non_empty() -> None:
     assert (report / "report.html").stat().st_size > 100_000  # 19 SVG figures embedded
     assert (report / "report.docx").stat().st_size > 100_000  # 19 PNG figures embedded
     html = (report / "report.html").read_text(encoding="utf-8")
-    assert "Published vs reproduced" in html and html.count("data:image/svg+xml;base64,") == 19
+    # 19 figures of issue 7 and the paper's Figure 4 as one A-D panel (issue 17)
+    assert "Published vs reproduced" in html and html.count("data:image/svg+xml;base64,") == 20
 
 
 @pytest.mark.parametrize("key", sorted(_FIGURES))

@@ -8,8 +8,10 @@ import pytest
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "pdf"], "--format: got 'pdf'"),
+        (["--format", "rtf"], "--format: got 'rtf'"),
         (["--format", ""], "--format: got ''"),
+        (["--figure-width", "triple"], "--figure-width: figure width: got 'triple'"),
+        (["--figure-width", "20"], "from 60 to 250"),
     ],
 )
 def test_report_rejects_bad_options_with_exit_2(cli, tmp_path, args, message):

@@ -14,6 +14,7 @@ EXPECTED_FIGURES = {
     "spider",
     "swimmer",
     "forest",
+    "figure4",
     "km_pfs_paper",
     "km_os",
 } | {
@@ -100,9 +101,9 @@ def test_write_png_gives_matplotlibs_own_pixels_at_300_dpi(tmp_path, facecolor):
     for an opaque figure, RGBA with its alpha for a transparent one) and 300 dpi in the file."""
     import numpy as np
 
-    from hcctrial.report.figures import new_figure, write_png
+    from hcctrial.report.figures import figure_style, new_figure, write_png
 
-    fig = new_figure(3.0, 2.0)
+    fig = new_figure(2.0, figure_style("76.2"))  # 76.2 mm = 3.0 in wide, 2.0 in high
     fig.patch.set_facecolor(facecolor)
     ax = fig.add_axes((0.15, 0.15, 0.8, 0.75))
     ax.step([0, 1, 2, 3], [1.0, 0.8, 0.5, 0.4], where="post", color="#0072B2")

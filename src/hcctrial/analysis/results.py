@@ -245,6 +245,8 @@ class AdverseEventTable:
     n: int
     rows: tuple[AdverseEventRow, ...]
     grade5_patients: int
+    #: Patients by their worst grade over every row of the table (the "any adverse event" row).
+    any_event: AdverseEventRow | None = None
 
 
 @dataclass(frozen=True)

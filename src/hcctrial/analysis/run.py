@@ -198,8 +198,20 @@ def _adverse_events(
             )
         )
     g5 = sum(1 for s in people if any((g or 0) >= 5 for g in s.worst_grades.values()))
+    keys = [t.key for t in plan.adverse_events.terms]
+    overall = [max((s.worst_grades.get(k) or 0 for k in keys), default=0) for s in people]
+    by_any = tuple(sum(1 for w in overall if w == g) for g in (1, 2, 3, 4))
+    any_event = AdverseEventRow(
+        "any_adverse_event",
+        "Any adverse event in the table",
+        "",
+        (by_any[0], by_any[1], by_any[2], by_any[3]),
+        sum(1 for w in overall if w >= 1),
+        sum(1 for w in overall if w >= 3),
+        0,
+    )
     return AdverseEventTable(
-        pop.key, plan.adverse_events.ctcae_version, len(people), tuple(rows), g5
+        pop.key, plan.adverse_events.ctcae_version, len(people), tuple(rows), g5, any_event
     )
 
 

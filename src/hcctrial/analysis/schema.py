@@ -604,6 +604,16 @@ class Outputs(_Model):
     json_pfs_standard: str | None = None
     json_os: str
     figures: list[str] = Field(min_length=1)
+    #: ``single`` (85 mm), ``double`` (174 mm) or mm (:mod:`hcctrial.analysis.figure_width`).
+    figure_width: str = "double"
+
+    @field_validator("figure_width")
+    @classmethod
+    def _figure_width(cls, value: str) -> str:
+        from hcctrial.analysis.figure_width import figure_width_mm
+
+        figure_width_mm(value)
+        return value
 
 
 class Plan(_Model):

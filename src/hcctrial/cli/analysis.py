@@ -156,7 +156,8 @@ _STAGES: dict[str, tuple[float, float]] = {
     "report results": (52, 56),
     "figures": (56, 92),
     "html": (92, 93),
-    "docx": (93, 100),
+    "docx": (93, 97),
+    "pdf": (97, 100),
 }
 
 #: Modules the main process imports while the writer process builds the trial (they are what the
@@ -426,7 +427,15 @@ def _write_report(
         is_demo=True,
         datasets=trial.datasets,
     )
-    following = {"results": "drawing figures", "html": "writing Word", "docx": "done"}
+    from hcctrial.report.render_pdf import chromium_path
+
+    formats = ("html", "docx", "pdf") if chromium_path() else ("html", "docx")
+    following = {
+        "results": "drawing figures",
+        "html": "writing Word" + (", printing PDF" if "pdf" in formats else ""),
+        "docx": "printing PDF" if "pdf" in formats else "done",
+        "pdf": "done",
+    }
 
     def report_stage(name: str, done: int, of: int) -> None:
         key = "report results" if name == "results" else name
@@ -438,7 +447,7 @@ def _write_report(
     paths = build_report(
         inputs,
         report_dir,
-        ("html", "docx"),
+        formats,
         published=True,
         progress=report_stage,
         results=trial.result,
@@ -447,6 +456,7 @@ def _write_report(
         "dir": str(paths.out_dir),
         "html": str(paths.html),
         "docx": str(paths.docx),
+        "pdf": None if paths.pdf is None else str(paths.pdf),
         "figures": [str(f.png) for f in paths.figures] + [str(f.svg) for f in paths.figures],
         "tables": list(paths.tables),
     }

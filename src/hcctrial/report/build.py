@@ -26,38 +26,36 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.analysis.plan import PlanFile
-from hcctrial.analysis.results import AnalysisResults, EndpointResult, SubgroupResult
+from hcctrial.analysis.results import AnalysisResults
 from hcctrial.errors import DataValidationError
+from hcctrial.report.completeness import completeness_tables
 from hcctrial.report.document import ReportDocument, Section
-from hcctrial.report.figures import FigureFiles, km_figure, save_figure
-from hcctrial.report.inputs import ReportInputs
+from hcctrial.report.figure_jobs import FigureJob, figure_jobs
+from hcctrial.report.figure_style import figure_style
+from hcctrial.report.figures import FigureFiles, save_figure
+from hcctrial.report.inputs import Completeness, ReportInputs
 from hcctrial.report.survival_tables import (
     cox_table,
     incidence_table,
     primary_endpoint_table,
     sensitivity_table,
     subgroup_table,
-    survival_ci_text,
     survival_summary_table,
 )
 from hcctrial.report.tables import (
     Table,
-    ci_header,
-    fmt_ci,
-    fmt_num,
-    fmt_p_plan,
+    house_style,
     table1_baseline,
     table2_response,
     table3_adverse_events,
 )
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = [
     "FORMATS",
@@ -70,7 +68,7 @@ __all__ = [
     "report_results",
 ]
 
-FORMATS = ("html", "docx", "csv")
+FORMATS = ("html", "docx", "pdf", "csv", "xlsx")
 
 
 @dataclass(frozen=True)
@@ -83,143 +81,8 @@ class ReportPaths:
     csv: tuple[Path, ...]
     figures: tuple[FigureFiles, ...]
     tables: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FigureJob:
-    """A figure to draw: key, caption, section and a function returning the matplotlib Figure."""
-
-    key: str
-    caption: str
-    section: str
-    draw: Callable[[], Figure]
-
-
-def _comparison_text(sg: SubgroupResult, results: AnalysisResults) -> str:
-    if sg.cox is None or sg.logrank is None:
-        return sg.note or ""
-    lines = []
-    for lv in sg.levels[1:]:
-        h = sg.hazard_ratio(lv)
-        if h is not None:
-            lines.append(f"HR {lv} vs {sg.levels[0]}: {fmt_num(h[0], 2)} ({fmt_ci(h[1], h[2], 2)})")
-    return "\n".join([*lines, f"log-rank p = {fmt_p_plan(sg.logrank.p, results)}"])
-
-
-def _km_overall(ep: EndpointResult, title: str, short: str) -> Figure:
-    return km_figure(
-        [ep.curve], title=title, ylabel=short, medians=[ep.median], ci_band=True
-    ).figure
-
-
-def _km_groups(sg: SubgroupResult, results: AnalysisResults, title: str, short: str) -> Figure:
-    return km_figure(
-        sg.curves,
-        title=f"{title}: {sg.label}",
-        ylabel=short,
-        medians=sg.medians,
-        comparison=_comparison_text(sg, results),
-    ).figure
-
-
-def _rule(results: AnalysisResults) -> str:
-    return {"spss": "SPSS rule", "r": "R rule"}[results.plan.conventions.median.rule]
-
-
-def figure_jobs(inputs: ReportInputs, results: AnalysisResults) -> tuple[FigureJob, ...]:
-    """Return every figure of the report as a job (drawn lazily)."""
-    from hcctrial.report.figures_more import (
-        consort_figure,
-        forest_figure,
-        spider_figure,
-        swimmer_figure,
-        waterfall_figure,
-    )
-
-    jobs: list[FigureJob] = []
-    d = inputs.disposition
-    if d is not None:
-        jobs.append(
-            FigureJob(
-                "consort",
-                "Flow of patients from screening to analysis "
-                "(CONSORT), built from the disposition records.",
-                "trial",
-                lambda: consort_figure(d),
-            )
-        )
-    if any(s.best_change_pct is not None for s in inputs.subjects):
-        jobs.append(
-            FigureJob(
-                "waterfall",
-                "Best percentage change of the target-lesion sum "
-                "from baseline, by patient, coloured by best response (mRECIST); "
-                "dashed lines at +20 % and −30 %.",
-                "response",
-                lambda: waterfall_figure(inputs.subjects),
-            )
-        )
-    if inputs.measurements:
-        jobs.append(
-            FigureJob(
-                "spider",
-                "Change of the target-lesion sum over time per patient, coloured by best response.",
-                "response",
-                lambda: spider_figure(inputs.measurements, inputs.subjects),
-            )
-        )
-    if inputs.swimmers:
-        jobs.append(
-            FigureJob(
-                "swimmer",
-                "Time on treatment (bar, with the number of cycles), "
-                "follow-up, first response, progression and death per patient.",
-                "response",
-                lambda: swimmer_figure(inputs.swimmers),
-            )
-        )
-    level = ci_header(results)
-    shown = [k for k in results.plan.outputs.figures if k in results.endpoints]
-    for key in shown:
-        ep = results.endpoints[key]
-        pop = results.plan.populations[ep.population].label.lower()
-        jobs.append(
-            FigureJob(
-                f"km_{key}",
-                f"Kaplan–Meier estimate of {ep.label}, {pop}, with the "
-                f"{survival_ci_text(results)}, censoring ticks, the median ({_rule(results)}) and "
-                "the number at risk.",
-                "survival",
-                partial(_km_overall, ep, ep.label, ep.short),
-            )
-        )
-        for sg in results.subgroups_of(key):
-            if len(sg.curves) < 2:
-                continue
-            jobs.append(
-                FigureJob(
-                    f"km_{key}_{sg.key}",
-                    f"{ep.label} by {sg.label}: Kaplan–Meier curves with HR ({level}, Cox) and "
-                    f"log-rank p, medians ({_rule(results)}) and the number at risk.",
-                    "subgroups",
-                    partial(_km_groups, sg, results, ep.label, ep.short),
-                )
-            )
-    panels = [
-        (results.endpoints[k].short, results.subgroups_of(k))
-        for k in shown
-        if results.subgroups_of(k)
-    ]
-    if panels:
-        jobs.append(
-            FigureJob(
-                "forest",
-                f"Hazard ratios ({level}) by subgroup (univariable Cox); log-rank p.",
-                "subgroups",
-                lambda: forest_figure(panels),
-            )
-        )
-    return tuple(jobs)
+    pdf: Path | None = None
+    xlsx: Path | None = None
 
 
 def _import_matplotlib() -> None:
@@ -239,7 +102,7 @@ def _import_matplotlib() -> None:
 
 def _draw_and_save(job: FigureJob, out: Path, dpi: int) -> FigureFiles:
     fig = job.draw()
-    return save_figure(fig, out, job.key, job.caption, dpi=dpi)
+    return save_figure(fig, out, job.key, job.caption, dpi=dpi, alt=job.alt)
 
 
 #: The jobs the forked figure workers draw (set in the parent just before the fork).
@@ -335,11 +198,8 @@ def build_document(
     published: bool,
 ) -> ReportDocument:
     """Assemble the document model from the tables and the drawn figures."""
-    from hcctrial.report.published import (
-        comparison_table,
-        conventions_table,
-        inconsistencies_table,
-    )
+    from hcctrial.report.published import comparison_table, conventions_table
+    from hcctrial.report.published_inconsistencies import inconsistencies_table
 
     by_section: dict[str, list[FigureFiles]] = {}
     for f in figures:
@@ -355,6 +215,18 @@ def build_document(
             "Trial and methods",
             _methods_paragraphs(inputs, results),
             figures=tuple(by_section.get("trial", ())),
+        ),
+        *(
+            (
+                Section(
+                    "completeness",
+                    "Data completeness",
+                    (_completeness_text(inputs.completeness),),
+                    tables=completeness_tables(inputs.completeness),
+                ),
+            )
+            if inputs.completeness is not None
+            else ()
         ),
         Section("baseline", "Baseline characteristics", tables=(table1_baseline(inputs),)),
         Section(
@@ -403,25 +275,55 @@ def build_document(
                     "numbers that depend on a convention shown both ways; the paper's internal "
                     "inconsistencies with the value this report uses.",
                 ),
-                tables=(
-                    comparison_table(inputs, results),
-                    conventions_table(results),
-                    inconsistencies_table(inputs, results),
-                ),
+                tables=(comparison_table(inputs, results), conventions_table(results)),
             )
         )
+        sections.append(
+            Section(
+                "appendix",
+                "Appendix: the paper's internal inconsistencies",
+                (
+                    "Each internal inconsistency of the paper, with the value computed from the "
+                    "records when this report was built.",
+                ),
+                tables=(inconsistencies_table(inputs, results),),
+            )
+        )
+    from hcctrial.report.provenance import provenance
+
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    prov = provenance(inputs, results.plan_file, results.plan_sha256, results.plan.regimen)
     return ReportDocument(
         inputs.title,
         f"Generated by hcctrial on {stamp}; n = {results.n_enrolled}; plan {results.plan.id} "
         f"{results.plan.version}.",
-        tuple(sections),
+        tuple(_house_styled(sec) for sec in sections),
+        trial=inputs.title.split(":")[0].strip(),
+        provenance=prov.lines(),
     )
+
+
+def _completeness_text(c: Completeness) -> str:
+    if not c.set_aside:
+        return f"All {c.enrolled} enrolled patients are analysed; the records each one has:"
+    return (
+        f"{c.enrolled - len(c.set_aside)} of {c.enrolled} enrolled patients are analysed: "
+        f"{len(c.set_aside)} cannot be yet (listed below with the record they lack). Every "
+        "table and figure is of the patients analysed; the trial is in progress."
+    )
+
+
+def _house_styled(section: Section) -> Section:
+    from dataclasses import replace
+
+    return replace(section, tables=tuple(house_style(t) for t in section.tables))
 
 
 def _section_of(key: str, results: AnalysisResults) -> str:
     if key == "consort":
         return "trial"
+    if key == "figure4":
+        return "survival"
     if key in ("waterfall", "spider", "swimmer"):
         return "response"
     if key.startswith("km_") and key[3:] in results.endpoints:
@@ -464,15 +366,24 @@ def build_report(
     progress: Progress | None = None,
     plan: PlanFile | None = None,
     results: AnalysisResults | None = None,
+    figure_width: str | None = None,
+    ci_bands: bool = False,
 ) -> ReportPaths:
     """Write the report for ``source`` (inputs, database URL or engine) into ``out_dir``.
 
-    ``formats``: any of ``html``, ``docx``, ``csv`` (tables as CSV are always written when
-    ``csv`` is asked; figures are always written). ``published``: add the published-vs-reproduced
+    ``formats``: any of ``html``, ``docx``, ``pdf`` (A4, the HTML printed by Chromium),
+    ``csv`` (``tables/<key>.csv``) and ``xlsx`` (``tables.xlsx``); figures are always written. ``published``: add the published-vs-reproduced
     section (default: when the inputs are the demo trial's). ``workers``: figure processes
     (default :func:`default_workers`). ``progress(stage, done, total)`` is called as the stages
     ``results``, ``figures`` (once per figure), ``html``, ``docx`` and ``csv`` finish.
+    ``figure_width``: ``single``, ``double`` or mm (default: the plan's ``[outputs]
+    figure_width``); ``ci_bands``: CI bands on the group Kaplan-Meier curves too.
     """
+    if figure_width is not None:
+        try:
+            figure_style(figure_width)
+        except ValueError as exc:
+            raise DataValidationError(str(exc), field="figure_width") from None
     fmts = tuple(f.strip().lower() for f in formats if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad or not fmts:
@@ -494,7 +405,8 @@ def build_report(
     if results is None:
         results = report_results(inputs, pf)
     tick("results")
-    jobs = figure_jobs(inputs, results)
+    style = figure_style(figure_width or results.plan.outputs.figure_width)
+    jobs = figure_jobs(inputs, results, style, ci_bands=ci_bands)
     figures = draw_figures(
         jobs,
         out / "figures",
@@ -504,23 +416,49 @@ def build_report(
     )
     show_published = inputs.is_demo if published is None else published
     doc = build_document(inputs, results, figures, published=show_published)
-    html_path = docx_path = None
+    html_path = docx_path = pdf_path = None
     csv_paths: tuple[Path, ...] = ()
-    if "html" in fmts:
+    if "html" in fmts or "pdf" in fmts:
         from hcctrial.report.render_html import render_html
 
         html_path = out / "report.html"
         html_path.write_text(render_html(doc), encoding="utf-8")
         tick("html")
+    pending = None
+    if "pdf" in fmts and html_path is not None:
+        from hcctrial.report.render_pdf import start_pdf
+
+        pending = start_pdf(html_path, out / "report.pdf")  # Chromium prints beside the Word
     if "docx" in fmts:
         from hcctrial.report.render_docx import render_docx
 
         docx_path = render_docx(doc, out / "report.docx")
         tick("docx")
+    if pending is not None and html_path is not None:
+        pdf_path = pending.wait()
+        if "html" not in fmts:
+            html_path.unlink()
+            html_path = None
+        tick("pdf")
     tables: tuple[Table, ...] = doc.tables()
     if "csv" in fmts:
         from hcctrial.report.render_csv import write_csv_tables
 
         csv_paths = write_csv_tables(tables, out / "tables")
         tick("csv")
-    return ReportPaths(out, html_path, docx_path, csv_paths, figures, tuple(t.key for t in tables))
+    xlsx_path = None
+    if "xlsx" in fmts:
+        from hcctrial.report.render_csv import write_xlsx_tables
+
+        xlsx_path = write_xlsx_tables(tables, out / "tables.xlsx")
+        tick("xlsx")
+    return ReportPaths(
+        out,
+        html_path,
+        docx_path,
+        csv_paths,
+        figures,
+        tuple(t.key for t in tables),
+        pdf_path,
+        xlsx_path,
+    )

@@ -24,11 +24,16 @@ class Section:
 
 @dataclass(frozen=True)
 class ReportDocument:
-    """The whole report: title, subtitle line (data source, date) and sections in order."""
+    """The whole report: title, subtitle line (data source, date), sections in order, the trial's
+    name and the provenance lines of the first page."""
 
     title: str
     subtitle: str
     sections: tuple[Section, ...]
+    #: The trial the report is about (the Word file's author).
+    trial: str = ""
+    #: Provenance lines printed on the first page (version, commit, hashes, time).
+    provenance: tuple[str, ...] = ()
 
     def tables(self) -> tuple[Table, ...]:
         """Every table in document order."""

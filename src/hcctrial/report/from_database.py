@@ -149,6 +149,12 @@ def report_inputs_from_derived(
         treated=sum(1 for s in subjects if s.n_cycles >= 1),
         assessable=sum(1 for s in subs if s.best_response not in (None, "NE")),
         analysed=enrolled,
+        discontinued=_discontinued(subjects, by_id, os_rows),
+        lost_to_follow_up=sum(
+            1
+            for s in subjects
+            if (w := by_id[s.study_id].withdrawal) is not None and w.kind == "lost_to_follow_up"
+        ),
     )
     return ReportInputs(
         tuple(subs),
@@ -160,6 +166,40 @@ def report_inputs_from_derived(
         notes=notes,
         datasets=datasets,
     )
+
+
+#: Withdrawal categories in words (the store's ``WithdrawalKind`` values).
+_WITHDRAWAL_WORDS = {
+    "consent_withdrawn": "Consent withdrawn",
+    "adverse_event": "Adverse event",
+    "investigator_decision": "Investigator's decision",
+    "protocol_violation": "Protocol violation",
+    "other": "Other reason",
+}
+
+
+def _discontinued(
+    subjects: tuple[SubjectRow, ...],
+    by_id: dict[str, PatientRecords],
+    os_rows: dict[str, EndpointRecord],
+) -> tuple[tuple[str, int], ...]:
+    """Treated patients whose treatment ended, by the first reason that applies: a withdrawal
+    (its category; lost to follow-up is its own CONSORT box), progression, death."""
+    reasons: Counter[str] = Counter()
+    for s in subjects:
+        if s.n_cycles < 1:
+            continue
+        w = by_id[s.study_id].withdrawal
+        kind = None if w is None else w.kind
+        if kind == "lost_to_follow_up":
+            continue
+        if kind is not None:
+            reasons[_WITHDRAWAL_WORDS.get(kind, kind.replace("_", " ").capitalize())] += 1
+        elif s.first_pd_date is not None:
+            reasons["Disease progression"] += 1
+        elif (o := os_rows.get(s.study_id)) is not None and o.event == 1:
+            reasons["Death"] += 1
+    return tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def screen_failure_reasons(session: Any) -> dict[str, str]:
@@ -201,14 +241,51 @@ def report_inputs_from_database(
             "(run `hcctrial demo` or `hcctrial import` first)",
             field="database",
         )
-    subjects, endpoints, datasets = derive_trial(records, plan or default_plan())
+    from dataclasses import replace
+
+    from hcctrial.report.completeness import analysable_records, completeness
+    from hcctrial.report.provenance import database_lock_state
+
+    pf = plan or default_plan()
+    aside: tuple[tuple[str, str], ...] = ()
+    try:
+        subjects, endpoints, datasets = derive_trial(records, pf)
+    except DataValidationError:
+        # mid-trial: set aside the patients the derivations cannot use yet, analyse the others
+        usable, aside = analysable_records(records, pf)
+        if not any(r.enrolled for r in usable):
+            raise DataValidationError(
+                f"database: none of the {len(enrolled)} enrolled patients can be analysed yet "
+                f"(e.g. {aside[0][0]}: {aside[0][1]}); expected at least one patient with a "
+                "baseline record",
+                field="database",
+            ) from None
+        subjects, endpoints, datasets = derive_trial(usable, pf)
+        records = usable + tuple(r for r in records if r.study_id in {a for a, _ in aside})
     demo = is_demo if is_demo is not None else site_codes == {"DEMO"}
-    return report_inputs_from_derived(
-        records,
+    analysed = tuple(r for r in records if r.study_id not in {a for a, _ in aside})
+    inputs = report_inputs_from_derived(
+        analysed,
         subjects,
         endpoints,
         screen_failure_reasons=failures,
         is_demo=demo,
         notes=(dataset,),
         datasets=datasets,
+    )
+    if aside and inputs.disposition is not None:
+        reasons = Counter(why for _, why in aside)
+        inputs = replace(
+            inputs,
+            disposition=replace(
+                inputs.disposition,
+                screened=len(records),
+                enrolled=sum(1 for r in records if r.enrolled),
+                not_analysed=tuple(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+            ),
+        )
+    return replace(
+        inputs,
+        lock_state=database_lock_state(engine),
+        completeness=completeness(records, aside),
     )

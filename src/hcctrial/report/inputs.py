@@ -130,6 +130,26 @@ class Disposition:
     assessable: int
     analysed: int
     not_assessable: tuple[tuple[str, int], ...] = ()
+    #: Treated patients whose treatment ended, by reason (withdrawal, progression, death).
+    discontinued: tuple[tuple[str, int], ...] = ()
+    lost_to_follow_up: int = 0
+    #: Enrolled patients not analysed yet (mid-trial), by the record they lack.
+    not_analysed: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Counts of enrolled patients by the records they have, and those not analysed yet.
+
+    ``set_aside``: (study id, reason) of enrolled patients the derivations cannot use yet.
+    """
+
+    enrolled: int
+    with_baseline: int
+    treated: int
+    assessed: int
+    followed: int
+    set_aside: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,6 +167,10 @@ class ReportInputs:
     notes: tuple[str, ...] = ()
     is_demo: bool = False
     datasets: AnalysisDatasets | None = None
+    #: The database's lock state as the locks feature states it (None: not locked / no feature).
+    lock_state: str | None = None
+    #: Records per enrolled patient and the patients not analysed yet (None: not from a database).
+    completeness: Completeness | None = None
 
     def endpoint_data(self, endpoint: str) -> tuple[list[str], list[float], list[int]]:
         """Return (study ids, times in months, events) of ``endpoint`` in subject order."""

@@ -10,7 +10,8 @@ shared folder. Three tables:
 - **conventions**: numbers that depend on a convention, shown both ways with the one the paper used
   (SPSS vs R median and CI; PFS as the paper defined it vs standard PFS; simple vs reverse-KM
   follow-up);
-- **inconsistencies**: the paper's 29 internal inconsistencies with the value this report uses.
+- **inconsistencies** (:mod:`~hcctrial.report.published_inconsistencies`): the paper's 29
+  internal inconsistencies with the value computed now.
 """
 
 from __future__ import annotations
@@ -26,14 +27,13 @@ from typing import Any
 from hcctrial.analysis.results import AnalysisResults, EndpointResult, SubgroupResult
 from hcctrial.report.inputs import ReportInputs, SubjectRecord
 from hcctrial.report.survival_tables import fmt_median
-from hcctrial.report.tables import DASH, Row, Table, fmt_num, fmt_pct
+from hcctrial.report.tables import DASH, Row, Table, fmt_num
 
 __all__ = [
     "Comparison",
     "comparison_table",
     "comparisons",
     "conventions_table",
-    "inconsistencies_table",
     "published_data",
 ]
 
@@ -125,7 +125,7 @@ def _table1(p: dict[str, Any], inputs: ReportInputs) -> list[Comparison]:
         ("afp_ng_ml", "<=100"): lambda r: r.afp_ng_ml is not None and r.afp_ng_ml <= 100,
         ("afp_ng_ml", ">100"): lambda r: r.afp_ng_ml is not None and r.afp_ng_ml > 100,
     }
-    out = [_compare("Table 1", "Patients enrolled", p["table1"]["n"]["value"], float(len(s)))]
+    out = [_compare("Table 1", "Patients enrolled, n", p["table1"]["n"]["value"], float(len(s)))]
     ages = np.array([r.age_years for r in s if r.age_years is not None], dtype=float)
     age = p["table1"]["age_mean_sd"]
     if ages.size > 1:
@@ -161,25 +161,64 @@ def _table1(p: dict[str, Any], inputs: ReportInputs) -> list[Comparison]:
         out.append(
             _compare(
                 "Table 1",
-                f"{var.replace('_', ' ')}: {level}",
+                f"{_T1_VARIABLES[var]}: {_T1_LEVELS.get(level, level.capitalize())}, n",
                 cat[var][level]["n"],
                 float(_count(s, pred)),
             )
         )
+    tv = cat["sex"]["text_variant"]
+    males = float(_count(s, preds[("sex", "male")]))
+    out.append(_compare("Results text", "Male, n (text)", tv["n"], males, "INC-03"))
+    out.append(
+        _compare(
+            "Results text",
+            "Male, % (text)",
+            tv["pct_reported"],
+            100.0 * males / len(s) if s else None,
+            "INC-03",
+        )
+    )
     for mod, entry in p["table1"]["response_imaging_modality"].items():
+        k = float(sum((r.imaging_modality or "").upper() == mod for r in s))
+        out.append(_compare("Results text", f"Response imaging by {mod}, n", entry["n"], k))
         out.append(
             _compare(
-                "Table 1",
-                f"Response imaging: {mod}",
-                entry["n"],
-                float(sum((r.imaging_modality or "").upper() == mod for r in s)),
+                "Results text",
+                f"Response imaging by {mod}, %",
+                entry["pct_reported"],
+                100.0 * k / len(s) if s else None,
             )
         )
     return out
 
 
+#: The paper's Table 1 variables and levels (data keys of published.json) in words.
+_T1_VARIABLES = {
+    "sex": "Sex",
+    "max_tumor_diameter_cm": "Largest tumour diameter",
+    "child_pugh": "Child-Pugh class",
+    "bclc": "BCLC stage",
+    "ecog_ps": "ECOG performance status",
+    "vascular_invasion": "Vascular invasion",
+    "portal_vein_invasion": "Portal-vein invasion",
+    "extrahepatic_metastasis": "Extrahepatic spread",
+    "hbv": "HBV infection",
+    "hbv_dna_copies_ml": "HBV DNA",
+    "cirrhosis": "Cirrhosis",
+    "afp_ng_ml": "AFP",
+}
+_T1_LEVELS = {
+    "<=5": "≤ 5 cm",
+    "5-10": "> 5 to 10 cm",
+    ">10": "> 10 cm",
+    ">2e3": "> 2 × 10³ copies/mL",
+    "<=2e3": "≤ 2 × 10³ copies/mL",
+    "<=100": "≤ 100 ng/mL",
+    ">100": "> 100 ng/mL",
+}
+
+
 def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: AnalysisResults) -> list[Comparison]:
-    del inputs
     out: list[Comparison] = []
     n = res.response.n
     counts = res.response.counts
@@ -193,15 +232,19 @@ def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: AnalysisResults) -> 
         out.append(_compare("Table 2", f"{key}, n", p["table2"][key]["n"], float(prop.count)))
         out.append(_compare("Table 2", f"{key}, %", p["table2"][key]["pct_reported"], prop.percent))
     ae = {row.key: row for row in res.adverse_events.rows}
+    n_t3 = res.adverse_events.n
     for term, row in p["table3"]["rows"].items():
         mine = ae.get(term)
         for g in (1, 2, 3, 4):
+            k = None if mine is None else float(mine.by_grade[g - 1])
+            name = f"{mine.label if mine else row['label']}: grade {g}"
+            out.append(_compare("Table 3", f"{name}, n", row[f"G{g}"]["n"], k))
             out.append(
                 _compare(
                     "Table 3",
-                    f"{mine.label if mine else row['label']}: grade {g}",
-                    row[f"G{g}"]["n"],
-                    None if mine is None else float(mine.by_grade[g - 1]),
+                    f"{name}, %",
+                    row[f"G{g}"]["pct_reported"],
+                    None if k is None or not n_t3 else 100.0 * k / n_t3,
                 )
             )
     st = p["safety_text"]
@@ -221,6 +264,13 @@ def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: AnalysisResults) -> 
             st["liver_function_damage_any"]["n"],
             count("transaminase_increased", "any"),
             "INC-04: reproduced = transaminase row total",
+        ),
+        _compare(
+            "Safety text",
+            "Liver function damage, any grade (%)",
+            st["liver_function_damage_any"]["pct_reported"],
+            _pct(count("transaminase_increased", "any"), n_ae),
+            "INC-04",
         ),
         _compare(
             "Safety text",
@@ -249,12 +299,65 @@ def _table2_3(p: dict[str, Any], inputs: ReportInputs, res: AnalysisResults) -> 
         ),
         _compare(
             "Safety text",
+            "Grade 3–4 thrombocytopenia (%)",
+            st["thrombocytopenia_g34"]["pct_reported"],
+            _pct(count("platelet_count_decreased", "g3"), n_ae),
+        ),
+        _compare(
+            "Safety text",
+            "Grade 3–4 neutropenia (%)",
+            st["neutropenia_g34"]["pct_reported"],
+            _pct(count("neutrophil_count_decreased", "g3"), n_ae),
+        ),
+        _compare(
+            "Safety text",
             "Hand-foot skin reaction, any grade (n)",
             st["hfsr_any"]["n"],
             count("hand_foot_skin_reaction", "any"),
         ),
+        _compare(
+            "Safety text",
+            "Hand-foot skin reaction, any grade (%)",
+            st["hfsr_any"]["pct_reported"],
+            _pct(count("hand_foot_skin_reaction", "any"), n_ae),
+        ),
+        _compare(
+            "Safety text",
+            "Treatment-related deaths (n)",
+            st["treatment_related_deaths"]["n"],
+            float(res.adverse_events.grade5_patients),
+            "reproduced = patients with a grade 5 event",
+        ),
     ]
+    for extra in p["table3"]["not_in_table"]:
+        event, k = extra["value"]["event"], extra["value"]["n"]
+        seen = _term_patients(inputs, event)
+        item = f"{event.capitalize()} (n)"
+        out.append(
+            _compare("Safety text", item, k, seen)
+            if seen is not None
+            else Comparison("Safety text", item, str(k), DASH, None, "not a term of the records")
+        )
     return out
+
+
+def _pct(k: float | None, n: int) -> float | None:
+    return None if k is None or n <= 0 else 100.0 * k / n
+
+
+def _term_patients(inputs: ReportInputs, event: str) -> float | None:
+    """Patients with any grade of ``event`` (words of the paper, e.g. "vascular complications")
+    among the recorded terms; None when no patient's record has such a term."""
+    key = event.lower().replace(" ", "_").rstrip("s")
+    if not any(k.startswith(key) for s in inputs.subjects for k in s.worst_grades):
+        return None
+    return float(
+        sum(
+            1
+            for s in inputs.subjects
+            if any(k.startswith(key) and (g or 0) >= 1 for k, g in s.worst_grades.items())
+        )
+    )
 
 
 def _sub_median(res: AnalysisResults, endpoint: str, key: str, level: str) -> float | None:
@@ -263,6 +366,14 @@ def _sub_median(res: AnalysisResults, endpoint: str, key: str, level: str) -> fl
         if sg.key == key and level in sg.levels:
             return sg.medians_spss[sg.levels.index(level)].estimate
     return None
+
+
+def _level_words(res: AnalysisResults, endpoint: str, key: str, level: str) -> str:
+    """A subgroup level in the plan's words, e.g. "BCLC stage B" (not the data key)."""
+    for sg in res.subgroups_of(endpoint):
+        if sg.key == key:
+            return level if level.startswith(sg.label.split()[0]) else f"{sg.label} {level}"
+    return level
 
 
 def _sub_p(res: AnalysisResults, endpoint: str, key: str) -> float | None:
@@ -308,6 +419,15 @@ def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
             continue
         d = sv[key]
         out.append(_compare("Survival", f"{name} events", d["events"]["value"], float(ep.events)))
+        out.append(
+            _compare(
+                "Survival",
+                f"{name} censored",
+                d["censored_derived"],
+                float(ep.censored),
+                "published: patients − events",
+            )
+        )
         m = ep.median_spss
         out.append(
             _compare(
@@ -341,7 +461,7 @@ def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
             out.append(
                 _compare(
                     "Survival",
-                    f"{name} median, {sg} = {level} (SPSS)",
+                    f"{name} median, {_level_words(res, endpoint, sg, level)} (SPSS)",
                     sub[pkey]["value"],
                     _sub_median(res, endpoint, sg, level),
                 )
@@ -349,7 +469,7 @@ def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
         out.append(
             _compare(
                 "Survival",
-                f"{name} MRI vs CT, log-rank p",
+                f"{name}, MRI vs CT response imaging, log-rank p",
                 sub["mri_vs_ct_p"]["value"],
                 _sub_p(res, endpoint, "imaging"),
                 "test not stated in the paper",
@@ -360,8 +480,15 @@ def _survival(p: dict[str, Any], res: AnalysisResults) -> list[Comparison]:
 
 def comparisons(inputs: ReportInputs, results: AnalysisResults) -> tuple[Comparison, ...]:
     """Return every published number beside the reproduced value."""
+    from hcctrial.report.published_design import design_comparisons
+
     p = published_data()
-    return tuple(_table1(p, inputs) + _table2_3(p, inputs, results) + _survival(p, results))
+    return tuple(
+        list(design_comparisons(p, results))
+        + _table1(p, inputs)
+        + _table2_3(p, inputs, results)
+        + _survival(p, results)
+    )
 
 
 def comparison_table(inputs: ReportInputs, results: AnalysisResults) -> Table:
@@ -451,93 +578,4 @@ def conventions_table(results: AnalysisResults) -> Table:
             "Follow-up: paper's convention = simple median of all observed times; alternative = "
             "reverse Kaplan–Meier (censoring as the event).",
         ),
-    )
-
-
-def _used(inc_id: str, inputs: ReportInputs, res: AnalysisResults) -> str:
-    """The value this report uses for an inconsistency, where the data decide it."""
-    import numpy as np
-
-    s = inputs.subjects
-    n = res.n_enrolled
-    ae = {row.key: row for row in res.adverse_events.rows}
-    n_ae = res.adverse_events.n
-    paper, std, os_ep = _paper_endpoints(res)
-    orr = res.response.rates["orr"].ci
-    if inc_id == "INC-01":
-        ages = np.array([x.age_years for x in s if x.age_years is not None], dtype=float)
-        return f"SD {fmt_num(float(ages.std(ddof=1)))} (n − 1)" if ages.size > 1 else DASH
-    if inc_id == "INC-02":
-        return f"ORR {orr.count}/{orr.n} = {fmt_num(orr.percent)} %"
-    if inc_id == "INC-03":
-        m = _count(s, lambda x: (x.sex or "").lower() == "male")
-        return f"male {m}/{n} = {fmt_pct(m, n)} %"
-    if inc_id in ("INC-04", "INC-05") and "transaminase_increased" in ae:
-        row = ae["transaminase_increased"]
-        k = row.any_grade if inc_id == "INC-04" else row.grade3_or_more
-        return f"{k}/{n_ae} = {fmt_pct(k, n_ae)} %"
-    if inc_id == "INC-07" and ae:
-        best = max(ae.values(), key=lambda r: r.any_grade)
-        return f"{best.label}: {best.any_grade}/{n_ae} = {fmt_pct(best.any_grade, n_ae)} %"
-    if inc_id == "INC-08":
-        parts = [f"{r.label} {r.grade3_or_more}" for r in ae.values() if r.grade3_or_more]
-        return "grade ≥ 3: " + "; ".join(parts) if parts else "no grade ≥ 3 events"
-    if inc_id == "INC-09" and res.primary.landmark is not None:
-        r = res.primary.landmark
-        return (
-            f"S({r.time:g}) = {fmt_num(100 * r.surv)} % vs {100 * r.p0:g} %: "
-            f"{'two-sided' if res.primary.alternative == 'two-sided' else 'one-sided'} "
-            f"p = {r.p:.2g} ({r.scale.value})"
-        )
-    if inc_id == "INC-11":
-        vi = _count(s, lambda x: x.vascular_invasion is True)
-        pvi = _count(s, lambda x: x.portal_vein_invasion is True)
-        return f"vascular invasion {vi}, portal-vein invasion {pvi}"
-    if inc_id == "INC-12" and os_ep is not None:
-        return f"maximum follow-up {fmt_num(os_ep.followup.maximum)} months"
-    if inc_id == "INC-13" and paper is not None and std is not None:
-        return f"PFS events {paper.events} (paper) and {std.events} (standard)"
-    if inc_id == "INC-23" and os_ep is not None:
-        for sg in res.subgroups_of(os_ep.key):
-            h = sg.hazard_ratio("C") if sg.key == "bclc" else None
-            if h is not None and sg.logrank is not None:
-                return (
-                    f"OS HR C vs B {fmt_num(h[0], 2)} ({fmt_num(h[1], 2)}–{fmt_num(h[2], 2)}), "
-                    f"log-rank p = {sg.logrank.p:.3f} (new result)"
-                )
-    if inc_id == "INC-26":
-        return f"not evaluable: {res.response.counts['NE']}"
-    if inc_id == "INC-28" and os_ep is not None:
-        fu = os_ep.followup
-        return (
-            f"simple median {fmt_num(fu.simple_median)}; reverse KM "
-            f"{fmt_median(fu.reverse_km, with_ci=False)} months"
-        )
-    if inc_id == "INC-29" and os_ep is not None and paper is not None:
-        return f"OS {fmt_median(os_ep.median_spss)}; PFS {fmt_median(paper.median_spss)} (SPSS)"
-    return DASH
-
-
-def inconsistencies_table(inputs: ReportInputs, results: AnalysisResults) -> Table:
-    """The paper's internal inconsistencies (all of them) with the handling and the value used."""
-    rows = []
-    for inc in published_data()["inconsistencies"]:
-        rows.append(
-            Row(
-                inc["id"],
-                (
-                    inc["topic"],
-                    inc["severity"],
-                    inc["finding"],
-                    inc["recommended_handling"],
-                    _used(inc["id"], inputs, results),
-                ),
-            )
-        )
-    return Table(
-        "inconsistencies",
-        f"The paper's internal inconsistencies ({len(rows)})",
-        ("ID", "Topic", "Severity", "Finding", "Handling", "Value this report uses"),
-        tuple(rows),
-        footnotes=("From the seed audit (published.json → inconsistencies; AUDIT.md section 2).",),
     )

@@ -1,5 +1,8 @@
 """The report as one self-contained HTML file: CSS inline, figures embedded as base64 SVG images,
-no JavaScript, readable offline, with print CSS (A4, tables and figures kept whole)."""
+no JavaScript, readable offline, with print CSS (A4, 20 mm margins, each section on a new page,
+tables and figures kept whole -- a table over :data:`LONG_TABLE_ROWS` rows breaks only between rows
+with its header repeated -- and wide tables on landscape pages: the PDF report is this page
+printed by Chromium, :mod:`hcctrial.report.render_pdf`)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import base64
 from html import escape
 
 from hcctrial.report.document import ReportDocument, Section
+from hcctrial.report.docx_layout import table_fit
 from hcctrial.report.figures import FigureFiles
 from hcctrial.report.tables import Table
 
@@ -21,6 +25,8 @@ h1 { font-size: 1.6em; margin-bottom: 0.2em; }
 h2 { font-size: 1.25em; border-bottom: 1px solid var(--rule); padding-bottom: 0.2em;
      margin-top: 2em; }
 p.subtitle { color: var(--muted); margin-top: 0; }
+ul.provenance { font-size: 0.8em; color: var(--muted); list-style: none; padding: 0;
+                font-family: "DejaVu Sans Mono", monospace; overflow-wrap: anywhere; }
 nav ol { columns: 2; }
 table { border-collapse: collapse; margin: 1.2em 0 0.4em; width: 100%; font-size: 0.9em; }
 caption { text-align: left; font-weight: bold; padding-bottom: 0.4em; }
@@ -37,15 +43,28 @@ figure { margin: 1.5em 0; page-break-inside: avoid; break-inside: avoid; }
 figure img { max-width: 100%; height: auto; display: block; border: 1px solid #ddd; }
 figcaption { font-size: 0.9em; color: var(--muted); margin-top: 0.4em; }
 .match { color: #006d2c; font-weight: bold; } .differ { color: #b30000; font-weight: bold; }
+div.wide { overflow-x: auto; }
+@page { size: A4; margin: 20mm; }
+@page landscape { size: A4 landscape; margin: 20mm; }
 @media print {
-  @page { size: A4; margin: 16mm 14mm; }
-  body { max-width: none; margin: 0; padding: 0; font-size: 10pt; }
+  html { font-size: 9pt; }
+  body { max-width: none; margin: 0; padding: 0; }
   nav { display: none; }
-  h2 { page-break-after: avoid; break-after: avoid; }
-  table, figure { page-break-inside: avoid; break-inside: avoid; }
+  section { break-before: page; }
+  h2 { break-after: avoid; margin-top: 0; }
+  table, figure { break-inside: avoid; }
+  table.long { break-inside: auto; }
+  tr { break-inside: avoid; }
   thead { display: table-header-group; }
+  caption { break-after: avoid; }
+  div.wide, section.landscape { page: landscape; overflow: visible; }
+  figure img { max-height: 240mm; width: auto; max-width: 100%; border: none; }
+  td, th { overflow-wrap: normal; word-break: normal; }
 }
 """
+
+#: Rows above which a table may break across pages (between rows, header repeated).
+LONG_TABLE_ROWS = 40
 
 
 def table_html(t: Table, number: int | None = None) -> str:
@@ -61,11 +80,15 @@ def table_html(t: Table, number: int | None = None) -> str:
     foot = "".join(f'<tr><td colspan="{ncol}">{escape(f)}</td></tr>' for f in t.footnotes)
     cap = f'<p class="table-caption">{escape(t.caption)}</p>' if t.caption else ""
     title = t.title if number is None else f"Table {number}. {t.title}"
-    return (
-        f'<table id="{escape(t.key)}"><caption>{escape(title)}</caption>'
+    long = ' class="long"' if len(t.rows) > LONG_TABLE_ROWS else ""
+    html = (
+        f'<table id="{escape(t.key)}"{long}><caption>{escape(title)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
         f"<tfoot>{foot}</tfoot></table>{cap}"
     )
+    if table_fit(t).landscape:
+        return f'<div class="wide">{html}</div>'
+    return html
 
 
 def _mark(cell: str) -> str:
@@ -79,19 +102,29 @@ def _mark(cell: str) -> str:
 def _figure_html(f: FigureFiles, number: int) -> str:
     data = base64.b64encode(f.svg.read_bytes()).decode("ascii")
     return (
-        f'<figure id="fig-{escape(f.key)}"><img alt="{escape(f.caption)}" '
+        f'<figure id="fig-{escape(f.key)}"><img alt="{escape(f.alt or f.caption)}" '
         f'src="data:image/svg+xml;base64,{data}"/>'
         f"<figcaption>Figure {number}. {escape(f.caption)}</figcaption></figure>"
     )
 
 
 def _section_html(s: Section, fig_start: int, table_start: int) -> str:
-    parts = [f'<section id="{escape(s.key)}"><h2>{escape(s.title)}</h2>']
+    # a section opening with a wide table starts on the landscape page (heading and all)
+    wide_first = bool(s.tables) and not s.paragraphs and table_fit(s.tables[0]).landscape
+    cls = ' class="landscape"' if wide_first else ""
+    parts = [f'<section id="{escape(s.key)}"{cls}><h2>{escape(s.title)}</h2>']
     parts += [f"<p>{escape(p)}</p>" for p in s.paragraphs]
     parts += [table_html(t, table_start + i) for i, t in enumerate(s.tables)]
     parts += [_figure_html(f, fig_start + i) for i, f in enumerate(s.figures)]
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _provenance_html(doc: ReportDocument) -> str:
+    if not doc.provenance:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in doc.provenance)
+    return f'<ul class="provenance" aria-label="Provenance">{items}</ul>'
 
 
 def render_html(doc: ReportDocument) -> str:
@@ -110,5 +143,7 @@ def render_html(doc: ReportDocument) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>{escape(doc.title)}</title><style>{_CSS}</style></head><body>"
         f'<header><h1>{escape(doc.title)}</h1><p class="subtitle">{escape(doc.subtitle)}</p>'
-        f"</header><nav><ol>{nav}</ol></nav>\n" + "\n".join(sections) + "\n</body></html>\n"
+        f"{_provenance_html(doc)}</header><nav><ol>{nav}</ol></nav>\n"
+        + "\n".join(sections)
+        + "\n</body></html>\n"
     )

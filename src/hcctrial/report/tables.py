@@ -15,13 +15,14 @@ quartiles by linear interpolation (numpy's default, R type 7).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from hcctrial.analysis.results import AnalysisResults
 from hcctrial.report.inputs import BEST_RESPONSES, ReportInputs, SubjectRecord
 
 __all__ = [
+    "TRUNCATED",
     "Row",
     "Table",
     "ci_header",
@@ -30,6 +31,7 @@ __all__ = [
     "fmt_p",
     "fmt_p_plan",
     "fmt_pct",
+    "house_style",
     "n_pct",
     "table1_baseline",
     "table2_response",
@@ -37,6 +39,14 @@ __all__ = [
 ]
 
 DASH = "—"
+
+#: The mark of a confidence bound truncated at zero (a Wald interval of a time crossing zero);
+#: :func:`house_style` adds :data:`TRUNCATED_NOTE` to every table that shows it.
+TRUNCATED = "†"
+TRUNCATED_NOTE = (
+    f"{TRUNCATED} Lower bound truncated at 0: the Wald interval (estimate ± z·SE) of a time "
+    "crosses zero, and a time cannot be negative."
+)
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,17 @@ def fmt_ci(
     scale: float = 1.0,
     missing: str = "NR",
 ) -> str:
-    """Return ``"lo–up"``; an unreached bound prints as ``missing`` ("NR": not reached)."""
-    lo = missing if lower is None else fmt_num(lower * scale, digits)
+    """Return ``"lo–up"``; an unreached bound prints as ``missing`` ("NR": not reached).
+
+    A negative lower bound (only a Wald interval of a time or rate can give one) prints as 0
+    with the mark :data:`TRUNCATED` (footnoted by :func:`house_style`): never a negative time.
+    """
+    if lower is None:
+        lo = missing
+    elif lower < 0:
+        lo = fmt_num(0.0, digits) + TRUNCATED
+    else:
+        lo = fmt_num(lower * scale, digits)
     up = missing if upper is None else fmt_num(upper * scale, digits)
     return f"{lo}–{up}"
 
@@ -124,6 +143,15 @@ def fmt_p_plan(p: float | None, results: AnalysisResults) -> str:
 def ci_header(results: AnalysisResults) -> str:
     """The plan's CI level as a column header fragment, e.g. ``95 % CI``."""
     return f"{100 * results.plan.conventions.ci_level.level:g} % CI"
+
+
+def house_style(table: Table) -> Table:
+    """Return ``table`` with the house-style footnotes its cells call for (the one place that
+    adds them): :data:`TRUNCATED_NOTE` where a bound is truncated at zero."""
+    cells = [c for r in table.rows for c in (r.label, *r.cells)]
+    if any(TRUNCATED in c for c in cells) and TRUNCATED_NOTE not in table.footnotes:
+        return replace(table, footnotes=(*table.footnotes, TRUNCATED_NOTE))
+    return table
 
 
 # ----------------------------------------------------------------------------- descriptives
@@ -257,8 +285,11 @@ def table1_baseline(inputs: ReportInputs) -> Table:
         n,
     )
     if any(v is not None for v in afp):
+        # whole ng/mL: AFP spans five orders of magnitude; a decimal adds digits, not meaning
         med, q1, q3 = _median_iqr([float(v) for v in afp if v is not None])
-        rows.append(Row("Median (IQR)", (f"{fmt_num(med)} ({fmt_num(q1)}–{fmt_num(q3)})",), 1))
+        rows.append(
+            Row("Median (IQR)", (f"{fmt_num(med, 0)} ({fmt_num(q1, 0)}–{fmt_num(q3, 0)})",), 1)
+        )
     rows += _categorical_rows(
         "Response imaging modality",
         [None if r.imaging_modality is None else r.imaging_modality.upper() for r in s],
@@ -302,9 +333,9 @@ def table2_response(results: AnalysisResults) -> Table:
         prop = rate.ci
         rows.append(
             Row(
-                rate.label,
+                rate.label if prop.n == n else f"{rate.label}, N = {prop.n}",
                 (
-                    f"{prop.count}/{prop.n} ({fmt_pct(prop.count, prop.n)})",
+                    n_pct(prop.count, prop.n),
                     fmt_ci(prop.lower, prop.upper, scale=100.0),
                 ),
             )
@@ -344,7 +375,7 @@ def table3_adverse_events(results: AnalysisResults) -> Table:
     for term in ae.rows:
         if term.category != category:
             category = term.category
-            rows.append(Row(category, ("",) * 6, heading=True))
+            rows.append(Row(category.capitalize(), ("",) * 6, heading=True))
         rows.append(
             Row(
                 term.label,
@@ -356,13 +387,25 @@ def table3_adverse_events(results: AnalysisResults) -> Table:
                 1,
             )
         )
+    if ae.any_event is not None:
+        t = ae.any_event
+        rows.append(
+            Row(
+                "Any adverse event (worst grade over all rows)",
+                (
+                    *(n_pct(k, n) for k in t.by_grade),
+                    n_pct(t.any_grade, n),
+                    n_pct(t.grade3_or_more, n),
+                ),
+            )
+        )
     pop = results.plan.populations[ae.population].label
     not_gradable = [f"{t.label} {t.not_gradable}" for t in ae.rows if t.not_gradable]
     return Table(
         "table3",
         "Adverse events by worst CTCAE grade per patient",
         (
-            "Adverse event",
+            f"Adverse event, n (%), N = {n}",
             "Grade I",
             "Grade II",
             "Grade III",
@@ -373,7 +416,7 @@ def table3_adverse_events(results: AnalysisResults) -> Table:
         tuple(rows),
         footnotes=(
             f"n (%) of {pop.lower()} ({n} patients); each patient counts once per term, at the "
-            "worst grade recorded.",
+            "worst grade recorded; in the last row once, at the worst grade over all rows.",
             f"Grade V (death related to an adverse event): {ae.grade5_patients} patients.",
             *(
                 (
