@@ -28,6 +28,8 @@ EXPECTED_TABLES = {
     "protocol_deviations",
     "withdrawals",
     "derived_overrides",
+    "form_states",
+    "data_queries",
     "audit_log",
     "audit_chain_head",
     "alembic_version",
@@ -39,16 +41,17 @@ def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
     try:
         assert current_revision(engine) is None
         assert inspect(engine).get_table_names() == []
-        assert upgrade_to_head(engine) == head_revision() == "i12_vocabulary"
+        head = head_revision()
+        assert upgrade_to_head(engine) == head
         assert set(inspect(engine).get_table_names()) == EXPECTED_TABLES
-        assert current_revision(engine) == "i12_vocabulary"
+        assert current_revision(engine) == head
         for table in EXPECTED_TABLES - {"alembic_version", "audit_log", "audit_chain_head"}:
             columns = {c["name"] for c in inspect(engine).get_columns(table)}
             assert {"id", "version", "created_at", "updated_at"} <= columns, table
         with session_factory(engine)() as s:
-            head = s.execute(select(AuditChainHead)).scalar_one()
-            assert (head.last_seq, head.last_hash) == (0, "0" * 64)
-        assert upgrade_to_head(engine) == "i12_vocabulary"  # idempotent
+            chain = s.execute(select(AuditChainHead)).scalar_one()
+            assert (chain.last_seq, chain.last_hash) == (0, "0" * 64)
+        assert upgrade_to_head(engine) == head  # idempotent
     finally:
         engine.dispose()
 

@@ -10,6 +10,7 @@ edit records    yes             yes           no          no              yes
 view audit      yes             no            yes         no              yes
 view analysis   yes             yes           yes         yes             yes
 manage users    no              no            no          no              yes
+manage data     no              no            yes         no              yes
 ==============  ==============  ============  ==========  ==============  ===========
 
 Sites: investigators and coordinators work at one site and see only its patients. A monitor with
@@ -43,6 +44,8 @@ class Capability(enum.StrEnum):
     VIEW_AUDIT = "view_audit"
     VIEW_ANALYSIS = "view_analysis"
     MANAGE_USERS = "manage_users"
+    #: raise, close and re-open queries; verify forms against source (issue 19)
+    MANAGE_DATA = "manage_data"
 
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -58,7 +61,12 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         {Capability.VIEW_PATIENTS, Capability.EDIT_RECORDS, Capability.VIEW_ANALYSIS}
     ),
     Role.MONITOR: frozenset(
-        {Capability.VIEW_PATIENTS, Capability.VIEW_AUDIT, Capability.VIEW_ANALYSIS}
+        {
+            Capability.VIEW_PATIENTS,
+            Capability.VIEW_AUDIT,
+            Capability.VIEW_ANALYSIS,
+            Capability.MANAGE_DATA,
+        }
     ),
     Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
     Role.ADMIN: frozenset(Capability),

@@ -511,8 +511,10 @@ def current_version(session: Session, model: type[Record], pk: int) -> int | Non
 def referencing_rows(session: Session, model: type[Record], pk: int) -> list[str]:
     from sqlalchemy import func, select
 
+    from hcctrial.store.models_datamgmt import DATAMGMT_TABLES
+
     found = []
-    for other in DATA_TABLES:
+    for other in (*DATA_TABLES, *DATAMGMT_TABLES):
         for column in table_of(other).columns:
             for fk in column.foreign_keys:
                 if fk.column.table is table_of(model):

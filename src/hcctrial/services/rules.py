@@ -75,12 +75,27 @@ class Action(enum.StrEnum):
     DELETE = "delete a record"
     IMPORT = "import"
     ACCOUNTS = "manage sites and accounts"
+    # data management (issue 19): the state of forms and the queries, not clinical records
+    COMPLETE_FORM = "mark a form complete"
+    VERIFY_FORM = "verify a form against source"
+    RAISE_QUERY = "raise a query"
+    ANSWER_QUERY = "answer a query"
+    CLOSE_QUERY = "close or re-open a query"
 
 
 ALL_ACTIONS: tuple[Action, ...] = tuple(Action)
 _A = Action
 #: Actions that write a patient's clinical records (every chart check applies to them).
-_CLINICAL: tuple[Action, ...] = tuple(a for a in Action if a is not Action.ACCOUNTS)
+_DATA_MANAGEMENT: tuple[Action, ...] = (
+    Action.COMPLETE_FORM,
+    Action.VERIFY_FORM,
+    Action.RAISE_QUERY,
+    Action.ANSWER_QUERY,
+    Action.CLOSE_QUERY,
+)
+_CLINICAL: tuple[Action, ...] = tuple(
+    a for a in Action if a is not Action.ACCOUNTS and a not in _DATA_MANAGEMENT
+)
 _DATED: tuple[Action, ...] = tuple(
     a for a in _CLINICAL if a not in (Action.DELETE, Action.END_TREATMENT, Action.LESION)
 )
@@ -403,6 +418,47 @@ RULES: tuple[Rule, ...] = (
         "plausible body (BSA 3.0 m²), and a given dose at most 1.25 times the planned one.",
         "cycle_doses.{field}: got {value} mg of {drug}; expected at most {limit} mg ({why})",
         (_A.START_CYCLE, _A.DOSE_LINE, _A.AMEND, _A.IMPORT),
+    ),
+    # ------------------------------------------------------------------ data management
+    Rule(
+        "DM-SITE",
+        RuleKind.AUTHORIZATION,
+        "A form's status and its queries are handled only by users of the patient's site (or "
+        "users who span sites).",
+        "{what} belongs to another site; you work at {yours}.",
+        _DATA_MANAGEMENT,
+    ),
+    Rule(
+        "FORM-COMPLETE",
+        RuleKind.VALUE,
+        "A form is marked complete only when every field it requires has a value or a "
+        "missing-data code (not done, not applicable, unknown); a code stands only for an empty "
+        "field.",
+        "{label}: {problem}",
+        (_A.COMPLETE_FORM,),
+    ),
+    Rule(
+        "FORM-VERIFY",
+        RuleKind.STATE,
+        "Source-data verification marks a form that is complete; a later change of the record "
+        "clears the mark.",
+        "{what} is not marked complete, so it cannot be verified against source yet.",
+        (_A.VERIFY_FORM,),
+    ),
+    Rule(
+        "QUERY-TEXT",
+        RuleKind.VALUE,
+        "A query names a field of the record and says what to check; an answer says something.",
+        "{label}: {problem}",
+        (_A.RAISE_QUERY, _A.ANSWER_QUERY),
+    ),
+    Rule(
+        "QUERY-FLOW",
+        RuleKind.STATE,
+        "A query goes open -> answered -> closed: the site answers an open query, a monitor or "
+        "data manager closes an open or answered one and re-opens a closed one.",
+        "Query {query} is {status}: it cannot be {doing}.",
+        (_A.ANSWER_QUERY, _A.CLOSE_QUERY),
     ),
 )
 

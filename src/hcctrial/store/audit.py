@@ -362,7 +362,9 @@ def verify_audit(session: Session, *, batch_size: int = 10_000) -> AuditReport:
         )
 
     records = 0
-    for model in DATA_TABLES:
+    from hcctrial.store.models_datamgmt import DATAMGMT_TABLES
+
+    for model in (*DATA_TABLES, *DATAMGMT_TABLES):
         data_table = table_of(model)
         name = data_table.name
         rows = session.execute(

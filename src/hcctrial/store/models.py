@@ -542,3 +542,7 @@ DATA_TABLES: tuple[type[Record], ...] = (
     Withdrawal,
     DerivedOverride,
 )
+
+# The data-management tables (form status, queries; issue 19) join the same metadata wherever the
+# models are imported (migrations, sessions, tests).
+from hcctrial.store import models_datamgmt as _models_datamgmt  # noqa: E402, F401
