@@ -211,6 +211,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_api,
         routes_auth,
         routes_dashboard,
+        routes_datamgmt,
         routes_forms,
         routes_pages,
         routes_records,
@@ -224,6 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_admin,
         routes_dashboard,
         routes_api,
+        routes_datamgmt,
     ):
         app.include_router(module.router)
     return app

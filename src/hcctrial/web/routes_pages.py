@@ -69,7 +69,53 @@ def patient_page(request: Request, patient_id: int) -> Response:
         patient = load_patient(session, user, patient_id)
         pf = load_patient_file(session, patient)
         view = patient_view(pf, state.regimen, state.today())
-        return render(request, "patient.html", {"v": view, "pf": pf}, user=user)
+        dm = data_management(session, pf)
+        return render(request, "patient.html", {"v": view, "pf": pf, "dm": dm}, user=user)
+
+
+def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
+    """The forms' status and open queries of one patient, for the patient page (issue 19):
+    ``status[(slug, id)]`` and ``queries[(slug, id)]`` for the timeline's rows, ``forms`` for the
+    single forms (screening, baseline, withdrawal), ``open`` the patient's open queries."""
+    from hcctrial.services.form_status import form_views, sdv_progress
+    from hcctrial.services.queries import queries_of
+    from hcctrial.store.models_datamgmt import QueryStatus
+
+    records = [
+        *(x for x in (pf.screening, pf.baseline, pf.withdrawal) if x is not None),
+        *pf.labs,
+        *pf.cycles,
+        *pf.adverse_events,
+        *pf.imaging,
+        *pf.followups,
+        *pf.deviations,
+    ]
+    views = form_views(session, records)
+    slug_of = {rt.model.__tablename__: slug for slug, rt in RECORD_TYPES.items()}
+    status = {(slug_of.get(k[0], k[0]), k[1]): v for k, v in views.items()}
+    open_queries: dict[tuple[str, int], int] = {}
+    queries = [q for q in queries_of(session, pf.patient.id) if q.status is not QueryStatus.CLOSED]
+    for q in queries:
+        key = (slug_of.get(q.form, q.form), q.record_id)
+        open_queries[key] = open_queries.get(key, 0) + 1
+    singles = [
+        (title, x, slug_of.get(type(x).__tablename__))
+        for title, x in (
+            ("Screening", pf.screening),
+            ("Baseline", pf.baseline),
+            ("Withdrawal", pf.withdrawal),
+        )
+        if x is not None
+    ]
+    verified, total = sdv_progress(session, [pf.patient.id])[pf.patient.id]
+    return {
+        "status": status,
+        "queries": open_queries,
+        "open": len(queries),
+        "singles": singles,
+        "table_of": {slug: rt.model.__tablename__ for slug, rt in RECORD_TYPES.items()},
+        "sdv": (verified, total),
+    }
 
 
 def _audit_keys(pf: PatientFile) -> list[tuple[str, str]]:

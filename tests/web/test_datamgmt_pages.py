@@ -1,0 +1,106 @@
+"""Data management in the web (issue 19): the patient page shows each form's status and the
+open queries; a form is completed with a missing-data code; the query loop monitor -> site ->
+monitor; source-data verification and its clearing by a later change; the open-query list
+counts only the user's sites."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.flows import add_baseline, enrol, post_form
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+def _baseline_id(client: Any, pid: int) -> int:
+    page = client.get(f"/patients/{pid}").text
+    m = re.search(r'href="/forms/baselines/(\d+)"', page)
+    assert m is not None, page
+    return int(m.group(1))
+
+
+def test_complete_with_a_missing_data_code_then_verify(app: Any, login: Any) -> None:
+    site, monitor = login("coord_gz"), login("monitor")
+    pid = enrol(site, "GZ-101")
+    add_baseline(site, pid)  # HBV DNA left empty
+    bid = _baseline_id(site, pid)
+    page = site.get(f"/forms/baselines/{bid}").text
+    assert "incomplete" in page and 'id="missing_hbv_dna_iu_ml"' in page
+    assert f'href="/records/baseline/{bid}/edit"' in page  # a saved baseline can be changed
+    r = post_form(site, f"/forms/baselines/{bid}/complete", {})
+    assert r.status_code == 422
+    assert 'aria-invalid="true" aria-describedby="error-hbv_dna_iu_ml"' in r.text
+    assert "HBV DNA: is empty" in r.text and "[FORM-COMPLETE]" in r.text
+    r = post_form(site, f"/forms/baselines/{bid}/complete", {"missing_hbv_dna_iu_ml": "not_done"})
+    assert r.status_code == 303
+    page = site.get(f"/forms/baselines/{bid}").text
+    assert "status-complete" in page and "<em>Not done</em>" in page
+    assert "Verified against source" not in page  # the site does not verify
+    r = post_form(monitor, f"/forms/baselines/{bid}/verify", {})
+    assert r.status_code == 303
+    patient = monitor.get(f"/patients/{pid}").text
+    # 11 forms: the screening, the baseline and the screening's 9 labs (WBC, ANC, platelets,
+    # creatinine, albumin, bilirubin, INR, AFP, LVEF: tests/web/flows.ELIGIBLE)
+    assert "status-verified" in patient and "source verified 1 of 11 forms" in patient
+    # a later change clears the verification
+    r = post_form(
+        site, f"/records/baseline/{bid}/edit", {"weight_kg": "66", "version": "1", "reason": "typo"}
+    )
+    assert r.status_code == 303, r.text[:1500]
+    assert "status-complete" in site.get(f"/forms/baselines/{bid}").text
+
+
+def test_the_query_loop_monitor_site_monitor(app: Any, login: Any) -> None:
+    site, monitor, other = login("coord_gz"), login("monitor"), login("inv_sh")
+    pid = enrol(site, "GZ-102")
+    add_baseline(site, pid)
+    bid = _baseline_id(site, pid)
+    url = f"/forms/baselines/{bid}/queries"
+    assert post_form(site, url, {"field": "weight_kg", "text": "?"}).status_code == 403
+    r = post_form(monitor, url, {"field": "weight_kg", "text": ""})
+    assert r.status_code == 422 and "please write what should be checked" in r.text
+    r = post_form(monitor, url, {"field": "weight_kg", "text": "Source says 56 kg"})
+    assert r.status_code == 303
+    assert "1 open query" in site.get(f"/patients/{pid}").text
+    assert "Source says 56 kg" in site.get("/queries").text
+    assert "No open queries" in other.get("/queries").text  # another site's query is not shown
+    qid = int(re.search(r'id="query-(\d+)"', site.get(f"/forms/baselines/{bid}").text).group(1))
+    r = post_form(
+        site,
+        f"/queries/{qid}/answer",
+        {"answer": "Typo", "change_value": "yes", "new_value": "56"},
+    )
+    assert r.status_code == 303
+    page = monitor.get(f"/forms/baselines/{bid}").text
+    assert "Answer (coord_gz): Typo" in page and "<td>56</td>" in page
+    assert post_form(site, f"/queries/{qid}/close", {}).status_code == 403
+    assert post_form(monitor, f"/queries/{qid}/close", {}).status_code == 303
+    assert "0 open queries" in site.get(f"/patients/{pid}").text
+    r = post_form(monitor, f"/queries/{qid}/reopen", {"text": "And the height?"})
+    assert r.status_code == 303
+    assert "1 open query" in site.get(f"/patients/{pid}").text
+
+
+def test_the_schedule_grid_and_the_sites_overdue_list(app: Any, login: Any) -> None:
+    site, other = login("coord_gz"), login("inv_sh")
+    pid = enrol(site, "GZ-103")  # screened and enrolled 2026-01-05
+    add_baseline(site, pid)
+    grid = site.get(f"/patients/{pid}/schedule").text
+    # cycle 1 is due from enrolment, window 14 days: 2026-01-05 .. 2026-01-19; the app's today is
+    # 2026-03-02 (tests/web/conftest.TODAY): 42 days late.
+    row = re.search(r'<th scope="row">Cycle 1</th>(.*?)</tr>', grid, re.S)
+    assert row is not None, grid
+    assert "2026-01-05 to 2026-01-19" in row.group(1) and "(42 days late)" in row.group(1)
+    baseline = re.search(r'<th scope="row">Baseline</th>(.*?)</tr>', grid, re.S)
+    assert baseline is not None and "status-complete" in baseline.group(1)
+    listing = site.get("/schedule").text
+    overdue = listing.split('id="overdue"', 1)[1]
+    assert "GZ-103" in overdue and "Cycle 1" in overdue
+    assert "GZ-103" not in other.get("/schedule").text  # another site's patient
+    assert other.get(f"/patients/{pid}/schedule").status_code == 403
