@@ -104,3 +104,35 @@ def test_the_schedule_grid_and_the_sites_overdue_list(app: Any, login: Any) -> N
     assert "GZ-103" in overdue and "Cycle 1" in overdue
     assert "GZ-103" not in other.get("/schedule").text  # another site's patient
     assert other.get(f"/patients/{pid}/schedule").status_code == 403
+
+
+def _listed(html: str) -> list[str]:
+    body = html.split('id="patients"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'<a href="/patients/\d+">([^<]+)</a>', body)
+
+
+def test_the_patient_list_searches_filters_sorts_and_pages(
+    app: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, monitor, sh = login("coord_gz"), login("monitor"), login("inv_sh")
+    ids = {sid: enrol(site, sid) for sid in ("GZ-201", "GZ-202", "GZ-310")}
+    enrol(sh, "SH-201")
+    add_baseline(site, ids["GZ-202"])
+    bid = _baseline_id(site, ids["GZ-202"])
+    post_form(monitor, f"/forms/baselines/{bid}/queries", {"field": "sex", "text": "Check"})
+    assert _listed(site.get("/patients").text) == ["GZ-201", "GZ-202", "GZ-310"]  # own site
+    assert _listed(monitor.get("/patients?q=201").text) == ["GZ-201", "SH-201"]
+    assert _listed(monitor.get("/patients?queries=yes").text) == ["GZ-202"]
+    assert _listed(site.get("/patients?sort=study_id&dir=desc").text) == [
+        "GZ-310",
+        "GZ-202",
+        "GZ-201",
+    ]
+    assert _listed(monitor.get("/patients?sort=queries&dir=desc").text)[0] == "GZ-202"
+    # every enrolled patient has cycle 1 overdue on 2026-03-02 (window ended 2026-01-19)
+    assert _listed(site.get("/patients?overdue=yes").text) == ["GZ-201", "GZ-202", "GZ-310"]
+    assert _listed(site.get("/patients?status=screening").text) == []
+    monkeypatch.setattr("hcctrial.web.patient_list.PAGE_SIZE", 2)
+    page2 = site.get("/patients?page=2").text
+    assert _listed(page2) == ["GZ-310"] and "page 2 of 2" in page2 and 'id="prev-page"' in page2
+    assert _listed(site.get("/patients?page=abc").text) == ["GZ-201", "GZ-202"]  # falls back

@@ -43,6 +43,8 @@ class RuleKind(enum.StrEnum):
     STATE = "state"
     VERSION = "version"
     VALUE = "value"
+    #: an edit check: raises a query on the record, never refuses (issue 19)
+    QUERY = "query"
 
 
 #: HTTP status per kind of refusal (the web maps refusals with this one table).
@@ -459,6 +461,32 @@ RULES: tuple[Rule, ...] = (
         "data manager closes an open or answered one and re-opens a closed one.",
         "Query {query} is {status}: it cannot be {doing}.",
         (_A.ANSWER_QUERY, _A.CLOSE_QUERY),
+    ),
+    Rule(
+        "EDIT-LAB-RANGE",
+        RuleKind.QUERY,
+        "A lab value more than 10 times its upper limit of normal, or below a tenth of its lower "
+        "limit, raises a query to the site (it is saved).",
+        "{analyte} {value} is {how}: please check it against the source.",
+        (_A.LAB, _A.AMEND),
+    ),
+    Rule(
+        "EDIT-LAB-JUMP",
+        RuleKind.QUERY,
+        "A lab value more than 5 times, or less than a fifth of, the patient's previous value of "
+        "the same analyte raises a query to the site (it is saved).",
+        "{analyte} {value} after {previous} on {day}: a large change; please check it against "
+        "the source.",
+        (_A.LAB, _A.AMEND),
+    ),
+    Rule(
+        "EDIT-VISIT-WINDOW",
+        RuleKind.QUERY,
+        "A cycle whose day 1 lies outside its window from the regimen (4-6 weeks after the "
+        "previous cycle) raises a query to the site (it is saved).",
+        "Cycle {cycle} on {day} is outside its window ({earliest} to {latest}): please check the "
+        "date against the source.",
+        (_A.START_CYCLE, _A.AMEND),
     ),
 )
 

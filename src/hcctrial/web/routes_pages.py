@@ -11,6 +11,7 @@ from sqlalchemy import select, tuple_
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.services.permissions import Actor, Capability, can, spans_sites
+from hcctrial.services.states import offers_new
 from hcctrial.store import models as m
 from hcctrial.web.deps import (
     InvalidForm,
@@ -24,7 +25,7 @@ from hcctrial.web.deps import (
     unit_of_work,
 )
 from hcctrial.web.patient_file import PatientFile, load_patient_file
-from hcctrial.web.patient_view import patient_view
+from hcctrial.web.patient_view import patient_view, timeline_groups
 from hcctrial.web.records import RECORD_TYPES, patient_id_of, record_values
 
 router = APIRouter(include_in_schema=False)
@@ -51,13 +52,22 @@ def visible_patients(session: Any, user: Actor) -> list[Any]:
 
 @router.get("/patients")
 def patients_page(request: Request) -> Response:
-    """The patient list of the user's site(s)."""
+    """The patient list of the user's site(s): search, filters, sorting, paging."""
+    from hcctrial.web.patient_list import SORTS, ListQuery, patient_page_of
+
+    state = state_of(request)
+    lq = ListQuery.of(request.query_params)
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
-        patients = visible_patients(session, user)
-        sites = {s.id: s for s in session.scalars(select(m.Site))}
-        return render(request, "patients.html", {"patients": patients, "sites": sites}, user=user)
+        page = patient_page_of(session, user, lq, state.regimen, state.today())
+        sites = [
+            s
+            for s in session.scalars(select(m.Site).order_by(m.Site.code))
+            if spans_sites(user) or s.id == user.site_id
+        ]
+        ctx = {"page": page, "sites": sites, "sorts": SORTS, "statuses": list(m.PatientStatus)}
+        return render(request, "patients.html", ctx, user=user)
 
 
 @router.get("/patients/{patient_id:int}")
@@ -70,7 +80,8 @@ def patient_page(request: Request, patient_id: int) -> Response:
         pf = load_patient_file(session, patient)
         view = patient_view(pf, state.regimen, state.today())
         dm = data_management(session, pf)
-        return render(request, "patient.html", {"v": view, "pf": pf, "dm": dm}, user=user)
+        ctx = {"v": view, "pf": pf, "dm": dm, "offers": offers_new, "groups": timeline_groups(view)}
+        return render(request, "patient.html", ctx, user=user)
 
 
 def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
