@@ -136,3 +136,42 @@ def test_the_patient_list_searches_filters_sorts_and_pages(
     page2 = site.get("/patients?page=2").text
     assert _listed(page2) == ["GZ-310"] and "page 2 of 2" in page2 and 'id="prev-page"' in page2
     assert _listed(site.get("/patients?page=abc").text) == ["GZ-201", "GZ-202"]  # falls back
+
+
+def test_a_blank_form_opens_without_errors_and_marks_required_fields(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-401")
+    # the live preview posts the blank form on load: no "required" error until a value is typed
+    blank = post_form(site, f"/patients/{pid}/baseline/preview", {}).text
+    assert "This is required" not in blank and 'class="error"' not in blank
+    typed = post_form(site, f"/patients/{pid}/baseline/preview", {"weight_kg": "abc"}).text
+    assert "Weight: “abc” does not fit here." in typed  # the label, not the column name
+    page = site.get(f"/patients/{pid}/baseline/new").text
+    assert re.search(
+        r'<input name="weight_kg" id="weight_kg"[^>]* required aria-required="true"', page
+    )
+    assert not re.search(r'id="hbv_dna_iu_ml"[^>]*required', page)  # optional
+    r = post_form(site, f"/patients/{pid}/baseline/new", {"weight_kg": "abc"})
+    assert r.status_code == 422
+    assert re.search(
+        r'id="weight_kg"[^>]*aria-invalid="true" aria-describedby="error-weight_kg"', r.text
+    )
+    assert 'id="error-weight_kg"' in r.text
+
+
+def test_no_add_button_the_patients_state_refuses(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-402")
+    page = site.get(f"/patients/{pid}").text
+    assert 'id="add-cycle"' in page and 'id="add-followup"' in page
+    r = post_form(
+        site,
+        f"/patients/{pid}/followups/new",
+        {"contact_date": "2026-02-01", "vital_status": "dead", "cause_of_death": "liver failure"},
+    )
+    assert r.status_code == 303, r.text[:1000]
+    page = site.get(f"/patients/{pid}").text
+    assert "deceased" in page
+    for button in ("add-cycle", "add-followup"):
+        assert f'id="{button}"' not in page
+    assert 'id="add-labs"' in page  # a late lab dated before the death is still accepted

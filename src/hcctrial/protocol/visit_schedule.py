@@ -243,4 +243,25 @@ def visit_schedule(d: PatientDates, regimen: Regimen, today: date) -> list[Visit
     items += _follow_up_items(d, regimen, today)
     if d.stop is not None:  # nothing is expected after death or withdrawal
         items = [i for i in items if i.status is VisitStatus.COMPLETE or i.earliest <= d.stop]
-    return sorted(items, key=lambda i: (i.due, i.cycle or 0, i.kind))
+    return sorted(items, key=lambda i: (_ORDER[i.kind], i.cycle or 0, _RANK[i.kind], i.due))
+
+
+#: The grid's order: screening and baseline, each cycle (labs, AFP, day 1, imaging), follow-up.
+_ORDER = {
+    "screening": 0,
+    "baseline": 0,
+    "labs": 1,
+    "afp": 1,
+    "cycle": 1,
+    "imaging": 1,
+    "follow-up": 2,
+}
+_RANK = {
+    "screening": 0,
+    "baseline": 1,
+    "labs": 0,
+    "afp": 1,
+    "cycle": 2,
+    "imaging": 3,
+    "follow-up": 0,
+}
