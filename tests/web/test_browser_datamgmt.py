@@ -154,8 +154,8 @@ def _pages(ids: dict[str, int]) -> dict[str, list[str]]:
     ]
     return {
         "coord_gz": site,
-        "monitor": [*common, f"/patients/{pid}/audit"],
-        "admin": [*common, "/admin/users", f"/patients/{pid}/audit"],
+        "monitor": [*common, f"/patients/{pid}/audit", "/exports"],
+        "admin": [*common, "/admin/users", f"/patients/{pid}/audit", "/exports"],
         "stat": ["/dashboard"],
     }
 

@@ -212,6 +212,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_auth,
         routes_dashboard,
         routes_datamgmt,
+        routes_exports,
         routes_forms,
         routes_pages,
         routes_records,
@@ -226,6 +227,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_dashboard,
         routes_api,
         routes_datamgmt,
+        routes_exports,
     ):
         app.include_router(module.router)
     return app
