@@ -116,7 +116,7 @@ def export_form(request: Request, name: str) -> Response:
 
 
 @router.get("/exports/trial.zip")
-def export_zip(request: Request, format: str = "csv") -> Response:  # noqa: A002 - the URL's name
+def export_zip(request: Request, format: str = "csv") -> Response:
     """Every form as CSV in one zip; or, for users who span sites, a format of
     ``hcctrial export --format`` (the files it writes, zipped)."""
     import tempfile
