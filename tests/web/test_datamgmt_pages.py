@@ -175,3 +175,13 @@ def test_no_add_button_the_patients_state_refuses(app: Any, login: Any) -> None:
     for button in ("add-cycle", "add-followup"):
         assert f'id="{button}"' not in page
     assert 'id="add-labs"' in page  # a late lab dated before the death is still accepted
+
+
+def test_the_screening_form_speaks_in_words(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    page = site.get("/patients/new").text
+    assert "White blood cells" in page and 'aria-label="Unit of White blood cells"' in page
+    preview = post_form(site, "/patients/new/preview", {"screening_date": "2026-01-05"}).text
+    # the engine says "missing: labs.bilirubin, ..., liver.ascites"; the nurse reads words
+    assert "labs." not in preview and "liver.ascites" not in preview
+    assert "missing: bilirubin, albumin, ascites" in preview

@@ -132,6 +132,10 @@ def create_app(settings: Settings) -> FastAPI:
     key = secret.get_secret_value() if secret is not None else secrets.token_urlsafe(32)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = _fmt
+    from hcctrial.web.wording import analyte_label, in_words
+
+    templates.env.filters["words"] = in_words
+    templates.env.filters["analyte"] = analyte_label
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),
