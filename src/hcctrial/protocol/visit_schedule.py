@@ -25,6 +25,7 @@ Pure: dates in, items out (no database).
 from __future__ import annotations
 
 import enum
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -91,8 +92,9 @@ def _status(earliest: date, latest: date, today: date, done: date | None) -> Vis
 
 
 def _within(dates: Sequence[date], earliest: date, latest: date) -> date | None:
-    found = [d for d in dates if earliest <= d <= latest]
-    return min(found) if found else None
+    """The first of ``dates`` (sorted) inside ``[earliest, latest]``, else None."""
+    i = bisect_left(dates, earliest)
+    return dates[i] if i < len(dates) and dates[i] <= latest else None
 
 
 def _item(
@@ -207,21 +209,40 @@ def _follow_up_items(d: PatientDates, regimen: Regimen, today: date) -> list[Vis
     return out
 
 
+def _sorted(d: PatientDates) -> PatientDates:
+    """``d`` with its date lists sorted and without repeats (the windows bisect them)."""
+    from dataclasses import replace
+
+    def u(xs: Sequence[date]) -> tuple[date, ...]:
+        return tuple(sorted(set(xs)))
+
+    return replace(
+        d,
+        cycles=tuple(sorted(d.cycles)),
+        lab_dates=u(d.lab_dates),
+        afp_dates=u(d.afp_dates),
+        imaging=u(d.imaging),
+        follow_ups=u(d.follow_ups),
+    )
+
+
 def visit_schedule(d: PatientDates, regimen: Regimen, today: date) -> list[VisitItem]:
     """The expected forms of one patient, by due date (nothing before screening; only the
     screening for a patient never enrolled)."""
-    if d.screening is None:
+    screening = d.screening
+    if screening is None:
         return []
+    d = _sorted(d)
     items = [
         VisitItem(
             "Screening",
             "screening",
             None,
-            d.screening,
-            d.screening,
-            d.screening,
+            screening,
+            screening,
+            screening,
             VisitStatus.COMPLETE,
-            d.screening,
+            screening,
         )
     ]
     if d.enrolment is None:
@@ -234,7 +255,7 @@ def visit_schedule(d: PatientDates, regimen: Regimen, today: date) -> list[Visit
             "baseline",
             None,
             d.enrolment,
-            (d.screening, latest),
+            (screening, latest),
             today,
             [d.baseline] if d.baseline else [],
         )

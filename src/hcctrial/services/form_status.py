@@ -143,6 +143,8 @@ class FormView:
     missing_codes: dict[str, str]
     state_id: int | None
     state_version: int | None
+    #: verified against source at the record's current version (whatever stronger status)
+    verified: bool = False
 
 
 #: Providers of stronger statuses (signed, locked): ``(session, [(form, record id)]) ->
@@ -225,6 +227,7 @@ def form_views(session: Session, records: Iterable[Any]) -> dict[tuple[str, int]
             codes,
             None if st is None else st.id,
             None if st is None else st.version,
+            st is not None and st.verified_version == obj.version,
         )
     return out
 

@@ -29,11 +29,38 @@ _S = m.PatientStatus
 _ON = frozenset({_S.ENROLLED, _S.ON_TREATMENT})
 
 
-def _dates(session: Session, stmt: Any) -> dict[int, list[date]]:
-    out: dict[int, list[date]] = defaultdict(list)
-    for pid, day in session.execute(stmt):
-        out[int(pid)].append(day)
-    return out
+def _all_dates(
+    session: Session, ids: list[int], regimen: Regimen
+) -> dict[str, dict[int, list[date]]]:
+    """kind -> patient id -> sorted distinct dates, for the patients ``ids``: one UNION ALL
+    query (one round trip; Core rows, no ORM overhead)."""
+    from sqlalchemy import literal, select, union_all
+
+    lab, scan, fu = m.LabResult, m.ImagingAssessment, m.Followup
+    parts: list[tuple[str, Any, Any, tuple[Any, ...]]] = [
+        ("screening", m.Screening, m.Screening.screening_date, ()),
+        ("baseline", m.Baseline, m.Baseline.assessment_date, ()),
+        ("cycles", m.TreatmentCycle, m.TreatmentCycle.cycle_date, ()),
+        ("labs", lab, lab.sample_date, (lab.analyte.in_(list(regimen.pre_cycle.labs)),)),
+        ("afp", lab, lab.sample_date, (lab.analyte == "afp",)),
+        ("scans", scan, scan.assessment_date, ()),
+        ("afp", scan, scan.assessment_date, (scan.afp_ng_ml.is_not(None),)),
+        ("contacts", fu, fu.contact_date, ()),
+        ("deaths", fu, fu.contact_date, (fu.vital_status == m.VitalStatus.DEAD,)),
+        ("withdrawn", m.Withdrawal, m.Withdrawal.withdrawal_date, ()),
+    ]
+    stmt = union_all(
+        *(
+            select(literal(kind).label("kind"), model.patient_id, column.label("day"))
+            .where(model.patient_id.in_(ids), *where)
+            .distinct()
+            for kind, model, column, where in parts
+        )
+    )
+    out: dict[str, dict[int, set[date]]] = defaultdict(lambda: defaultdict(set))
+    for kind, pid, day in session.connection().execute(stmt):
+        out[kind][pid].add(day)
+    return {k: {pid: sorted(days) for pid, days in v.items()} for k, v in out.items()}
 
 
 def _first(days: list[date] | None) -> date | None:
@@ -44,34 +71,20 @@ def patient_dates(
     session: Session, patients: Sequence[Any], regimen: Regimen
 ) -> dict[int, PatientDates]:
     """The calendar's dates of each patient (ORM ``Patient`` rows)."""
-    from sqlalchemy import select
-
     out: dict[int, PatientDates] = {}
     for start in range(0, len(patients), 500):
         chunk = patients[start : start + 500]
         ids = [p.id for p in chunk]
 
-        def of(model: Any, column: Any, *where: Any, ids: list[int] = ids) -> dict[int, list[date]]:
-            stmt = select(model.patient_id, column).where(model.patient_id.in_(ids), *where)
-            return _dates(session, stmt.order_by(column))
-
-        lab = m.LabResult
-        screening = of(m.Screening, m.Screening.screening_date)
-        baseline = of(m.Baseline, m.Baseline.assessment_date)
-        cycles = of(m.TreatmentCycle, m.TreatmentCycle.cycle_date)
-        labs = of(lab, lab.sample_date, lab.analyte.in_(list(regimen.pre_cycle.labs)))
-        afp = of(lab, lab.sample_date, lab.analyte == "afp")
-        scans = of(m.ImagingAssessment, m.ImagingAssessment.assessment_date)
-        with_afp = of(
-            m.ImagingAssessment,
-            m.ImagingAssessment.assessment_date,
-            m.ImagingAssessment.afp_ng_ml.is_not(None),
+        found = _all_dates(session, ids, regimen)
+        screening, baseline, cycles = (
+            found.get("screening", {}),
+            found.get("baseline", {}),
+            found.get("cycles", {}),
         )
-        contacts = of(m.Followup, m.Followup.contact_date)
-        deaths = of(
-            m.Followup, m.Followup.contact_date, m.Followup.vital_status == m.VitalStatus.DEAD
-        )
-        withdrawn = of(m.Withdrawal, m.Withdrawal.withdrawal_date)
+        labs, afp, scans = found.get("labs", {}), found.get("afp", {}), found.get("scans", {})
+        contacts, deaths = found.get("contacts", {}), found.get("deaths", {})
+        withdrawn = found.get("withdrawn", {})
         for p in chunk:
             pid = p.id
             given = cycles.get(pid, [])
@@ -86,7 +99,7 @@ def patient_dates(
                 baseline=_first(baseline.get(pid)),
                 cycles=given,
                 lab_dates=labs.get(pid, []),
-                afp_dates=sorted({*afp.get(pid, []), *with_afp.get(pid, [])}),
+                afp_dates=afp.get(pid, []),
                 imaging=scans.get(pid, []),
                 follow_ups=contacts.get(pid, []),
                 treatment_end=end,

@@ -88,7 +88,7 @@ def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
     """The forms' status and open queries of one patient, for the patient page (issue 19):
     ``status[(slug, id)]`` and ``queries[(slug, id)]`` for the timeline's rows, ``forms`` for the
     single forms (screening, baseline, withdrawal), ``open`` the patient's open queries."""
-    from hcctrial.services.form_status import form_views, sdv_progress
+    from hcctrial.services.form_status import form_views
     from hcctrial.services.queries import queries_of
     from hcctrial.store.models_datamgmt import QueryStatus
 
@@ -118,7 +118,7 @@ def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
         )
         if x is not None
     ]
-    verified, total = sdv_progress(session, [pf.patient.id])[pf.patient.id]
+    verified, total = sum(1 for v in views.values() if v.verified), len(views)
     return {
         "status": status,
         "queries": open_queries,
