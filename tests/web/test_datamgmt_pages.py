@@ -185,3 +185,31 @@ def test_the_screening_form_speaks_in_words(app: Any, login: Any) -> None:
     # the engine says "missing: labs.bilirubin, ..., liver.ascites"; the nurse reads words
     assert "labs." not in preview and "liver.ascites" not in preview
     assert "missing: bilirubin, albumin, ascites" in preview
+
+
+def test_the_memo_serves_unchanged_patients_and_follows_every_write(app: Any, login: Any) -> None:
+    from hcctrial.web.patient_memo import patient_memo
+
+    site = login("coord_gz")
+    a, b = enrol(site, "GZ-801"), enrol(site, "GZ-802")
+    add_baseline(site, a)
+    memo = patient_memo(app.state)
+    site.get(f"/patients/{a}")
+    site.get(f"/patients/{b}/schedule")
+    hits = memo.hits
+    site.get(f"/patients/{a}")
+    site.get(f"/patients/{b}/schedule")
+    assert memo.hits == hits + 2  # nothing changed: both from the memo
+    # a cycle for A: A's page and schedule are recomputed (cycle 1 no longer overdue), B's kept
+    r = post_form(
+        site, f"/patients/{a}/cycles/new", {"cycle_date": "2026-01-12", "haic_level": "0"}
+    )
+    assert r.status_code == 303, r.text[:1500]
+    page = site.get(f"/patients/{a}").text
+    assert "on treatment" in page and "Cycle 1" in page
+    grid = site.get(f"/patients/{a}/schedule").text
+    row = re.search(r'<th scope="row">Cycle 1</th>(.*?)</tr>', grid, re.S)
+    assert row is not None and "status-complete" in row.group(1)
+    hits = memo.hits
+    site.get(f"/patients/{b}/schedule")
+    assert memo.hits == hits + 1

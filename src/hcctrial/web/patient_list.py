@@ -113,12 +113,22 @@ def _base(user: Actor, lq: ListQuery, open_q: Any) -> Any:
 
 
 def patient_page_of(
-    session: Any, user: Actor, lq: ListQuery, regimen: Any, today: date
+    session: Any, user: Actor, lq: ListQuery, regimen: Any, today: date, memo: Any = None
 ) -> PatientPage:
-    """One page of the patient list for ``lq``."""
+    """One page of the patient list for ``lq`` (``memo``: the application's
+    :class:`~hcctrial.web.patient_memo.PatientMemo` of schedules, if any)."""
     from sqlalchemy import func, select
 
-    from hcctrial.services.visit_schedule import schedules
+    from hcctrial.services.visit_schedule import schedules as computed
+    from hcctrial.web.patient_memo import memo_schedules
+
+    if memo is None:
+        schedules = computed
+    else:
+        head = memo.sync(session)
+
+        def schedules(session: Any, patients: Any, regimen: Any, today: date) -> Any:
+            return memo_schedules(memo, head, session, list(patients), regimen, today)
 
     open_q = (
         select(DataQuery.patient_id, func.count(DataQuery.id).label("n"))

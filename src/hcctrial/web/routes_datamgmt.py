@@ -269,15 +269,17 @@ def queries_page(request: Request) -> Response:
 @router.get("/patients/{patient_id:int}/schedule")
 def schedule_page(request: Request, patient_id: int) -> Response:
     """The patient's grid of expected forms: due date, window, status."""
-    from hcctrial.services.visit_schedule import schedules
     from hcctrial.web.deps import state_of
+    from hcctrial.web.patient_memo import memo_schedules, patient_memo
 
     state = state_of(request)
     today = state.today()
     with db_session(request) as session:
         user = signed_in_user(request, session)
         patient = load_patient(session, user, patient_id)
-        items = schedules(session, [patient], state.regimen, today)[patient.id]
+        memo = patient_memo(request.app.state)
+        head = memo.sync(session)
+        items = memo_schedules(memo, head, session, [patient], state.regimen, today)[patient.id]
         ctx = {"patient": patient, "items": items, "today": today}
         return render(request, "schedule.html", ctx, user=user)
 
@@ -291,8 +293,8 @@ def site_schedule_page(request: Request) -> Response:
     from sqlalchemy import select
 
     from hcctrial.protocol.visit_schedule import VisitStatus
-    from hcctrial.services.visit_schedule import schedules
     from hcctrial.web.deps import state_of
+    from hcctrial.web.patient_memo import memo_schedules, patient_memo
     from hcctrial.web.routes_pages import visible_patients
 
     state = state_of(request)
@@ -302,7 +304,9 @@ def site_schedule_page(request: Request) -> Response:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
         patients = visible_patients(session, user)
-        grid = schedules(session, patients, state.regimen, today)
+        memo = patient_memo(request.app.state)
+        head = memo.sync(session)
+        grid = memo_schedules(memo, head, session, patients, state.regimen, today)
         sites = {s.id: s.code for s in session.scalars(select(m.Site))}
         due: list[tuple[Any, Any]] = []
         overdue: list[tuple[Any, Any]] = []

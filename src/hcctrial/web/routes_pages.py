@@ -25,6 +25,7 @@ from hcctrial.web.deps import (
     unit_of_work,
 )
 from hcctrial.web.patient_file import PatientFile, load_patient_file
+from hcctrial.web.patient_memo import patient_memo
 from hcctrial.web.patient_view import patient_view, timeline_groups
 from hcctrial.web.records import RECORD_TYPES, patient_id_of, record_values
 
@@ -60,7 +61,8 @@ def patients_page(request: Request) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
-        page = patient_page_of(session, user, lq, state.regimen, state.today())
+        memo = patient_memo(request.app.state)
+        page = patient_page_of(session, user, lq, state.regimen, state.today(), memo)
         sites = [
             s
             for s in session.scalars(select(m.Site).order_by(m.Site.code))
@@ -77,8 +79,13 @@ def patient_page(request: Request, patient_id: int) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         patient = load_patient(session, user, patient_id)
+        memo = patient_memo(request.app.state)
+        head = memo.sync(session)
         pf = load_patient_file(session, patient)
-        view = patient_view(pf, state.regimen, state.today())
+        today = state.today()
+        view = memo.get(
+            head, "view", patient.id, today, lambda: patient_view(pf, state.regimen, today)
+        )
         dm = data_management(session, pf)
         ctx = {"v": view, "pf": pf, "dm": dm, "offers": offers_new, "groups": timeline_groups(view)}
         return render(request, "patient.html", ctx, user=user)
