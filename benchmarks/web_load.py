@@ -30,6 +30,12 @@ audit chain is verified against the tables. Bounded: ``--clients`` x ``--ops`` a
 
 Target (issue 8): p95 of a form save under 100 ms on SQLite, zero errors, zero lost writes.
 
+A third run, ``pages`` (issue 19), reads the data managers' pages with the same clients and think
+time: the patient list (first page, a later page, a search, the overdue filter is not included: it
+reads every patient's schedule), the patient page of a patient with 100+ lab results, and that
+patient's visit-schedule grid. Targets: patient list p95 < 100 ms, patient page with 100+ labs
+p95 < 150 ms, schedule grid p95 < 150 ms.
+
     .venv/bin/python benchmarks/web_load.py [--patients 1000] [--clients 50] [--ops 20]
         [--think 1.0] [--runs people,saturation] [--json]
 """
@@ -386,8 +392,8 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     runs = [r.strip() for r in args.runs.split(",") if r.strip()]
-    if not set(runs) <= set(MARKER_LLN):
-        ap.error(f"--runs: expected some of {', '.join(MARKER_LLN)}")
+    if not set(runs) <= {*MARKER_LLN, "pages"}:
+        ap.error(f"--runs: expected some of {', '.join(MARKER_LLN)}, pages")
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="hcctrial-web-load-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'trial.sqlite'}"
@@ -400,6 +406,22 @@ def main() -> None:
         try:
             cold_s = asyncio.run(_first_dashboard(base))
             for run in runs:
+                if run == "pages":
+                    results.append(
+                        asyncio.run(
+                            run_pages(
+                                base,
+                                sorted(ids),
+                                many_labs(url, 100),
+                                clients=args.clients,
+                                ops=args.ops,
+                                think_mean_s=args.think,
+                                timeout=args.timeout,
+                                server_pid=server.pid,
+                            )
+                        )
+                    )
+                    continue
                 result = asyncio.run(
                     run_load(
                         base,
@@ -418,6 +440,9 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
         for result in results:
+            if result["run"] == "pages":
+                result["target_met"] = _pages_target_met(result)
+                continue
             saved = result.pop("saved")
             result["saved"] = len(saved)
             result["lost_writes"] = count_lost(url, result["run"], saved)
@@ -456,6 +481,13 @@ def main() -> None:
                 f"  {name:<10} n={v['n']:<5} p50={v['p50']} ms  p95={v['p95']} ms"
                 f"  max={v['max']} ms"
             )
+        if r["run"] == "pages":
+            print(f"  errors={r['errors']}  patients with 100+ labs: {r['patients_100_labs']}")
+            print(
+                "  target (p95 list < 100 ms, patient page < 150 ms, schedule < 150 ms): "
+                + ("met" if r["target_met"] else "NOT met")
+            )
+            continue
         print(f"  errors={r['errors']}  saved={r['saved']}  lost writes={r['lost_writes']}")
         if r["error_examples"]:
             print(f"  e.g. {r['error_examples']}")
@@ -464,6 +496,163 @@ def main() -> None:
             + ("met" if r["target_met"] else "NOT met")
         )
     print(f"audit chain and tables agree afterwards: {chain_ok}")
+
+
+#: The pages run's p95 targets (ms), issue 19.
+PAGE_TARGETS_MS = {"patient_list": 100.0, "patient_page_100_labs": 150.0, "schedule_grid": 150.0}
+
+
+def many_labs(url: str, minimum: int, patients: int = 20) -> list[int]:
+    """The ids of ``patients`` patients with at least ``minimum`` lab results: the enrolled
+    patients with the most labs, topped up through the services ("record lab", every rule) with
+    copies of their own labs, same dates, values +0.1 % per copy (the demo's patients have at
+    most ~80 labs)."""
+    from sqlalchemy import func, select
+
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.plan import Insert
+    from hcctrial.services.rules import Action
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.store import models as m
+    from hcctrial.store.session import make_engine, open_session
+
+    engine = make_engine(url)
+    with open_session(engine) as s:
+        counts = s.execute(
+            select(m.LabResult.patient_id, func.count(m.LabResult.id))
+            .join(m.Patient, m.Patient.id == m.LabResult.patient_id)
+            .where(m.Patient.enrolment_date.is_not(None))
+            .group_by(m.LabResult.patient_id)
+            .order_by(func.count(m.LabResult.id).desc(), m.LabResult.patient_id)
+            .limit(patients)
+        ).all()
+    chosen = [int(pid) for pid, _ in counts]
+    for pid, n in counts:
+        if n >= minimum:
+            continue
+        with open_session(engine) as s:
+            labs = list(s.scalars(select(m.LabResult).where(m.LabResult.patient_id == pid)))
+            rows = []
+            copy = 1
+            while n + len(rows) < minimum:
+                for lab in labs:
+                    if n + len(rows) >= minimum:
+                        break
+                    rows.append(
+                        {
+                            "patient_id": pid,
+                            "sample_date": lab.sample_date,
+                            "analyte": lab.analyte,
+                            "value_entered": round(lab.value_entered * (1 + 0.001 * copy), 6),
+                            "unit_entered": lab.unit_entered,
+                            "uln": lab.uln,
+                            "lln": lab.lln,
+                        }
+                    )
+                copy += 1
+            uow = UnitOfWork(s, Actor.system("bench"))
+            uow.run(Action.LAB, [Insert(m.LabResult, rows)], reason="benchmark: 100+ labs")
+    engine.dispose()
+    return chosen
+
+
+async def run_pages(
+    base: str,
+    patients: list[int],
+    heavy: list[int],
+    *,
+    clients: int,
+    ops: int,
+    think_mean_s: float,
+    timeout: float,
+    server_pid: int | None = None,
+    seed: int = 19,
+) -> dict[str, Any]:
+    """``clients`` signed-in clients read the data managers' pages (see the module)."""
+    import httpx
+
+    if not heavy:
+        raise RuntimeError("no patient has 100+ lab results: the pages run needs one")
+    latencies: dict[str, list[float]] = {k: [] for k in PAGE_TARGETS_MS}
+    errors: list[str] = []
+    http = [
+        httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=1))
+        for _ in range(clients)
+    ]
+    try:
+        gate = asyncio.Semaphore(4)  # argon2 sign-ins, a few at a time (not measured)
+
+        async def sign_in(client: Any) -> None:
+            async with gate:
+                await _sign_in(client)
+
+        await asyncio.gather(*(sign_in(c) for c in http))
+
+        async def one_client(k: int) -> None:
+            crng = random.Random(seed * 1000 + k)
+            for _ in range(ops):
+                if think_mean_s > 0:
+                    await asyncio.sleep(crng.expovariate(1.0 / think_mean_s))
+                kind = crng.choice(list(PAGE_TARGETS_MS))
+                pid = crng.choice(heavy)
+                if kind == "patient_list":
+                    url = crng.choice(
+                        ["/patients", f"/patients?page={crng.randint(2, 10)}", "/patients?q=0"]
+                    )
+                elif kind == "patient_page_100_labs":
+                    url = f"/patients/{pid}"
+                else:
+                    url = f"/patients/{pid}/schedule"
+                t0 = time.perf_counter()
+                try:
+                    r = await http[k].get(url)
+                except httpx.HTTPError as exc:
+                    errors.append(f"{kind} {type(exc).__name__}")
+                    continue
+                finally:
+                    latencies[kind].append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors.append(f"{kind} {r.status_code}")
+
+        load_before = os.getloadavg()[0]
+        cpu0 = _server_cpu_s(server_pid) if server_pid else 0.0
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.gather(*(one_client(k) for k in range(clients))), timeout)
+        wall = time.perf_counter() - started
+        cpu = _server_cpu_s(server_pid) - cpu0 if server_pid else None
+        load_after = os.getloadavg()[0]
+    finally:
+        for c in http:
+            await c.aclose()
+    n = sum(len(v) for v in latencies.values())
+    return {
+        "run": "pages",
+        "think_mean_s": think_mean_s,
+        "wall_s": round(wall, 2),
+        "requests": n,
+        "throughput_per_s": round(n / wall, 1),
+        "server_cpu_s": None if cpu is None else round(cpu, 2),
+        "loadavg_1min_before_after": [round(load_before, 2), round(load_after, 2)],
+        "errors": len(errors),
+        "error_examples": errors[:3],
+        "patients_100_labs": len(heavy),
+        "latency_ms": {
+            name: {
+                "n": len(xs),
+                "p50": _pct(xs, 50),
+                "p95": _pct(xs, 95),
+                "max": round(max(xs) * 1000, 1) if xs else None,
+            }
+            for name, xs in latencies.items()
+        },
+    }
+
+
+def _pages_target_met(result: dict[str, Any]) -> bool:
+    lat = result["latency_ms"]
+    return not result["errors"] and all(
+        lat[k]["p95"] is not None and lat[k]["p95"] < limit for k, limit in PAGE_TARGETS_MS.items()
+    )
 
 
 async def _first_dashboard(base: str) -> float:

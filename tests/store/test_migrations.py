@@ -35,6 +35,8 @@ EXPECTED_TABLES = SIGNIN_TABLES | {
     "withdrawals",
     "derived_overrides",
     "cycle_exams",
+    "form_states",
+    "data_queries",
     "audit_log",
     "audit_chain_head",
     "alembic_version",

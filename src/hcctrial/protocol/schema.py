@@ -328,6 +328,11 @@ class ScheduleSettings(_Model):
     afp_after_cr_every_months: PositiveInt
     imaging_after_cr_every_months: PositiveInt
     quote: str
+    #: The visit calendar of the data managers' schedule (issue 19): follow-up contacts after
+    #: treatment ends, and the window (days either side) of a visit set by the month.
+    follow_up_every_months: PositiveInt = 3
+    visit_window_days: PositiveInt = 14
+    calendar_source: str | None = None
 
 
 # --------------------------------------------------------------------------------------------------

@@ -116,10 +116,8 @@ def _refuse_site(user: Actor, site_id: int, what: str) -> None:
 
 # ------------------------------------------------------------------------------ record keys
 def _audited_models() -> tuple[Any, ...]:
-    """The audited record models: the data tables and the Part 11 signatures and locks."""
-    from hcctrial.store.models_part11 import PART11_TABLES
-
-    return (*m.DATA_TABLES, *PART11_TABLES)
+    """The audited record models (:data:`hcctrial.store.models.AUDITED_TABLES`)."""
+    return m.AUDITED_TABLES
 
 
 def _structure() -> tuple[list[str], dict[str, tuple[str, str]]]:

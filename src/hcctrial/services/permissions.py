@@ -2,7 +2,26 @@
 
 Roles (:class:`hcctrial.store.models.Role`) and their capabilities:
 
-==============  ============  ===========  ========  ============  =====  =====
+================  ============  ===========  =======  ============  =====  ============
+capability        investigator  coordinator  monitor  statistician  admin  data manager
+================  ============  ===========  =======  ============  =====  ============
+view patients     yes           yes          yes      no            yes    yes
+edit records      yes           yes          no       no            yes    no
+view audit        yes           no           yes      no            yes    yes
+trial audit       no            no           yes      no            yes    yes
+view analysis     yes           yes          yes      yes           yes    yes
+manage users      no            no           no       no            yes    no
+manage data       no            no           yes      no            yes    yes
+sign records      yes           no           no       no            no     no
+lock records      no            no           no       no            yes    yes
+unlock database   no            no           no       no            yes    no
+================  ============  ===========  =======  ============  =====  ============
+
+"Manage data" is raising, closing and re-opening queries and verifying forms against source
+(issue 19). Signing (21 CFR 11.50) is the investigator's own attestation: no other role signs,
+not even an admin. A data manager or an admin locks and unlocks records and casebooks and locks
+the database for analysis; only an admin unlocks the database (:mod:`hcctrial.services.locks`).
+
 Sites: investigators and coordinators work at one site and see only its patients. A monitor with
 a site sees that site; a monitor without one is a central monitor and sees every site. Admins,
 data managers and statisticians span sites (the statistician sees the trial only through the analysis pages, which
@@ -40,6 +59,8 @@ class Capability(enum.StrEnum):
     UNLOCK_DATABASE = "unlock_database"
     #: The trial-wide audit view (every patient's entries, filters, CSV): monitors and admins.
     VIEW_TRIAL_AUDIT = "view_trial_audit"
+    #: raise, close and re-open queries; verify forms against source (issue 19)
+    MANAGE_DATA = "manage_data"
 
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -61,6 +82,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_AUDIT,
             Capability.VIEW_ANALYSIS,
             Capability.VIEW_TRIAL_AUDIT,
+            Capability.MANAGE_DATA,
         }
     ),
     Role.STATISTICIAN: frozenset({Capability.VIEW_ANALYSIS}),
@@ -71,6 +93,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.VIEW_AUDIT,
             Capability.VIEW_ANALYSIS,
             Capability.VIEW_TRIAL_AUDIT,
+            Capability.MANAGE_DATA,
             Capability.LOCK_RECORDS,
         }
     ),

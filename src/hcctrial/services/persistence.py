@@ -35,7 +35,7 @@ from hcctrial.errors import ConflictError, DataValidationError, UnitError, field
 from hcctrial.store.audit import PendingChange, append_audit
 from hcctrial.store.audit_bulk import append_insert_audit, insert_state_texts
 from hcctrial.store.models import (
-    DATA_TABLES,
+    AUDITED_TABLES,
     AdverseEvent,
     AuditAction,
     DerivedOverride,
@@ -517,7 +517,7 @@ def referencing_rows(session: Session, model: type[Record], pk: int) -> list[str
     from sqlalchemy import func, select
 
     found = []
-    for other in DATA_TABLES:
+    for other in AUDITED_TABLES:
         for column in table_of(other).columns:
             for fk in column.foreign_keys:
                 if fk.column.table is table_of(model):

@@ -43,6 +43,8 @@ class RuleKind(enum.StrEnum):
     STATE = "state"
     VERSION = "version"
     VALUE = "value"
+    #: an edit check: raises a query on the record, never refuses (issue 19)
+    QUERY = "query"
 
 
 #: HTTP status per kind of refusal (the web maps refusals with this one table).
@@ -78,13 +80,26 @@ class Action(enum.StrEnum):
     ACCOUNTS = "manage sites and accounts"
     LOCK = "lock or unlock"
     SIGN = "sign"
+    # data management (issue 19): the state of forms and the queries, not clinical records
+    COMPLETE_FORM = "mark a form complete"
+    VERIFY_FORM = "verify a form against source"
+    RAISE_QUERY = "raise a query"
+    ANSWER_QUERY = "answer a query"
+    CLOSE_QUERY = "close or re-open a query"
 
 
 ALL_ACTIONS: tuple[Action, ...] = tuple(Action)
 _A = Action
 #: Actions that write a patient's clinical records (every chart check applies to them).
+_DATA_MANAGEMENT: tuple[Action, ...] = (
+    Action.COMPLETE_FORM,
+    Action.VERIFY_FORM,
+    Action.RAISE_QUERY,
+    Action.ANSWER_QUERY,
+    Action.CLOSE_QUERY,
+)
 _CLINICAL: tuple[Action, ...] = tuple(
-    a for a in Action if a not in (Action.ACCOUNTS, Action.LOCK, Action.SIGN)
+    a for a in Action if a not in (Action.ACCOUNTS, Action.LOCK, Action.SIGN, *_DATA_MANAGEMENT)
 )
 _DATED: tuple[Action, ...] = tuple(
     a for a in _CLINICAL if a not in (Action.DELETE, Action.END_TREATMENT, Action.LESION)
@@ -471,6 +486,73 @@ RULES: tuple[Rule, ...] = (
         "casebook, with one of the meanings: reviewed and approved, authored.",
         "{field}: got {value!r}; expected {expected}",
         (_A.SIGN, _A.LOCK),
+    ),
+    # ------------------------------------------------------------------ data management
+    Rule(
+        "DM-SITE",
+        RuleKind.AUTHORIZATION,
+        "A form's status and its queries are handled only by users of the patient's site (or "
+        "users who span sites).",
+        "{what} belongs to another site; you work at {yours}.",
+        _DATA_MANAGEMENT,
+    ),
+    Rule(
+        "FORM-COMPLETE",
+        RuleKind.VALUE,
+        "A form is marked complete only when every field it requires has a value or a "
+        "missing-data code (not done, not applicable, unknown); a code stands only for an empty "
+        "field.",
+        "{label}: {problem}",
+        (_A.COMPLETE_FORM,),
+    ),
+    Rule(
+        "FORM-VERIFY",
+        RuleKind.STATE,
+        "Source-data verification marks a form that is complete; a later change of the record "
+        "clears the mark.",
+        "{what} is not marked complete, so it cannot be verified against source yet.",
+        (_A.VERIFY_FORM,),
+    ),
+    Rule(
+        "QUERY-TEXT",
+        RuleKind.VALUE,
+        "A query names a field of the record and says what to check; an answer says something.",
+        "{label}: {problem}",
+        (_A.RAISE_QUERY, _A.ANSWER_QUERY),
+    ),
+    Rule(
+        "QUERY-FLOW",
+        RuleKind.STATE,
+        "A query goes open -> answered -> closed: the site answers an open query, a monitor or "
+        "data manager closes an open or answered one and re-opens a closed one.",
+        "Query {query} is {status}: it cannot be {doing}.",
+        (_A.ANSWER_QUERY, _A.CLOSE_QUERY),
+    ),
+    Rule(
+        "EDIT-LAB-RANGE",
+        RuleKind.QUERY,
+        "A lab value more than 10 times its upper limit of normal, or below a tenth of its lower "
+        "limit, raises a query to the site (it is saved).",
+        "{analyte} {value} is {how}: please check it against the source.",
+        (_A.LAB, _A.AMEND),
+    ),
+    Rule(
+        "EDIT-LAB-JUMP",
+        RuleKind.QUERY,
+        "A lab value more than 5 times, or less than a fifth of, the patient's previous value of "
+        "the same analyte raises a query to the site (it is saved).",
+        "{analyte} {value} after {previous} on {day}: a large change; please check it against "
+        "the source.",
+        (_A.LAB, _A.AMEND),
+    ),
+    Rule(
+        "EDIT-VISIT-WINDOW",
+        RuleKind.QUERY,
+        "A cycle whose day 1 lies outside its window from the regimen (4-6 weeks after the "
+        "previous cycle) raises a query to the site (it is saved).",
+        "Cycle {cycle} on {day} is outside its window ({earliest} to {latest}): please check the "
+        "date against the source.",
+        (_A.START_CYCLE, _A.AMEND),
     ),
 )
 

@@ -39,6 +39,7 @@ __all__ = [
     "consistent_statuses",
     "implied_status",
     "next_status",
+    "offers_new",
     "transition_problem",
 ]
 
@@ -110,3 +111,31 @@ def transition_problem(action: Action, before: PatientStatus) -> str | None:
     if action is Action.END_TREATMENT and before is not S.ON_TREATMENT:
         return "end a treatment that is not under way"
     return None
+
+
+#: States after which no new cycle starts (the action's transition or the date rules refuse it,
+#: short of a late entry dated before the event).
+_NO_NEW_CYCLE = frozenset(
+    {S.OFF_TREATMENT, S.FOLLOW_UP, S.WITHDRAWN, S.LOST_TO_FOLLOW_UP, S.DECEASED}
+)
+#: States after which no new follow-up contact or withdrawal is recorded (one death; a contact
+#: after death is refused; one withdrawal).
+_NO_NEW_CONTACT = frozenset({S.DECEASED})
+_NO_NEW_WITHDRAWAL = frozenset({S.WITHDRAWN, S.LOST_TO_FOLLOW_UP, S.DECEASED})
+
+
+def offers_new(status: PatientStatus, table: str) -> bool:
+    """Whether a door offers to add a new record of ``table`` to a patient in ``status`` (the
+    "add" buttons): what the state accepts (:data:`ACCEPTS`), less what the transitions and the
+    date rules would refuse for a record dated today (a late entry is still accepted through the
+    forms' own URLs)."""
+    accepted = ACCEPTS[status]
+    if accepted is not None and table not in accepted:
+        return False
+    if table in ("treatment_cycles", "cycle_exams"):  # the examination before a cycle
+        return status not in _NO_NEW_CYCLE
+    if table == "followups":
+        return status not in _NO_NEW_CONTACT
+    if table == "withdrawals":
+        return status not in _NO_NEW_WITHDRAWAL
+    return True

@@ -149,7 +149,21 @@ class UnitOfWork:
                 plan.changes.append(_change_stub(write))
         for gate in GATES:
             gate(self, plan)
-        return _persist(self, plan)
+        out = _persist(self, plan)
+        _edit_checks(self, plan, out)
+        return out
+
+
+def _edit_checks(uow: UnitOfWork, plan: Plan, out: Outcome) -> None:
+    """Raise the queries of the edit checks (:mod:`~.edit_checks`) on the patients written, after
+    a write of their labs or cycles (not after an import)."""
+    from hcctrial.services.edit_checks import TABLES, raise_automatic_queries
+
+    if plan.action is Action.IMPORT:
+        return
+    tables = {r.table for r in plan.inserts} | {c.table for c in plan.changes}
+    if tables & TABLES:
+        raise_automatic_queries(uow, (out.id_of(pid) for pid in plan.after))
 
 
 def _change_stub(write: Amend | Remove) -> PlannedChange:

@@ -44,7 +44,7 @@ from hcctrial.store.audit_rows import (
     stored_state_text,
     text_value,
 )
-from hcctrial.store.models import DATA_TABLES
+from hcctrial.store.models import AUDITED_TABLES
 from hcctrial.store.values import column_specs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -415,9 +415,7 @@ def _compare_tables(session: Session, replay: _Replay, batch_size: int) -> int:
 
     problems, latest = replay.problems, replay.latest
     records = 0
-    from hcctrial.store.models_part11 import PART11_TABLES
-
-    for model in (*DATA_TABLES, *PART11_TABLES):  # signatures and locks are audited records too
+    for model in AUDITED_TABLES:  # data, signatures and locks, form states and queries
         name = model.__tablename__
         names = list(column_specs(model))
         encode = state_encoder(model)

@@ -588,5 +588,17 @@ DATA_TABLES = (*DATA_TABLES, CycleExam)
 # The sign-in tables (issue 16) join the same metadata (migrations and tests see every table).
 # The Part 11 tables (signatures, locks) live in their own module; importing it here puts them
 # in Base.metadata wherever the models are imported (migrations, create_all, audit verify).
-from hcctrial.store import models_part11 as _part11  # noqa: E402,F401
+# The data-management tables (form status, queries; issue 19) join the same metadata wherever the
+# models are imported (migrations, sessions, tests).
+from hcctrial.store import models_datamgmt as _models_datamgmt  # noqa: E402
+from hcctrial.store import models_part11 as _part11  # noqa: E402
 from hcctrial.store import models_security as _models_security  # noqa: E402, F401
+
+#: Every audited record table (the one list ``audit verify``, the audit views and the delete check
+#: read): the trial's data, the Part 11 signatures and locks, the data management's forms and
+#: queries.
+AUDITED_TABLES: tuple[type[Record], ...] = (
+    *DATA_TABLES,
+    *_part11.PART11_TABLES,
+    *_models_datamgmt.DATAMGMT_TABLES,
+)

@@ -186,6 +186,10 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     engine = make_engine(settings.database_url)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["fmt"] = _fmt
+    from hcctrial.web.wording import analyte_label, in_words
+
+    templates.env.filters["words"] = in_words
+    templates.env.filters["analyte"] = analyte_label
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),
@@ -273,6 +277,8 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_audit,
         routes_auth,
         routes_dashboard,
+        routes_datamgmt,
+        routes_exports,
         routes_forms,
         routes_pages,
         routes_part11,
@@ -298,6 +304,8 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_api,
         routes_part11,
         routes_audit,
+        routes_datamgmt,
+        routes_exports,
     ):
         app.include_router(module.router)
     return app

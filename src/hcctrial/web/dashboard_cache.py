@@ -50,6 +50,7 @@ __all__ = [
     "MIN_REFRESH_INTERVAL_S",
     "DashboardCache",
     "PatientOutcome",
+    "site_dashboard",
 ]
 
 #: Beyond this many new audit entries, rebuilding everything is cheaper than following them.
@@ -153,6 +154,8 @@ class DashboardCache:
         self._refreshed_at = 0.0
         self._outcomes: dict[int, PatientOutcome] = {}
         self._data: DashboardData | None = None
+        #: (audit head, site id) -> that site's dashboard (:func:`site_dashboard`)
+        self._sites: dict[tuple[int, int | None], DashboardData] = {}
         self.stats: Counter[str] = Counter()
 
     def data(self, session: Any) -> DashboardData:
@@ -223,3 +226,45 @@ class DashboardCache:
             n_fail=n_fail,
             skipped=tuple((o.study_id, o.problem) for o in outcomes if o.problem is not None),
         )
+
+
+def site_dashboard(cache: DashboardCache, session: Any, site_id: int | None) -> DashboardData:
+    """The dashboard of one site's patients only (issue 19: a site role sees its own site; counts
+    of another site's patients could identify them). Built from the cache's derivations (refreshed
+    first), kept per site until the audit head moves."""
+    from sqlalchemy import select
+
+    cache.data(session)  # refreshes the per-patient derivations
+    key = (cache._seq, site_id)
+    kept = cache._sites.get(key)
+    if kept is not None:
+        return kept
+    with cache._lock:
+        outcomes = dict(cache._outcomes)
+    ids = (
+        set()
+        if site_id is None
+        else {
+            int(pid)
+            for (pid,) in session.execute(select(m.Patient.id).where(m.Patient.site_id == site_id))
+        }
+    )
+    mine = sorted((o for pid, o in outcomes.items() if pid in ids), key=lambda o: o.study_id)
+    study_ids = {o.study_id for o in mine}
+    from hcctrial.services.patients import screen_failure_reasons
+
+    failures = {s: r for s, r in screen_failure_reasons(session).items() if s in study_ids}
+    counts = Counter(failures.values())
+    data = dashboard_from(
+        cache.plan,
+        [o.data for o in mine if o.data is not None],
+        [row for o in mine for row in o.endpoints],
+        screened=len(mine),
+        enrolled=sum(1 for o in mine if o.enrolled),
+        failures=tuple(sorted(counts.items(), key=lambda x: (-x[1], x[0]))),
+        n_fail=len(failures),
+        skipped=tuple((o.study_id, o.problem) for o in mine if o.problem is not None),
+    )
+    cache._sites = {k: v for k, v in cache._sites.items() if k[0] == key[0]}
+    cache._sites[key] = data
+    return data

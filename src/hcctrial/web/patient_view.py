@@ -18,11 +18,13 @@ from hcctrial.web.patient_file import DecisionOutcome, PatientFile, decision_for
 
 __all__ = [
     "PatientView",
+    "TimelineGroup",
     "TimelineItem",
     "patient_view",
     "protocol_rules",
     "response_with_scan",
     "scan_responses",
+    "timeline_groups",
 ]
 
 
@@ -204,3 +206,33 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
         response_problem,
         dose_history_view(pf, regimen, cp),
     )
+
+
+@dataclass(frozen=True)
+class TimelineGroup:
+    """The timeline's entries of one treatment period: before the first cycle, then from each
+    cycle's day 1 to the next (``open``: shown unfolded -- the latest period)."""
+
+    title: str
+    items: tuple[TimelineItem, ...]
+    open: bool
+
+
+def timeline_groups(view: PatientView) -> list[TimelineGroup]:
+    """The timeline grouped by cycle, oldest first (the page folds all but the latest)."""
+    starts = sorted((c.cycle_date, c.cycle_number) for c in view.patient_file.cycles)
+    groups: dict[int, list[TimelineItem]] = {0: []}
+    for _, n in starts:
+        groups[n] = []
+    for item in view.timeline:
+        number = 0
+        for day, n in starts:
+            if item.day >= day:
+                number = n
+        groups[number].append(item)
+    out = []
+    keys = [k for k in groups if groups[k] or k]
+    for k in keys:
+        title = "Before treatment" if k == 0 else f"Cycle {k}"
+        out.append(TimelineGroup(title, tuple(groups[k]), k == keys[-1]))
+    return out

@@ -100,7 +100,14 @@ def _screening_preview(request: Request, form: dict[str, str]) -> Response:
     with db_session(request) as session:
         user = _editor(request, session)
     result, problems = run_screening(form, state_of(request).regimen)
+    problems = typed_only(problems, form)
     return render(request, "_verdicts.html", {"result": result, "errors": problems}, user=user)
+
+
+def typed_only(errors: dict[str, str], form: dict[str, str]) -> dict[str, str]:
+    """The live preview's problems of the fields already typed: a blank form opens without
+    errors (saving still names every required field left empty)."""
+    return {k: v for k, v in errors.items() if k == "_form" or str(form.get(k, "")).strip()}
 
 
 @router.post("/patients/new")
@@ -218,7 +225,9 @@ def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
         errors = field_problems(rt.model, {**record_values(rt, form), "patient_id": patient.id})
-        ctx: dict[str, Any] = {"slug": slug, "errors": errors}
+        errors = typed_only(errors, form)
+        labels = {f.name: f.label for f in rt.fields}
+        ctx: dict[str, Any] = {"slug": slug, "errors": errors, "labels": labels}
         if slug == "labs":
             ctx["grades"] = _preview_grades(form, errors)
         elif slug == "baseline":

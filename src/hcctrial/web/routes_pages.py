@@ -10,6 +10,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.services.permissions import Actor, Capability, can, spans_sites
+from hcctrial.services.states import offers_new
 from hcctrial.store import models as m
 from hcctrial.web.deps import (
     InvalidForm,
@@ -22,8 +23,9 @@ from hcctrial.web.deps import (
     state_of,
     unit_of_work,
 )
-from hcctrial.web.patient_file import load_patient_file
-from hcctrial.web.patient_view import patient_view
+from hcctrial.web.patient_file import PatientFile, load_patient_file
+from hcctrial.web.patient_memo import patient_memo
+from hcctrial.web.patient_view import patient_view, timeline_groups
 from hcctrial.web.records import RECORD_TYPES, patient_id_of, record_values
 
 router = APIRouter(include_in_schema=False)
@@ -50,13 +52,23 @@ def visible_patients(session: Any, user: Actor) -> list[Any]:
 
 @router.get("/patients")
 def patients_page(request: Request) -> Response:
-    """The patient list of the user's site(s)."""
+    """The patient list of the user's site(s): search, filters, sorting, paging."""
+    from hcctrial.web.patient_list import SORTS, ListQuery, patient_page_of
+
+    state = state_of(request)
+    lq = ListQuery.of(request.query_params)
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
-        patients = visible_patients(session, user)
-        sites = {s.id: s for s in session.scalars(select(m.Site))}
-        return render(request, "patients.html", {"patients": patients, "sites": sites}, user=user)
+        memo = patient_memo(request.app.state)
+        page = patient_page_of(session, user, lq, state.regimen, state.today(), memo)
+        sites = [
+            s
+            for s in session.scalars(select(m.Site).order_by(m.Site.code))
+            if spans_sites(user) or s.id == user.site_id
+        ]
+        ctx = {"page": page, "sites": sites, "sorts": SORTS, "statuses": list(m.PatientStatus)}
+        return render(request, "patients.html", ctx, user=user)
 
 
 @router.get("/patients/{patient_id:int}")
@@ -66,12 +78,70 @@ def patient_page(request: Request, patient_id: int) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         patient = load_patient(session, user, patient_id)
+        memo = patient_memo(request.app.state)
+        head = memo.sync(session)
         pf = load_patient_file(session, patient)
-        view = patient_view(pf, state.regimen, state.today())
+        today = state.today()
+        view = memo.get(
+            head, "view", patient.id, today, lambda: patient_view(pf, state.regimen, today)
+        )
+        dm = data_management(session, pf)
         from hcctrial.web.routes_part11 import part11_of
 
-        ctx = {"v": view, "pf": pf, "part11": part11_of(session, patient.id, view.timeline)}
+        ctx = {
+            "v": view,
+            "pf": pf,
+            "dm": dm,
+            "offers": offers_new,
+            "groups": timeline_groups(view),
+            "part11": part11_of(session, patient.id, view.timeline),
+        }
         return render(request, "patient.html", ctx, user=user)
+
+
+def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
+    """The forms' status and open queries of one patient, for the patient page (issue 19):
+    ``status[(slug, id)]`` and ``queries[(slug, id)]`` for the timeline's rows, ``forms`` for the
+    single forms (screening, baseline, withdrawal), ``open`` the patient's open queries."""
+    from hcctrial.services.form_status import form_views
+    from hcctrial.services.queries import queries_of
+    from hcctrial.store.models_datamgmt import QueryStatus
+
+    records = [
+        *(x for x in (pf.screening, pf.baseline, pf.withdrawal) if x is not None),
+        *pf.labs,
+        *pf.cycles,
+        *pf.adverse_events,
+        *pf.imaging,
+        *pf.followups,
+        *pf.deviations,
+    ]
+    views = form_views(session, records)
+    slug_of = {rt.model.__tablename__: slug for slug, rt in RECORD_TYPES.items()}
+    status = {(slug_of.get(k[0], k[0]), k[1]): v for k, v in views.items()}
+    open_queries: dict[tuple[str, int], int] = {}
+    queries = [q for q in queries_of(session, pf.patient.id) if q.status is not QueryStatus.CLOSED]
+    for q in queries:
+        key = (slug_of.get(q.form, q.form), q.record_id)
+        open_queries[key] = open_queries.get(key, 0) + 1
+    singles = [
+        (title, x, slug_of.get(type(x).__tablename__))
+        for title, x in (
+            ("Screening", pf.screening),
+            ("Baseline", pf.baseline),
+            ("Withdrawal", pf.withdrawal),
+        )
+        if x is not None
+    ]
+    verified, total = sum(1 for v in views.values() if v.verified), len(views)
+    return {
+        "status": status,
+        "queries": open_queries,
+        "open": len(queries),
+        "singles": singles,
+        "table_of": {slug: rt.model.__tablename__ for slug, rt in RECORD_TYPES.items()},
+        "sdv": (verified, total),
+    }
 
 
 def audit_entries(session: Any, user: Actor, patient_id: int) -> list[dict[str, Any]]:
