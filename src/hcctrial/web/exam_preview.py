@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from hcctrial.errors import HcctrialError
-from hcctrial.web.patient_file import PatientFile, cycle_bsa, decision_for
+from hcctrial.web.patient_file import PatientFile, cycle_bsa, decision_for, load_patient_file
 
 __all__ = ["ExamPreview", "exam_form_preview", "exam_preview"]
 
@@ -53,14 +53,18 @@ def exam_preview(
     return ExamPreview(holds, basis)
 
 
-def exam_form_preview(pf: PatientFile, regimen: Any, form_values: dict[str, Any]) -> Any:
-    """:func:`exam_preview` of a form's values (text, as typed), with the Child-Pugh class of
-    the baseline labs."""
+def exam_form_preview(session: Any, patient: Any, state: Any, form: dict[str, str]) -> Any:
+    """:func:`exam_preview` of the examination form's fields (text, as typed) for ``patient``'s
+    stored records under the web state's regimen, with the Child-Pugh class of the baseline
+    labs."""
     from hcctrial.services.previews import checked_values
     from hcctrial.store import models as m
     from hcctrial.web.clinical import baseline_scores
+    from hcctrial.web.records import RECORD_TYPES, record_values
 
+    pf = load_patient_file(session, patient)
     scores = baseline_scores(pf.baseline, pf.labs)
     cp = scores.child_pugh.child_class.value if scores.child_pugh is not None else None
-    values, _ = checked_values(m.CycleExam, form_values, partial=True)
-    return exam_preview(pf, regimen, cp, values)
+    typed = record_values(RECORD_TYPES["exams"], form)
+    values, _ = checked_values(m.CycleExam, typed, partial=True)
+    return exam_preview(pf, state.regimen, cp, values)

@@ -236,8 +236,7 @@ def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str
         elif slug == "adverse_events":
             ctx["ae"] = adverse_event_check(form.get("term", ""), form.get("grade", ""))
         elif slug == "exams" and not errors:
-            pf, values = load_patient_file(session, patient), record_values(rt, form)
-            ctx["exam"] = exam_form_preview(pf, state_of(request).regimen, values)
+            ctx["exam"] = exam_form_preview(session, patient, state_of(request), form)
         return render(request, "_record_preview.html", ctx, user=user)
 
 
@@ -370,7 +369,8 @@ def _sheet(pf: PatientFile, regimen: Any, form: dict[str, str], errors: FormProb
             bsa_note=basis,
         )
     except HcctrialError as exc:
-        errors["haic_level" if exc.field == "level" else "sorafenib_level"] = str(exc)
+        known = {"level": "haic_level", "sorafenib_level": "sorafenib_level"}
+        errors[known.get(exc.field or "", "_form")] = str(exc)
         return None
 
 
