@@ -191,7 +191,12 @@ def test_keying_migration_anchors_an_existing_chain_and_digests_password_hashes(
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection=connection), "i12_vocabulary")
         now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-        user = {"id": 1, "username": "dr.li", "full_name": None, "role": "investigator"}
+        user: dict[str, Any] = {
+            "id": 1,
+            "username": "dr.li",
+            "full_name": None,
+            "role": "investigator",
+        }
         user |= {"site_id": None, "password_hash": argon, "active": True, "version": 1}
         user |= {"created_at": now, "updated_at": now}
         with engine.begin() as connection:
