@@ -253,6 +253,8 @@ def test_cannot_run_exits_2(cli: Any, trial: str, tmp_path: Path) -> None:
         (new / "sites.csv").write_text("id,code,name,country\n2,PUMCH,Peking Union,China\n")
         r = cli("import", str(new), "--database", trial)  # nor write with it
         assert r.exit_code == 2 and "Nothing was written" in r.stderr
+        r = cli("serve", "--database", trial, "--port", "1")  # refused before it would start
+        assert r.exit_code == 2 and "not the key of this database's audit chain" in r.stderr
     finally:
         del os.environ["HCCTRIAL_AUDIT_KEY_FILE"]
     assert _verify(cli, trial)[0] == 0

@@ -199,7 +199,12 @@ def test_keying_migration_anchors_an_existing_chain_and_digests_password_hashes(
         with engine.begin() as connection:
             command.upgrade(alembic_config(connection=connection), "i12_vocabulary")
         now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-        user = {"id": 1, "username": "dr.li", "full_name": None, "role": "investigator"}
+        user: dict[str, Any] = {
+            "id": 1,
+            "username": "dr.li",
+            "full_name": None,
+            "role": "investigator",
+        }
         user |= {"site_id": None, "password_hash": argon, "active": True, "version": 1}
         user |= {"created_at": now, "updated_at": now}
         with engine.begin() as connection:
@@ -222,5 +227,37 @@ def test_keying_migration_anchors_an_existing_chain_and_digests_password_hashes(
             assert json.loads(last.new_values or "{}")["password_hash"] == digest
             report = verify_audit(s)
             assert report.ok, report.problems
+        # The entries written before keying are plain sha256 (public formula): rewriting one is
+        # still found, since the key check anchors the last of them.
+        row = _rewrite_legacy_entry(engine)
+        with session_factory(engine)() as s:
+            kinds = {(p.kind.value, p.seq) for p in verify_audit(s).problems}
+        assert ("anchor_changed", 1) in kinds and ("audit_chain_broken", 2) in kinds, (row, kinds)
     finally:
         engine.dispose()
+
+
+def _rewrite_legacy_entry(engine: Any) -> str:
+    """Give entry 1 another reason and its recomputed plain sha256 (as before keying)."""
+    import hashlib
+
+    import sqlalchemy as sa
+
+    with engine.begin() as c:
+        if engine.dialect.name == "sqlite":
+            c.execute(sa.text("DROP TRIGGER audit_log_no_update"))
+        else:
+            c.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        e = c.execute(sa.text("SELECT * FROM audit_log WHERE seq = 1")).mappings().one()
+        at = e["at"] if isinstance(e["at"], datetime) else datetime.fromisoformat(e["at"])
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+        body = {"seq": 1, "at": at.isoformat(), "actor": e["actor"], "table": e["table_name"]}
+        body |= {"pk": e["row_pk"], "action": e["action"], "old": e["old_values"]}
+        body |= {"new": e["new_values"], "reason": "harmless"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(("0" * 64 + text).encode()).hexdigest()
+        c.execute(
+            sa.text("UPDATE audit_log SET reason = 'harmless', hash = :h WHERE seq = 1"),
+            {"h": digest},
+        )
+    return digest

@@ -103,6 +103,8 @@ def test_trial_wide_filters_paging_and_csv(app: Any, login: Any) -> None:
     one = monitor.get("/api/audit", params={"patient_id": p_gz, "per_page": 1000}).json()
     assert {e["patient"] for e in one["entries"]} == {"GZ-F1"}
     assert any(e["action"] == "delete" for e in one["entries"])
+    by_study_id = monitor.get("/api/audit", params={"patient": "GZ-F1", "per_page": 1000}).json()
+    assert by_study_id["entries"] == one["entries"]
     history = monitor.get(f"/api/patients/{p_gz}/audit").json()
     assert sorted(e["seq"] for e in one["entries"]) == [e["seq"] for e in history]
     # by record type and date (the entries were written today, UTC)
@@ -149,6 +151,8 @@ def test_bad_filter_values_are_named(app: Any, login: Any) -> None:
     assert r.status_code in (400, 422) and r.json()["field"] == "action"
     r = monitor.get("/api/audit", params={"record_type": "secrets"})
     assert r.status_code in (400, 422) and r.json()["field"] == "record_type"
+    r = monitor.get("/api/audit", params={"patient": "NO-SUCH"})
+    assert r.status_code in (400, 422) and r.json()["field"] == "patient"
 
 
 def _sql(app: Any, sql: str) -> list[Any]:

@@ -71,8 +71,12 @@ def serve_command(
 
     settings = load_settings(database_url=database, sap=sap)
     load_plan(settings.sap)  # a bad plan is refused by name before the server starts
-    with open_database(settings.database_url):  # reachable, at the newest schema: else named
-        pass
+    with open_database(settings.database_url) as engine:  # reachable, newest schema: else named
+        from hcctrial.store.audit import check_audit_key
+        from hcctrial.store.session import open_session
+
+        with open_session(engine) as session:
+            check_audit_key(session)  # the audit key is this database's: else named, exit 2
     web = create_app(settings, dev=dev)  # refuses a missing or short secret key (exit 2)
     _check_address(host, port)
     _log_security_events()

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,8 @@ class AuditFilter:
     site_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
+    #: The patient by study id (what a monitor knows), instead of ``patient_id``.
+    study_id: str | None = None
 
     def checked(self) -> AuditFilter:
         """Return the filter, or raise naming the field whose value is not one of the choices."""
@@ -296,6 +298,15 @@ def _scope(session: Session, user: Actor, filt: AuditFilter) -> dict[Key, int | 
         if site is not None:
             _refuse_site(user, site, f"Site {site}")
         site = user.site_id
+    if filt.study_id is not None:
+        from sqlalchemy import select
+
+        found = session.scalars(
+            select(m.Patient).where(m.Patient.study_id == filt.study_id)
+        ).first()
+        if found is None:
+            raise field_error("patient", filt.study_id, "the study id of a patient of this trial")
+        filt = replace(filt, patient_id=found.id)
     if filt.patient_id is not None:
         patient = session.get(m.Patient, filt.patient_id)
         if patient is None:

@@ -42,6 +42,7 @@ __all__ = [
     "PendingChange",
     "append_audit",
     "canonical_json",
+    "check_audit_key",
     "entry_hash",
     "lock_head",
     "verify_audit",
@@ -124,7 +125,13 @@ class ChainHead:
     key: bytes | None
 
 
-def lock_head(session: Session) -> ChainHead:
+def check_audit_key(session: Session) -> None:
+    """Raise :class:`~hcctrial.store.audit_key.AuditKeyError` unless the configured audit key is
+    this database's (``hcctrial serve`` checks it before starting, not at the first save)."""
+    lock_head(session, lock=False)
+
+
+def lock_head(session: Session, *, lock: bool = True) -> ChainHead:
     """Lock the chain head (``FOR UPDATE``), check the audit key against it and return it.
 
     ``SELECT *`` rather than named columns: the migrations before ``i16_audit`` append audit
@@ -134,9 +141,10 @@ def lock_head(session: Session) -> ChainHead:
 
     from hcctrial.store.audit_key import AuditKeyError, audit_key, key_check
 
-    lock = "" if session.get_bind().dialect.name == "sqlite" else " FOR UPDATE"
+    locking = lock and session.get_bind().dialect.name != "sqlite"
+    lock_sql = " FOR UPDATE" if locking else ""
     head = (
-        session.execute(text(f"SELECT * FROM audit_chain_head WHERE id = {_HEAD_ID}{lock}"))
+        session.execute(text(f"SELECT * FROM audit_chain_head WHERE id = {_HEAD_ID}{lock_sql}"))
         .mappings()
         .one_or_none()
     )

@@ -109,6 +109,10 @@ class AuditProblem:
             "what": self.detail,
             "kind": self.kind.value,
             "seq": self.seq,
+            # the keys of the JSON before issue 16, kept beside the fixed ones
+            "pk": self.pk,
+            "detail": self.detail,
+            "message": self.detail if self.pk is None else f"{self.table} id {self.pk}: {self.detail}",
         }
 
 
@@ -151,6 +155,9 @@ class AuditReport:
             "records": self.records,
             "head": self.head_hash,
             "checkpoints": self.checkpoints,
+            # the keys of the JSON before issue 16, kept beside the fixed ones
+            "ok": self.ok,
+            "head_hash": self.head_hash,
         }
 
 

@@ -2,7 +2,8 @@
 
 ``GET /audit`` (page), ``GET /api/audit`` (JSON: ``entries``, ``total``, ``page``, ``pages``,
 ``per_page``) and ``GET /audit.csv`` take the same query parameters: ``user``, ``action``
-(insert/update/delete), ``record_type`` (a table name), ``patient_id``, ``site_id``, ``date_from``
+(insert/update/delete), ``record_type`` (a table name), ``patient`` (a study id) or
+``patient_id``, ``site_id``, ``date_from``
 and ``date_to`` (UTC days, inclusive), ``page`` and ``per_page``. Who may see what is the services'
 rule (:func:`hcctrial.services.audit_trail.trial_audit`: monitors and admins; a site's monitor
 only that site): these routes only read the request and show the answer.
@@ -36,8 +37,10 @@ def _filter(
     site_id: int | None,
     date_from: date | None,
     date_to: date | None,
+    patient: str | None = None,
 ) -> AuditFilter:
     return AuditFilter(
+        study_id=patient.strip() if patient and patient.strip() else None,
         user=user or None,
         action=action or None,
         record_type=record_type or None,
@@ -67,9 +70,11 @@ def audit_api(
     date_to: date | None = None,
     page: int = 1,
     per_page: int = 50,
+    patient: str | None = None,
 ) -> dict[str, Any]:
-    """One page of the trial-wide audit trail, newest first (monitors and admins)."""
-    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to)
+    """One page of the trial-wide audit trail, newest first (monitors and admins); ``patient``
+    is a study id (or give ``patient_id``)."""
+    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to, patient)
     with db_session(request) as session:
         actor = signed_in_user(request, session)
         found = trial_audit(session, actor, filt, page=page, per_page=per_page)
@@ -93,11 +98,12 @@ def audit_trial_page(
     date_from: date | None = None,
     date_to: date | None = None,
     page: int = 1,
+    patient: str | None = None,
 ) -> Response:
     """The trial-wide audit trail with its filters (monitors and admins)."""
     from sqlalchemy import select
 
-    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to)
+    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to, patient)
     with db_session(request) as session:
         actor = signed_in_user(request, session)
         found = trial_audit(session, actor, filt, page=page, per_page=50)
@@ -123,9 +129,10 @@ def audit_csv(
     site_id: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    patient: str | None = None,
 ) -> Response:
     """Every entry matching the filters as CSV (one line per entry, newest first)."""
-    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to)
+    filt = _filter(user, action, record_type, patient_id, site_id, date_from, date_to, patient)
     with db_session(request) as session:
         actor = signed_in_user(request, session)
         entries = list(trial_audit_entries(session, actor, filt))
