@@ -119,7 +119,11 @@ def validation_problems(exc: object, *, unknown_key: str = "unknown key") -> lis
     Duck-typed on ``exc.errors()`` so that this module does not import pydantic.
     """
     problems: dict[tuple[str, str], None] = {}
-    for err in exc.errors(include_url=False):  # type: ignore[attr-defined]
+    try:
+        errors = exc.errors(include_url=False)  # type: ignore[attr-defined]
+    except TypeError:  # FastAPI's RequestValidationError.errors() takes no arguments
+        errors = exc.errors()  # type: ignore[attr-defined]
+    for err in errors:
         where = key_path(tuple(err["loc"]))
         if err["type"] == "missing":
             msg = "required key is missing"

@@ -195,3 +195,31 @@ def test_cli_serve_refuses_an_uninitialised_database(cli: Any, tmp_path: Path) -
     r = cli("serve", "--database", str(tmp_path / "empty.sqlite"))
     assert r.exit_code == 2 and "hcctrial init" in r.stderr
     assert PASSWORD  # fixtures' password is not used here
+
+
+def test_api_body_with_an_unknown_key_is_422_naming_it(login: Any) -> None:
+    """An extra key in a JSON body is a named 422 (FastAPI's validation error, whose ``errors()``
+    takes no arguments, went through the one wording of hcctrial.errors and was a 500)."""
+    c = login("inv_gz")
+    pid = enrol(c, "GZ-A2")
+    h = {"X-CSRF-Token": c.csrf}
+    body = {
+        "term": "Fatigue",
+        "grade": 2,
+        "onset_date": "2026-01-20",
+        "attribution": "possible",
+        "serious": False,
+        "colour": "blue",
+    }
+    r = c.post(f"/api/patients/{pid}/adverse_events", headers=h, json=body)
+    assert r.status_code == 422, r.text
+    assert "colour" in r.text
+    del body["colour"]
+    ae = c.post(f"/api/patients/{pid}/adverse_events", headers=h, json=body).json()
+    r = c.put(
+        f"/api/adverse_events/{ae['id']}",
+        headers=h,
+        json={"version": 1, "reason": "x", "changes": {"grade": 3}, "patient_id": pid},
+    )
+    assert r.status_code == 422, r.text
+    assert "patient_id" in r.text
