@@ -271,6 +271,8 @@ def test_a_locked_record_refuses_changes_of_its_form_until_unlocked_with_a_reaso
         "import adds a lesion": (2, True),
     }
     assert _audit_head(web_db) == head
+    edit = inv.get(f"/records/lesions/{lesion}/edit").text
+    assert "This form is locked" in edit and "SDV done" in edit
     # the rest of the casebook is open
     r = inv.post(f"/api/patients/{ids['gz']}/labs", json=_api(LAB), headers=h)
     assert r.status_code == 201, r.text

@@ -98,6 +98,11 @@ def test_signing_then_changing_a_signed_record_asks_for_a_new_signature(
     page = c.get(f"/patients/{gz}").text
     assert "reviewed and approved" in page and "inv_gz" in page
     assert "changed after signing" not in page
+    # the edit page of a lesion of the signed scan says what a change would do
+    edit = c.get(f"/records/lesions/{lesion}/edit").text
+    assert "inv_gz signed this form (authored" in edit
+    assert "inv_gz signed the casebook (reviewed and approved" in edit
+    assert "a new signature is needed" in edit
 
     # a lesion of the signed scan changes: the scan's and the casebook's signatures are stale,
     # the cycle's (not changed) stays valid

@@ -196,10 +196,13 @@ def edit_page(request: Request, slug: str, record_id: int) -> Response:
     """The form to change a saved record (asks for the reason)."""
     with db_session(request) as session:
         user, rt, obj, patient = editable_record(request, session, slug, record_id)
+        from hcctrial.web.routes_part11 import record_notices
+
         ctx = {
             "rt": rt,
             "obj": obj,
             "patient": patient,
+            "notices": record_notices(session, rt.model, obj, patient.id),
             "values": _values_of(rt, obj),
             "errors": {},
             "version": obj.version,

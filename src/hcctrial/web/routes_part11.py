@@ -36,7 +36,7 @@ from hcctrial.web.security import verify_password
 
 router = APIRouter()
 
-__all__ = ["part11_of", "router"]
+__all__ = ["part11_of", "record_notices", "router"]
 
 
 class SignIn(BaseModel):
@@ -231,3 +231,42 @@ def unlock_record_api(
 ) -> dict[str, Any]:
     """Unlock one record (data manager or admin, with a reason)."""
     return _act(request, None, slug, record_id, "unlock", body.model_dump())
+
+
+def record_notices(session: Any, model: Any, obj: Any, patient_id: int) -> list[str]:
+    """What the edit page of a record says before a change: the signatures a change would mark
+    "changed after signing" (the record's form's and the casebook's) and the locks that would
+    refuse it."""
+    from hcctrial.services.part11_gate import form_of, when
+    from hcctrial.store.values import row_state
+
+    table = str(model.__tablename__)
+    forms = {(table, int(obj.id))}
+    parent = form_of(table, row_state(model, {c: getattr(obj, c) for c in _columns(model)}))
+    if parent is not None:
+        forms.add(parent)
+    out = []
+    for lock in locks.active_locks(session, patient_id):
+        if lock["table_name"] is None or (lock["table_name"], lock["record_id"]) in forms:
+            what = "The casebook" if lock["table_name"] is None else "This form"
+            out.append(
+                f"{what} is locked (since {when(lock['locked_at'])}, by {lock['locked_by']}: "
+                f"{lock['reason']}); it must be unlocked before a change can be saved."
+            )
+    for sig in signatures.signatures_of(session, patient_id):
+        if sig["status"].value != "signed":
+            continue
+        if sig["table_name"] is None or (sig["table_name"], sig["record_id"]) in forms:
+            what = "the casebook" if sig["table_name"] is None else "this form"
+            out.append(
+                f"{sig['signer_name']} signed {what} ({sig['meaning'].words}, "
+                f"{when(sig['signed_at'])}): saving a change marks that signature "
+                "changed after signing, and a new signature is needed."
+            )
+    return out
+
+
+def _columns(model: Any) -> list[str]:
+    from hcctrial.store.values import column_specs
+
+    return list(column_specs(model))
