@@ -56,7 +56,7 @@ _AUDIT_COLUMNS = (
     "reason",
 )
 _BATCH = 20_000
-_MODELS = {model.__tablename__: model for model in m.DATA_TABLES}
+_MODELS = {model.__tablename__: model for model in m.AUDITED_TABLES}
 
 
 class HistoryError(DataValidationError):
@@ -67,7 +67,7 @@ def _refuse_non_empty(session: Session) -> None:
     from sqlalchemy import func, select
 
     found = []
-    models: list[type[Any]] = [m.AuditEntry, *m.DATA_TABLES]
+    models: list[type[Any]] = [m.AuditEntry, *m.AUDITED_TABLES]
     for model in models:
         n = int(session.execute(select(func.count()).select_from(m.table_of(model))).scalar_one())
         if n:
@@ -272,7 +272,7 @@ def restore_history(session: Session, directory: Path) -> dict[str, int]:
             batch = []
     insert_rows(session, audit, names, batch)
     counts = _restore_records(session, directory, latest)
-    for model in m.DATA_TABLES:
+    for model in m.AUDITED_TABLES:
         advance_id_sequence(session, model)
     from sqlalchemy import update
 
@@ -298,7 +298,7 @@ def _restore_records(
     from hcctrial.store.bulk_insert import insert_rows
 
     counts: dict[str, int] = {}
-    for model in m.DATA_TABLES:
+    for model in m.AUDITED_TABLES:
         table = model.__tablename__
         states = {pk: json.loads(text) for pk, text in latest[table].items() if text is not None}
         secrets = _check_file(directory, table, states)

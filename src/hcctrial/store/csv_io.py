@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.errors import DataValidationError
-from hcctrial.store.models import DATA_TABLES, AuditEntry, LabResult, Record, table_of
+from hcctrial.store.models import (
+    AUDITED_TABLES,
+    DATA_TABLES,
+    AuditEntry,
+    LabResult,
+    Record,
+    table_of,
+)
 from hcctrial.store.values import MANAGED_COLUMNS, column_specs, format_cell
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,6 +94,12 @@ class CsvImportError(DataValidationError):
         self.rule = errors[0].rule if errors else None
 
 
+#: The audited tables an export writes but a plain import does not read (they are restored, with
+#: their history, only by ``import --with-history``): signatures, locks, form states, queries.
+_HISTORY_ONLY = frozenset(t.__tablename__ for t in AUDITED_TABLES) - frozenset(
+    t.__tablename__ for t in DATA_TABLES
+)
+
 def _read_file(
     path: Path, model: type[Record], errors: list[RowError]
 ) -> list[tuple[int, dict[str, str]]]:
@@ -143,6 +156,8 @@ def read_table_files(
     known = {m.__tablename__: m for m in DATA_TABLES}
     errors: list[RowError] = []
     for path in sorted(directory.glob("*.csv")):
+        if path.stem in _HISTORY_ONLY:  # signatures, locks, form states, queries: --with-history
+            continue
         if path.stem not in known and path.name != AUDIT_FILE:
             errors.append(
                 RowError(path.stem, 0, "(file)", path.name, f"a table file: {', '.join(known)}.csv")
@@ -173,7 +188,7 @@ def export_directory(session: Session, directory: Path) -> dict[str, int]:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
-    models: list[type[Any]] = [*DATA_TABLES, AuditEntry]
+    models: list[type[Any]] = [*AUDITED_TABLES, AuditEntry]
     for model in models:
         table = table_of(model)
         specs = column_specs(model)
