@@ -32,8 +32,9 @@ def published_figures() -> dict[str, Any]:
 
 def cli_admin(database: str, username: str = "dm") -> list[str]:
     """The command-line arguments that act as admin ``username`` of ``database`` (migrated):
-    the account is created if absent (the first admin acts for itself; no password, so it
-    signs in nowhere) and a fresh API token is issued to it.
+    the account is created if absent (by the database's active admin, or, when there is none,
+    the first admin acts for itself; no password, so it signs in nowhere) and a fresh API token
+    is issued to it.
 
     Every command-line write needs an authenticated account (issue 16); this is the tests'
     way to have one. The account's creation is one audited ``users`` insert.
@@ -51,8 +52,16 @@ def cli_admin(database: str, username: str = "dm") -> list[str]:
     try:
         with open_session(engine) as session:
             found = session.scalars(select(m.User).where(m.User.username == username)).first()
+            admin = session.scalars(
+                select(m.User).where(m.User.role == m.Role.ADMIN, m.User.active.is_(True))
+            ).first()
             if found is None:
-                uow = UnitOfWork(session, bootstrap_actor(session, username, "admin"))
+                acting = (
+                    bootstrap_actor(session, username, "admin")
+                    if admin is None
+                    else Actor(admin.id, admin.username, m.Role.ADMIN, None)
+                )
+                uow = UnitOfWork(session, acting)
                 pk = add_user(
                     uow,
                     username=username,

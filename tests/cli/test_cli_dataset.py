@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import cli_admin
+
 #: The import order of the data tables (docs/database.md), ``users`` left out.
 TABLES = (
     "sites",
@@ -38,6 +40,7 @@ TABLES = (
     "protocol_deviations",
     "withdrawals",
     "derived_overrides",
+    "cycle_exams",
 )
 PASSWORD = "a long passphrase for the data manager"
 
@@ -83,7 +86,8 @@ def test_analyze_prints_the_lock_state_and_the_hash_of_the_records_it_read(
         "sha256": expected,
         "records": rows,
     }
-    add = ("user", "add", "--username=dm", "--role=data_manager", "--password-stdin")
+    admin = cli_admin(f"sqlite:///{db}", "admin")  # the account that adds the data manager
+    add = ("user", "add", "--username=dm", "--role=data_manager", "--password-stdin", *admin)
     assert _lock(cli, monkeypatch, db, *add).exit_code == 0
     lock = ("lock", "--user", "dm", "--reason", "final analysis")
     assert _lock(cli, monkeypatch, db, *lock).exit_code == 0
@@ -140,7 +144,9 @@ def test_report_prints_the_lock_state_and_the_hash(
     expected, rows = independent_hash(db)
 
     def fake_build(engine: Any, out: Path, *_: Any, **__: Any) -> Any:
-        return SimpleNamespace(out_dir=out, html=None, docx=None, csv=[], figures=[], tables=[])
+        return SimpleNamespace(
+            out_dir=out, html=None, docx=None, pdf=None, xlsx=None, csv=[], figures=[], tables=[]
+        )
 
     monkeypatch.setattr("hcctrial.report.build.build_report", fake_build)
     out = cli("report", "--database", db, "--out", tmp_path / "r", "--json")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import cli_admin
+
 PASSWORD = "a long passphrase for the data manager"
 
 
@@ -20,7 +22,8 @@ def test_the_demo_is_refused_by_a_locked_database(
 ) -> None:
     db = tmp_path / "trial.sqlite"
     assert cli("init", "--database", db).exit_code == 0
-    add = ("user", "add", "--username=dm", "--role=data_manager", "--password-stdin")
+    admin = cli_admin(f"sqlite:///{db}", "admin")  # the account that adds the data manager
+    add = ("user", "add", "--username=dm", "--role=data_manager", "--password-stdin", *admin)
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     assert cli(*add, "--database", db).exit_code == 0
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from tests.cli.test_cli_database import _sample_dir
 from tests.conftest import CliResult
 from tests.store.databases import fresh_database_url
+from tests.support import cli_admin
 
 _ENTRY = "SELECT seq, at, actor, table_name, row_pk, action, old_values, new_values, reason "
 
@@ -47,7 +48,7 @@ def _with_history(url: str, tmp_path: Path, cli: Callable[..., CliResult]) -> No
     from hcctrial.store.session import make_engine, open_session
 
     assert cli("init", "--database", url).exit_code == 0
-    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, "--actor", "dm")
+    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, *cli_admin(url, "dm"))
     assert r.exit_code == 0, r.stderr
     engine: Any = make_engine(url)
     try:
@@ -56,7 +57,7 @@ def _with_history(url: str, tmp_path: Path, cli: Callable[..., CliResult]) -> No
                    reason="typo in the study id")  # fmt: skip
             delete(s, m.LabResult, 1, expected_version=1, actor="inv",
                    reason="entered on wrong patient")  # fmt: skip
-            create(s, m.User, {"id": 1, "username": "dr.wang", "full_name": "Wang, Ï",
+            create(s, m.User, {"id": 100, "username": "dr.wang", "full_name": "Wang, Ï",
                                "role": "investigator", "site_id": 1, "active": True,
                                "password_hash": "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA"},
                    actor="admin", reason="new investigator")  # fmt: skip
@@ -96,7 +97,7 @@ def test_history_round_trip_sqlite_postgresql_sqlite(
     assert cli("export", str(tmp_path / "three"), "--database", back).exit_code == 0
     assert _tables(tmp_path / "three") == _tables(tmp_path / "one")  # versions, times, ids, ""
     # the restored database goes on: a new write chains on and verifies
-    r = cli("import", str(_new_site(tmp_path)), "--database", back, "--actor", "dm")
+    r = cli("import", str(_new_site(tmp_path)), "--database", back, *cli_admin(back, "dm"))
     assert r.exit_code == 0, r.stderr
     assert cli("audit", "verify", "--database", back).exit_code == 0
 
@@ -138,12 +139,12 @@ def test_an_edited_export_or_a_non_empty_target_is_refused(
     assert r.exit_code == 2 and "Traceback" not in r.stderr
     assert "patients.csv row 2, column status: got 'deceased'" in r.stderr
     _edit(exported / "patients.csv", "1", "status", "enrolled")
-    _edit(exported / "users.csv", "1", "password_hash", "$argon2id$v=19$m=8,t=1,p=1$eA$eA")
+    _edit(exported / "users.csv", "100", "password_hash", "$argon2id$v=19$m=8,t=1,p=1$eA$eA")
     r = cli("import", str(exported), "--database", target, "--with-history")
-    assert r.exit_code == 2 and "users.csv id 1, column password_hash" in r.stderr
+    assert r.exit_code == 2 and "users.csv id 100, column password_hash" in r.stderr
     assert cli("audit", "verify", "--database", target, "--json").json()["entries"] == 0
     # a database that already holds records is not a target for a restore
-    _edit(exported / "users.csv", "1", "password_hash", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA")
+    _edit(exported / "users.csv", "100", "password_hash", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA")
     assert cli("import", str(exported), "--database", target, "--with-history").exit_code == 0
     r = cli("import", str(exported), "--database", target, "--with-history")
     assert r.exit_code == 2 and "must be empty" in r.stderr

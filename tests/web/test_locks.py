@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import cli_admin
 from tests.web.conftest import PASSWORD
 from tests.web.test_every_door import LAB, _api, _audit_head, _setup, _write_files
 
@@ -86,6 +87,7 @@ def test_a_locked_database_refuses_every_door_and_only_an_admin_unlocks_it(
 ) -> None:
     ids = _setup(web_db)
     add_account(web_db, "dm", "data_manager")
+    admin = cli_admin(web_db, "admin")  # an admin's API token, issued before the lock
     gz = ids["gz"]
     c = login("inv_gz")
     redcap = _redcap_files(tmp_path, cli)
@@ -121,15 +123,26 @@ def test_a_locked_database_refuses_every_door_and_only_an_admin_unlocks_it(
     )
     answers["api delete"] = (r.status_code, r.json().get("rule") == "DATABASE-LOCKED")
     _write_files(tmp_path / "files", {"lab_results": [{"id": 900_001, "patient_id": gz} | lab2]})
-    out = cli("import", tmp_path / "files", "--database", web_db, "--user", "inv_gz")
+    out = run_with_password(
+        cli,
+        monkeypatch,
+        PASSWORD,
+        "import",
+        tmp_path / "files",
+        "--database",
+        web_db,
+        "--user",
+        "inv_gz",
+    )
     answers["csv import"] = (out.exit_code, "[DATABASE-LOCKED]" in out.stderr)
     records, dictionary = redcap
-    out = cli(
-        "import", records, "--format=redcap", f"--dictionary={dictionary}", "--database", web_db
+    redcap_args = ("import", records, "--format=redcap", f"--dictionary={dictionary}")
+    out = run_with_password(
+        cli, monkeypatch, PASSWORD, *redcap_args, "--database", web_db, "--user", "inv_gz"
     )
     answers["redcap import"] = (out.exit_code, "[DATABASE-LOCKED]" in out.stderr)
     user_add = ("user", "add", "--username=newcomer", "--role=monitor", "--password-stdin")
-    out = run_with_password(cli, monkeypatch, PASSWORD, *user_add, "--database", web_db)
+    out = run_with_password(cli, monkeypatch, PASSWORD, *user_add, "--database", web_db, *admin)
     answers["cli user add"] = (out.exit_code, "[DATABASE-LOCKED]" in out.stderr)
     assert answers == {
         "form": (409, True),
@@ -229,7 +242,12 @@ def test_an_account_can_still_be_disabled_while_the_database_is_locked(
 
 
 def test_a_locked_record_refuses_changes_of_its_form_until_unlocked_with_a_reason(
-    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+    app: Any,
+    login: Callable[[str], Any],
+    web_db: str,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = _setup(web_db)
     add_account(web_db, "dm", "data_manager")
@@ -262,7 +280,17 @@ def test_a_locked_record_refuses_changes_of_its_form_until_unlocked_with_a_reaso
     answers["form adds a lesion"] = (r.status_code, "[RECORD-LOCKED]" in r.text)
     rows = {"lesion_measurements": [{"id": 900_001, "imaging_id": scan} | new_lesion]}
     _write_files(tmp_path / "files", rows)
-    out = cli("import", tmp_path / "files", "--database", web_db, "--user", "inv_gz")
+    out = run_with_password(
+        cli,
+        monkeypatch,
+        PASSWORD,
+        "import",
+        tmp_path / "files",
+        "--database",
+        web_db,
+        "--user",
+        "inv_gz",
+    )
     answers["import adds a lesion"] = (out.exit_code, "[RECORD-LOCKED]" in out.stderr)
     assert answers == {
         "api amend a lesion of the scan": (409, "RECORD-LOCKED"),
@@ -290,7 +318,12 @@ def _h(client: Any) -> dict[str, str]:
 
 
 def test_a_locked_casebook_refuses_every_record_of_the_patient(
-    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+    app: Any,
+    login: Callable[[str], Any],
+    web_db: str,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = _setup(web_db)
     add_account(web_db, "dm", "data_manager")
@@ -316,7 +349,17 @@ def test_a_locked_casebook_refuses_every_record_of_the_patient(
     )
     answers["api delete"] = (r.status_code, r.json().get("rule"))
     _write_files(tmp_path / "files", {"lab_results": [{"id": 900_001, "patient_id": gz} | LAB]})
-    out = cli("import", tmp_path / "files", "--database", web_db, "--user", "inv_gz")
+    out = run_with_password(
+        cli,
+        monkeypatch,
+        PASSWORD,
+        "import",
+        tmp_path / "files",
+        "--database",
+        web_db,
+        "--user",
+        "inv_gz",
+    )
     answers["import"] = (out.exit_code, "[RECORD-LOCKED]" in out.stderr)
     assert answers == {
         "form new lab": (409, True),

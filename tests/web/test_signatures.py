@@ -10,10 +10,13 @@ Runs on SQLite and PostgreSQL (the web fixtures).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.web.conftest import PASSWORD
 from tests.web.test_every_door import LAB, _api, _audit_head, _setup, _write_files
@@ -67,7 +70,12 @@ def test_who_may_sign_and_a_wrong_password_signs_nothing(
 
 
 def test_signing_then_changing_a_signed_record_asks_for_a_new_signature(
-    app: Any, login: Callable[[str], Any], web_db: str, cli: Callable[..., Any], tmp_path: Path
+    app: Any,
+    login: Callable[[str], Any],
+    web_db: str,
+    cli: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = _setup(web_db)
     gz, scan, lesion = ids["gz"], ids["gz_scan"], ids["gz_lesion"]
@@ -143,6 +151,7 @@ def test_signing_then_changing_a_signed_record_asks_for_a_new_signature(
     assert r.status_code == 201, r.text
     assert _statuses(c, gz)[(None, None)] == ["signed", "changed_after_signing"]
     _write_files(tmp_path / "f", {"lab_results": [{"id": 900_001, "patient_id": gz} | LAB]})
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))  # the password on stdin
     out = cli("import", tmp_path / "f", "--database", web_db, "--user", "inv_gz")
     assert out.exit_code == 0, out.stderr
     assert _statuses(c, gz)[(None, None)] == ["changed_after_signing", "changed_after_signing"]

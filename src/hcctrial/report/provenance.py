@@ -6,9 +6,7 @@
 - a content hash of the data: SHA-256 of the analysis rows the report computed from (subjects
   and endpoint rows in a canonical JSON form), so two reports of the same data carry the same hash
   whatever the database engine;
-- the lock state of the database: the hook :data:`LOCK_STATE_HOOK` names the function of the
-  locks module that answers it (``hcctrial.services.locks.database_lock_state(engine)``, when
-  that module exists); without it the report says "not locked";
+- the lock state of the database (:func:`hcctrial.services.locks.database_lock_state`);
 - the time the report was built (UTC).
 """
 
@@ -25,7 +23,6 @@ from typing import Any
 from hcctrial.report.inputs import ReportInputs
 
 __all__ = [
-    "LOCK_STATE_HOOK",
     "Provenance",
     "data_content_hash",
     "database_lock_state",
@@ -34,7 +31,6 @@ __all__ = [
 ]
 
 #: ``module:function`` answering a database's lock state (the locks feature; absent: not locked).
-LOCK_STATE_HOOK = "hcctrial.services.locks:database_lock_state"
 NOT_LOCKED = "not locked"
 
 
@@ -102,16 +98,17 @@ def data_content_hash(inputs: ReportInputs) -> str:
 
 
 def database_lock_state(engine: Any) -> str:
-    """The lock state of ``engine``'s database from :data:`LOCK_STATE_HOOK`, "not locked"
-    when the locks feature is not installed."""
-    import importlib
+    """The lock state of ``engine``'s database in words, from
+    :func:`hcctrial.services.locks.database_lock_state` ("not locked", or who locked it, when
+    and why)."""
+    from hcctrial.services.locks import database_lock_state as lock_state
+    from hcctrial.store.session import open_session
 
-    module, _, name = LOCK_STATE_HOOK.partition(":")
-    try:
-        answer = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
+    with open_session(engine) as session:
+        state = lock_state(session)
+    if not state["locked"]:
         return NOT_LOCKED
-    return str(answer(engine))
+    return f"locked since {state['locked_at']} by {state['locked_by']}: {state['reason']}"
 
 
 def _regimen_file(name: str) -> tuple[str, str | None]:
