@@ -88,7 +88,7 @@ def _outputs() -> dict[str, Any]:
     cli("report", "--database", str(db), "--out", str(work / "report"), "--format", "csv",
         "--sap", str(plan), "--json")  # fmt: skip
     tables = {
-        p.stem: list(csv.reader(p.open(encoding="utf-8")))
+        p.stem: _csv_table(list(csv.reader(p.open(encoding="utf-8"))))
         for p in (work / "report" / "tables").glob("*.csv")
     }
     return {
@@ -203,6 +203,17 @@ def _cell(rows: list[list[str]], label: str, column: str, *, skip: int = 0) -> s
         if r[skip:][0] == label:
             return r[skip:][j]
     raise AssertionError(f"no row {label!r} in {[r[skip:][0] for r in rows]}")
+
+
+def _csv_table(lines: list[list[str]]) -> list[list[str]]:
+    """Header and rows of a report CSV as printed (issue 17 adds the title above them, the
+    footnotes after an empty row and, beside each printed column, its numbers as columns named
+    "<column>: <part>": left out here)."""
+    body = lines[1:]
+    body = body[: body.index([])] if [] in body else body
+    head = body[0]
+    keep = [j for j, h in enumerate(head) if not any(h.startswith(f"{k}: ") for k in head[:j])]
+    return [[row[j] for j in keep] for row in body]
 
 
 def _report(key: str) -> list[list[str]]:

@@ -157,3 +157,22 @@ def test_a_large_trial_swimmer_shows_the_responders_and_says_so():
         r.treatment_months for r in lots if r not in shown
     )
     assert which.startswith(f"the {SWIMMER_MAX} responders longest on treatment")
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_every_figure_of_the_demo_trial_passes_the_layout_check(width):
+    """The real demo data (the session's one demo run): labels of its own lengths, its
+    disposition reasons, its close medians (BCLC B / C)."""
+    from hcctrial.report.from_database import report_inputs_from_database
+    from hcctrial.store.session import make_engine
+    from tests.demo.demo_run import demo_output
+
+    out, _ = demo_output()
+    engine = make_engine(str(out / "demo.sqlite"))
+    try:
+        inputs = report_inputs_from_database(engine)
+    finally:
+        engine.dispose()
+    results = report_results(inputs)
+    for job in figure_jobs(inputs, results, figure_style(width)):
+        assert layout_problems(job.draw()) == [], job.key

@@ -5,6 +5,7 @@ the build reports its progress stage by stage."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -69,16 +70,15 @@ def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial
     assert "completeness" in paths["tables"] and "not_analysed" in paths["tables"]
     html = (out / "report.html").read_text(encoding="utf-8")
     section = html[html.index('id="completeness"') : html.index('id="baseline"')]
+    section = re.sub(r"<td[^>]*>", "<td>", section)  # cells' text, whatever their classes
     assert "60 of 66 enrolled patients are analysed" in section
     for sid in ("HCC-001", "HCC-002", "HCC-003"):
-        assert f'<td>{sid}</td><td class="num">No baseline record yet</td>' in section
+        assert f"<td>{sid}</td><td>No baseline record yet</td>" in section
     for sid in ("HCC-004", "HCC-005", "HCC-006"):
-        assert f'<td>{sid}</td><td class="num">No follow-up yet (last contact or death)' in section
+        assert f"<td>{sid}</td><td>No follow-up yet (last contact or death)" in section
     # 66 enrolled, 63 with a baseline (3 removed), 60 treated, analysed 60 of 66 = 90.9 %
-    assert '<td class="indent-1">Baseline record</td><td class="num">63 (95.5)</td>' in section
-    assert (
-        '<td class="indent-1">Analysed in this report</td><td class="num">60 (90.9)</td>' in section
-    )
+    assert "<td>Baseline record</td><td>63 (95.5)</td>" in section
+    assert "<td>Analysed in this report</td><td>60 (90.9)</td>" in section
     assert "All patients (n = 60)" in html  # Table 1 of the analysed patients
 
 

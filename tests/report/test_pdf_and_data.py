@@ -30,14 +30,36 @@ def pdf_report(synthetic_inputs, tmp_path_factory):
 
 
 def _pages(pdf) -> list[tuple[float, float, str]]:
+    return [(w, h, " ".join(x[4] for x in words)) for w, h, words in _word_boxes(pdf)]
+
+
+def _word_boxes(pdf) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """Per page: width, height (points) and each word's box (xMin, yMin, xMax, yMax, text)."""
     bbox = pdf.with_suffix(".bbox.html")
     subprocess.run(["pdftotext", "-bbox", str(pdf), str(bbox)], check=True, timeout=60)
     html = bbox.read_text(encoding="utf-8")
     pages = []
     for m in re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', html, re.S):
-        words = re.findall(r"<word [^>]*>([^<]*)</word>", m.group(3))
-        pages.append((float(m.group(1)), float(m.group(2)), " ".join(words)))
+        words = [
+            (float(a), float(b), float(c), float(d), t)
+            for a, b, c, d, t in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">'
+                r"([^<]*)</word>",
+                m.group(3),
+            )
+        ]
+        pages.append((float(m.group(1)), float(m.group(2)), words))
     return pages
+
+
+@NEEDS
+def test_no_text_of_the_pdf_runs_past_the_margins(pdf_report):
+    mm = 72 / 25.4
+    for k, (w, h, words) in enumerate(_word_boxes(pdf_report.pdf), start=1):
+        for x0, y0, x1, y1, text in words:
+            # the print CSS's 20 mm margins, 1 mm of tolerance
+            assert x0 >= 19 * mm and x1 <= w - 19 * mm, (k, text, round(x1 / mm, 1))
+            assert y0 >= 19 * mm and y1 <= h - 19 * mm, (k, text)
 
 
 @NEEDS
@@ -121,3 +143,23 @@ def test_pdf_without_chromium_is_refused_naming_the_format(synthetic_inputs, tmp
     with pytest.raises(DataValidationError, match=r"format: 'pdf' needs headless Chromium"):
         build_report(synthetic_inputs, tmp_path, ("pdf",), workers=1)
     assert not list(tmp_path.glob("*.pdf*"))
+
+
+@NEEDS
+def test_every_word_of_every_table_is_printed_whole(pdf_report, synthetic_inputs):
+    """A column pushed past the page (clipped, so absent from the PDF's text) or a word broken
+    across lines fails here."""
+    from hcctrial.report.build import build_document, report_results
+
+    model = build_document(synthetic_inputs, report_results(synthetic_inputs), (), published=True)
+    printed = {
+        t
+        for _, _, words in _word_boxes(pdf_report.pdf)
+        for *_, w in words
+        for t in re.findall(r"[A-Za-z]{4,}", w)
+    }
+    for table in model.tables():
+        for row in table.rows:
+            for cell in (row.label, *row.cells):
+                for token in re.findall(r"[A-Za-z]{4,}", cell):
+                    assert token in printed, (table.key, token)

@@ -183,7 +183,8 @@ OPTION_CASES: list[tuple[str, list[str]]] = [
     (f'survival cox {LUNG} --time time --event status --covariates ""', ["--covariates"]),
     (f"survival cox {LUNG} --time time --event status --covariates age", ["'status'", "line 2"]),
     # report / user / unknown commands
-    ("report --format pdf", ["--format", "pdf"]),
+    ("report --format rtf", ["--format", "rtf"]),  # pdf is a format since issue 17
+    ("report --figure-width triple", ["--figure-width", "triple"]),
     ('report --format ""', ["--format"]),
     ("user add --username x --role god", ["role", "god"]),
     ("user add --username x --role investigator", ["site"]),

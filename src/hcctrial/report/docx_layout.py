@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from hcctrial.report.tables import Table
 
-__all__ = ["MARGIN_MM", "PAGE_MM", "ColumnFit", "fit_columns", "table_fit"]
+__all__ = ["MARGIN_MM", "PAGE_MM", "SHORT_CELL", "ColumnFit", "fit_columns", "table_fit"]
 
 #: A4 (mm) and the page margins of the Word and PDF reports.
 PAGE_MM = (210.0, 297.0)

@@ -12,11 +12,10 @@ connector ends on a box edge and the text is the style's size at print width.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from hcctrial.report.figure_style import DEFAULT_STYLE, FigureStyle, new_figure
+from hcctrial.report.figure_style import DEFAULT_STYLE, FigureStyle, new_figure, text_width_in
 from hcctrial.report.inputs import Disposition
 
 if TYPE_CHECKING:
@@ -30,13 +29,25 @@ __all__ = ["consort_figure"]
 _PT = 1.0 / 72.0
 
 
-def _wrap(lines: Sequence[str], width_in: float, size_pt: float) -> list[str]:
-    """Wrap to the box width (an average glyph is about half the font size wide)."""
-    chars = max(12, int(width_in / (0.5 * size_pt * _PT)))
-    out: list[str] = []
-    for line in lines:
-        bullet = line.startswith("• ")
-        out += textwrap.wrap(line, chars, subsequent_indent="   " if bullet else "") or [""]
+def _wrap(
+    fig: Figure, lines: Sequence[str], width_in: float, size_pt: float, *, bold_first: bool
+) -> list[tuple[str, bool]]:
+    """Wrap each line to ``width_in`` as measured by the renderer (bold for the first line
+    when ``bold_first``); return (text, bold) per printed line. Bullets indent their
+    continuation lines."""
+    out: list[tuple[str, bool]] = []
+    for k, line in enumerate(lines):
+        bold = bold_first and k == 0
+        indent = "   " if line.startswith("• ") else ""
+        current = ""
+        for word in line.split(" "):
+            trial = f"{current} {word}" if current else word
+            if current and text_width_in(fig, trial, size_pt, bold=bold) > width_in:
+                out.append((current, bold))
+                current = f"{indent}{word}"
+            else:
+                current = trial
+        out.append((current, bold))
     return out
 
 
@@ -61,14 +72,14 @@ class _Canvas:
 
         fs = self.style.small_pt
         pad = 0.05
-        wrapped = _wrap(lines, w - 2 * pad, fs)
+        fig = self.ax.figure
+        assert fig is not None
+        wrapped = _wrap(fig, lines, w - 2 * pad, fs, bold_first=bold_first)  # type: ignore[arg-type]
         line_h = 1.25 * fs * _PT
         h = len(wrapped) * line_h + 2 * pad
         yt = self.top - y
         self.ax.add_patch(Rectangle((x0, yt - h), w, h, fill=False, lw=0.7, ec="black"))
-        head = 1 if bold_first else 0
-        first = _wrap(lines[:1], w - 2 * pad, fs) if head else []
-        for i, text in enumerate(wrapped):
+        for i, (text, bold) in enumerate(wrapped):
             self.ax.text(
                 x0 + (pad if left else w / 2),
                 yt - pad - (i + 0.5) * line_h,
@@ -76,7 +87,7 @@ class _Canvas:
                 ha="left" if left else "center",
                 va="center",
                 fontsize=fs,
-                fontweight="bold" if i < len(first) else "normal",
+                fontweight="bold" if bold else "normal",
             )
         return x0, y, x0 + w, y + h
 

@@ -156,6 +156,8 @@ def report_inputs_from_derived(
             if (w := by_id[s.study_id].withdrawal) is not None and w.kind == "lost_to_follow_up"
         ),
     )
+    from hcctrial.report.completeness import completeness
+
     return ReportInputs(
         tuple(subs),
         ends,
@@ -165,6 +167,7 @@ def report_inputs_from_derived(
         is_demo=is_demo,
         notes=notes,
         datasets=datasets,
+        completeness=completeness(records),  # the database door adds who is set aside
     )
 
 

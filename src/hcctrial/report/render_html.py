@@ -10,7 +10,7 @@ import base64
 from html import escape
 
 from hcctrial.report.document import ReportDocument, Section
-from hcctrial.report.docx_layout import table_fit
+from hcctrial.report.docx_layout import SHORT_CELL, table_fit
 from hcctrial.report.figures import FigureFiles
 from hcctrial.report.tables import Table
 
@@ -34,7 +34,7 @@ th, td { padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 thead th { border-top: 2px solid var(--ink); border-bottom: 1px solid var(--ink);
            background: var(--head); }
 tbody tr:last-child td { border-bottom: 2px solid var(--ink); }
-td.num { white-space: nowrap; }
+td.nb { white-space: nowrap; }
 tr.heading td { font-weight: bold; padding-top: 0.5em; }
 td.indent-1 { padding-left: 1.8em; } td.indent-2 { padding-left: 3em; }
 tfoot td { font-size: 0.85em; color: var(--muted); padding-top: 0.3em; border: none; }
@@ -56,6 +56,7 @@ div.wide { overflow-x: auto; }
   table.long { break-inside: auto; }
   tr { break-inside: avoid; }
   thead { display: table-header-group; }
+  tfoot { display: table-row-group; }
   caption { break-after: avoid; }
   div.wide, section.landscape { page: landscape; overflow: visible; }
   figure img { max-height: 240mm; width: auto; max-width: 100%; border: none; }
@@ -74,9 +75,12 @@ def table_html(t: Table, number: int | None = None) -> str:
     body = []
     for r in t.rows:
         cls = ' class="heading"' if r.heading else ""
-        ind = f' class="indent-{min(r.indent, 2)}"' if r.indent else ""
-        cells = "".join(f'<td class="num">{_mark(c)}</td>' for c in r.cells)
-        body.append(f"<tr{cls}><td{ind}>{escape(r.label)}</td>{cells}</tr>")
+        cells = "".join(f'<td class="{_cell_class(c)}">{_mark(c)}</td>' for c in r.cells)
+        label_cls = " ".join(
+            x for x in (f"indent-{min(r.indent, 2)}" if r.indent else "", _nb(r.label)) if x
+        )
+        label_attr = f' class="{label_cls}"' if label_cls else ""
+        body.append(f"<tr{cls}><td{label_attr}>{escape(r.label)}</td>{cells}</tr>")
     foot = "".join(f'<tr><td colspan="{ncol}">{escape(f)}</td></tr>' for f in t.footnotes)
     cap = f'<p class="table-caption">{escape(t.caption)}</p>' if t.caption else ""
     title = t.title if number is None else f"Table {number}. {t.title}"
@@ -89,6 +93,16 @@ def table_html(t: Table, number: int | None = None) -> str:
     if table_fit(t).landscape:
         return f'<div class="wide">{html}</div>'
     return html
+
+
+def _nb(text: str) -> str:
+    """``nb`` (no line break) for a short cell -- a count, a CI, an id -- as the Word layout
+    keeps it on one line (:data:`hcctrial.report.docx_layout.SHORT_CELL`); long text wraps."""
+    return "nb" if len(text) <= SHORT_CELL else ""
+
+
+def _cell_class(cell: str) -> str:
+    return "num nb" if _nb(cell) else "text"
 
 
 def _mark(cell: str) -> str:
