@@ -59,3 +59,43 @@ def test_the_demo_writes_the_dose_history_dataset_from_the_raw_doses(demo_databa
             bsa = round(math.sqrt(height * weight / 3600), 2)
             assert abs(float(row["cumulative_mg_m2"]) - total / bsa) < 1e-3, (study_id, bsa)
             assert float(row["limit_mg_m2"]) == 900.0
+
+
+#: The regimen's pre-cycle labs and window, as the regimen file states them
+#: (sorafenib_tace_haic_folfox.toml, [pre_cycle]: "laboratory tests [...] were performed before
+#: each cycle of therapy"; within 7 days before day 1 and after the last cycle).
+PRE_CYCLE_LABS = ("anc", "platelets", "alt", "ast", "bilirubin", "albumin", "inr", "creatinine")
+WINDOW_DAYS = 7
+
+
+def test_every_demo_cycle_has_the_pre_cycle_labs_in_the_window(demo_database: Path) -> None:
+    """Before every cycle of the demo each required analyte has a value dated within the window
+    (at most 7 days before the cycle, on the cycle day at the latest, after the previous cycle),
+    so the course engine does not hold the demo's cycles for labs it requires (fail closed)."""
+    from datetime import date, timedelta
+
+    con = sqlite3.connect(demo_database)
+    try:
+        cycles = con.execute(
+            "SELECT patient_id, cycle_date FROM treatment_cycles ORDER BY patient_id, cycle_date"
+        ).fetchall()
+        labs = con.execute("SELECT patient_id, sample_date, analyte FROM lab_results").fetchall()
+    finally:
+        con.close()
+    by_patient: dict[int, list[tuple[date, str]]] = {}
+    for pid, day, analyte in labs:
+        by_patient.setdefault(pid, []).append((date.fromisoformat(day), analyte))
+    missing = []
+    previous: dict[int, date] = {}
+    for pid, cday in cycles:
+        on = date.fromisoformat(cday)
+        start, last = on - timedelta(days=WINDOW_DAYS), previous.get(pid)
+        found = {
+            a
+            for d, a in by_patient.get(pid, [])
+            if start <= d <= on and (last is None or d > last)
+        }
+        missing += [(pid, cday, a) for a in PRE_CYCLE_LABS if a not in found]
+        previous[pid] = on
+    assert len(cycles) > 300
+    assert missing == []

@@ -78,6 +78,34 @@ class DemoSummary:
     cohort: DemoCohort
 
 
+def _add_pre_cycle_panel(
+    ids: Any, pid: int, labs: dict[str, Any], cycle_days: list[int], day: Any
+) -> None:
+    """The regimen's pre-cycle labs (``[pre_cycle].labs``) inside its window, so that the course
+    engine finds what it requires before each cycle: the day before cycle 1 the screening values
+    again, before each later cycle the analytes not drawn with the blood counts and liver tests
+    (albumin, INR, creatinine) as at screening. No random draw: the rest of the demo (and every
+    reproduced figure) is unchanged."""
+    required = [str(getattr(a, "value", a)) for a in _regimen().pre_cycle.labs]
+    drawn = ("anc", "platelets", "alt", "ast", "bilirubin")  # by the labs-over-time draws
+    for n, cd in enumerate(cycle_days, start=1):
+        wanted = required if n == 1 else [a for a in required if a not in drawn]
+        for analyte in wanted:
+            value, unit, uln, lln = labs[analyte]
+            ids.add(
+                "lab_results",
+                {
+                    "patient_id": pid,
+                    "sample_date": day(cd - 1 if n == 1 else cd),
+                    "analyte": analyte,
+                    "value_entered": value,
+                    "unit_entered": unit,
+                    "uln": uln,
+                    "lln": lln,
+                },
+            )
+
+
 @cache
 def _regimen() -> Any:
     from hcctrial.protocol.regimen import default_regimen
@@ -402,6 +430,8 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
                     "lln": None if spec.relative else spec.ref,
                 },
             )
+
+    _add_pre_cycle_panel(ids, pid, labs, [c for c in cycles if c < p.os_days], day)
 
     # ------------------------------------------------------------------ clinical AEs
     last_day = min(p.os_days - 1, cycles[-1] + 28)
