@@ -213,3 +213,25 @@ def test_the_memo_serves_unchanged_patients_and_follows_every_write(app: Any, lo
     hits = memo.hits
     site.get(f"/patients/{b}/schedule")
     assert memo.hits == hits + 1
+
+
+def test_a_lab_far_out_of_range_saved_from_the_web_raises_a_query(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-901")
+    add_baseline(site, pid)
+    # bilirubin 13 mg/dL with ULN 1.2: 13 > 10 x 1.2 = 12 -> saved, and an automatic query
+    lab = {
+        "sample_date": "2026-01-20",
+        "analyte": "bilirubin",
+        "value_entered": "13",
+        "unit_entered": "mg/dL",
+        "uln": "1.2",
+        "lln": "0.2",
+    }
+    r = post_form(site, f"/patients/{pid}/labs/new", lab)
+    assert r.status_code == 303, r.text[:1500]
+    listing = site.get("/queries").text
+    assert "GZ-901" in listing and "more than 10 times the upper limit of normal" in listing
+    # and a jump: 13 / 0.9 (the screening's bilirubin, tests/web/flows.ELIGIBLE) = 14.4 > 5
+    assert "a large change" in listing
+    assert "2 open queries" in site.get(f"/patients/{pid}").text
