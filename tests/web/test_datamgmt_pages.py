@@ -48,6 +48,8 @@ def test_complete_with_a_missing_data_code_then_verify(app: Any, login: Any) -> 
     # 11 forms: the screening, the baseline and the screening's 9 labs (WBC, ANC, platelets,
     # creatinine, albumin, bilirubin, INR, AFP, LVEF: tests/web/flows.ELIGIBLE)
     assert "status-verified" in patient and "source verified 1 of 11 forms" in patient
+    sdv = monitor.get("/queries").text.split('id="sdv-sites"', 1)[1]
+    assert "<td>GZ</td><td>1</td><td>11</td><td>9 %</td>" in sdv  # 1 / 11 = 9.1 %
     # a later change clears the verification
     r = post_form(
         site, f"/records/baseline/{bid}/edit", {"weight_kg": "66", "version": "1", "reason": "typo"}
