@@ -48,6 +48,8 @@ def test_complete_with_a_missing_data_code_then_verify(app: Any, login: Any) -> 
     # 11 forms: the screening, the baseline and the screening's 9 labs (WBC, ANC, platelets,
     # creatinine, albumin, bilirubin, INR, AFP, LVEF: tests/web/flows.ELIGIBLE)
     assert "status-verified" in patient and "source verified 1 of 11 forms" in patient
+    sdv = monitor.get("/queries").text.split('id="sdv-sites"', 1)[1]
+    assert "<td>GZ</td><td>1</td><td>11</td><td>9 %</td>" in sdv  # 1 / 11 = 9.1 %
     # a later change clears the verification
     r = post_form(
         site, f"/records/baseline/{bid}/edit", {"weight_kg": "66", "version": "1", "reason": "typo"}
@@ -213,3 +215,25 @@ def test_the_memo_serves_unchanged_patients_and_follows_every_write(app: Any, lo
     hits = memo.hits
     site.get(f"/patients/{b}/schedule")
     assert memo.hits == hits + 1
+
+
+def test_a_lab_far_out_of_range_saved_from_the_web_raises_a_query(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-901")
+    add_baseline(site, pid)
+    # bilirubin 13 mg/dL with ULN 1.2: 13 > 10 x 1.2 = 12 -> saved, and an automatic query
+    lab = {
+        "sample_date": "2026-01-20",
+        "analyte": "bilirubin",
+        "value_entered": "13",
+        "unit_entered": "mg/dL",
+        "uln": "1.2",
+        "lln": "0.2",
+    }
+    r = post_form(site, f"/patients/{pid}/labs/new", lab)
+    assert r.status_code == 303, r.text[:1500]
+    listing = site.get("/queries").text
+    assert "GZ-901" in listing and "more than 10 times the upper limit of normal" in listing
+    # and a jump: 13 / 0.9 (the screening's bilirubin, tests/web/flows.ELIGIBLE) = 14.4 > 5
+    assert "a large change" in listing
+    assert "2 open queries" in site.get(f"/patients/{pid}").text

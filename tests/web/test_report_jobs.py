@@ -85,3 +85,28 @@ def test_a_site_role_gets_no_trial_report_and_its_own_sites_dashboard(
     assert enrolled(gz).startswith("1 /")
     assert enrolled(sh).startswith("0 /")  # the GZ patient is not counted at SH
     assert "Your site's patients only." in sh.get("/dashboard").text
+
+
+def test_a_failed_build_is_shown_in_words_and_tried_again(
+    app: Any, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hcctrial.errors import DataValidationError
+
+    attempts: list[int] = []
+
+    def builder(state: Any, fmt: str) -> Any:
+        def build(out: Path, progress: Any) -> Path:
+            attempts.append(1)
+            raise DataValidationError("no patient is analysable yet")
+
+        return build
+
+    monkeypatch.setattr("hcctrial.web.routes_dashboard._builder", builder)
+    admin = login("admin")
+    r = _wait(admin, "/report.html")
+    assert r.status_code == 400 and "no patient is analysable yet" in r.text
+    assert 'http-equiv="refresh"' not in r.text
+    assert admin.get("/report.html").status_code == 400 and len(attempts) == 1  # shown, kept
+    assert admin.get("/report.html?retry=1", follow_redirects=False).status_code == 303
+    assert _wait(admin, "/report.html").status_code == 400
+    assert len(attempts) == 2  # tried again on request

@@ -96,12 +96,32 @@ def _cycle_findings(cycles: list[Any], regimen: Any) -> list[Finding]:
 
 
 def edit_findings(session: Any, patient_id: int, regimen: Any) -> list[Finding]:
-    """Every edit-check finding of one patient's labs and cycles."""
+    """Every edit-check finding of one patient's labs and cycles (Core rows of the columns the
+    checks read: no ORM objects, ~1 ms for 100 labs)."""
     from sqlalchemy import select
 
-    labs = list(session.scalars(select(m.LabResult).where(m.LabResult.patient_id == patient_id)))
+    lab, cyc = m.table_of(m.LabResult), m.table_of(m.TreatmentCycle)
+    conn = session.connection()
+    labs = list(
+        conn.execute(
+            select(
+                lab.c.id,
+                lab.c.sample_date,
+                lab.c.analyte,
+                lab.c.value_entered,
+                lab.c.unit_entered,
+                lab.c.canonical_value,
+                lab.c.uln,
+                lab.c.lln,
+            ).where(lab.c.patient_id == patient_id)
+        )
+    )
     cycles = list(
-        session.scalars(select(m.TreatmentCycle).where(m.TreatmentCycle.patient_id == patient_id))
+        conn.execute(
+            select(cyc.c.id, cyc.c.cycle_number, cyc.c.cycle_date).where(
+                cyc.c.patient_id == patient_id
+            )
+        )
     )
     return _lab_findings(labs) + _cycle_findings(cycles, regimen)
 
@@ -116,12 +136,14 @@ def raise_automatic_queries(uow: UnitOfWork, patient_ids: Iterable[int]) -> list
         found = edit_findings(session, pid, uow.regimen)
         if not found:
             continue
-        seen = {
-            (q.rule_id, q.form, q.record_id, q.field)
-            for q in session.scalars(
-                select(DataQuery).where(DataQuery.patient_id == pid, DataQuery.rule_id.is_not(None))
+        dq = m.table_of(DataQuery)
+        seen = set(
+            session.connection().execute(
+                select(dq.c.rule_id, dq.c.form, dq.c.record_id, dq.c.field).where(
+                    dq.c.patient_id == pid, dq.c.rule_id.is_not(None)
+                )
             )
-        }
+        )
         for rule_id, form, record_id, field, text in found:
             if (rule_id, form, record_id, field) in seen:
                 continue

@@ -41,6 +41,8 @@ class ReportJob:
     total: int = 0
     path: Path | None = None
     error: str | None = None
+    #: the HTTP status of the failure: 400 for the data (a named input error), 500 otherwise
+    error_status: int = 500
     started: float = 0.0
     finished: float | None = None
 
@@ -72,12 +74,12 @@ class ReportJobs:
         self._lock = threading.Lock()
         self.builds = 0
 
-    def job(self, key: str, fmt: str, builder: Builder) -> ReportJob:
-        """The job of ``key``: the one running or done, else a new one started with
-        ``builder(out_dir, progress) -> path``."""
+    def job(self, key: str, fmt: str, builder: Builder, *, retry: bool = False) -> ReportJob:
+        """The job of ``key``: the one running, done or failed, else a new one started with
+        ``builder(out_dir, progress) -> path``; ``retry`` starts a failed one again."""
         with self._lock:
             found = self._jobs.get(key)
-            if found is not None and found.error is None:
+            if found is not None and not (retry and found.error is not None):
                 return found
             job = ReportJob(key, fmt, started=time.monotonic())
             self._jobs[key] = job
@@ -95,7 +97,7 @@ class ReportJobs:
         try:
             path = builder(out, progress)
         except HcctrialError as exc:
-            job.error = exc.message
+            job.error, job.error_status = exc.message, 400
         except Exception as exc:  # any failure is shown as a failed build and logged
             import logging
 

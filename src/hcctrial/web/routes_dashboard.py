@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from hcctrial.services.permissions import Capability, spans_sites
 from hcctrial.web.dashboard_cache import site_dashboard
@@ -54,7 +54,10 @@ def report_download(request: Request, fmt: str) -> Response:
                 detail="The trial report covers every site; your dashboard shows your own site.",
             )
         key = content_key(session, fmt, state.dashboard_cache.plan)
-    job = report_jobs(request).job(key, fmt, _builder(state, fmt))
+    retry = request.query_params.get("retry") == "1"
+    job = report_jobs(request).job(key, fmt, _builder(state, fmt), retry=retry)
+    if retry:  # started again: follow its progress on the plain address
+        return RedirectResponse(f"/report.{fmt}", status_code=303)
     if job.path is not None:
         return Response(
             job.path.read_bytes(),
@@ -64,7 +67,7 @@ def report_download(request: Request, fmt: str) -> Response:
                 "ETag": f'"{key}"',
             },
         )
-    status = 500 if job.error else 202
+    status = job.error_status if job.error else 202
     return render(request, "report_progress.html", {"job": job}, user=user, status_code=status)
 
 

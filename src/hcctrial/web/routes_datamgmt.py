@@ -224,6 +224,19 @@ async def query_step(request: Request, query_id: int, step: str) -> Response:
     return await run_in_threadpool(_post, request, form, record_id, data, act)
 
 
+def sdv_per_site(session: Any, user: Actor) -> dict[int, tuple[int, int]]:
+    """site id -> (forms verified at their current version, forms), over the user's patients."""
+    from hcctrial.web.routes_pages import visible_patients
+
+    patients = visible_patients(session, user)
+    site_of = {p.id: p.site_id for p in patients}
+    out: dict[int, tuple[int, int]] = {}
+    for pid, (verified, total) in fs.sdv_progress(session, list(site_of)).items():
+        v, n = out.get(site_of[pid], (0, 0))
+        out[site_of[pid]] = (v + verified, n + total)
+    return out
+
+
 @router.get("/queries")
 def queries_page(request: Request) -> Response:
     """The queries not yet closed over the patients the user sees, with counts per site."""
@@ -247,7 +260,9 @@ def queries_page(request: Request) -> Response:
             rows += list(session.execute(stmt))
         rows.sort(key=lambda r: (r[0].status is not QueryStatus.OPEN, r[0].id))
         sites = {s.id: s.code for s in session.scalars(select(m.Site))}
+        sdv = sdv_per_site(session, user)
         ctx = {
+            "sdv": sdv,
             "rows": [
                 {
                     "q": q,
