@@ -181,7 +181,9 @@ def bench_counting(n_rows: int, repeat: int, use_r: bool) -> None:
     print(f"| Cox Efron, (start, stop] rows | {t_cp:.3f} s | {r_cp} |")
     r_pl = "not run" if rt is None else f"{rt['plain']:.3f} s"
     r_rb = (
-        "not run" if rt is None else f"{rt['robust']:.3f} s ({rt['robust'] / rt['plain'] - 1:+.0%})"
+        "not run"
+        if rt is None or rt["robust"] is None
+        else f"{rt['robust']:.3f} s ({rt['robust'] / rt['plain'] - 1:+.0%})"
     )
     print(f"| Cox Efron, {n_rows:,} subjects | {t_plain:.3f} s | {r_pl} |")
     print(f"| ... robust=True | {t_rob:.3f} s ({t_rob / t_plain - 1:+.0%}) | {r_rb} |")
