@@ -165,9 +165,8 @@ def r_centring(X: FloatArray, weights: FloatArray | None = None) -> tuple[FloatA
     means, scales = np.zeros(p), np.ones(p)
     total = float(n if weights is None else weights.sum())
     for j, col in enumerate(np.ascontiguousarray(X.T)):
-        if abs(float(col[0])) in (0.0, 1.0) and bool(np.all(np.abs(col) <= 1.0)):
-            if bool(np.all((col == 0.0) | (np.abs(col) == 1.0))):
-                continue
+        if abs(float(col[0])) in (0.0, 1.0) and bool(np.all((col == 0.0) | (np.abs(col) == 1.0))):
+            continue
         means[j] = float(col.sum() if weights is None else weights @ col) / total
         dev = np.abs(col - means[j])
         spread = float(dev.sum() if weights is None else weights @ dev)
