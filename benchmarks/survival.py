@@ -12,6 +12,14 @@ reading are not counted. ``--skip-slow-peers`` skips lifelines at n >= 10^6 and 
 (PHReg) at n >= 10^5 (minutes each). Also times ``import hcctrial`` and ``hcctrial --help``.
 Targets (issue 4, n = 10^6): KM and log-rank no slower than statsmodels; Cox >= 3x faster than R
 and 15x faster than lifelines; import and --help under 0.3 s.
+
+Issue 15 adds a second table (``--counting-sizes``, default 10^6 rows; ``0`` skips it): Cox
+(Efron, 4 covariates) on (start, stop] rows -- each subject of the data above split at a random
+time into two rows, x4 changing at the split -- against R ``coxph(Surv(start, stop, event) ~ ...)``
+(target >= 3x), and the overhead of the robust (sandwich) variance on a right-censored fit
+(``cox_ph(..., robust=True)`` over ``cox_ph(...)``; target < 30 %), with R's own overhead of
+``robust = TRUE`` measured in the same run up to 10^5 rows (beyond, R's robust variance takes
+minutes).
 """
 
 from __future__ import annotations
@@ -98,6 +106,92 @@ def run_r(
     return json.loads(proc.stdout)
 
 
+R_COUNTING = r"""
+suppressPackageStartupMessages(library(survival))
+args <- commandArgs(trailingOnly = TRUE)
+d <- read.csv(args[1]); reps <- as.integer(args[2]); r <- read.csv(args[3])
+tm <- function(expr) median(replicate(reps, system.time(eval(expr))[["elapsed"]]))
+cp <- tm(quote(fit <<- coxph(Surv(start, stop, event) ~ x1 + x2 + x3 + x4, data = d)))
+plain <- tm(quote(coxph(Surv(time, event) ~ x1 + x2 + x3 + x4, data = r)))
+## R's robust=TRUE grows much faster than its fit (5 s at 2 x 10^4 rows): timed up to 10^5 rows
+rob <- if (nrow(r) <= 1e5) tm(quote(coxph(Surv(time, event) ~ x1 + x2 + x3 + x4, data = r,
+  robust = TRUE))) else NA
+cat(sprintf('{"counting": %.6f, "plain": %.6f, "robust": %s, "coef": [%s]}', cp, plain,
+            if (is.na(rob)) "null" else sprintf("%.6f", rob),
+            paste(sprintf("%.17g", coef(fit)), collapse = ",")))
+"""
+
+
+def make_counting(n_rows: int, seed: int = 2) -> dict[str, np.ndarray]:
+    """(start, stop] rows: each of n_rows / 2 subjects split at a random time into two rows."""
+    rng = np.random.default_rng(seed)
+    time_, event, X = make_data(n_rows // 2, seed)
+    cut = np.floor(time_ * rng.uniform(0.1, 0.9, time_.shape[0]))
+    two = cut > 0  # a subject whose first day is its last stays one row
+    start = np.concatenate([np.zeros(time_.shape[0]), cut[two]])
+    stop = np.concatenate([np.where(two, cut, time_), time_[two]])
+    ev = np.concatenate([np.where(two, 0, event), event[two]])
+    X2 = np.concatenate([X, X[two]])
+    X2[time_.shape[0] :, 3] += rng.normal(0, 0.5, int(two.sum()))  # x4 changes at the split
+    return {"start": start, "stop": stop, "event": ev, "X": X2}
+
+
+def bench_counting(n_rows: int, repeat: int, use_r: bool) -> None:
+    """Print Cox on (start, stop] rows vs R and the robust-variance overhead (ours and R's)."""
+    from hcctrial.stats.cox import cox_ph
+
+    d = make_counting(n_rows)
+    t_cp, fit = timed(lambda: cox_ph(d["stop"], d["event"], d["X"], start=d["start"]), repeat)
+    time_, event, X = make_data(n_rows)
+    t_plain, _ = timed(lambda: cox_ph(time_, event, X), repeat)
+    t_rob, _ = timed(lambda: cox_ph(time_, event, X, robust=True), repeat)
+    rt: dict[str, Any] | None = None
+    if use_r and shutil.which("Rscript"):
+        with tempfile.TemporaryDirectory() as tmp:
+            a, b = Path(tmp) / "cp.csv", Path(tmp) / "rc.csv"
+            np.savetxt(
+                a,
+                np.column_stack([d["start"], d["stop"], d["event"], d["X"]]),
+                delimiter=",",
+                fmt="%.17g",
+                header="start,stop,event,x1,x2,x3,x4",
+                comments="",
+            )
+            np.savetxt(
+                b,
+                np.column_stack([time_, event, X]),
+                delimiter=",",
+                fmt="%.17g",
+                header="time,event,x1,x2,x3,x4",
+                comments="",
+            )
+            script = Path(tmp) / "cp.R"
+            script.write_text(R_COUNTING)
+            proc = subprocess.run(
+                [str(shutil.which("Rscript")), str(script), str(a), str(repeat), str(b)],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=3600,
+            )
+            rt = json.loads(proc.stdout)
+    print(f"| {d['stop'].shape[0]:,} rows | hcctrial | R survival |")
+    print("|---|---:|---:|")
+    r_cp = "not run" if rt is None else f"{rt['counting']:.3f} s ({rt['counting'] / t_cp:.1f}x)"
+    print(f"| Cox Efron, (start, stop] rows | {t_cp:.3f} s | {r_cp} |")
+    r_pl = "not run" if rt is None else f"{rt['plain']:.3f} s"
+    r_rb = (
+        "not run"
+        if rt is None or rt["robust"] is None
+        else f"{rt['robust']:.3f} s ({rt['robust'] / rt['plain'] - 1:+.0%})"
+    )
+    print(f"| Cox Efron, {n_rows:,} subjects | {t_plain:.3f} s | {r_pl} |")
+    print(f"| ... robust=True | {t_rob:.3f} s ({t_rob / t_plain - 1:+.0%}) | {r_rb} |")
+    if rt is not None:
+        diff = np.max(np.abs(np.asarray(fit.coef) - rt["coef"]) / np.abs(rt["coef"]))
+        print(f"  (start, stop] Cox: max relative coefficient difference vs R = {diff:.1e}")
+
+
 def startup_times(repeat: int) -> tuple[float, float]:
     """Median wall time of ``python -c 'import hcctrial'`` minus bare Python, and of --help."""
     exe = [sys.executable]
@@ -170,6 +264,11 @@ def main(argv: list[str] | None = None) -> None:
         help="skip lifelines at n >= 1e6 and statsmodels Cox at n >= 1e5",
     )
     ap.add_argument("--no-r", action="store_true", help="do not time R even if Rscript exists")
+    ap.add_argument(
+        "--counting-sizes",
+        default="1000000",
+        help="rows for the (start, stop] and robust-SE table (issue 15); 0 skips it",
+    )
     args = ap.parse_args(argv)
     sizes = [int(float(s)) for s in args.sizes.split(",") if s.strip()]
     imp, hlp = startup_times(args.repeat)
@@ -195,6 +294,9 @@ def main(argv: list[str] | None = None) -> None:
                     cells.append(f"{t:.4f} s")
             our_cell = "n/a" if ours is None else f"{ours:.4f} s"
             print(f"| {n:,} | {label} | {our_cell} | " + " | ".join(cells) + " |", flush=True)
+    for n in (int(float(x)) for x in args.counting_sizes.split(",") if x.strip()):
+        if n > 0:
+            bench_counting(n, args.repeat, not args.no_r)
 
 
 if __name__ == "__main__":

@@ -141,6 +141,7 @@ def cox_payload(
         weights=cols.get("weights"),
         cluster=cols.get("cluster"),
         robust=True if robust else None,
+        robust_score=True,
         timefix=timefix,
     )
     res = _payload(fit, dm, strata, int((~keep).sum()))

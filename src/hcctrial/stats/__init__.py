@@ -1,6 +1,7 @@
 """The statistics engine: pure numpy/scipy, knows nothing of the database or the protocol.
 
-Survival and proportions agree with R ``survival`` 3.5 to a relative 1e-8 (tests/reference/survival):
+Survival and proportions agree with R ``survival`` 3.5 to a relative 1e-8 (tests/reference/survival;
+docs/survival.md lists the peers, the tolerances and every remaining difference):
 
 - :mod:`~hcctrial.stats.data`: the one input checker (:func:`survival_data`) and the CSV reader;
 - :mod:`~hcctrial.stats.kaplan_meier`: KM step table, pointwise CIs (log, R's default and ours;

@@ -69,9 +69,14 @@ class _Prepared:
     w: FloatArray | None = None  # case weights, sorted (None: all 1)
     mult: FloatArray | None = None  # per event: R's wtave (mean case weight of its time's events)
     deadwt: FloatArray | None = None  # per event time: sum of the case weights of its events
-    start_perm: npt.NDArray[np.intp] | None = None  # (start, stop]: sorted rows by start desc.
-    start_lo: npt.NDArray[np.intp] | None = None  # per event time: its stratum's first such row
-    start_hi: npt.NDArray[np.intp] | None = None  # ... and the end of rows with start >= t
+    # (start, stop] rows: with the rows ordered by (stratum, start descending), the rows not yet
+    # at risk at event time k (start >= t_k) are the positions [lo_k, hi_k) of that order; the
+    # positions are cut into segments at every lo and hi, ``start_seg`` gives each sorted row's
+    # segment, and ``start_lo``/``start_hi`` index the segment boundaries
+    start_seg: npt.NDArray[np.intp] | None = None
+    n_seg: int = 0
+    start_lo: npt.NDArray[np.intp] | None = None
+    start_hi: npt.NDArray[np.intp] | None = None
     time_sorted: FloatArray | None = None  # stop times, sorted
     start_sorted: FloatArray | None = None  # start times in the same (sorted) row order
     strata_sorted: npt.NDArray[np.intp] | None = None  # stratum codes in the sorted row order
@@ -186,7 +191,7 @@ def _prepare(
     new_unit = new_time.copy()
     new_unit[1:] |= e_s[1:] != e_s[:-1]
     u_start = np.flatnonzero(new_unit)
-    compress = u_start.shape[0] * 3 < n and start is None
+    compress = u_start.shape[0] * 3 < n
     if compress:
         unit_of_row = np.cumsum(new_unit) - 1
     else:  # hardly any ties: one unit per row, no block sums
@@ -287,7 +292,17 @@ def _start_fields(
         m = s_ev == code
         # rows a..b-1 hold start descending: those with start >= t are a prefix
         hi[m] = a + np.searchsorted(-st_perm[a:b], -t_ev[m], side="right")
-    return {"start_perm": perm, "start_lo": lo, "start_hi": hi, "start_sorted": st}
+    cuts = np.unique(np.concatenate((lo, hi, [0, n])))
+    pos = np.empty(n, dtype=np.intp)
+    pos[perm] = np.arange(n)  # sorted row -> its position in the start order
+    seg = (np.searchsorted(cuts, pos, side="right") - 1).astype(np.intp)
+    return {
+        "start_seg": seg,
+        "n_seg": int(cuts.shape[0]),
+        "start_lo": np.searchsorted(cuts, lo).astype(np.intp),
+        "start_hi": np.searchsorted(cuts, hi).astype(np.intp),
+        "start_sorted": st,
+    }
 
 
 @dataclass(frozen=True)
@@ -313,8 +328,9 @@ class _Terms:
     den: FloatArray | None = None  # per event: its Efron (or Breslow) denominator
 
 
-def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
-    """Return, per unit, the sums over its rows of weight * (1, x, x_i x_j): m x units.
+def _unit_sums(prep: _Prepared, weight: FloatArray) -> tuple[FloatArray, FloatArray | None]:
+    """Return, per unit, the sums over its rows of weight * (1, x, x_i x_j): m x units; and, for
+    (start, stop] rows, the same sums per start segment (m x segments), else None.
 
     Row chunk by row chunk, so that the m x chunk products stay in the CPU cache; a unit that
     spans chunks gets the partial sums of each.
@@ -324,13 +340,18 @@ def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
     iu, ju = np.triu_indices(p)
     pairs = list(zip(iu.tolist(), ju.tolist(), strict=True))
     m = 1 + p + len(pairs)
+    seg = prep.start_seg
+    S2 = None if seg is None else np.zeros((m, prep.n_seg))
     if prep.chunks is None:  # one unit per row
         M = np.empty((m, weight.shape[0]))
         np.copyto(M[0], weight)
         np.multiply(XT, weight, out=M[1 : 1 + p])
         for r, (i, j) in enumerate(pairs):
             np.multiply(M[1 + i], XT[j], out=M[1 + p + r])
-        return M
+        if S2 is not None and seg is not None:
+            for k in range(m):
+                S2[k] = np.bincount(seg, weights=M[k], minlength=prep.n_seg)
+        return M, S2
     S = np.zeros((m, prep.n_units))
     buf = np.empty((m, min(_CHUNK, weight.shape[0])))
     for c in prep.chunks:
@@ -341,23 +362,27 @@ def _unit_sums(prep: _Prepared, weight: FloatArray) -> FloatArray:
         for r, (i, j) in enumerate(pairs):
             np.multiply(B[1 + i], x[j], out=B[1 + p + r])
         S[:, c.u0 : c.u1] += np.add.reduceat(B, c.offsets, axis=1)
-    return S
+        if S2 is not None and seg is not None:
+            sc = seg[c.start : c.start + c.size]
+            for k in range(m):
+                S2[k] += np.bincount(sc, weights=B[k], minlength=prep.n_seg)
+    return S, S2
 
 
 def _partial_terms(prep: _Prepared, beta: FloatArray, ties: str) -> _Terms:
     """Evaluate the log partial likelihood and the per-time sums its derivatives need."""
     eta = beta @ prep.XT
     ew = np.exp(eta) if prep.w is None else np.exp(eta) * prep.w
-    S = _unit_sums(prep, ew)
+    S, S2 = _unit_sums(prep, ew)
     C = np.cumsum(S, axis=1)
     risk = np.take(C, prep.risk_end, axis=1)
     has_base = prep.risk_base >= 0
     if has_base.any():
         risk[:, has_base] -= np.take(C, prep.risk_base[has_base], axis=1)
-    if prep.start_perm is not None:  # remove the rows not yet at risk (start >= t)
+    if S2 is not None:  # remove the rows not yet at risk (start >= t)
         assert prep.start_lo is not None and prep.start_hi is not None
-        C2 = np.zeros((S.shape[0], S.shape[1] + 1))
-        np.cumsum(np.take(S, prep.start_perm, axis=1), axis=1, out=C2[:, 1:])
+        C2 = np.zeros((S2.shape[0], S2.shape[1] + 1))
+        np.cumsum(S2, axis=1, out=C2[:, 1:])
         risk -= np.take(C2, prep.start_hi, axis=1) - np.take(C2, prep.start_lo, axis=1)
     efron = ties == "efron" and prep.tied
     # the tied-event sums only enter Efron's correction

@@ -63,17 +63,23 @@ def score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
     cH = np.concatenate(([0.0], np.cumsum(H[rev])))
     cG = np.concatenate((np.zeros((p, 1)), np.cumsum(G[:, rev], axis=1)), axis=1)
     idx_stop, idx_start = _time_indices(prep, rev, n)
-    Hsum = cH[idx_stop] - cH[idx_start]
-    Gsum = cG[:, idx_stop] - cG[:, idx_start]
-    res = -(r * (X * Hsum - Gsum))
+    Hsum = np.take(cH, idx_stop)
+    if prep.start_sorted is not None or np.any(idx_start):
+        Hsum -= np.take(cH, idx_start)
     # events: own mean, and only the dying share of their own time's hazard
     e_rows = prep.death_rows
     k = prep.death_time_index
-    res[:, e_rows] += X[:, e_rows] - mean[:, k]
-    res[:, e_rows] += r[e_rows] * (X[:, e_rows] * (H - Hd)[k] - (G - Gd)[:, k])
-    out = np.empty((n, p))
-    out[prep.order] = res.T
-    return out
+    own_h = np.take(H - Hd, k)
+    out = np.empty((p, n))
+    for j in range(p):  # one covariate at a time: p x n temporaries stay out of memory
+        xj = X[j]
+        gsum = np.take(cG[j], idx_stop) - np.take(cG[j], idx_start)
+        res = gsum - xj * Hsum
+        res *= r
+        xe = xj[e_rows]
+        res[e_rows] += xe - mean[j, k] + r[e_rows] * (xe * own_h - np.take((G - Gd)[j], k))
+        out[j, prep.order] = res
+    return out.T
 
 
 def _time_indices(
@@ -113,5 +119,6 @@ def robust_variance(
         summed = np.zeros((n_cl, wr.shape[1]))
         np.add.at(summed, cluster, wr)
         wr = summed
-    D = wr @ vcov
-    return np.asarray(D.T @ D, dtype=np.float64)
+    # without BLAS (einsum, optimize=False): a threaded gemm over 10^6 rows stalls on a busy host
+    M = np.einsum("ij,ik->jk", wr, wr)
+    return np.asarray(vcov.T @ M @ vcov, dtype=np.float64)

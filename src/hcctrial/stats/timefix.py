@@ -26,6 +26,20 @@ FloatArray = npt.NDArray[np.float64]
 TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(np.float64).eps))
 
 
+def _whole_and_small(columns: tuple[FloatArray, ...], tolerance: float) -> bool:
+    """True when every time is a whole number below 0.1 / tolerance: then distinct times differ
+    by >= 1 > tolerance and by >= 1 / max|t| > tolerance relative to the mean, so nothing merges.
+
+    Times in whole days are the common case; this O(n) check spares them the sort.
+    """
+    limit = 0.1 / tolerance
+    for c in columns:
+        arr = np.asarray(c, dtype=np.float64)
+        if arr.size and not (np.all(np.abs(arr) < limit) and np.array_equal(np.floor(arr), arr)):
+            return False
+    return True
+
+
 def aeq_times(*columns: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -> tuple[FloatArray, ...]:
     """Return the time columns with nearly equal times merged (``aeqSurv``), one per input.
 
@@ -36,6 +50,8 @@ def aeq_times(*columns: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -> tup
     [1.0, 1.0, 2.0]
     """
     if tolerance <= 0 or not columns:
+        return columns
+    if _whole_and_small(columns, tolerance):
         return columns
     y = np.unique(np.concatenate([np.asarray(c, dtype=np.float64).ravel() for c in columns]))
     y = y[np.isfinite(y)]
