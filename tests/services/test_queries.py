@@ -115,3 +115,42 @@ def test_query_text_and_field_are_checked(work: Any) -> None:
         work(lambda u: raise_query(u, "baselines", bid, "weight_kg", "   "), MONITOR)
     with pytest.raises(RuleViolation, match="'shoe_size' is not a field of this form"):
         work(lambda u: raise_query(u, "baselines", bid, "shoe_size", "?"), MONITOR)
+
+
+def test_a_locked_database_refuses_queries_and_form_status_too(work: Any, sessions: Any) -> None:
+    """DATABASE-LOCKED (docs/rules.md: "nothing is written, through any door") also holds for the
+    data-management writes, which are audited rows but not clinical records: raising, answering,
+    closing a query, marking a form complete or verified. Unlocking opens them again."""
+    from hcctrial.errors import HcctrialError
+    from hcctrial.services.form_status import mark_complete, verify_form
+    from hcctrial.services.locks import lock_database, unlock_database
+
+    pid, bid, site = _setup(work)
+    qid = work(lambda u: raise_query(u, "baselines", bid, "weight_kg", "Source?"), MONITOR)
+    work(lambda u: mark_complete(u, "baselines", bid, {"hbv_dna_iu_ml": "not_done"}), site)
+    admin = Actor(None, "admin", m.Role.ADMIN, None)
+    work(lambda u: lock_database(u, reason="final analysis"), admin)
+    attempts = {
+        "raise": lambda u: raise_query(u, "baselines", bid, "height_cm", "Height?"),
+        "close": lambda u: close_query(u, qid),
+        "complete": lambda u: mark_complete(u, "baselines", bid, {"hbv_dna_iu_ml": "unknown"}),
+        "verify": lambda u: verify_form(u, "baselines", bid),
+    }
+    refused = {}
+    for name, fn in attempts.items():
+        with pytest.raises(HcctrialError) as exc:
+            work(fn, admin)
+        refused[name] = "DATABASE-LOCKED" in str(exc.value)
+    with pytest.raises(HcctrialError) as exc:
+        work(lambda u: answer_query(u, qid, "56 kg"), site)
+    refused["answer"] = "DATABASE-LOCKED" in str(exc.value)
+    assert refused == dict.fromkeys(refused, True)
+    assert [q.status for q in queries_of_patient(sessions, pid)] == [QueryStatus.OPEN]
+    work(lambda u: unlock_database(u, reason="query found after lock"), admin)
+    work(lambda u: close_query(u, qid), MONITOR)
+    assert [q.status for q in queries_of_patient(sessions, pid)] == [QueryStatus.CLOSED]
+
+
+def queries_of_patient(sessions: Any, pid: int) -> list[Any]:
+    with sessions() as s:
+        return list(queries_of(s, pid))

@@ -261,7 +261,10 @@ def _save_state(
 ) -> None:
     from sqlalchemy import select
 
+    from hcctrial.services.part11_gate import refuse_while_database_locked
+
     session, actor = uow.session, uow.actor.username
+    refuse_while_database_locked(session)
     st = session.scalars(
         select(FormState).where(FormState.form == key[0], FormState.record_id == key[1])
     ).one_or_none()

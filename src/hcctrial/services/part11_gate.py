@@ -43,6 +43,7 @@ __all__ = [
     "form_of",
     "locks_and_signatures",
     "mark_signatures_changed",
+    "refuse_while_database_locked",
     "when",
 ]
 
@@ -89,8 +90,16 @@ def _account_disable_only(plan: Plan) -> bool:
 
 def database_lock(uow: UnitOfWork, plan: Plan) -> None:
     """DATABASE-LOCKED: no write while the database is locked (an account may be disabled)."""
-    lock = active_database_lock(uow.session)
-    if lock is None or _account_disable_only(plan):
+    if _account_disable_only(plan):
+        return
+    refuse_while_database_locked(uow.session)
+
+
+def refuse_while_database_locked(session: Session) -> None:
+    """DATABASE-LOCKED for any write while the database is locked: the gate of the unit of work
+    and the data-management writes (form status, SDV, queries) that are not clinical records."""
+    lock = active_database_lock(session)
+    if lock is None:
         return
     raise refusal(
         [

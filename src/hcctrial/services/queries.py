@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from hcctrial.services import persistence as db
 from hcctrial.services.form_status import FORMS, check_access, form_record
+from hcctrial.services.part11_gate import refuse_while_database_locked
 from hcctrial.services.permissions import Actor, Capability, spans_sites
 from hcctrial.services.rules import finding, refusal
 from hcctrial.store import models as m
@@ -106,6 +107,7 @@ def raise_query(
         "raised_by": uow.actor.username,
         "rule_id": rule_id,
     }
+    refuse_while_database_locked(session)
     return db.create(session, DataQuery, row, actor=uow.actor.username, reason=reason).id
 
 
@@ -116,6 +118,7 @@ def _load(uow: UnitOfWork, query_id: int, capability: Capability) -> DataQuery:
     if q is None:
         raise field_error("query", query_id, "the id of a query")
     check_access(uow.session, uow.actor, capability, q.patient_id, f"Query {query_id}")
+    refuse_while_database_locked(uow.session)  # every caller writes the query
     return q
 
 
