@@ -103,7 +103,11 @@ def db_session(request: Request, *, write: bool = False) -> Iterator[Any]:
     state = state_of(request)
     if write:
         with state.write_lock, state.sessions() as session, session.begin():
-            yield session
+            request.state.writing = session
+            try:
+                yield session
+            finally:
+                request.state.writing = None
     else:
         with state.sessions() as session, session.begin():
             yield session
@@ -124,8 +128,8 @@ def _session_user_id(request: Request, session: Any) -> int | None:
     request, in the caller's transaction: no extra round trip). A session ended (sign-out, new
     password, disabled account), idle too long or too old is refused; a replayed cookie of an
     ended session is worth nothing. The time of use is written at most once a minute, and an
-    expired session ended, in a short transaction of its own
-    (:mod:`hcctrial.services.sessions`)."""
+    expired session ended, in the request's writing transaction if it has one, else in a short
+    one of its own behind the process's write lock (:mod:`hcctrial.services.sessions`)."""
     from hcctrial.services.sessions import apply_check, check_session
 
     known = getattr(request.state, "session_uid", False)
@@ -143,9 +147,13 @@ def _session_user_id(request: Request, session: Any) -> int | None:
             idle_s=state.settings.idle_timeout_s,
             now=now,
         )
-        if check.write is not None:
-            with state.sessions() as own, own.begin():
-                apply_check(own, token, check, now)
+        if check.write is not None:  # once a minute: in the writing transaction, or queued
+            in_write = getattr(request.state, "writing", None) is session
+            if in_write:
+                apply_check(session, token, check, now)
+            else:
+                with state.write_lock, state.sessions() as own, own.begin():
+                    apply_check(own, token, check, now)
         uid = check.user_id
     request.state.session_uid = uid
     return uid
