@@ -12,8 +12,9 @@ not the web (the command line, scripts), and the API tokens an admin issues for 
   does not open any door. Issuing and revoking are security events (:mod:`.security_log`).
 - :func:`bootstrap_actor`: the first admin of an empty database creates itself (nobody else can
   vouch for it); once an active admin exists, every account change needs an authenticated admin.
-- :func:`system_account`: the account a program writes as (the demo generator), a users row with
-  role admin, no password (it cannot sign in) and a full name saying it is a system account.
+- A program that writes (the demo generator) does so as a *system account*: a users row with
+  role admin, no password (it cannot sign in) and a full name starting
+  :data:`SYSTEM_ACCOUNT_PREFIX` (``hcctrial.demo.generate``).
 
 The web signs users in itself (:mod:`hcctrial.web.routes_auth`) with the same password check
 (:func:`password_matches`).
@@ -50,7 +51,6 @@ __all__ = [
     "issue_token",
     "password_matches",
     "revoke_tokens",
-    "system_account",
     "token_digest",
 ]
 
@@ -174,31 +174,6 @@ def bootstrap_actor(source: Session | UnitOfWork, new_username: str, role: str) 
             "--role", f"{role!r} as the first account (no admin exists yet: create one first)"
         )
     return Actor(None, new_username, m.Role.ADMIN, None)
-
-
-def system_account(uow: UnitOfWork, name: str, purpose: str) -> Actor:
-    """The :class:`Actor` of system account ``name`` (created, audited, if absent): an admin of
-    every site with no password (it cannot sign in), full name ``system account: <purpose>``."""
-    session = uow.session
-    row = session.scalars(select(m.User).where(m.User.username == name)).first()
-    if row is None:
-        from hcctrial.services.accounts import add_user
-
-        uow.actor = Actor(None, name, m.Role.ADMIN, None)
-        pk = add_user(
-            uow,
-            username=name,
-            role=m.Role.ADMIN,
-            site_id=None,
-            password=None,
-            hash_password=str,
-            full_name=SYSTEM_ACCOUNT_PREFIX + purpose,
-            reason=f"system account for {purpose}",
-        )
-        return Actor(pk, name, m.Role.ADMIN, None)
-    if not row.active:
-        raise _refused("--user", f"system account {name!r} is disabled", user=name)
-    return Actor(row.id, row.username, row.role, row.site_id)
 
 
 def _require_admin(uow: UnitOfWork) -> None:

@@ -114,7 +114,9 @@ class Actor:
 
     @classmethod
     def system(cls, name: str) -> Actor:
-        """The operator of the database (command line, demo generator): an admin of every site."""
+        """An admin of every site named ``name``, with no row id: the demo generator's system
+        account (its users row is among the rows it writes) and tests. The command line acts as
+        an authenticated account instead (:mod:`hcctrial.services.identity`)."""
         return cls(None, name, Role.ADMIN, None)
 
 

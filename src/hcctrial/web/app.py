@@ -37,7 +37,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from hcctrial.errors import HcctrialError
 from hcctrial.services.security_log import security_event
 from hcctrial.settings import Settings
-from hcctrial.web.deps import NotSignedIn, WebState, refusal_status, render, session_gate
+from hcctrial.web.deps import NotSignedIn, WebState, refusal_status, render
 from hcctrial.web.security import (
     CSRF_FIELD,
     CSRF_HEADER,
@@ -208,7 +208,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         summary="Electronic case report forms and protocol decisions for the sorafenib + "
         "TACE-HAIC (FOLFOX) trial.",
         version="0.1.0",
-        dependencies=[Depends(ids_in_range), Depends(csrf_protect), Depends(session_gate)],
+        dependencies=[Depends(ids_in_range), Depends(csrf_protect)],
         docs_url=None,  # no Swagger UI: it loads its scripts from a CDN (offline, CSP)
         redoc_url=None,
         openapi_url=None,  # served below, to signed-in users only

@@ -42,7 +42,6 @@ __all__ = [
     "render",
     "require",
     "save_or_refuse",
-    "session_gate",
     "signed_in_user",
     "state_of",
     "unit_of_work",
@@ -104,7 +103,11 @@ def db_session(request: Request, *, write: bool = False) -> Iterator[Any]:
     state = state_of(request)
     if write:
         with state.write_lock, state.sessions() as session, session.begin():
-            yield session
+            request.state.writing = session
+            try:
+                yield session
+            finally:
+                request.state.writing = None
     else:
         with state.sessions() as session, session.begin():
             yield session
@@ -120,47 +123,52 @@ def client_of(request: Request) -> str:
     return client_address(peer, forwarded, state_of(request).trusted_proxies)
 
 
-def session_gate(request: Request) -> None:
-    """Check the request's server-side session before its endpoint runs (an app-wide
-    dependency): sets ``request.state.uid`` to the signed-in user's id or None. A session ended
-    (sign-out, new password, disabled account), idle too long or too old is refused; a replayed
-    cookie of an ended session is worth nothing. The time of use is written at most once a
-    minute, in its own short write transaction (:mod:`hcctrial.services.sessions`)."""
+def _session_user_id(request: Request, session: Any) -> int | None:
+    """The user id of the request's valid server-side session, else None (checked once per
+    request, in the caller's transaction: no extra round trip). A session ended (sign-out, new
+    password, disabled account), idle too long or too old is refused; a replayed cookie of an
+    ended session is worth nothing. The time of use is written at most once a minute, and an
+    expired session ended, in the request's writing transaction if it has one, else in a short
+    one of its own behind the process's write lock (:mod:`hcctrial.services.sessions`)."""
     from hcctrial.services.sessions import apply_check, check_session
 
-    request.state.uid = None
+    known = getattr(request.state, "session_uid", False)
+    if known is not False:
+        return known  # type: ignore[no-any-return]
     token = request.session.get("sid")
-    if not isinstance(token, str) or not token:
-        return
-    state = state_of(request)
-    now = state.clock()
-    settings = state.settings
-    with db_session(request) as session:
+    uid: int | None = None
+    if isinstance(token, str) and token:
+        state = state_of(request)
+        now = state.clock()
         check = check_session(
             session,
             token,
-            lifetime_s=settings.session_lifetime_s,
-            idle_s=settings.idle_timeout_s,
+            lifetime_s=state.settings.session_lifetime_s,
+            idle_s=state.settings.idle_timeout_s,
             now=now,
         )
-    if check.write is not None:
-        with db_session(request, write=True) as session:
-            apply_check(session, token, check, now)
-    if check.user_id is None:
-        request.session.pop("sid", None)
-        request.session.pop("uid", None)
-    request.state.uid = check.user_id
+        if check.write is not None:  # once a minute: in the writing transaction, or queued
+            in_write = getattr(request.state, "writing", None) is session
+            if in_write:
+                apply_check(session, token, check, now)
+            else:
+                with state.write_lock, state.sessions() as own, own.begin():
+                    apply_check(own, token, check, now)
+        uid = check.user_id
+    request.state.session_uid = uid
+    return uid
 
 
 def signed_in_user(request: Request, session: Any) -> Actor:
     """Return the signed-in, active user of ``request`` or raise :class:`NotSignedIn`."""
-    uid = getattr(request.state, "uid", None)
-    if not isinstance(uid, int) or request.session.get("uid") != uid:
+    uid = _session_user_id(request, session)
+    if uid is None or request.session.get("uid") != uid:
         raise NotSignedIn
     user = session.get(m.User, uid)
     if user is None or not user.active or request.session.get("pwv") != _password_stamp(user):
         request.session.pop("uid", None)
         raise NotSignedIn
+    request.state.uid = uid
     return Actor(user.id, user.username, user.role, user.site_id)
 
 
