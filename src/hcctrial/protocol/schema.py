@@ -188,6 +188,9 @@ class Drug(_Model):
     #: lifetime cumulative dose limit in mg/m² (epirubicin: cardiotoxicity), and its source
     cumulative_limit_mg_m2: PositiveFloat | None = None
     cumulative_limit_source: str = ""
+    #: the report counts a patient "near the limit" from this % of it (below the limit itself)
+    cumulative_near_pct: float | None = Field(default=None, gt=0, lt=100)
+    cumulative_near_source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Drug:

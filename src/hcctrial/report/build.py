@@ -229,6 +229,7 @@ def build_document(
             else ()
         ),
         Section("baseline", "Baseline characteristics", tables=(table1_baseline(inputs),)),
+        *_treatment_sections(inputs, results),
         Section(
             "response",
             "Tumour response",
@@ -301,6 +302,19 @@ def build_document(
         trial=inputs.title.split(":")[0].strip(),
         provenance=prov.lines(),
     )
+
+
+def _treatment_sections(inputs: ReportInputs, results: AnalysisResults) -> tuple[Section, ...]:
+    """The dose-intensity section, when the inputs carry the dose history (derived from the
+    records) and the plan's regimen loads (its drugs, limits and cycle length head the table)."""
+    from hcctrial.report.dose_intensity import dose_intensity_table
+    from hcctrial.report.figure_jobs import _regimen
+
+    regimen = _regimen(results) if inputs.dose_history is not None else None
+    if regimen is None or inputs.dose_history is None:
+        return ()
+    table = dose_intensity_table(inputs.dose_history, regimen, len(inputs.subjects))
+    return (Section("treatment", "Dose intensity", tables=(table,)),)
 
 
 def _completeness_text(c: Completeness) -> str:
