@@ -80,6 +80,12 @@ def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial
     assert "<td>Baseline record</td><td>63 (95.5)</td>" in section
     assert "<td>Analysed in this report</td><td>60 (90.9)</td>" in section
     assert "All patients (n = 60)" in html  # Table 1 of the analysed patients
+    # the dose-intensity table over the 60 analysed, all treated; the 6 others not counted
+    assert "dose_intensity" in paths["tables"]
+    dose = html[html.index('<table id="dose_intensity"') :]
+    dose = re.sub(r"<td[^>]*>", "<td>", dose[: dose.index("</table>")])
+    assert "Patients treated, n (%), N = 60" in dose
+    assert "<td>Epirubicin (TACE, intra-arterial)</td><td>60 (100.0)</td>" in dose
 
 
 def test_the_build_reports_each_stage(mid_trial_db, tmp_path):

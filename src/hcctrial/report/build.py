@@ -229,13 +229,13 @@ def build_document(
             else ()
         ),
         Section("baseline", "Baseline characteristics", tables=(table1_baseline(inputs),)),
-        *_treatment_sections(inputs, results),
         Section(
             "response",
             "Tumour response",
             tables=(table2_response(results),),
             figures=tuple(by_section.get("response", ())),
         ),
+        *_treatment_sections(inputs, results),  # exposure, beside safety (as in a CSR)
         Section("safety", "Safety", tables=(table3_adverse_events(results),)),
         Section(
             "survival",
