@@ -115,6 +115,16 @@ def test_the_limit_and_near_threshold_are_read_from_the_regimen() -> None:
     assert not [r for r in dose_intensity_table(ROWS, free, 6).rows if r.indent]
 
 
+def test_a_near_threshold_without_a_limit_is_refused_by_the_regimen_schema() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    reg = default_regimen()
+    drugs = [d.model_dump() | {"cumulative_limit_mg_m2": None} for d in reg.drugs]
+    with pytest.raises(ValidationError, match="cumulative_near_pct needs cumulative_limit_mg_m2"):
+        Regimen.model_validate(reg.model_dump() | {"drugs": drugs})
+
+
 def _type7(values: list[float]) -> tuple[float, float, float]:
     """(median, Q1, Q3) by the statistics module's "inclusive" method (R type 7)."""
     q1, med, q3 = statistics.quantiles(values, n=4, method="inclusive")

@@ -198,6 +198,8 @@ class Drug(_Model):
             raise ValueError("give exactly one of dose_per_m2 or fixed_dose")
         if self.start_after and self.start_with:
             raise ValueError("give at most one of start_after or start_with")
+        if self.cumulative_near_pct is not None and self.cumulative_limit_mg_m2 is None:
+            raise ValueError("cumulative_near_pct needs cumulative_limit_mg_m2 (near what?)")
         return self
 
 
