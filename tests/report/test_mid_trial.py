@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +55,9 @@ def mid_trial_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial_db, tmp_path):
+def test_mid_trial_report_builds_with_a_data_completeness_section(
+    cli: Callable[..., Any], mid_trial_db: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "report"
     r = cli(
         "report",
@@ -88,7 +92,7 @@ def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial
     assert "<td>Epirubicin (TACE, intra-arterial)</td><td>60 (100.0)</td>" in dose
 
 
-def test_the_build_reports_each_stage(mid_trial_db, tmp_path):
+def test_the_build_reports_each_stage(mid_trial_db: Path, tmp_path: Path) -> None:
     from hcctrial.report.build import build_report
 
     seen: list[tuple[str, int, int]] = []
@@ -99,7 +103,9 @@ def test_the_build_reports_each_stage(mid_trial_db, tmp_path):
     assert figures and figures[-1][0] == figures[-1][1] == len(figures)
 
 
-def test_a_database_where_no_enrolled_patient_can_be_analysed_exits_2(cli, mid_trial_db, tmp_path):
+def test_a_database_where_no_enrolled_patient_can_be_analysed_exits_2(
+    cli: Callable[..., Any], mid_trial_db: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "none.sqlite"
     path.write_bytes(mid_trial_db.read_bytes())
     con = sqlite3.connect(path)
