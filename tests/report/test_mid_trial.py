@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,7 +55,9 @@ def mid_trial_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial_db, tmp_path):
+def test_mid_trial_report_builds_with_a_data_completeness_section(
+    cli: Callable[..., Any], mid_trial_db: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "report"
     r = cli(
         "report",
@@ -80,9 +84,15 @@ def test_mid_trial_report_builds_with_a_data_completeness_section(cli, mid_trial
     assert "<td>Baseline record</td><td>63 (95.5)</td>" in section
     assert "<td>Analysed in this report</td><td>60 (90.9)</td>" in section
     assert "All patients (n = 60)" in html  # Table 1 of the analysed patients
+    # the dose-intensity table over the 60 analysed, all treated; the 6 others not counted
+    assert "dose_intensity" in paths["tables"]
+    dose = html[html.index('<table id="dose_intensity"') :]
+    dose = re.sub(r"<td[^>]*>", "<td>", dose[: dose.index("</table>")])
+    assert "Patients treated, n (%), N = 60" in dose
+    assert "<td>Epirubicin (TACE, intra-arterial)</td><td>60 (100.0)</td>" in dose
 
 
-def test_the_build_reports_each_stage(mid_trial_db, tmp_path):
+def test_the_build_reports_each_stage(mid_trial_db: Path, tmp_path: Path) -> None:
     from hcctrial.report.build import build_report
 
     seen: list[tuple[str, int, int]] = []
@@ -93,7 +103,9 @@ def test_the_build_reports_each_stage(mid_trial_db, tmp_path):
     assert figures and figures[-1][0] == figures[-1][1] == len(figures)
 
 
-def test_a_database_where_no_enrolled_patient_can_be_analysed_exits_2(cli, mid_trial_db, tmp_path):
+def test_a_database_where_no_enrolled_patient_can_be_analysed_exits_2(
+    cli: Callable[..., Any], mid_trial_db: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "none.sqlite"
     path.write_bytes(mid_trial_db.read_bytes())
     con = sqlite3.connect(path)

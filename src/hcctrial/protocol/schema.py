@@ -188,6 +188,9 @@ class Drug(_Model):
     #: lifetime cumulative dose limit in mg/m² (epirubicin: cardiotoxicity), and its source
     cumulative_limit_mg_m2: PositiveFloat | None = None
     cumulative_limit_source: str = ""
+    #: the report counts a patient "near the limit" from this % of it (below the limit itself)
+    cumulative_near_pct: float | None = Field(default=None, gt=0, lt=100)
+    cumulative_near_source: str = ""
 
     @model_validator(mode="after")
     def _check(self) -> Drug:
@@ -195,6 +198,8 @@ class Drug(_Model):
             raise ValueError("give exactly one of dose_per_m2 or fixed_dose")
         if self.start_after and self.start_with:
             raise ValueError("give at most one of start_after or start_with")
+        if self.cumulative_near_pct is not None and self.cumulative_limit_mg_m2 is None:
+            raise ValueError("cumulative_near_pct needs cumulative_limit_mg_m2 (near what?)")
         return self
 
 

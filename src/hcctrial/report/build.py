@@ -235,6 +235,7 @@ def build_document(
             tables=(table2_response(results),),
             figures=tuple(by_section.get("response", ())),
         ),
+        *_treatment_sections(inputs, results),  # exposure, beside safety (as in a CSR)
         Section("safety", "Safety", tables=(table3_adverse_events(results),)),
         Section(
             "survival",
@@ -301,6 +302,19 @@ def build_document(
         trial=inputs.title.split(":")[0].strip(),
         provenance=prov.lines(),
     )
+
+
+def _treatment_sections(inputs: ReportInputs, results: AnalysisResults) -> tuple[Section, ...]:
+    """The dose-intensity section, when the inputs carry the dose history (derived from the
+    records) and the plan's regimen loads (its drugs, limits and cycle length head the table)."""
+    from hcctrial.report.dose_intensity import dose_intensity_table
+    from hcctrial.report.figure_jobs import _regimen
+
+    regimen = _regimen(results) if inputs.dose_history is not None else None
+    if regimen is None or inputs.dose_history is None:
+        return ()
+    table = dose_intensity_table(inputs.dose_history, regimen, len(inputs.subjects))
+    return (Section("treatment", "Dose intensity", tables=(table,)),)
 
 
 def _completeness_text(c: Completeness) -> str:

@@ -10,7 +10,9 @@ things the derivations do not carry are read here from the raw records:
 - time on treatment: from the first TACE-HAIC to 4 weeks (one nominal cycle) after the start of the
   last cycle, capped at the last contact;
 - the disposition: screened patients (everyone in ``patients``), screen failures by their first
-  criterion not met, enrolled, treated (>= 1 cycle), response-assessable (best response not NE).
+  criterion not met, enrolled, treated (>= 1 cycle), response-assessable (best response not NE);
+- the dose history of the patients analysed (:func:`hcctrial.derive.dose_history.dose_history_rows`,
+  the rows of ``dose_history.csv``), for the dose-intensity table.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from hcctrial.derive.endpoints import EndpointRow
     from hcctrial.derive.records import PatientRecords
     from hcctrial.derive.subject import SubjectRow
+    from hcctrial.protocol.schema import Regimen
 
 __all__ = ["report_inputs_from_database", "report_inputs_from_derived", "screen_failure_reasons"]
 
@@ -74,13 +77,19 @@ def report_inputs_from_derived(
     is_demo: bool = False,
     notes: tuple[str, ...] = (),
     datasets: AnalysisDatasets | None = None,
+    regimen: Regimen | None = None,
 ) -> ReportInputs:
     """Return the report inputs from the raw records and their derived analysis rows.
 
     ``screen_failure_reasons``: study id -> the criterion that failed (for the CONSORT diagram);
-    ``datasets``: the analysis datasets derived with the rows (the report analyses those).
+    ``datasets``: the analysis datasets derived with the rows (the report analyses those);
+    ``regimen``: the regimen of the dose history (default: the seed regimen, as
+    ``dose_history.csv``).
     """
+    from hcctrial.derive.dose_history import dose_history_rows
+
     by_id = {r.study_id: r for r in records}
+    analysed_ids = {s.study_id for s in subjects}
     ends = tuple(
         EndpointRecord(e.study_id, e.endpoint, float(e.months), int(e.event)) for e in endpoints
     )
@@ -168,6 +177,11 @@ def report_inputs_from_derived(
         notes=notes,
         datasets=datasets,
         completeness=completeness(records),  # the database door adds who is set aside
+        dose_history=tuple(
+            dose_history_rows(
+                [r for r in records if r.enrolled and r.study_id in analysed_ids], regimen
+            )
+        ),
     )
 
 
@@ -211,6 +225,17 @@ def screen_failure_reasons(session: Any) -> dict[str, str]:
     from hcctrial.services.patients import screen_failure_reasons as reasons
 
     return reasons(session)
+
+
+def _plan_regimen(plan: PlanFile) -> Regimen | None:
+    """The regimen the plan names (None when it cannot be loaded: the seed regimen is used)."""
+    from hcctrial.errors import HcctrialError
+    from hcctrial.protocol.regimen import load_regimen
+
+    try:
+        return load_regimen(plan.plan.regimen)
+    except HcctrialError:
+        return None
 
 
 def report_inputs_from_database(
@@ -275,6 +300,7 @@ def report_inputs_from_database(
         is_demo=demo,
         notes=(dataset,),
         datasets=datasets,
+        regimen=_plan_regimen(pf),
     )
     if aside and inputs.disposition is not None:
         reasons = Counter(why for _, why in aside)

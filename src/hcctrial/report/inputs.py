@@ -171,6 +171,10 @@ class ReportInputs:
     lock_state: str | None = None
     #: Records per enrolled patient and the patients not analysed yet (None: not from a database).
     completeness: Completeness | None = None
+    #: The dose-history rows of the patients analysed (:mod:`hcctrial.derive.dose_history`, as
+    #: ``dose_history.csv``; one per patient, drug and cycle), for the dose-intensity table
+    #: (None: not derived from the records, the table is left out).
+    dose_history: tuple[Mapping[str, Any], ...] | None = None
 
     def endpoint_data(self, endpoint: str) -> tuple[list[str], list[float], list[int]]:
         """Return (study ids, times in months, events) of ``endpoint`` in subject order."""
