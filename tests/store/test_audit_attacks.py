@@ -21,6 +21,7 @@ from sqlalchemy import text
 from tests.cli.test_cli_database import _sample_dir
 from tests.conftest import CliResult
 from tests.store.databases import BACKENDS, fresh_database_url
+from tests.support import cli_admin
 
 
 @pytest.fixture(params=BACKENDS)
@@ -31,9 +32,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def trial(cli: Callable[..., CliResult], url: str, tmp_path: Path) -> str:
-    """A database with 5 imported rows (5 audit entries), verified intact."""
+    """A database with the importing admin and 5 imported rows (6 audit entries), verified intact."""
     assert cli("init", "--database", url).exit_code == 0
-    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, "--actor", "dm")
+    r = cli("import", str(_sample_dir(tmp_path)), "--database", url, *cli_admin(url, "dm"))
     assert r.exit_code == 0, r.stderr
     return url
 
@@ -122,7 +123,7 @@ def _forge_update(url: str, key: bytes | None) -> None:
 def test_intact_trial_verifies_with_the_fixed_json(cli: Any, trial: str) -> None:
     code, report = _verify(cli, trial)
     assert code == 0
-    assert report["intact"] is True and report["entries"] == 5 and report["problems"] == []
+    assert report["intact"] is True and report["entries"] == 6 and report["problems"] == []
 
 
 def test_forged_entry_by_a_non_existent_user_is_detected(cli: Any, trial: str) -> None:
@@ -130,7 +131,7 @@ def test_forged_entry_by_a_non_existent_user_is_detected(cli: Any, trial: str) -
     code, report = _verify(cli, trial)
     assert code == 1 and report["intact"] is False
     (problem,) = report["problems"]
-    assert (problem["table"], problem["id"]) == ("audit_log", 6)
+    assert (problem["table"], problem["id"]) == ("audit_log", 7)
     assert "dr.forger" in problem["what"] and "forged" in problem["what"]
 
 
@@ -142,7 +143,7 @@ def test_forger_holding_the_key_is_caught_only_by_a_kept_checkpoint(
     assert r.exit_code == 0, r.stderr
     checkpoint = json.loads(kept.read_text())
     assert checkpoint == json.loads(r.stdout)
-    assert set(checkpoint) == {"seq", "head", "at"} and checkpoint["seq"] == 5
+    assert set(checkpoint) == {"seq", "head", "at"} and checkpoint["seq"] == 6
     assert checkpoint["at"].endswith("Z")
     # Rewrite history from entry 2 on, with the key: every hash recomputed, the head too.
     key = _key(trial)
@@ -168,7 +169,7 @@ def test_forger_holding_the_key_is_caught_only_by_a_kept_checkpoint(
     code, report = _verify(cli, trial, "--checkpoint", str(kept))
     assert code == 1
     assert [(p["table"], p["id"], p["kind"]) for p in report["problems"]] == [
-        ("audit_log", 5, "checkpoint_mismatch")
+        ("audit_log", 6, "checkpoint_mismatch")
     ]
 
 
@@ -190,13 +191,13 @@ def test_last_entry_removed_with_its_row_and_head_needs_a_checkpoint(
     code, report = _verify(cli, trial, "--checkpoint", str(kept))
     assert code == 1
     assert report["problems"][0]["kind"] == "checkpoint_mismatch"
-    assert "ends at seq 4, before the checkpoint kept at seq 5" in report["problems"][0]["what"]
+    assert "ends at seq 5, before the checkpoint kept at seq 6" in report["problems"][0]["what"]
 
 
 def test_a_rewritten_tail_without_the_key_is_detected_without_a_checkpoint(
     cli: Any, trial: str
 ) -> None:
-    # Rewriting entries 4-5 and the head by the public formula (no key): the hashes do not verify.
+    # Rewriting entries 4-6 and the head by the public formula (no key): the hashes do not verify.
     rows = _rows(trial, "SELECT seq, prev_hash FROM audit_log WHERE seq >= 4 ORDER BY seq")
     prev = rows[0][1]
     statements = []
@@ -214,6 +215,7 @@ def test_a_rewritten_tail_without_the_key_is_detected_without_a_checkpoint(
     assert [(p["id"], p["kind"]) for p in report["problems"]] == [
         (4, "audit_entry_altered"),
         (5, "audit_entry_altered"),
+        (6, "audit_entry_altered"),
     ]
 
 
@@ -242,6 +244,7 @@ def test_cannot_run_exits_2(cli: Any, trial: str, tmp_path: Path) -> None:
     r = cli("audit", "verify", "--database", trial, "--checkpoint", str(tmp_path / "missing"))
     assert r.exit_code == 2
     # A wrong key (someone else's, or a key file lost and replaced) cannot verify: exit 2, named.
+    admin = cli_admin(trial, "dm")  # a token issued under the right key, before it is replaced
     wrong = tmp_path / "wrong.key"
     wrong.write_text("w" * 64)
     os.environ["HCCTRIAL_AUDIT_KEY_FILE"] = str(wrong)
@@ -251,7 +254,7 @@ def test_cannot_run_exits_2(cli: Any, trial: str, tmp_path: Path) -> None:
         new = tmp_path / "new"
         new.mkdir()
         (new / "sites.csv").write_text("id,code,name,country\n2,PUMCH,Peking Union,China\n")
-        r = cli("import", str(new), "--database", trial)  # nor write with it
+        r = cli("import", str(new), "--database", trial, *admin)  # nor write with it
         assert r.exit_code == 2 and "Nothing was written" in r.stderr
         r = cli("serve", "--database", trial, "--port", "1")  # refused before it would start
         assert r.exit_code == 2 and "not the key of this database's audit chain" in r.stderr

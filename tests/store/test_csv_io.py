@@ -80,7 +80,8 @@ def exported(sessions: Any, tmp_path: Path) -> Path:
 
 def test_export_writes_one_documented_csv_per_table(exported: Path) -> None:
     names = {p.name for p in exported.glob("*.csv")}
-    assert names == {f"{t.__tablename__}.csv" for t in m.DATA_TABLES} | {"audit_log.csv"}
+    # every audited table (the data, signatures and locks, form states and queries) and the log
+    assert names == {f"{t.__tablename__}.csv" for t in m.AUDITED_TABLES} | {"audit_log.csv"}
     patients = _rows(exported / "patients.csv")
     assert list(patients[0]) == [
         "id",

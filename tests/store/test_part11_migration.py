@@ -22,10 +22,9 @@ def _below_i16() -> str:
 
 
 def _downgrade(engine: Any, target: str) -> None:
-    from alembic import command
+    from hcctrial.store.migrations import downgrade_to
 
-    with engine.begin() as connection:
-        command.downgrade(alembic_config(connection=connection), target)
+    downgrade_to(engine, target)
 
 
 def test_down_and_up_again_and_no_downgrade_while_a_data_manager_exists(db_url: str) -> None:

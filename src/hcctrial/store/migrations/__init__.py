@@ -23,6 +23,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
     "current_revision",
+    "downgrade_to",
     "head_revision",
     "known_revisions",
     "require_current_schema",
@@ -64,6 +65,18 @@ def upgrade_to_head(engine: Engine) -> str:
         if engine.dialect.name == "sqlite":
             _check_foreign_keys(connection)
     return head_revision()
+
+
+def downgrade_to(engine: Engine, revision: str) -> None:
+    """Downgrade ``engine``'s database to ``revision``, all or nothing as :func:`upgrade_to_head`
+    (a downgrade refused by one migration leaves the schema as it was, SQLite included)."""
+    from alembic import command
+
+    opener = _sqlite_ddl_transaction if engine.dialect.name == "sqlite" else _transaction
+    with opener(engine) as connection:
+        command.downgrade(alembic_config(connection=connection), revision)
+        if engine.dialect.name == "sqlite":
+            _check_foreign_keys(connection)
 
 
 @contextmanager
