@@ -299,7 +299,8 @@ def test_ecog_3_is_recorded_through_every_door_and_holds_the_next_cycle(
         ("2026-02-20", 3, 64.0),
     ]
     page = client.get(f"/patients/{gz}").text
-    assert page.count("Pre-cycle examination: ECOG 3, weight 64 kg") == 3
+    timeline = page.split('<div id="timeline">', 1)[1].split("</section>", 1)[0]
+    assert timeline.count("Pre-cycle examination: ECOG 3, weight 64 kg") == 3
     for pid, day in ((gz, "2026-02-22"), (rc1, "2026-02-20")):
         d = decision(pid)
         assert d["action"] != "give_cycle"
