@@ -80,7 +80,7 @@ def test_cif_without_group_has_no_gray_test(cli) -> None:
         # the shared CSV reader names the data row or, with issue 15a's change, the file line
         ("t,e\n1,1\n2,x\n", [], r"column 'e': (row 2|line 3) has 'x'; expected a number"),
         ("t,e\n1,1\n2,1.5\n", [], r"column 'e': line 3 has '1\.5'; expected 0 \(censored\)"),
-        ("t,e\n1,1\n-2,0\n", [], "column 't': line 3 has '-2'"),
+        ("t,e\n1,1\n-2,0\n", [], "column 't': line 3 has negative time -2"),
         ("t,e\n1,0\n2,0\n", [], "no events"),
         ("t,e\n1,1\n2,0\n", ["--group", "g"], "column 'g' not found"),
         ("t,e\n1,1\n2,0\n", ["--at", "6,x"], "--at: got 'x'"),

@@ -69,31 +69,13 @@ def load_survival_csv(
     """
     import numpy as np
 
+    from hcctrial.cli.survival_columns import kept_times
     from hcctrial.stats.data import read_csv_table, survival_data
 
     table = read_csv_table(path)
     used = [time, event] + [c for c in labels if c]
-    for name in used:
-        table.require(name)
-    keep = ~table.missing_mask(used)
-    t_all = table.numeric(time)
+    keep, t_all = kept_times(table, time, used)
     e_all = table.numeric(event)
-    bad = keep & ~np.isfinite(np.where(keep, t_all, 0.0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(
-            f"column {time!r}: line {table.line(i)} has {table.require(time)[i]!r}; expected a "
-            "finite time",
-            field=time,
-        )
-    bad = keep & (np.where(keep, t_all, 0.0) < 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(
-            f"column {time!r}: line {table.line(i)} has negative time {t_all[i]:g}; expected a "
-            "time >= 0",
-            field=time,
-        )
     if event_value is not None:
         e_all = np.where(keep, (e_all == event_value).astype(np.float64), np.nan)
     bad = keep & ~np.isin(e_all, (0.0, 1.0))
@@ -103,11 +85,6 @@ def load_survival_csv(
             f"column {event!r}: line {table.line(i)} has {table.require(event)[i]!r}; expected 0 "
             "(censored) or 1 (event) -- use --event-value V if another code means 'event'",
             field=event,
-        )
-    if not keep.any():
-        raise DataValidationError(
-            f"{path.name}: every row has a missing value in {used}; nothing to analyse",
-            field="file",
         )
     checked = survival_data(t_all[keep], e_all[keep], time_name=time, event_name=event)
     columns = [None if c is None else table.text(c, keep) for c in labels]

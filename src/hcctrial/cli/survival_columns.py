@@ -6,7 +6,9 @@ not a finite number with the column, the file line (header = line 1) and the cel
 text only is a factor (R reads it as one), a column named in ``--categorical`` is a factor, and a
 column of numbers with a stray word is an error naming that line (it used to become a factor
 silently); :func:`checked_range` refuses values out of range, naming the line and the cell.
-Used by ``survival cox`` and ``survival km`` so that the rule lives in one place.
+:func:`kept_times` is the time column every survival command reads: the rows without a missing
+value in the columns used, each kept time finite and >= 0.
+Used by every ``survival`` command so that the rule lives in one place.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 
     from hcctrial.stats.data import CsvTable
 
-__all__ = ["checked_range", "covariate_columns", "kept_numbers", "parse_names"]
+__all__ = ["checked_range", "covariate_columns", "kept_numbers", "kept_times", "parse_names"]
 
 
 def parse_names(text: str | None, option: str) -> list[str]:
@@ -123,3 +125,41 @@ def covariate_columns(
                 field=name,
             )
     return out
+
+
+def kept_times(
+    table: CsvTable, time: str, used: Sequence[str]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Return (rows kept, the time column) once every column of ``used`` exists: a row is kept
+    when none of ``used`` is missing; a kept time must be finite and >= 0 (raise naming the file
+    line and the cell); a file with no row kept is refused."""
+    import numpy as np
+
+    for name in used:
+        table.require(name)
+    keep = ~table.missing_mask(list(used))
+    t_all = table.numeric(time)
+    shown = np.where(keep, t_all, 0.0)
+    bad = keep & ~np.isfinite(shown)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            f"column {time!r}: line {table.line(i)} has {table.require(time)[i]!r}; expected a "
+            "finite time",
+            field=time,
+        )
+    bad = keep & (shown < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            f"column {time!r}: line {table.line(i)} has negative time {t_all[i]:g}; expected a "
+            "time >= 0",
+            field=time,
+        )
+    if not keep.any():
+        raise DataValidationError(
+            f"{table.path.name}: every row has a missing value in {list(used)}; nothing to "
+            "analyse",
+            field="file",
+        )
+    return keep, t_all

@@ -48,38 +48,14 @@ def _num(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else float(x)
 
 
-def _line(table: CsvTable, i: int) -> int:
-    """The file line of data row ``i`` (0-based; the header is line 1), as the CSV reader counts."""
-    line = getattr(table, "line", None)
-    return int(line(i)) if line is not None else i + 2
-
-
 def _rows_checked(
     table: CsvTable, time: str, event: str, used: list[str]
 ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Return (rows kept, time, event) with the time and event cells checked in kept rows."""
-    import numpy as np
+    from hcctrial.cli.survival_columns import kept_times
 
-    for name in used:
-        table.require(name)
-    keep = ~table.missing_mask(used)
-    t_all = table.numeric(time)
-    e_all = table.numeric(event)
-    t0 = np.where(keep, t_all, 0.0)
-    bad = keep & (~np.isfinite(t0) | (t0 < 0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataValidationError(
-            f"column {time!r}: line {_line(table, i)} has {table.require(time)[i]!r}; expected a "
-            "finite time >= 0",
-            field=time,
-        )
-    if not keep.any():
-        raise DataValidationError(
-            f"{table.path.name}: every row has a missing value in {used}; nothing to analyse",
-            field="file",
-        )
-    return keep, t_all, e_all
+    keep, t_all = kept_times(table, time, used)
+    return keep, t_all, table.numeric(event)
 
 
 def _status_checked(
@@ -94,7 +70,7 @@ def _status_checked(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataValidationError(
-            f"column {event!r}: line {_line(table, i)} has {table.require(event)[i]!r}; expected 0 "
+            f"column {event!r}: line {table.line(i)} has {table.require(event)[i]!r}; expected 0 "
             "(censored), 1 (event of interest) or 2, 3, ... (competing events)",
             field=event,
         )
