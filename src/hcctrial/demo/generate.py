@@ -394,6 +394,9 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
             )
 
     # ------------------------------------------------------------------ labs over time
+    # the pre-cycle panel first: its rows before cycle 1 then follow the screening labs in id
+    # order, as an export by visit (REDCap's events) orders them
+    _add_pre_cycle_panel(ids, pid, labs, [c for c in cycles if c < p.os_days], day)
     draws = []  # (day, is the toxicity draw)
     for n, cd in enumerate(cycles, start=1):
         if n > 1:
@@ -430,8 +433,6 @@ def _patient_records(ids: _Ids, rng: random.Random, p: DemoPatient, site_id: int
                     "lln": None if spec.relative else spec.ref,
                 },
             )
-
-    _add_pre_cycle_panel(ids, pid, labs, [c for c in cycles if c < p.os_days], day)
 
     # ------------------------------------------------------------------ clinical AEs
     last_day = min(p.os_days - 1, cycles[-1] + 28)
