@@ -69,13 +69,14 @@ def main() -> None:
             report = out / "report"
             assert (report / "report.html").stat().st_size > 0
             assert (report / "report.docx").stat().st_size > 0
+            assert (report / "report.pdf").stat().st_size > 0
             n_png = len(list((report / "figures").glob("*.png")))
             n_svg = len(list((report / "figures").glob("*.svg")))
             walls.append(wall)
             cpus.append(cpu)
             print(
                 f"  run {k + 1}: {wall:.2f} s wall, {cpu:.2f} s CPU "
-                f"({n_png} PNG + {n_svg} SVG figures, HTML, Word); load {_load():.2f}"
+                f"({n_png} PNG + {n_svg} SVG figures, HTML, Word, PDF); load {_load():.2f}"
             )
         med = statistics.median(walls)
         verdict = "meets" if med < TARGET_S else "does NOT meet"

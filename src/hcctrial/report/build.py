@@ -438,18 +438,24 @@ def build_report(
         html_path = out / "report.html"
         html_path.write_text(render_html(doc), encoding="utf-8")
         tick("html")
-    pending = None
+    pending = print_path = None
     if "pdf" in fmts and html_path is not None:
+        from hcctrial.report.render_html import render_html
         from hcctrial.report.render_pdf import start_pdf
 
-        pending = start_pdf(html_path, out / "report.pdf")  # Chromium prints beside the Word
+        print_path = out / "report.print.html"  # the figures as their PNG files (see render_html)
+        print_path.write_text(render_html(doc, print_png=True), encoding="utf-8")
+        pending = start_pdf(print_path, out / "report.pdf")  # Chromium prints beside the Word
     if "docx" in fmts:
         from hcctrial.report.render_docx import render_docx
 
         docx_path = render_docx(doc, out / "report.docx")
         tick("docx")
-    if pending is not None and html_path is not None:
-        pdf_path = pending.wait()
+    if pending is not None and html_path is not None and print_path is not None:
+        try:
+            pdf_path = pending.wait()
+        finally:
+            print_path.unlink(missing_ok=True)
         if "html" not in fmts:
             html_path.unlink()
             html_path = None
