@@ -102,10 +102,30 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_seed = os.environ.get(
             "HCCTRIAL_HYPOTHESIS_SEED", str(DEFAULT_HYPOTHESIS_SEED)
         )
+    _import_every_project_module()
     os.environ.setdefault("HCCTRIAL_LOG_DIR", tempfile.mkdtemp(prefix="hcctrial-test-logs-"))
     # The default audit keys (<state dir>/audit-keys/<chain id>.key) of the run's databases: one
     # temporary directory for the run (xdist workers inherit it), not the user's ~/.local/state.
     os.environ.setdefault("HCCTRIAL_STATE_DIR", tempfile.mkdtemp(prefix="hcctrial-test-state-"))
+
+
+def _import_every_project_module() -> None:
+    """Import every ``hcctrial`` module now, in every process (xdist workers too).
+
+    Hypothesis (6.13x and later) mixes into its draws the constants of the project modules that are
+    in ``sys.modules`` when a test runs. Which modules those are depended on the tests a worker had
+    run before, so one seed gave different examples in CI and on a developer's machine (two failures
+    found in CI only). With every module loaded up front, a seed means the same examples everywhere.
+    """
+    import importlib
+    import pkgutil
+
+    import hcctrial
+
+    for info in pkgutil.walk_packages(hcctrial.__path__, "hcctrial."):
+        # __main__ runs the CLI, and Alembic runs migrations/env.py in its own context
+        if not info.name.endswith((".__main__", ".migrations.env")):
+            importlib.import_module(info.name)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -33,7 +33,7 @@ args <- list(fo, data = d, ties = opt$ties,
              control = coxph.control(iter.max = opt$iter_max, timefix = opt$timefix))
 if ("w" %in% names(d)) args$weights <- d$w
 if ("cl" %in% names(d)) args$cluster <- d$cl
-if (isTRUE(opt$robust)) args$robust <- TRUE
+if (!is.null(opt$robust)) args$robust <- opt$robust
 msgs <- character()
 f <- withCallingHandlers(do.call(coxph, args),
   warning = function(w) { msgs <<- c(msgs, conditionMessage(w)); invokeRestart("muffleWarning") })
@@ -59,7 +59,7 @@ def r_coxph(
     strata: Any = None,
     weights: Any = None,
     cluster: Any = None,
-    robust: bool = False,
+    robust: bool | None = None,
 ) -> dict[str, Any]:
     """Return R's ``coxph`` fit of the given data (covariates named x1 .. xp)."""
     Xa = np.asarray(X, dtype=float).reshape(len(time), -1)

@@ -201,7 +201,8 @@ def test_random_small_sets_match_live_cmprsk(data: tuple[list[int], ...]) -> Non
     sf_strata = np.array(ref["sf_strata"])
     pstate = np.array(ref["sf_pstate"], dtype=float)
     for c in curves:
-        rows = sf_strata == f"group={c.label}"
+        # one group: survfit has no strata, every row is that group's
+        rows = sf_strata == f"group={c.label}" if sf_strata.size else np.full(len(pstate), True)
         col = ref["sf_states"].index(str(c.cause))
         at = incidence_at(c, np.array(ref["sf_time"])[rows].tolist())
         assert_all_close([a.cif for a in at], pstate[rows, col], "survfit pstate")
@@ -214,3 +215,21 @@ def test_random_small_sets_match_live_cmprsk(data: tuple[list[int], ...]) -> Non
                 assert gt.chisq is None
             else:
                 assert gt.chisq is not None and close(gt.chisq, stat, 1e-7), (key, cause, gt, stat)
+
+
+def test_a_stratum_without_events_adds_nothing_to_grays_test() -> None:
+    # Gray's stratified statistic sums each stratum's score and variance over its event times; a
+    # stratum whose rows are all censored has none, so adding one leaves the test unchanged (the
+    # case a Hypothesis run found: it used to raise IndexError on the empty stratum).
+    time = [1.0, 2.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    status = [1, 2, 1, 0, 1, 1, 0, 2]
+    group = [1, 2, 1, 2, 2, 1, 2, 1]
+    alone = gray_test(time, status, group, 1, strata=[0] * 8)
+    padded = gray_test(
+        [*time, 0.0, 0.0, 3.0],
+        [*status, 0, 0, 0],
+        [*group, 1, 2, 2],
+        1,
+        strata=[0] * 8 + [1, 1, 1],
+    )
+    assert alone.chisq is not None and padded.chisq == pytest.approx(alone.chisq, rel=1e-14)

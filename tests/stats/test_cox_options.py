@@ -161,3 +161,18 @@ def test_heavily_tied_start_stop_rows_match_r(tmp_path: Path, ties: str) -> None
     np.testing.assert_allclose(fit.coef, r["coef"], rtol=RTOL)
     np.testing.assert_allclose(np.array(fit.vcov), np.array(r["var"]), rtol=RTOL)
     np.testing.assert_allclose([fit.loglik_null, fit.loglik], r["loglik"], rtol=RTOL)
+
+
+@needs_r
+def test_robust_false_with_fractional_weights_gives_the_model_variance(tmp_path: Path) -> None:
+    # R's coxph makes the robust variance the default under non-integer case weights; asked for
+    # robust = FALSE it returns the inverse information instead, and so must we (a Hypothesis run
+    # found the live-R helper dropping robust = FALSE, comparing a model variance with R's robust).
+    rng, X, t, e, start = _data(5, 40)
+    w = rng.uniform(0.3, 3, 40)
+    fit = cox_ph(t, e, X, weights=w, start=start, robust=False)
+    r = r_coxph(tmp_path, t, e, X, weights=w, start=start, robust=False)
+    assert "naive_var" not in r and fit.naive_vcov is None
+    _compare(fit, r, True)
+    default = cox_ph(t, e, X, weights=w, start=start)
+    assert not np.allclose(np.array(default.vcov), np.array(fit.vcov), rtol=1e-3)

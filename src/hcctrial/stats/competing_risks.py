@@ -351,6 +351,8 @@ def _gray_stratum(
     d2 = np.bincount(flat, weights=(status == 2) * 1.0, minlength=nu * ng).reshape(nu, ng)
     rs = np.cumsum(count[::-1], axis=0)[::-1]  # at risk: time >= t
     ev = (d1 + d2).sum(axis=1) > 0
+    if not ev.any():  # a stratum without events adds nothing (cmprsk's crstm loops over none)
+        return np.zeros(ng), np.zeros((ng, ng))
     rs, d1, d2 = rs[ev], d1[ev], d2[ev]
     live = rs > 0
     with np.errstate(divide="ignore", invalid="ignore"):
