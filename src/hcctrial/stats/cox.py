@@ -70,7 +70,11 @@ from hcctrial.stats.cox_likelihood import (
     _score_info,
     _stratum_codes,
 )
-from hcctrial.stats.cox_robust import robust_variance, score_residuals
+from hcctrial.stats.cox_robust import (
+    robust_variance,
+    sorted_score_residuals,
+    weighted_cluster_sums,
+)
 from hcctrial.stats.data import SurvivalData, survival_data
 from hcctrial.stats.timefix import aeq_times
 
@@ -329,18 +333,18 @@ def _robust(
     Computed on the scaled covariates; D'D scales back by outer(scale, scale) like the
     variance, and the score test does not depend on the scale.
     """
-    resid = score_residuals(prep, nr.beta, ties)
-    rvar_s = robust_variance(resid, nr.var, w, cl)
+    # residuals, weights and clusters in the fit's sorted row order (D'D ignores the order)
+    w_s = None if w is None else w[prep.order]
+    cl_s = None if cl is None else cl[prep.order]
+    resid = sorted_score_residuals(prep, nr.beta, ties)
+    rvar_s = robust_variance(resid, nr.var, w_s, cl_s)
     if not with_score:
         return _Robust(rvar_s * np.outer(scales, scales), None)
-    resid0 = score_residuals(prep, np.zeros_like(nr.beta), ties)
-    wr0 = resid0 if w is None else resid0 * w[:, None]
-    if cl is not None:
-        summed = np.zeros((int(cl.max()) + 1, wr0.shape[1]))
-        np.add.at(summed, cl, wr0)
-        wr0 = summed
-    u0 = wr0.sum(axis=0)
-    return _Robust(rvar_s * np.outer(scales, scales), _wald(wr0.T @ wr0, u0))
+    wr0 = weighted_cluster_sums(
+        sorted_score_residuals(prep, np.zeros_like(nr.beta), ties), w_s, cl_s
+    )
+    u0 = wr0.sum(axis=1)
+    return _Robust(rvar_s * np.outer(scales, scales), _wald(wr0 @ wr0.T, u0))
 
 
 def _concordance(

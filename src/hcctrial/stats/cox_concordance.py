@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from hcctrial.stats.timefix import small_whole_times
+
 __all__ = [
     "ConcordanceCounts",
     "concordance_counts",
@@ -69,11 +71,18 @@ _KEY_BITS = 63  # an int64 sort key holds at most this many bits
 def dense_rank(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], int]:
     """Return the 0-based rank of each value among the distinct values, and their number.
 
-    Equal values (``==``, so -0.0 and 0.0) share a rank; one quicksort argsort (SIMD in numpy).
+    Equal values (``==``, so -0.0 and 0.0) share a rank; one quicksort argsort (SIMD in numpy), or
+    for whole numbers >= 0 (times in days) a count per value (no sort).
     """
     n = values.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.intp), 0
+    if values.dtype == np.float64 and bool(values.min() >= 0):
+        whole = small_whole_times(values, n)
+        if whole is not None:  # whole days: rank by a count per value, no sort
+            present = np.bincount(whole) > 0
+            rank_of = np.cumsum(present) - 1
+            return rank_of[whole].astype(np.intp), int(rank_of[-1]) + 1
     o = np.argsort(values)
     vs = values[o]
     step = np.empty(n, dtype=np.intp)

@@ -22,63 +22,93 @@ import numpy.typing as npt
 
 from hcctrial.stats.cox_likelihood import FloatArray, _partial_terms
 
-__all__ = ["robust_variance", "score_residuals"]
+__all__ = [
+    "robust_variance",
+    "score_residuals",
+    "sorted_score_residuals",
+    "weighted_cluster_sums",
+]
 
 
 def _per_time_hazards(prep: Any, t: Any, p: int) -> tuple[FloatArray, ...]:
-    """Return per event time H, G (p x T), H', G' (the dying rows' shares) and the mean xbar."""
+    """Return per event time H, G (p x T), H', G' (the dying rows' shares) and the mean xbar.
+
+    With R1, DD the risk-set and tied-event sums of x at a time (p x T), Efron's k-th sub-step has
+    mean xbar_k = (R1 - f_k DD) / den_k and hazard dLambda_k = m_k / den_k (f_k = k / d, m_k the
+    case-weight mean wtave, 1 without weights). Every per-time sum is then R1 and DD times a sum
+    over sub-steps of a scalar, so only 1-d per-event arrays are summed (``np.add.reduceat``):
+    G = sum xbar_k dLambda_k = R1 A - DD B with A = sum m/den^2, B = sum f m/den^2, C = sum f^2
+    m/den^2; G' = sum (1 - f) xbar dLambda = R1 (A - B) - DD (B - C); mean = sum xbar_k / d.
+    """
     d = prep.d
     n_ev = prep.death_rows.shape[0]
-    frac = prep.efron_frac if t.dd.shape[1] else np.zeros(n_ev)
-    k = prep.death_time_index
-    r1 = t.r[1 : 1 + p][:, k]
-    if t.dd.shape[1]:
-        r1 = r1 - frac * t.dd[1 : 1 + p][:, k]
+    efron = bool(t.dd.shape[1])
+    f = prep.efron_frac if efron else np.zeros(n_ev)
     den = t.den
-    xbar = r1 / den  # p x events: Efron's sub-step means
     m = np.ones(n_ev) if prep.mult is None else prep.mult
-    dlam = m / den
     starts = prep.d_start
 
     def per_time(v: FloatArray) -> FloatArray:
-        return np.add.reduceat(v, starts, axis=-1)
+        return np.add.reduceat(v, starts)
 
-    H, G = per_time(dlam), per_time(xbar * dlam)
-    Hd, Gd = per_time((1 - frac) * dlam), per_time(xbar * ((1 - frac) * dlam))
-    mean = per_time(xbar) / d
+    dlam = m / den
+    dlam2 = dlam / den
+    H, Hd = per_time(dlam), per_time((1 - f) * dlam)
+    A = per_time(dlam2)
+    R1 = t.r[1 : 1 + p]
+    inv_mean = per_time(1.0 / den)
+    if not efron:
+        return H, R1 * A, Hd, R1 * A, R1 * (inv_mean / d)
+    fd = f * dlam2
+    B, C = per_time(fd), per_time(f * fd)
+    DD = t.dd[1 : 1 + p]
+    G = R1 * A - DD * B
+    Gd = R1 * (A - B) - DD * (B - C)
+    mean = (R1 * inv_mean - DD * per_time(f / den)) / d
     return H, G, Hd, Gd, mean
 
 
-def score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
-    """Return the n x p score residuals (original row order, the fit's covariate scale)."""
+def sorted_score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
+    """Return the p x n score residuals in the fit's sorted row order (``prep.order``) on the
+    fit's covariate scale; :func:`score_residuals` puts them in the original row order."""
     p = prep.XT.shape[0]
     n = prep.XT.shape[1]
     t = _partial_terms(prep, beta, ties)
     H, G, Hd, Gd, mean = _per_time_hazards(prep, t, p)
-    eta = beta @ prep.XT
-    r = np.exp(eta)
+    r = np.exp(beta @ prep.XT)
     X = prep.XT  # p x n, sorted order
     # cumulative sums over event times in ascending time within stratum: reverse the order
     rev = np.arange(H.shape[0] - 1, -1, -1)
     cH = np.concatenate(([0.0], np.cumsum(H[rev])))
     cG = np.concatenate((np.zeros((p, 1)), np.cumsum(G[:, rev], axis=1)), axis=1)
     idx_stop, idx_start = _time_indices(prep, rev, n)
+    from_start = prep.start_sorted is not None or bool(np.any(idx_start))
     Hsum = np.take(cH, idx_stop)
-    if prep.start_sorted is not None or np.any(idx_start):
+    if from_start:
         Hsum -= np.take(cH, idx_start)
     # events: own mean, and only the dying share of their own time's hazard
     e_rows = prep.death_rows
     k = prep.death_time_index
     own_h = np.take(H - Hd, k)
+    r_e = r[e_rows]
     out = np.empty((p, n))
     for j in range(p):  # one covariate at a time: p x n temporaries stay out of memory
-        xj = X[j]
-        gsum = np.take(cG[j], idx_stop) - np.take(cG[j], idx_start)
-        res = gsum - xj * Hsum
+        res = out[j]
+        np.take(cG[j], idx_stop, out=res)
+        if from_start:
+            res -= np.take(cG[j], idx_start)
+        res -= X[j] * Hsum
         res *= r
-        xe = xj[e_rows]
-        res[e_rows] += xe - mean[j, k] + r[e_rows] * (xe * own_h - np.take((G - Gd)[j], k))
-        out[j, prep.order] = res
+        xe = X[j][e_rows]
+        res[e_rows] += xe - np.take(mean[j], k) + r_e * (xe * own_h - np.take((G - Gd)[j], k))
+    return out
+
+
+def score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
+    """Return the n x p score residuals (original row order, the fit's covariate scale)."""
+    sorted_res = sorted_score_residuals(prep, beta, ties)
+    out = np.empty_like(sorted_res)
+    out[:, prep.order] = sorted_res
     return out.T
 
 
@@ -106,19 +136,31 @@ def _time_indices(
     return idx_stop, idx_start
 
 
+def weighted_cluster_sums(
+    resid: FloatArray,
+    weights: FloatArray | None = None,
+    cluster: npt.NDArray[np.intp] | None = None,
+) -> FloatArray:
+    """Return w * resid (p x n) summed within each cluster (p x clusters; unchanged without)."""
+    wr = resid if weights is None else resid * weights
+    if cluster is None:
+        return wr
+    n_cl = int(cluster.max()) + 1
+    return np.array([np.bincount(cluster, weights=row, minlength=n_cl) for row in wr])
+
+
 def robust_variance(
     resid: FloatArray,
     vcov: FloatArray,
     weights: FloatArray | None = None,
     cluster: npt.NDArray[np.intp] | None = None,
 ) -> FloatArray:
-    """Return R's robust variance D'D, D = rowsum(w * resid, cluster) @ vcov."""
-    wr = resid if weights is None else resid * weights[:, None]
-    if cluster is not None:
-        n_cl = int(cluster.max()) + 1
-        summed = np.zeros((n_cl, wr.shape[1]))
-        np.add.at(summed, cluster, wr)
-        wr = summed
-    # without BLAS (einsum, optimize=False): a threaded gemm over 10^6 rows stalls on a busy host
-    M = np.einsum("ij,ik->jk", wr, wr)
+    """Return R's robust variance D'D, D = rowsum(w * resid, cluster) @ vcov.
+
+    ``resid`` is p x n (one row per covariate), ``weights`` and ``cluster`` in the same row order:
+    D'D does not depend on the order of the rows, so the fit's sorted order serves.
+    """
+    wr = weighted_cluster_sums(resid, weights, cluster)
+    # row by row dot products (no threaded gemm over 10^6 rows, which stalls on a busy host)
+    M = np.array([[float(a @ b) for b in wr] for a in wr])
     return np.asarray(vcov.T @ M @ vcov, dtype=np.float64)

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.data import survival_data
-from hcctrial.stats.timefix import aeq_times
+from hcctrial.stats.timefix import aeq_times, small_whole_times
 
 __all__ = [
     "ConfType",
@@ -153,8 +153,12 @@ class KaplanMeierCurve:
 def _km_steps(
     time: FloatArray, event: npt.NDArray[np.int8]
 ) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
-    """Distinct times with at-risk, event and censoring counts (one sort, no loop over subjects)."""
+    """Distinct times with at-risk, event and censoring counts (one sort, no loop over subjects;
+    whole-number times such as days are counted per value instead, without a sort)."""
     n = time.shape[0]
+    whole = small_whole_times(time, n)
+    if whole is not None:
+        return _km_steps_counted(whole, event)
     # One value sort, no argsort: for times >= 0 the IEEE-754 bit pattern (sign bit 0) orders like
     # the number, so key = bits << 1 | event sorts by time and carries the event flag losslessly.
     t = time + 0.0  # -0.0 -> +0.0
@@ -169,6 +173,23 @@ def _km_steps(
     counts = np.diff(starts, append=n)
     n_event = np.add.reduceat((key & np.uint64(1)).astype(np.int64), starts)
     return times, n_risk.astype(np.int64), n_event, (counts - n_event).astype(np.int64)
+
+
+def _km_steps_counted(
+    whole: IntArray, event: npt.NDArray[np.int8]
+) -> tuple[FloatArray, IntArray, IntArray, IntArray]:
+    """:func:`_km_steps` for whole-number times: a count per value (``np.bincount``), no sort."""
+    counts = np.bincount(whole)
+    n_event_all = np.bincount(whole, weights=event).astype(np.int64)
+    present = np.flatnonzero(counts)
+    at_or_after = np.cumsum(counts[::-1])[::-1]
+    n_event = n_event_all[present]
+    return (
+        present.astype(np.float64),
+        at_or_after[present].astype(np.int64),
+        n_event,
+        (counts[present] - n_event).astype(np.int64),
+    )
 
 
 def _curve_from_steps(

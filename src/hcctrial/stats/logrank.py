@@ -31,11 +31,12 @@ import numpy.typing as npt
 from hcctrial.errors import DataValidationError
 from hcctrial.stats.data import survival_data
 from hcctrial.stats.kaplan_meier import group_codes
-from hcctrial.stats.timefix import aeq_times
+from hcctrial.stats.timefix import aeq_times, small_whole_times
 
 __all__ = ["LogRankResult", "TrendTestResult", "logrank_test", "logrank_trend_test"]
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,66 @@ def _distinct_runs(ts: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np
     return starts, np.diff(np.append(starts, ts.shape[0]))
 
 
+def _class_table(
+    times: FloatArray, code: IntArray, n_class: int, s_codes: IntArray | None
+) -> tuple[IntArray, IntArray]:
+    """Subjects per distinct (stratum, time) and class, rows in (stratum, time) order, and the
+    first row of each stratum (with the row count appended).
+
+    Whole-number times (days) are counted per value with one ``np.bincount`` (no sort) when the
+    table stays small; other times are sorted.
+    """
+    n = times.shape[0]
+    n_strata = 1 if s_codes is None else int(s_codes.max()) + 1
+    whole = small_whole_times(times, n)
+    if whole is not None and n_strata * (int(whole.max()) + 1) <= 4 * n + 4096:
+        width = int(whole.max()) + 1
+        cell = whole if s_codes is None else s_codes * width + whole
+        full = np.bincount(cell * n_class + code, minlength=n_strata * width * n_class)
+        full = full.reshape(n_strata * width, n_class)
+        kept = np.flatnonzero(full.any(axis=1))
+        s_of_row = kept // width
+        firsts = np.flatnonzero(np.diff(s_of_row, prepend=-1))
+        return full[kept], np.append(firsts, kept.shape[0])
+    if s_codes is None:
+        tab = _class_table_sorted(times, code, n_class)
+        return tab, np.array([0, tab.shape[0]])
+    order, first = _sorted_blocks(times, s_codes)
+    starts = np.flatnonzero(first)
+    uid = np.cumsum(first) - 1
+    tab = np.bincount(uid * n_class + code[order], minlength=starts.shape[0] * n_class)
+    su = s_codes[order][starts]
+    bounds = np.concatenate(([0], np.flatnonzero(su[1:] != su[:-1]) + 1, [starts.shape[0]]))
+    return tab.reshape(starts.shape[0], n_class), bounds
+
+
+def _class_table_sorted(times: FloatArray, code: IntArray, n_class: int) -> IntArray:
+    """Unstratified :func:`_class_table` of non-whole times: value sorts only (several times faster
+    than an argsort in numpy 2): the pooled times give the distinct times; each class's own sorted
+    times give its counts per distinct time, placed by a binary search of its distinct times."""
+    ts = np.sort(times)
+    starts, _ = _distinct_runs(ts)
+    tab = np.zeros((starts.shape[0], n_class), dtype=np.int64)
+    # group the subjects by class with one stable radix sort of the small class codes
+    by_class = times[np.argsort(code.astype(np.int16), kind="stable")]
+    edges = np.concatenate(([0], np.cumsum(np.bincount(code, minlength=n_class))))
+    for cls in range(n_class):  # loop over classes (2 per group) only
+        tc = np.sort(by_class[edges[cls] : edges[cls + 1]])
+        if tc.shape[0]:
+            first_c, counts = _distinct_runs(tc)
+            tab[np.searchsorted(ts[starts], tc[first_c]), cls] = counts
+    return tab
+
+
+def _at_risk(per_row: npt.NDArray[Any], bounds: IntArray) -> FloatArray:
+    """Subjects at risk per row of a (stratum, time)-ordered table: the row's and every later row's
+    count within the same stratum (``bounds``: first row of each stratum, row count appended)."""
+    risk = np.cumsum(per_row[::-1].astype(np.float64))[::-1]
+    for a, b in itertools.pairwise(bounds[:-1].tolist()):  # loop over strata only
+        risk[int(a) : int(b)] -= risk[int(b)]  # drop the later strata's subjects
+    return risk
+
+
 def logrank_test(
     time: Sequence[float] | npt.ArrayLike,
     event: Sequence[int] | npt.ArrayLike,
@@ -134,37 +195,9 @@ def logrank_test(
     if strata is not None:
         s_labels, s_codes = group_codes(strata, data.n, strata_name)
     code = 2 * g + data.event  # (group, censored/event) class of each subject
-    if s_codes is None:
-        # unstratified: value sorts only (several times faster than an argsort in numpy 2): the
-        # pooled times give the distinct times; each class's own sorted times give its counts per
-        # distinct time, placed by a binary search of its (few) distinct times
-        ts = np.sort(times)
-        starts, _ = _distinct_runs(ts)
-        n_u = starts.shape[0]
-        tab = np.zeros((n_u, 2 * k), dtype=np.int64)
-        # group the subjects by class with one stable radix sort of the small class codes
-        by_class = times[np.argsort(code.astype(np.int16), kind="stable")]
-        edges = np.concatenate(([0], np.cumsum(np.bincount(code, minlength=2 * k))))
-        for cls in range(2 * k):  # loop over classes (2 per group) only
-            tc = np.sort(by_class[edges[cls] : edges[cls + 1]])
-            if tc.shape[0]:
-                first_c, counts = _distinct_runs(tc)
-                tab[np.searchsorted(ts[starts], tc[first_c]), cls] = counts
-    else:
-        order, first = _sorted_blocks(times, s_codes)
-        starts = np.flatnonzero(first)
-        n_u = starts.shape[0]
-        uid = np.cumsum(first) - 1
-        tab = np.bincount(uid * (2 * k) + code[order], minlength=n_u * 2 * k).reshape(n_u, 2 * k)
-    if s_codes is None:
-        bounds = np.array([0, n_u])
-        block_end_row = np.full(n_u, data.n)
-    else:
-        su = s_codes[order][starts]
-        bounds = np.concatenate(([0], np.flatnonzero(su[1:] != su[:-1]) + 1, [n_u]))
-        ends = np.append(starts, data.n)[bounds[1:]]  # first sorted row after each stratum
-        block_end_row = np.repeat(ends, np.diff(bounds))
-    n_tot = (block_end_row - starts).astype(np.float64)  # at risk: same stratum, time >= t
+    tab, bounds = _class_table(times, code, 2 * k, s_codes)
+    n_u = tab.shape[0]
+    n_tot = _at_risk(tab.sum(axis=1), bounds)  # at risk: same stratum, time >= t
     deaths = [tab[:, 2 * j + 1].astype(np.float64) for j in range(k)]
     d_tot = np.sum(deaths, axis=0)
     if rho != 0.0:
@@ -176,10 +209,7 @@ def logrank_test(
     ev = np.flatnonzero(d_tot > 0)
     nk = np.empty((k, ev.shape[0]))  # n_k(t) at the event times, one row per group
     for j in range(k):  # loop over groups only
-        risk = np.cumsum((tab[::-1, 2 * j] + tab[::-1, 2 * j + 1]).astype(np.float64))[::-1]
-        for a, b in itertools.pairwise(bounds[:-1].tolist()):  # loop over strata only
-            risk[int(a) : int(b)] -= risk[int(b)]  # drop the later strata's subjects
-        nk[j] = risk[ev]
+        nk[j] = _at_risk(tab[:, 2 * j] + tab[:, 2 * j + 1], bounds)[ev]
     dk = np.array([d[ev] for d in deaths])
     n_ev, d_ev = n_tot[ev], d_tot[ev]
     w_ev = np.ones(ev.shape[0]) if rho == 0.0 else w[ev]

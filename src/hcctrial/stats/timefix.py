@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["TIMEFIX_TOLERANCE", "aeq_times"]
+__all__ = ["TIMEFIX_TOLERANCE", "aeq_times", "small_whole_times"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -69,3 +69,28 @@ def aeq_times(*columns: FloatArray, tolerance: float = TIMEFIX_TOLERANCE) -> tup
         fixed = cuts[np.clip(idx, 0, None)]
         out.append(np.where(np.isfinite(arr) & (idx >= 0), fixed, arr))
     return tuple(out)
+
+
+def small_whole_times(time: FloatArray, n: int) -> npt.NDArray[np.int64] | None:
+    """Return ``time`` as int64 when every value is a whole number in [0, 4 n + 4096]; else None.
+
+    Why: times in whole days are the common case, and for them a count per day (``np.bincount``,
+    O(n + max time)) gives the distinct times and their counts exactly, without the O(n log n)
+    sort; the bound keeps the count array no larger than a few times the data. Such times are never
+    merged by :func:`aeq_times` (see :func:`_whole_and_small`), so the result holds with and
+    without ``timefix``. Times must already be checked finite and >= 0.
+
+    >>> small_whole_times(np.array([3.0, 0.0, 3.0]), 3).tolist()
+    [3, 0, 3]
+    >>> small_whole_times(np.array([1.5]), 1) is None
+    True
+    """
+    if time.size == 0:
+        return None
+    top = float(time.max())
+    if top > 4 * n + 4096:
+        return None
+    as_int = time.astype(np.int64)
+    if not np.array_equal(as_int, time):
+        return None
+    return as_int

@@ -1,0 +1,90 @@
+"""Whole-number times (days) are counted per value (``np.bincount``) instead of sorted.
+
+The sorted path is the one checked against R ``survfit``/``survdiff`` elsewhere; here every
+whole-number data set is compared with the same data shifted by a quarter day (no longer whole, so
+it takes the sorted path): the same ties and order, so the same curve (times + 0.25) and the same
+test statistics, to the last bit. Also R directly on one such set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hcctrial.stats.kaplan_meier import kaplan_meier, kaplan_meier_by_group
+from hcctrial.stats.logrank import logrank_test
+from hcctrial.stats.timefix import small_whole_times
+
+sets = st.integers(min_value=2, max_value=60).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 40), min_size=n, max_size=n),
+        st.lists(st.integers(0, 1), min_size=n, max_size=n),
+        st.lists(st.integers(0, 2), min_size=n, max_size=n),
+        st.lists(st.integers(0, 2), min_size=n, max_size=n),
+    )
+)
+
+
+@settings(max_examples=200)
+@given(sets)
+def test_counted_and_sorted_paths_agree(data: tuple[list[int], ...]) -> None:
+    t = np.array(data[0], dtype=float)
+    e, g, s = (np.array(x) for x in data[1:])
+    assert small_whole_times(t, t.shape[0]) is not None
+    assert small_whole_times(t + 0.25, t.shape[0]) is None
+    a, b = kaplan_meier(t, e), kaplan_meier(t + 0.25, e)
+    np.testing.assert_array_equal(a.time + 0.25, b.time)
+    for name in ("n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for ca, cb in zip(kaplan_meier_by_group(t, e, g), kaplan_meier_by_group(t + 0.25, e, g)):
+        np.testing.assert_array_equal(ca.surv, cb.surv)
+        np.testing.assert_array_equal(ca.n_risk, cb.n_risk)
+    if len(set(g.tolist())) < 2:
+        return
+    for strata in (None, s):
+        for rho in (0.0, 1.0):
+            ra = logrank_test(t, e, g, strata, rho=rho)
+            rb = logrank_test(t + 0.25, e, g, strata, rho=rho)
+            assert ra.observed == rb.observed and ra.expected == rb.expected
+            assert ra.variance == rb.variance
+            assert ra.chisq == rb.chisq or (np.isnan(ra.chisq) and np.isnan(rb.chisq))
+
+
+def test_large_whole_times_fall_back_to_the_sort() -> None:
+    # 3 subjects, times up to 10^6 days: a count array of 10^6 cells would dwarf the data.
+    t = np.array([0.0, 5.0, 1_000_000.0])
+    assert small_whole_times(t, 3) is None
+    km = kaplan_meier(t, [1, 0, 1])
+    assert km.time.tolist() == [0.0, 5.0, 1_000_000.0]
+    assert km.surv.tolist() == pytest.approx([2 / 3, 2 / 3, 0.0])
+
+
+def test_a_hand_example_on_the_counted_path() -> None:
+    # days 2, 2, 3, 5 (events 1, 0, 1, 1): n = 4, 2, 1; S = 3/4, 3/4 * 1/2, 0.
+    km = kaplan_meier([2, 2, 3, 5], [1, 0, 1, 1])
+    assert km.time.tolist() == [2.0, 3.0, 5.0]
+    assert km.n_risk.tolist() == [4, 2, 1] and km.n_censor.tolist() == [1, 0, 0]
+    assert km.surv.tolist() == [0.75, 0.375, 0.0]
+    # log-rank: group a = {2 event, 5 event}, b = {2 censored, 3 event}; expected, by hand:
+    # t=2: n=4 (a 2, b 2), d=1 -> E_a 0.5; t=3: n=2 (a 1, b 1), d=1 -> E_a 0.5; t=5: n=1 (a), d=1
+    # -> E_a 1. O_a = 2, E_a = 2.0; O_b = 1, E_b = 1.0.
+    r = logrank_test([2, 2, 3, 5], [1, 0, 1, 1], ["a", "b", "b", "a"])
+    assert r.observed == (2.0, 1.0) and r.expected == (2.0, 1.0)
+
+
+@settings(max_examples=100)
+@given(st.lists(st.integers(0, 50), min_size=1, max_size=80))
+def test_dense_rank_of_whole_days_equals_the_sorted_rank(days: list[int]) -> None:
+    # the Cox fit and the concordance rank times; whole days are ranked by a count per value
+    from hcctrial.stats.cox_concordance import dense_rank
+
+    t = np.array(days, dtype=float)
+    rank, n = dense_rank(t)
+    ref_rank = np.unique(t, return_inverse=True)[1]  # numpy's sort-based ranking as the peer
+    assert n == len(set(days))
+    np.testing.assert_array_equal(rank, ref_rank)
+    shifted, n2 = dense_rank(t + 0.25)  # not whole: the argsort path
+    np.testing.assert_array_equal(shifted, rank)
+    assert n2 == n
