@@ -11,10 +11,12 @@ change a style once in Word) and every table and caption follows:
   group rows), ``Table Label 1``/``Table Label 2`` (indented labels), ``Table Note`` (footnotes
   under a table, 8 pt), ``Figure`` (a centred picture kept with its caption);
 - ``Caption`` kept with the next paragraph (the table under a table caption); ``Title`` and
-  ``Heading 1``/``2`` black in the heading font; ``Normal`` in the body font.
+  ``Heading 1``-``3`` black in the heading font; ``Normal`` in the body font.
 
-Fonts: body Times New Roman 11 pt, headings and tables Arial (LibreOffice substitutes the
-metric-compatible Liberation fonts). Run from the repository:
+Fonts and sizes: the default preset of :mod:`hcctrial.analysis.word_fonts` (body Times New Roman
+12 pt, headings and tables Arial), set by :func:`hcctrial.report.docx_fonts.apply_word_fonts` --
+the function the report applies its preset with, so this file and the report agree. Run from the
+repository:
 ``.venv/bin/python tools/make_reference_docx.py``; the file is committed.
 """
 
@@ -26,11 +28,11 @@ from typing import Any
 OUT = (
     Path(__file__).resolve().parents[1] / "src" / "hcctrial" / "report" / "data" / "reference.docx"
 )
-BODY_FONT = "Times New Roman"
-HEADING_FONT = "Arial"
 
 
-def _paragraph_style(doc: Any, name: str, base: str, size: float, **fmt: Any) -> Any:
+def _paragraph_style(doc: Any, name: str, base: str, **fmt: Any) -> Any:
+    """Define (or redefine) paragraph style ``name``: black, spacing, keep, alignment, indent;
+    the font and size come from the preset (:func:`make_reference`)."""
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Pt, RGBColor
 
@@ -41,8 +43,6 @@ def _paragraph_style(doc: Any, name: str, base: str, size: float, **fmt: Any) ->
         else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
     )
     st.base_style = styles[base] if base else None
-    st.font.size = Pt(size)
-    st.font.name = fmt.pop("font", HEADING_FONT)
     st.font.bold = fmt.pop("bold", False)
     st.font.italic = fmt.pop("italic", False)
     st.font.color.rgb = RGBColor(0, 0, 0)
@@ -112,25 +112,28 @@ def make_reference(path: Path = OUT) -> Path:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+    from hcctrial.analysis.word_fonts import DEFAULT_WORD_FONTS
+    from hcctrial.report.docx_fonts import apply_word_fonts
+
     doc = Document()
-    _paragraph_style(doc, "Normal", "", 11, font=BODY_FONT, after=6)
-    _paragraph_style(doc, "Title", "Normal", 16, bold=True, after=6, font=HEADING_FONT)
-    _paragraph_style(doc, "Heading 1", "Normal", 13, bold=True, before=12, after=6, keep=True)
-    _paragraph_style(doc, "Heading 2", "Normal", 11, bold=True, before=9, after=3, keep=True)
-    _paragraph_style(doc, "Caption", "Normal", 9, bold=False, before=6, after=3, keep=True)
-    _paragraph_style(doc, "Table Text", "Normal", 8.5)
-    _paragraph_style(doc, "Table Number", "Table Text", 8.5, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _paragraph_style(doc, "Table Heading", "Table Text", 8.5, bold=True)
-    _paragraph_style(doc, "Table Group", "Table Text", 8.5, bold=True)
-    _paragraph_style(doc, "Table Label 1", "Table Text", 8.5, indent=9)
-    _paragraph_style(doc, "Table Label 2", "Table Text", 8.5, indent=18)
-    _paragraph_style(doc, "Table Note", "Normal", 8, after=1)
-    _paragraph_style(
-        doc, "Figure", "Normal", 11, before=6, keep=True, align=WD_ALIGN_PARAGRAPH.CENTER
-    )
-    _paragraph_style(doc, "Header", "Normal", 8, font=HEADING_FONT)
-    _paragraph_style(doc, "Footer", "Normal", 8, font=HEADING_FONT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(doc, "Normal", "", after=6)
+    _paragraph_style(doc, "Title", "Normal", bold=True, after=6)
+    _paragraph_style(doc, "Heading 1", "Normal", bold=True, before=12, after=6, keep=True)
+    _paragraph_style(doc, "Heading 2", "Normal", bold=True, before=9, after=3, keep=True)
+    _paragraph_style(doc, "Heading 3", "Normal", bold=True, italic=True, before=6, keep=True)
+    _paragraph_style(doc, "Caption", "Normal", bold=False, before=6, after=3, keep=True)
+    _paragraph_style(doc, "Table Text", "Normal")
+    _paragraph_style(doc, "Table Number", "Table Text", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(doc, "Table Heading", "Table Text", bold=True)
+    _paragraph_style(doc, "Table Group", "Table Text", bold=True)
+    _paragraph_style(doc, "Table Label 1", "Table Text", indent=9)
+    _paragraph_style(doc, "Table Label 2", "Table Text", indent=18)
+    _paragraph_style(doc, "Table Note", "Normal", after=1)
+    _paragraph_style(doc, "Figure", "Normal", before=6, keep=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _paragraph_style(doc, "Header", "Normal")
+    _paragraph_style(doc, "Footer", "Normal", align=WD_ALIGN_PARAGRAPH.CENTER)
     _three_line_table_style(doc)
+    apply_word_fonts(doc, DEFAULT_WORD_FONTS)
     body = doc.element.body
     for child in list(body):
         if not child.tag.endswith("sectPr"):

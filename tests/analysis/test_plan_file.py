@@ -127,6 +127,11 @@ MALFORMED = [
         "outputs.figures[1]",
         "cumulative incidence",
     ),
+    (
+        _set(["outputs", "word_fonts"], "comic sans"),
+        "outputs.word_fonts",
+        "got 'comic sans'; expected one of 'times'",
+    ),
 ]
 
 

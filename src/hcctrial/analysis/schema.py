@@ -27,6 +27,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hcctrial.analysis.datasets import SUBJECT_VARIABLES
+from hcctrial.analysis.word_fonts import DEFAULT_WORD_FONTS, word_fonts
 
 __all__ = [
     "PAPER_SILENT",
@@ -614,6 +615,15 @@ class Outputs(_Model):
 
         figure_width_mm(value)
         return value
+
+    #: The Word file's fonts: ``times``, ``arial`` or ``calibri``
+    #: (:mod:`hcctrial.analysis.word_fonts`).
+    word_fonts: str = DEFAULT_WORD_FONTS
+
+    @field_validator("word_fonts")
+    @classmethod
+    def _word_fonts(cls, value: str) -> str:
+        return word_fonts(value).name
 
 
 class Plan(_Model):

@@ -1,12 +1,14 @@
 """``hcctrial report``: the trial report (tables and figures) as HTML and Word from a database.
 
 ``hcctrial report [--database URL] [--out DIR] [--format html,docx] [--published/--no-published]
-[--sap FILE] [--figure-width single|double|MM] [--ci-bands] [--json]`` derives the analysis datasets from the raw records, runs the statistical
-analysis plan (``--sap``: a .toml file or bundled plan name; default the seed plan) and writes
+[--sap FILE] [--figure-width single|double|MM] [--word-fonts times|arial|calibri] [--ci-bands]
+[--json]`` derives the analysis datasets from the raw records, runs the statistical analysis plan
+(``--sap``: a .toml file or bundled plan name; default the seed plan) and writes
 ``DIR/report.html`` (self-contained), ``DIR/report.docx``, ``DIR/figures/*.png|svg`` and, with
 ``pdf``, ``csv`` or ``xlsx`` in ``--format``, ``DIR/report.pdf`` (A4, printed by headless
 Chromium), ``DIR/tables/*.csv`` and ``DIR/tables.xlsx`` (title, footnotes, numbers as numbers).
-A rich progress bar on stderr shows the stages while it builds. Heavy libraries are imported inside the command.
+A rich progress bar on stderr shows the stages while it builds. Heavy libraries are imported
+inside the command.
 """
 
 from __future__ import annotations
@@ -108,6 +110,14 @@ def report_command(
         bool,
         typer.Option("--ci-bands/--no-ci-bands", help="CI bands on the group Kaplan-Meier curves."),
     ] = False,
+    word_fonts: Annotated[
+        str | None,
+        typer.Option(
+            "--word-fonts",
+            help="Fonts of the Word file: times (Times New Roman 12 pt, Arial headings), arial "
+            "or calibri (default: the plan's [outputs] word_fonts).",
+        ),
+    ] = None,
 ) -> None:
     """Write the trial report (HTML and Word) from the raw records of a trial database."""
     from hcctrial.analysis.plan import load_plan
@@ -124,6 +134,13 @@ def report_command(
             figure_width_mm(figure_width)
         except ValueError as exc:
             raise DataValidationError(f"--figure-width: {exc}", field="figure_width") from None
+    if word_fonts is not None:
+        from hcctrial.analysis.word_fonts import word_fonts as word_fonts_preset
+
+        try:
+            word_fonts_preset(word_fonts)
+        except ValueError as exc:
+            raise DataValidationError(f"--word-fonts: {exc}", field="word_fonts") from None
     fmts = [f.strip().lower() for f in formats.split(",") if f.strip()]
     bad = [f for f in fmts if f not in FORMATS]
     if bad or not fmts:
@@ -143,6 +160,7 @@ def report_command(
             plan=plan,
             figure_width=figure_width,
             ci_bands=ci_bands,
+            word_fonts=word_fonts,
             progress=progress,
         )
     result = {

@@ -369,6 +369,21 @@ def report_results(inputs: ReportInputs, plan: PlanFile | None = None) -> Analys
     return analyse(plan or default_plan(), analysis_datasets(inputs))
 
 
+def _check_presets(figure_width: str | None, word_fonts: str | None) -> None:
+    """Refuse a figure width or Word font preset that does not exist, before any work."""
+    from hcctrial.analysis.word_fonts import word_fonts as word_fonts_preset
+
+    for field, value, check in (
+        ("figure_width", figure_width, figure_style),
+        ("word_fonts", word_fonts, word_fonts_preset),
+    ):
+        if value is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise DataValidationError(str(exc), field=field) from None
+
+
 def build_report(
     source: ReportInputs | str | Path | Any,
     out_dir: Path | str,
@@ -382,6 +397,7 @@ def build_report(
     results: AnalysisResults | None = None,
     figure_width: str | None = None,
     ci_bands: bool = False,
+    word_fonts: str | None = None,
 ) -> ReportPaths:
     """Write the report for ``source`` (inputs, database URL or engine) into ``out_dir``.
 
@@ -391,13 +407,11 @@ def build_report(
     (default :func:`default_workers`). ``progress(stage, done, total)`` is called as the stages
     ``results``, ``figures`` (once per figure), ``html``, ``docx`` and ``csv`` finish.
     ``figure_width``: ``single``, ``double`` or mm (default: the plan's ``[outputs]
-    figure_width``); ``ci_bands``: CI bands on the group Kaplan-Meier curves too.
+    figure_width``); ``ci_bands``: CI bands on the group Kaplan-Meier curves too;
+    ``word_fonts``: the Word file's font preset, ``times``, ``arial`` or ``calibri`` (default: the
+    plan's ``[outputs] word_fonts``; :mod:`hcctrial.analysis.word_fonts`).
     """
-    if figure_width is not None:
-        try:
-            figure_style(figure_width)
-        except ValueError as exc:
-            raise DataValidationError(str(exc), field="figure_width") from None
+    _check_presets(figure_width, word_fonts)
     fmts = tuple(f.strip().lower() for f in formats if f.strip())
     bad = [f for f in fmts if f not in FORMATS]
     if bad or not fmts:
@@ -449,7 +463,8 @@ def build_report(
     if "docx" in fmts:
         from hcctrial.report.render_docx import render_docx
 
-        docx_path = render_docx(doc, out / "report.docx")
+        fonts = word_fonts or results.plan.outputs.word_fonts
+        docx_path = render_docx(doc, out / "report.docx", fonts)
         tick("docx")
     if pending is not None and html_path is not None and print_path is not None:
         try:

@@ -10,7 +10,9 @@ page, rows that do not split across pages, captions kept with the table (the ``C
 keeps with the next paragraph), and a landscape section of their own when they are wide. Every
 page has a running header (the report's title) and "Page N of M" in the footer; the document
 properties name the title, the trial as author and the date; every figure has alt text (the
-picture's ``descr``) and is placed at its print width.
+picture's ``descr``) and is placed at its print width. The fonts are a journal preset
+(:mod:`hcctrial.analysis.word_fonts`: ``times``, ``arial``, ``calibri``) set on those named styles
+by :func:`hcctrial.report.docx_fonts.apply_word_fonts`, never on a run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hcctrial.analysis.word_fonts import DEFAULT_WORD_FONTS
 from hcctrial.report.document import ReportDocument
+from hcctrial.report.docx_fonts import apply_word_fonts
 from hcctrial.report.docx_layout import MARGIN_MM as _MARGIN
 from hcctrial.report.docx_layout import PAGE_MM as _PAGE
 from hcctrial.report.docx_layout import table_fit
@@ -198,11 +202,14 @@ def _properties(doc: Any, model: ReportDocument) -> None:
     props.revision = 1
 
 
-def render_docx(doc_model: ReportDocument, path: Path) -> Path:
-    """Write the report to ``path`` (.docx) and return it."""
+def render_docx(doc_model: ReportDocument, path: Path, fonts: str = DEFAULT_WORD_FONTS) -> Path:
+    """Write the report to ``path`` (.docx) with the font preset ``fonts`` and return it.
+
+    Raises ValueError for a preset name that does not exist."""
     from docx import Document
 
     doc = Document(str(REFERENCE_DOCX))
+    apply_word_fonts(doc, fonts)
     _set_section(doc, False, new=False)
     _header_footer(doc, doc_model.title)
     _properties(doc, doc_model)
