@@ -158,6 +158,8 @@ def test_spss_ci_crossing_zero_is_truncated_at_zero_with_a_note() -> None:
     q = median_survival(kaplan_meier(t, e), method="spss")
     se = 0.5 * np.sqrt(0.1) / ((0.6 - 0.4) / 96)
     assert q.estimate == 5 and q.se == pytest.approx(se, rel=1e-12)
-    assert q.lower == 0.0
+    assert q.lower == 0.0 and q.lower_truncated
     assert q.upper == pytest.approx(5 + 1.96 * se, rel=1e-12)
     assert "truncated at 0" in q.note and f"{5 - 1.96 * se:.6g}" in q.note
+    # a lower bound that does not cross zero is not flagged
+    assert not median_survival(kaplan_meier([1, 2, 3, 4, 5], [1] * 5), method="spss").lower_truncated

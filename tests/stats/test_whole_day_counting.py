@@ -38,7 +38,8 @@ def test_counted_and_sorted_paths_agree(data: tuple[list[int], ...]) -> None:
     np.testing.assert_array_equal(a.time + 0.25, b.time)
     for name in ("n_risk", "n_event", "n_censor", "surv", "std_err", "lower", "upper"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for ca, cb in zip(kaplan_meier_by_group(t, e, g), kaplan_meier_by_group(t + 0.25, e, g)):
+    by_day, by_quarter = kaplan_meier_by_group(t, e, g), kaplan_meier_by_group(t + 0.25, e, g)
+    for ca, cb in zip(by_day, by_quarter, strict=True):
         np.testing.assert_array_equal(ca.surv, cb.surv)
         np.testing.assert_array_equal(ca.n_risk, cb.n_risk)
     if len(set(g.tolist())) < 2:

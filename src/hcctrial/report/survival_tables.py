@@ -40,17 +40,13 @@ _BAND = {"log": "log", "log-log": "log–log", "plain": "plain (linear)"}
 def fmt_median(q: SurvivalQuantile, *, with_ci: bool = True) -> str:
     """Return ``"13.1 (9.5–16.7)"``; "NR" for a median or bound not reached / not estimable.
 
-    SPSS's Wald interval (the one with an ``se``) is symmetric; the engine truncates a lower bound
-    below zero at 0 (``q.note`` says so), so its own bound, ``2·median − upper``, is handed to
-    :func:`fmt_ci`, which prints it as 0 marked † -- never a plain 0.0 that hides the truncation.
+    A lower bound the engine truncated at 0 (SPSS's Wald interval below zero,
+    ``q.lower_truncated``) prints as 0 marked † -- never a plain 0.0 that hides the truncation.
     """
     est = "NR" if q.estimate is None else fmt_num(q.estimate)
     if not with_ci:
         return est
-    lower = q.lower
-    if q.se is not None and q.estimate is not None and q.upper is not None and lower == 0.0:
-        lower = 2.0 * q.estimate - q.upper
-    return f"{est} ({fmt_ci(lower, q.upper)})"
+    return f"{est} ({fmt_ci(q.lower, q.upper, truncated=q.lower_truncated)})"
 
 
 def median_convention(rule: str, band: str) -> str:

@@ -110,15 +110,17 @@ def fmt_ci(
     *,
     scale: float = 1.0,
     missing: str = "NR",
+    truncated: bool = False,
 ) -> str:
     """Return ``"lo–up"``; an unreached bound prints as ``missing`` ("NR": not reached).
 
-    A negative lower bound (only a Wald interval of a time or rate can give one) prints as 0
-    with the mark :data:`TRUNCATED` (footnoted by :func:`house_style`): never a negative time.
+    A negative lower bound (only a Wald interval of a time or rate can give one), or one the
+    engine already ``truncated`` at 0, prints as 0 with the mark :data:`TRUNCATED` (footnoted by
+    :func:`house_style`): never a negative time.
     """
     if lower is None:
         lo = missing
-    elif lower < 0:
+    elif lower < 0 or truncated:
         lo = fmt_num(0.0, digits) + TRUNCATED
     else:
         lo = fmt_num(lower * scale, digits)

@@ -72,7 +72,7 @@ class SurvivalQuantile:
 
     ``estimate``/``lower``/``upper`` are None when not reached (``reached``/``lower_reached``/
     ``upper_reached`` False). ``se`` is given by the SPSS rule only (time units). ``note`` says why a
-    bound is missing under the SPSS rule.
+    bound is missing or truncated under the SPSS rule; ``lower_truncated`` flags the truncation.
     """
 
     prob: float
@@ -84,6 +84,8 @@ class SurvivalQuantile:
     conf_level: float
     se: float | None = None
     note: str = ""
+    #: the SPSS rule's lower bound was below zero and is given as 0 (``note`` has the value)
+    lower_truncated: bool = False
 
     @property
     def reached(self) -> bool:
@@ -203,7 +205,16 @@ def _quantile_spss(curve: KaplanMeierCurve, prob: float) -> SurvivalQuantile:
         )
         lower = 0.0
     return SurvivalQuantile(
-        prob, t_p, lower, t_p + z * se, MedianCIMethod.SPSS, None, level, se=se, note=note
+        prob,
+        t_p,
+        lower,
+        t_p + z * se,
+        MedianCIMethod.SPSS,
+        None,
+        level,
+        se=se,
+        note=note,
+        lower_truncated=bool(note),
     )
 
 
