@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.services import form_status as fs
@@ -285,6 +285,7 @@ def queries_page(request: Request) -> Response:
 def schedule_page(request: Request, patient_id: int) -> Response:
     """The patient's grid of expected forms: due date, window, status."""
     from hcctrial.web.deps import state_of
+    from hcctrial.web.page_cache import cached_page
     from hcctrial.web.patient_memo import memo_schedules, patient_memo
 
     state = state_of(request)
@@ -292,11 +293,15 @@ def schedule_page(request: Request, patient_id: int) -> Response:
     with db_session(request) as session:
         user = signed_in_user(request, session)
         patient = load_patient(session, user, patient_id)
-        memo = patient_memo(request.app.state)
-        head = memo.sync(session)
-        items = memo_schedules(memo, head, session, [patient], state.regimen, today)[patient.id]
-        ctx = {"patient": patient, "items": items, "today": today}
-        return render(request, "schedule.html", ctx, user=user)
+
+        def build() -> HTMLResponse:
+            memo = patient_memo(request.app.state)
+            head = memo.sync(session)
+            items = memo_schedules(memo, head, session, [patient], state.regimen, today)
+            ctx = {"patient": patient, "items": items[patient.id], "today": today}
+            return render(request, "schedule.html", ctx, user=user)
+
+        return cached_page(request, session, user, today, build)
 
 
 @router.get("/schedule")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +23,7 @@ from hcctrial.web.deps import (
     state_of,
     unit_of_work,
 )
+from hcctrial.web.page_cache import cached_page
 from hcctrial.web.patient_file import PatientFile, load_patient_file
 from hcctrial.web.patient_memo import patient_memo
 from hcctrial.web.patient_view import patient_view, timeline_groups
@@ -57,46 +58,54 @@ def patients_page(request: Request) -> Response:
 
     state = state_of(request)
     lq = ListQuery.of(request.query_params)
+    today = state.today()
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
-        memo = patient_memo(request.app.state)
-        page = patient_page_of(session, user, lq, state.regimen, state.today(), memo)
-        sites = [
-            s
-            for s in session.scalars(select(m.Site).order_by(m.Site.code))
-            if spans_sites(user) or s.id == user.site_id
-        ]
-        ctx = {"page": page, "sites": sites, "sorts": SORTS, "statuses": list(m.PatientStatus)}
-        return render(request, "patients.html", ctx, user=user)
+
+        def build() -> HTMLResponse:
+            memo = patient_memo(request.app.state)
+            page = patient_page_of(session, user, lq, state.regimen, today, memo)
+            sites = [
+                s
+                for s in session.scalars(select(m.Site).order_by(m.Site.code))
+                if spans_sites(user) or s.id == user.site_id
+            ]
+            ctx = {"page": page, "sites": sites, "sorts": SORTS, "statuses": list(m.PatientStatus)}
+            return render(request, "patients.html", ctx, user=user)
+
+        return cached_page(request, session, user, today, build)
 
 
 @router.get("/patients/{patient_id:int}")
 def patient_page(request: Request, patient_id: int) -> Response:
     """The patient page: timeline, computed results, the next step and what is overdue."""
     state = state_of(request)
+    today = state.today()
     with db_session(request) as session:
         user = signed_in_user(request, session)
         patient = load_patient(session, user, patient_id)
-        memo = patient_memo(request.app.state)
-        head = memo.sync(session)
-        pf = load_patient_file(session, patient)
-        today = state.today()
-        view = memo.get(
-            head, "view", patient.id, today, lambda: patient_view(pf, state.regimen, today)
-        )
-        dm = data_management(session, pf)
-        from hcctrial.web.routes_part11 import part11_of
 
-        ctx = {
-            "v": view,
-            "pf": pf,
-            "dm": dm,
-            "offers": offers_new,
-            "groups": timeline_groups(view),
-            "part11": part11_of(session, patient.id, view.timeline),
-        }
-        return render(request, "patient.html", ctx, user=user)
+        def build() -> HTMLResponse:
+            from hcctrial.web.routes_part11 import part11_of
+
+            memo = patient_memo(request.app.state)
+            head = memo.sync(session)
+            pf = load_patient_file(session, patient)
+            view = memo.get(
+                head, "view", patient.id, today, lambda: patient_view(pf, state.regimen, today)
+            )
+            ctx = {
+                "v": view,
+                "pf": pf,
+                "dm": data_management(session, pf),
+                "offers": offers_new,
+                "groups": timeline_groups(view),
+                "part11": part11_of(session, patient.id, view.timeline),
+            }
+            return render(request, "patient.html", ctx, user=user)
+
+        return cached_page(request, session, user, today, build)
 
 
 def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:

@@ -1,0 +1,97 @@
+"""Rendered read pages kept until the next write (web/page_cache.py): a repeated request is
+answered from the cache with the session's own CSRF token; any write, to any patient, is shown at
+once; access is checked before the cache is asked; the cache's own rules by hand."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from hcctrial.web.page_cache import PageCache, page_cache
+from tests.web.flows import add_baseline, enrol, post_form
+
+
+@pytest.fixture
+def backend() -> str:
+    return "sqlite"
+
+
+def _token(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m is not None
+    return m.group(1)
+
+
+def test_a_repeated_page_comes_from_the_cache_with_each_sessions_own_token(
+    app: Any, login: Any
+) -> None:
+    first, second = login("coord_gz"), login("coord_gz")  # one user, two sessions
+    pid = enrol(first, "GZ-601")
+    add_baseline(first, pid)
+    a = first.get(f"/patients/{pid}")
+    cache = page_cache(app.state)
+    hits = cache.hits
+    b = second.get(f"/patients/{pid}")
+    assert cache.hits == hits + 1
+    assert _token(a.text) == first.csrf and _token(b.text) == second.csrf != first.csrf
+    assert b.text.replace(second.csrf, first.csrf) == a.text  # the same page otherwise
+    # the token in the cached page is the one its session's forms are accepted with
+    r = post_form(second, f"/patients/{pid}/labs/new", _lab("2026-01-20"))
+    assert r.status_code == 303, r.text[:800]
+
+
+def _lab(day: str, value: str = "0.9") -> dict[str, str]:
+    return {
+        "sample_date": day,
+        "analyte": "bilirubin",
+        "value_entered": value,
+        "unit_entered": "mg/dL",
+        "uln": "1.2",
+        "lln": "0.2",
+    }
+
+
+def test_any_write_shows_at_once_on_every_cached_page(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    a, b = enrol(site, "GZ-602"), enrol(site, "GZ-603")
+    add_baseline(site, a)
+    add_baseline(site, b)
+    for url in (f"/patients/{a}", f"/patients/{a}/schedule", "/patients"):
+        site.get(url)
+    # a lab for B (another patient): A's pages are rendered again, the list shows B's change
+    assert post_form(site, f"/patients/{b}/labs/new", _lab("2026-01-21", "1.05")).status_code == 303
+    cache = page_cache(app.state)
+    misses = cache.misses
+    site.get(f"/patients/{a}")
+    site.get("/patients")
+    assert cache.misses == misses + 2
+    assert "1.05" in site.get(f"/patients/{b}").text
+    # a lab for A after A's page was cached: the new page shows it
+    site.get(f"/patients/{a}")
+    assert post_form(site, f"/patients/{a}/labs/new", _lab("2026-01-22", "1.15")).status_code == 303
+    assert "1.15" in site.get(f"/patients/{a}").text
+
+
+def test_access_is_checked_before_the_cache(app: Any, login: Any) -> None:
+    gz, sh = login("coord_gz"), login("inv_sh")
+    pid = enrol(gz, "GZ-604")
+    assert gz.get(f"/patients/{pid}").status_code == 200  # cached for coord_gz
+    assert sh.get(f"/patients/{pid}").status_code in (403, 404)  # another site: refused
+    assert sh.get(f"/patients/{pid}/schedule").status_code in (403, 404)
+    assert "GZ-604" not in sh.get("/patients").text
+
+
+def test_the_cache_keeps_one_head_and_a_byte_budget() -> None:
+    cache = PageCache(max_bytes=10)
+    cache.store(5, ("u", "/a"), 200, b"aaaa")
+    assert cache.lookup(5, ("u", "/a")) == (200, b"aaaa")
+    assert cache.lookup(6, ("u", "/a")) is None  # a later snapshot: not served
+    cache.store(4, ("u", "/b"), 200, b"bb")  # rendered in an older snapshot: not kept
+    assert cache.lookup(5, ("u", "/b")) is None
+    cache.store(5, ("u", "/c"), 200, b"cccc")
+    cache.store(5, ("u", "/d"), 200, b"dddd")  # 12 bytes > 10: the least recently used goes
+    assert cache.lookup(5, ("u", "/a")) is None and cache.lookup(5, ("u", "/d")) is not None
+    cache.store(6, ("u", "/e"), 200, b"e")  # a newer head: every older page goes
+    assert cache.lookup(6, ("u", "/c")) is None and cache.lookup(6, ("u", "/e")) == (200, b"e")
