@@ -8,6 +8,8 @@ test statistics, to the last bit. Also R directly on one such set.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -89,3 +91,26 @@ def test_dense_rank_of_whole_days_equals_the_sorted_rank(days: list[int]) -> Non
     shifted, n2 = dense_rank(t + 0.25)  # not whole: the argsort path
     np.testing.assert_array_equal(shifted, rank)
     assert n2 == n
+
+
+@settings(max_examples=100)
+@given(
+    st.integers(1, 80).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 30), min_size=n, max_size=n),
+            st.lists(st.integers(0, 1), min_size=n, max_size=n),
+            st.lists(st.integers(0, 3), min_size=n, max_size=n),
+            st.sampled_from([31, 40_000]),  # few distinct times (int16 radix key) or many
+        )
+    )
+)
+def test_the_cox_row_order_is_numpys_lexsort(data: tuple[Any, ...]) -> None:
+    # order: stratum ascending, time descending, events first, then row -- as np.lexsort says
+    from hcctrial.stats.cox_likelihood import _sort_order
+
+    rank = np.array(data[0], dtype=np.intp)
+    event = np.array(data[1], dtype=np.int8)
+    strata = np.array(data[2], dtype=np.intp)
+    n_times = int(data[3])
+    expected = np.lexsort((np.arange(rank.shape[0]), 1 - event, n_times - 1 - rank, strata))
+    np.testing.assert_array_equal(_sort_order(rank, n_times, event, strata), expected)

@@ -113,12 +113,19 @@ def _sort_order(
     """Order by stratum ascending, time descending, events first, then row (a stable order).
 
     One ``np.sort`` of an int64 key packing (stratum, reversed time rank, censored flag, row):
-    several times faster than the equivalent chain of stable argsorts.
+    several times faster than the equivalent chain of stable argsorts; when (stratum, time, flag)
+    fit in 15 bits (a few thousand distinct days), one stable argsort of that int16 key, which
+    numpy does by radix sort in O(n).
     """
     n = time_rank.shape[0]
-    bn = max((n - 1).bit_length(), 1)
     bt = max((n_times - 1).bit_length(), 1)
     bs = int(strata_code.max()).bit_length()
+    if bs + bt + 1 <= 15:  # (stratum, time, flag) fits an int16: numpy's stable radix argsort
+        small = strata_code.astype(np.int16) << (bt + 1)
+        small |= (n_times - 1 - time_rank).astype(np.int16) << 1
+        small |= (1 - event).astype(np.int16)
+        return np.argsort(small, kind="stable").astype(np.intp)  # stable: row order kept
+    bn = max((n - 1).bit_length(), 1)
     if bs + bt + 1 + bn > 63:  # the packed key would overflow: same order by lexsort
         return np.lexsort((1 - event, n_times - 1 - time_rank, strata_code)).astype(np.intp)
     key = strata_code.astype(np.int64) << (bt + 1 + bn)
