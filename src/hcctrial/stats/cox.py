@@ -190,16 +190,20 @@ class _Newton:
     score: float
     iterations: int
     converged: bool
+    terms: Any = None  # the likelihood's per-time sums at ``beta`` (not for exact ties)
 
 
-def _finite_terms(prep: Any, beta: FloatArray, ties: str) -> tuple[float, FloatArray, FloatArray]:
-    """Return loglik, score and information at ``beta``; overflow gives non-finite values."""
+def _finite_terms(
+    prep: Any, beta: FloatArray, ties: str
+) -> tuple[float, FloatArray, FloatArray, Any]:
+    """Return loglik, score, information and the per-time sums (None for exact ties) at
+    ``beta``; overflow gives non-finite values."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if ties == "exact":
-            return exact_terms(prep, beta)
+            return (*exact_terms(prep, beta), None)
         t = _partial_terms(prep, beta, ties)
         U, info = _score_info(prep, t)
-    return t.loglik, U, info
+    return t.loglik, U, info, t
 
 
 def _all_finite(lk: float, U: FloatArray, info: FloatArray) -> bool:
@@ -220,7 +224,7 @@ def _newton(prep: Any, ties: str, nm: tuple[str, ...], max_iter: int, eps: float
     """
     p = len(nm)
     beta = np.zeros(p)
-    lk0, U0, I0 = _finite_terms(prep, beta, ties)
+    lk0, U0, I0, _ = _finite_terms(prep, beta, ties)
     chol, rank = cholesky2(I0)
     if rank < p:
         raise DataValidationError(
@@ -235,11 +239,11 @@ def _newton(prep: Any, ties: str, nm: tuple[str, ...], max_iter: int, eps: float
     best, newbeta, halving = lk0, beta + step, 0
     lk, U = lk0, U0
     for it in range(1, max_iter + 1):
-        lk, U, info = _finite_terms(prep, newbeta, ties)
+        lk, U, info, terms = _finite_terms(prep, newbeta, ties)
         chol, _ = cholesky2(info)
         finite = _all_finite(lk, U, info)
         if finite and abs(1.0 - best / lk) <= eps:
-            return _Newton(newbeta, U, chinv2(chol), lk0, lk, score, it, True)
+            return _Newton(newbeta, U, chinv2(chol), lk0, lk, score, it, True, terms)
         if not finite or lk < best:
             halving += 1
             newbeta = (newbeta + halving * beta) / (halving + 1.0)
@@ -247,8 +251,10 @@ def _newton(prep: Any, ties: str, nm: tuple[str, ...], max_iter: int, eps: float
             halving, best = 0, lk
             beta, newbeta = newbeta, newbeta + chsolve2(chol, U)
     if max_iter > 1:  # R recomputes at the last good beta and inverts the raw matrix
-        best, U, info = _finite_terms(prep, beta, ties)
-        return _Newton(beta, U, chinv2(np.triu(info)), lk0, best, score, max_iter + 1, False)
+        best, U, info, terms = _finite_terms(prep, beta, ties)
+        return _Newton(
+            beta, U, chinv2(np.triu(info)), lk0, best, score, max_iter + 1, False, terms
+        )
     return _Newton(beta, U, chinv2(chol), lk0, best, score, max_iter + 1, False)
 
 
@@ -336,7 +342,7 @@ def _robust(
     # residuals, weights and clusters in the fit's sorted row order (D'D ignores the order)
     w_s = None if w is None else w[prep.order]
     cl_s = None if cl is None else cl[prep.order]
-    resid = sorted_score_residuals(prep, nr.beta, ties)
+    resid = sorted_score_residuals(prep, nr.beta, ties, nr.terms)
     rvar_s = robust_variance(resid, nr.var, w_s, cl_s)
     if not with_score:
         return _Robust(rvar_s * np.outer(scales, scales), None)

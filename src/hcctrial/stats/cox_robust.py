@@ -68,12 +68,18 @@ def _per_time_hazards(prep: Any, t: Any, p: int) -> tuple[FloatArray, ...]:
     return H, G, Hd, Gd, mean
 
 
-def sorted_score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
+def sorted_score_residuals(
+    prep: Any, beta: FloatArray, ties: str, terms: Any = None
+) -> FloatArray:
     """Return the p x n score residuals in the fit's sorted row order (``prep.order``) on the
-    fit's covariate scale; :func:`score_residuals` puts them in the original row order."""
+    fit's covariate scale; :func:`score_residuals` puts them in the original row order.
+
+    ``terms``: the likelihood's per-time sums at ``beta`` when the caller has them (the fit's
+    last Newton step), else computed here.
+    """
     p = prep.XT.shape[0]
     n = prep.XT.shape[1]
-    t = _partial_terms(prep, beta, ties)
+    t = _partial_terms(prep, beta, ties) if terms is None else terms
     H, G, Hd, Gd, mean = _per_time_hazards(prep, t, p)
     r = np.exp(beta @ prep.XT)
     X = prep.XT  # p x n, sorted order
