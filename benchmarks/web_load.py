@@ -172,8 +172,10 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     code = (
         "import uvicorn; from hcctrial.web import create_app; "
         "from hcctrial.settings import Settings; "
-        f"uvicorn.run(create_app(Settings(database_url={url!r}, secret_key='bench-only-key-of-at-least-32-bytes!')), "
-        f"host='127.0.0.1', port={port}, log_level='warning', timeout_keep_alive=120)"
+        "from hcctrial.web.patient_memo import warm_up_in_background; "
+        f"app = create_app(Settings(database_url={url!r}, secret_key='bench-only-key-of-at-least-32-bytes!')); "
+        "warm_up_in_background(app.state); "  # as hcctrial serve does
+        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning', timeout_keep_alive=120)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
     deadline = time.monotonic() + 30

@@ -95,3 +95,16 @@ def test_the_cache_keeps_one_head_and_a_byte_budget() -> None:
     assert cache.lookup(5, ("u", "/a")) is None and cache.lookup(5, ("u", "/d")) is not None
     cache.store(6, ("u", "/e"), 200, b"e")  # a newer head: every older page goes
     assert cache.lookup(6, ("u", "/c")) is None and cache.lookup(6, ("u", "/e")) == (200, b"e")
+
+
+def test_one_render_per_page_when_many_ask_at_once() -> None:
+    # the first request claims the render; the others get its event and wait for it
+    cache = PageCache()
+    assert cache.claim(7, ("u", "/p")) is None
+    waiting = cache.claim(7, ("u", "/p"))
+    assert waiting is not None and not waiting.is_set()
+    assert cache.claim(8, ("u", "/p")) is None  # another head: its own render
+    cache.store(7, ("u", "/p"), 200, b"page")
+    cache.release(7, ("u", "/p"))
+    assert waiting.is_set() and cache.lookup(7, ("u", "/p")) == (200, b"page")
+    assert cache.claim(7, ("u", "/p")) is None  # released: a later miss may render again

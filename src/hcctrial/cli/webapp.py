@@ -79,6 +79,9 @@ def serve_command(
             check_audit_key(session)  # the audit key is this database's: else named, exit 2
     web = create_app(settings, dev=dev)  # refuses a missing or short secret key (exit 2)
     _check_address(host, port)
+    from hcctrial.web.patient_memo import warm_up_in_background
+
+    warm_up_in_background(web.state)  # every patient's visit schedule, while the first users sign in
     _log_security_events()
     typer.echo(f"hcctrial web application on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     uvicorn.run(web, host=host, port=port, log_level="warning", proxy_headers=False)

@@ -176,6 +176,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     lets a random key per process sign the session cookies instead.
     """
     from hcctrial.analysis.plan import load_plan
+    from hcctrial.clinical.units import unit_registry
     from hcctrial.protocol.regimen import default_regimen
     from hcctrial.services.identity import dummy_hash
     from hcctrial.services.signin import Limits
@@ -203,6 +204,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         trusted_proxies=settings.trusted_proxy_networks(),
     )
     dummy_hash(state.hasher)  # made now, not during the first sign-in of an unknown name
+    unit_registry()  # pint's registry built now (~0.5 s), not during the first lab a page grades
     app = FastAPI(
         title="hcctrial",
         summary="Electronic case report forms and protocol decisions for the sorafenib + "

@@ -38,6 +38,8 @@ __all__ = ["MAX_BYTES", "PageCache", "cached_page", "page_cache"]
 #: The most page bytes kept (least recently used dropped first).
 MAX_BYTES = 64 * 2**20
 _PLACEHOLDER = b"\x00csrf-token\x00"
+#: How long a request waits for another request's render of the same page (s).
+_WAIT_S = 10.0
 
 
 class PageCache:
@@ -49,6 +51,7 @@ class PageCache:
         self._head = -1
         self._pages: OrderedDict[tuple[Any, ...], tuple[int, bytes]] = OrderedDict()
         self._bytes = 0
+        self._building: dict[tuple[int, tuple[Any, ...]], threading.Event] = {}
         self.hits = 0
         self.misses = 0
 
@@ -82,6 +85,24 @@ class PageCache:
                 self._bytes -= len(dropped)
 
 
+    def claim(self, head: int, key: tuple[Any, ...]) -> threading.Event | None:
+        """None when the caller is to render ``key`` at ``head`` (it must :meth:`release` it);
+        else the event of the request already rendering it, to wait for (one render per page
+        and head when many requests ask for it at once: a cold page under 50 clients)."""
+        with self._lock:
+            event = self._building.get((head, key))
+            if event is None:
+                self._building[(head, key)] = threading.Event()
+            return event
+
+    def release(self, head: int, key: tuple[Any, ...]) -> None:
+        """Wake the requests waiting for the render of ``key`` at ``head`` (done or failed)."""
+        with self._lock:
+            event = self._building.pop((head, key), None)
+        if event is not None:
+            event.set()
+
+
 def page_cache(app_state: Any) -> PageCache:
     """The application's page cache (created at first use)."""
     cache = getattr(app_state, "page_cache", None)
@@ -96,17 +117,29 @@ def cached_page(
     """Answer with the page ``build()`` renders for this request, from the cache when this
     user's page of this URL was rendered at the current audit head today.
 
-    Only successful renders are kept; ``build`` runs in the caller's session and snapshot.
+    Only successful renders are kept; ``build`` runs in the caller's session and snapshot. When
+    another request is already rendering the same page at the same head, this one waits for that
+    render instead of repeating it.
     """
     cache = page_cache(request.app.state)
     head = audit_head(session)
     key = (user, request.url.path, request.url.query, today)
     token = csrf_token(request.session).encode()
     found = cache.lookup(head, key)
-    if found is not None:
-        status, body = found
-        return HTMLResponse(body.replace(_PLACEHOLDER, token), status_code=status)
-    response = build()
-    if response.status_code == 200 and token:
-        cache.store(head, key, 200, bytes(response.body).replace(token, _PLACEHOLDER))
-    return response
+    if found is None:
+        waiting = cache.claim(head, key)
+        if waiting is None:
+            try:
+                response = build()
+                if response.status_code == 200 and token:
+                    body = bytes(response.body).replace(token, _PLACEHOLDER)
+                    cache.store(head, key, 200, body)
+                return response
+            finally:
+                cache.release(head, key)
+        waiting.wait(_WAIT_S)
+        found = cache.lookup(head, key)
+        if found is None:  # the render failed, or was too slow: render it here
+            return build()
+    status, body = found
+    return HTMLResponse(body.replace(_PLACEHOLDER, token), status_code=status)

@@ -24,7 +24,14 @@ from typing import Any, TypeVar
 
 from hcctrial.web.dashboard import audit_head
 
-__all__ = ["MAX_ENTRIES", "PatientMemo", "memo_schedules", "patient_memo"]
+__all__ = [
+    "MAX_ENTRIES",
+    "PatientMemo",
+    "memo_schedules",
+    "patient_memo",
+    "warm_schedules",
+    "warm_up_in_background",
+]
 
 T = TypeVar("T")
 #: Results kept (least recently used dropped first).
@@ -136,3 +143,60 @@ def patient_memo(app_state: Any) -> PatientMemo:
     if memo is None:
         memo = app_state.patient_memo = PatientMemo()
     return memo  # type: ignore[no-any-return]
+
+
+#: Patients per batch of the start-up warm-up (one query round per batch).
+WARM_BATCH = 50
+
+
+def warm_schedules(app_state: Any) -> int:
+    """Compute every patient's visit schedule into the application's memo, a batch at a time;
+    return the number of patients done.
+
+    Why: the patient list computes the schedules of the patients it shows, the first time in
+    a few hundred milliseconds per page; a server that starts cold makes its first users wait
+    for every page at once (50 clients' first requests took up to 2 s in benchmarks/web_load.py).
+    Each batch reads in its own short transaction and stores through :meth:`PatientMemo.store`,
+    so a write during the warm-up leaves no stale schedule behind (the memo's own rule).
+    """
+    import time
+
+    from sqlalchemy import select
+
+    from hcctrial.store import models as m
+
+    state = app_state.web
+    memo = patient_memo(app_state)
+    today = state.today()
+    with state.sessions() as session:
+        ids = list(session.scalars(select(m.Patient.id).order_by(m.Patient.id)))
+    done = 0
+    for start in range(0, len(ids), WARM_BATCH):
+        with state.sessions() as session, session.begin():
+            head = memo.sync(session)
+            batch = list(
+                session.scalars(
+                    select(m.Patient).where(m.Patient.id.in_(ids[start : start + WARM_BATCH]))
+                )
+            )
+            memo_schedules(memo, head, session, batch, state.regimen, today)
+        done += len(batch)
+        time.sleep(0)  # let a request in between batches
+    return done
+
+
+def warm_up_in_background(app_state: Any) -> Any:
+    """Start :func:`warm_schedules` in a daemon thread (``hcctrial serve`` does, after the
+    application is made); a failure is logged, never raised. Returns the thread."""
+    import logging
+    import threading
+
+    def run() -> None:
+        try:
+            warm_schedules(app_state)
+        except Exception:  # the warm-up only saves time: the pages compute what is missing
+            logging.getLogger("hcctrial.web").exception("warm-up of the visit schedules failed")
+
+    thread = threading.Thread(target=run, name="hcctrial-warm-up", daemon=True)
+    thread.start()
+    return thread
