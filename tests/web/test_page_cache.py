@@ -108,3 +108,32 @@ def test_one_render_per_page_when_many_ask_at_once() -> None:
     cache.release(7, ("u", "/p"))
     assert waiting.is_set() and cache.lookup(7, ("u", "/p")) == (200, b"page")
     assert cache.claim(7, ("u", "/p")) is None  # released: a later miss may render again
+
+
+def test_the_start_up_warm_up_computes_every_schedule_the_list_would(app: Any, login: Any) -> None:
+    from hcctrial.web.patient_memo import patient_memo, warm_up_in_background
+    from tests.web.conftest import TODAY
+
+    site = login("coord_gz")
+    ids = [enrol(site, f"GZ-70{k}") for k in range(3)]
+    add_baseline(site, ids[0])
+    warm_up_in_background(app.state).join(timeout=60)
+    memo = patient_memo(app.state)
+    found = [memo.lookup("schedule", pid, TODAY) for pid in ids]
+    assert all(ok for ok, _ in found)
+    # the same schedules the page computes itself (a fresh memo, nothing warmed)
+    app.state.patient_memo = None
+    app.state.page_cache = None
+    site.get("/patients")
+    fresh = patient_memo(app.state)
+    for pid, (_, warmed) in zip(ids, found, strict=True):
+        ok, computed = fresh.lookup("schedule", pid, TODAY)
+        assert ok and computed == warmed
+
+
+def test_every_page_template_compiles_at_warm_up(app: Any) -> None:
+    from hcctrial.web.patient_memo import compile_templates
+
+    env = app.state.web.templates.env
+    assert compile_templates(app.state) == len(env.list_templates()) >= 20
+    assert env.cache is not None and len(env.cache) >= 20  # kept, not compiled again per request
