@@ -94,6 +94,41 @@ def dense_rank(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], int]:
     return rank, int(step[-1]) + 1
 
 
+def float_order(values: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
+    """Return an order that sorts finite ``values`` ascending (equal values by row), as
+    ``np.argsort(values, kind="stable")`` (-0.0 before 0.0, which compare equal).
+
+    Why not argsort: numpy's argsort of floats does not use the SIMD sort that ``np.sort`` of an
+    int64 array does (0.11 s against 0.05 s at 10^6). The float's bits are mapped to an unsigned
+    key in the numbers' order; its high bits and the row index are packed into one int64 and
+    sorted; rows whose high bits tie (values within ~2^-(43 - log2 n) of each other, a few dozen
+    at 10^6 normal values) are then re-ordered by the full key within their run.
+    """
+    n = values.shape[0]
+    bn = max((n - 1).bit_length(), 1)
+    if n < 2 or bn > 30:
+        return np.argsort(values, kind="stable").astype(np.intp)
+    bits = values.view(np.uint64)
+    sign = np.uint64(1 << 63)
+    full = np.where(bits & sign, ~bits, bits | sign)  # unsigned, in the floats' order
+    shift = np.uint64(bn)
+    key = (full >> shift) << shift
+    key |= np.arange(n, dtype=np.uint64)
+    key.sort()
+    order = (key & np.uint64((1 << bn) - 1)).astype(np.intp)
+    high = key >> shift
+    tie = high[1:] == high[:-1]
+    if tie.any():
+        run = np.cumsum(np.concatenate(([True], ~tie)))  # run number of each sorted position
+        member = np.zeros(n, dtype=bool)
+        member[:-1] |= tie
+        member[1:] |= tie
+        pos = np.flatnonzero(member)  # the runs of more than one row, contiguous
+        rows = order[pos]
+        order[pos] = rows[np.lexsort((rows, full[rows], run[pos]))]
+    return order
+
+
 def _sum_earlier_smaller(
     values: npt.NDArray[np.int64], query: npt.NDArray[np.int64], n_values: int
 ) -> int:
@@ -203,8 +238,8 @@ def concordance_counts(
     comparable = int((ev_hist * above[:, 1::2]).sum())  # sum over events of #{v_j > v_i}
     tied_y_all = int((ev_hist * (ev_hist - 1) // 2).sum())
     # Subjects in score order, with the dense rank of the score.
-    sc = np.asarray(score, dtype=np.float64)
-    o = np.argsort(sc)
+    sc = np.ascontiguousarray(score, dtype=np.float64)
+    o = float_order(sc)
     sc = sc[o]
     sr = np.empty(n, dtype=np.int64)
     sr[0] = 0
