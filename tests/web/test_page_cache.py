@@ -137,3 +137,16 @@ def test_every_page_template_compiles_at_warm_up(app: Any) -> None:
     env = app.state.web.templates.env
     assert compile_templates(app.state) == len(env.list_templates()) >= 20
     assert env.cache is not None and len(env.cache) >= 20  # kept, not compiled again per request
+
+
+def test_the_warm_up_computes_a_patient_page_once_when_there_is_a_patient(
+    app: Any, login: Any
+) -> None:
+    from hcctrial.web.patient_memo import warm_patient_page
+
+    assert warm_patient_page(app.state) is False  # nobody enrolled yet: nothing to warm with
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-711")
+    add_baseline(site, pid)
+    assert warm_patient_page(app.state) is True
+    assert site.get(f"/patients/{pid}").status_code == 200

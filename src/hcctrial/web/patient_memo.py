@@ -30,6 +30,7 @@ __all__ = [
     "compile_templates",
     "memo_schedules",
     "patient_memo",
+    "warm_patient_page",
     "warm_schedules",
     "warm_up_in_background",
 ]
@@ -196,16 +197,45 @@ def compile_templates(app_state: Any) -> int:
     return len(names)
 
 
+def warm_patient_page(app_state: Any) -> bool:
+    """Compute the patient page's parts once, for the first enrolled patient (records, view,
+    form status, signatures): the first use of each of the page's queries and engines costs
+    ~0.1 s more than later ones (statement compilation, imports, caches), which the first users
+    would otherwise pay together. Returns whether there was a patient to do it with."""
+    from sqlalchemy import select
+
+    from hcctrial.store import models as m
+    from hcctrial.web.patient_file import load_patient_file
+    from hcctrial.web.patient_view import patient_view
+    from hcctrial.web.routes_pages import data_management
+    from hcctrial.web.routes_part11 import part11_of
+
+    state = app_state.web
+    with state.sessions() as session:
+        patient = session.scalars(
+            select(m.Patient).where(m.Patient.enrolment_date.is_not(None)).limit(1)
+        ).first()
+        if patient is None:
+            return False
+        pf = load_patient_file(session, patient)
+        view = patient_view(pf, state.regimen, state.today())
+        data_management(session, pf)
+        part11_of(session, patient.id, view.timeline)
+    return True
+
+
 def warm_up_in_background(app_state: Any) -> Any:
     """Start the warm-up in a daemon thread (``hcctrial serve`` does, after the application is
-    made): the page templates (:func:`compile_templates`), then every patient's visit schedule
-    (:func:`warm_schedules`); a failure is logged, never raised. Returns the thread."""
+    made): the page templates (:func:`compile_templates`), the patient page's first-use costs
+    (:func:`warm_patient_page`), then every patient's visit schedule (:func:`warm_schedules`); a
+    failure is logged, never raised. Returns the thread."""
     import logging
     import threading
 
     def run() -> None:
         try:
             compile_templates(app_state)
+            warm_patient_page(app_state)
             warm_schedules(app_state)
         except Exception:  # the warm-up only saves time: the pages compute what is missing
             logging.getLogger("hcctrial.web").exception("warm-up of the visit schedules failed")
