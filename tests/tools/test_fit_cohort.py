@@ -8,6 +8,7 @@ import importlib.util
 import json
 import math
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -19,13 +20,16 @@ SKELETON = REPO / "src" / "hcctrial" / "demo" / "data" / "cohort_skeleton.json"
 
 
 @pytest.fixture(scope="module")
-def tool() -> ModuleType:
+def tool() -> Iterator[ModuleType]:
     spec = importlib.util.spec_from_file_location("fit_cohort", REPO / "tools" / "fit_cohort.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["fit_cohort"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    return module
+    yield module
+    # gone again: Hypothesis draws constants from the local modules in sys.modules, and a module
+    # left behind would make the later tests of this worker draw differently (tests/conftest.py)
+    del sys.modules["fit_cohort"]
 
 
 @pytest.fixture(scope="module")
