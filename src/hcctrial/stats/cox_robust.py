@@ -1,6 +1,6 @@
 """Score residuals of a Cox fit and the robust (sandwich) variance, as R's ``coxph(robust=TRUE)``.
 
-What: :func:`score_residuals` returns each row's score residual (R ``residuals(fit,
+What: :func:`sorted_score_residuals` returns each row's score residual (R ``residuals(fit,
 type = "score")``, Efron or Breslow, right-censored or (start, stop] rows); :func:`robust_variance`
 returns R's robust variance D'D, D the weighted dfbeta residuals (score residuals times case
 weights times the model variance) summed within each cluster (each row its own cluster by default).
@@ -24,7 +24,6 @@ from hcctrial.stats.cox_likelihood import FloatArray, _partial_terms
 
 __all__ = [
     "robust_variance",
-    "score_residuals",
     "sorted_score_residuals",
     "weighted_cluster_sums",
 ]
@@ -72,7 +71,7 @@ def sorted_score_residuals(
     prep: Any, beta: FloatArray, ties: str, terms: Any = None
 ) -> FloatArray:
     """Return the p x n score residuals in the fit's sorted row order (``prep.order``) on the
-    fit's covariate scale; :func:`score_residuals` puts them in the original row order.
+    fit's covariate scale (``out[:, prep.order] = residuals`` gives the original row order).
 
     ``terms``: the likelihood's per-time sums at ``beta`` when the caller has them (the fit's
     last Newton step), else computed here.
@@ -108,14 +107,6 @@ def sorted_score_residuals(
         xe = X[j][e_rows]
         res[e_rows] += xe - np.take(mean[j], k) + r_e * (xe * own_h - np.take((G - Gd)[j], k))
     return out
-
-
-def score_residuals(prep: Any, beta: FloatArray, ties: str) -> FloatArray:
-    """Return the n x p score residuals (original row order, the fit's covariate scale)."""
-    sorted_res = sorted_score_residuals(prep, beta, ties)
-    out = np.empty_like(sorted_res)
-    out[:, prep.order] = sorted_res
-    return out.T
 
 
 def _time_indices(
