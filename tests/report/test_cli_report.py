@@ -5,6 +5,13 @@ from __future__ import annotations
 import pytest
 
 
+def _report(cli, tmp_path, *args, db="x.sqlite"):
+    """``hcctrial report`` on a database file in ``tmp_path``, writing to ``tmp_path/out``."""
+    return cli(
+        "report", "--database", f"sqlite:///{tmp_path / db}", "--out", str(tmp_path / "out"), *args
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -16,42 +23,21 @@ import pytest
     ],
 )
 def test_report_rejects_bad_options_with_exit_2(cli, tmp_path, args, message):
-    r = cli(
-        "report",
-        "--database",
-        f"sqlite:///{tmp_path / 'x.sqlite'}",
-        "--out",
-        str(tmp_path / "out"),
-        *args,
-    )
+    r = _report(cli, tmp_path, *args)
     assert r.exit_code == 2
     assert message in r.stderr
     assert "Traceback" not in r.stderr
 
 
 def test_report_on_a_database_without_a_trial_exits_2(cli, tmp_path):
-    r = cli(
-        "report",
-        "--database",
-        f"sqlite:///{tmp_path / 'empty.sqlite'}",
-        "--out",
-        str(tmp_path / "out"),
-    )
+    r = _report(cli, tmp_path, db="empty.sqlite")
     assert r.exit_code == 2
     assert "--database" in r.stderr or "database" in r.stderr
     assert "Traceback" not in r.stderr
 
 
 def test_report_names_every_word_font_preset_when_refusing_one(cli, tmp_path):
-    r = cli(
-        "report",
-        "--database",
-        f"sqlite:///{tmp_path / 'x.sqlite'}",
-        "--out",
-        str(tmp_path / "out"),
-        "--word-fonts",
-        "nonsense",
-    )
+    r = _report(cli, tmp_path, "--word-fonts", "nonsense")
     assert r.exit_code == 2 and "Traceback" not in r.stderr
     for preset in ("'times'", "'arial'", "'calibri'"):
         assert preset in r.stderr
