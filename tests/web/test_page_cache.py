@@ -4,6 +4,7 @@ once; access is checked before the cache is asked; the cache's own rules by hand
 
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 
@@ -117,7 +118,11 @@ def test_the_start_up_warm_up_computes_every_schedule_the_list_would(app: Any, l
     site = login("coord_gz")
     ids = [enrol(site, f"GZ-70{k}") for k in range(3)]
     add_baseline(site, ids[0])
-    warm_up_in_background(app.state).join(timeout=60)
+    try:
+        warm_up_in_background(app.state).join(timeout=60)
+        assert gc.get_freeze_count() > 0  # the warm-up's last step: the start-up heap frozen
+    finally:
+        gc.unfreeze()  # this test process goes on making apps; a server's would not
     memo = patient_memo(app.state)
     found = [memo.lookup("schedule", pid, TODAY) for pid in ids]
     assert all(ok for ok, _ in found)
@@ -129,6 +134,26 @@ def test_the_start_up_warm_up_computes_every_schedule_the_list_would(app: Any, l
     for pid, (_, warmed) in zip(ids, found, strict=True):
         ok, computed = fresh.lookup("schedule", pid, TODAY)
         assert ok and computed == warmed
+
+
+def test_freezing_the_start_up_heap_takes_it_out_of_full_collections() -> None:
+    from hcctrial.web.patient_memo import freeze_start_up_heap
+
+    class Node:
+        pass
+
+    kept = Node()
+    kept.me = kept  # type: ignore[attr-defined]  # a cycle: only the collector could free it
+    try:
+        frozen = freeze_start_up_heap()
+        assert frozen == gc.get_freeze_count() > 0
+        tracked = {id(o) for o in gc.get_objects()}
+        assert id(kept) not in tracked  # a full collection no longer walks it
+        after = Node()
+        assert id(after) in {id(o) for o in gc.get_objects()}  # new objects are collected as usual
+    finally:
+        gc.unfreeze()
+    assert id(kept) in {id(o) for o in gc.get_objects()}
 
 
 def test_every_page_template_compiles_at_warm_up(app: Any) -> None:

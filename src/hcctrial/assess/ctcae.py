@@ -37,6 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from hcctrial.assess.ctcae_criteria import (
     _INPUT_LABEL,
@@ -158,16 +159,25 @@ def _unit_spelling(unit: str, analyte: str | None) -> str:
 
 def _conversion_factor(unit: str, crit: LabCriteria) -> float:
     """Return the factor taking a value in ``unit`` to ``crit.unit``; UnitError if it does not fit."""
+    return _factor(unit, crit.analyte, crit.unit)
+
+
+@lru_cache(maxsize=1024)
+def _factor(unit: str, analyte: str | None, criterion_unit: str) -> float:
+    """:func:`_conversion_factor` by its inputs, kept (a page of 100+ labs asks for the same few
+    units again and again; errors are not kept, they are raised each time)."""
     from hcctrial.clinical.units import convert, parse_quantity
 
-    spelled = _unit_spelling(unit, crit.analyte)
-    if crit.analyte is not None:
-        return convert(1.0, spelled, crit.unit, analyte=crit.analyte)
+    spelled = _unit_spelling(unit, analyte)
+    if analyte is not None:
+        return convert(1.0, spelled, criterion_unit, analyte=analyte)
     quantity = parse_quantity(1.0, spelled, field="unit")
     try:
-        return float(quantity.to(crit.unit).magnitude)
+        return float(quantity.to(criterion_unit).magnitude)
     except Exception as exc:
-        raise UnitError(f"unit: {unit!r} is not convertible to {crit.unit}", field="unit") from exc
+        raise UnitError(
+            f"unit: {unit!r} is not convertible to {criterion_unit}", field="unit"
+        ) from exc
 
 
 def _cannot_grade(

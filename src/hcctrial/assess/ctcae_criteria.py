@@ -240,6 +240,13 @@ def lab_terms(version: str = "4.03") -> tuple[str, ...]:
     return tuple(lab_criteria(version))
 
 
+@cache
+def _terms_by_lower(version: str) -> dict[str, str]:
+    """{lower-case name: CTCAE name} of ``version``'s lab terms (built once: every graded lab
+    value resolves its term)."""
+    return {n.lower(): n for n in lab_terms(version)}
+
+
 def resolve_lab_term(term: str, version: str = "4.03") -> str:
     """Return the CTCAE name of lab ``term`` (case-insensitive; a few short names accepted).
 
@@ -247,7 +254,7 @@ def resolve_lab_term(term: str, version: str = "4.03") -> str:
     """
     names = lab_terms(version)
     text = " ".join(str(term).split())
-    by_lower = {n.lower(): n for n in names}
+    by_lower = _terms_by_lower(version)
     found = by_lower.get(text.lower()) or _TERM_ALIASES.get(text.lower())
     if found is not None:
         return found

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hcctrial.errors import HcctrialError
-from hcctrial.web.patient_file import PatientFile, course_record
+from hcctrial.web.patient_file import CourseInput, PatientFile, course_input
 
 __all__ = ["DoseHistoryView", "dose_history_view"]
 
@@ -32,16 +32,25 @@ class DoseHistoryView:
 
 
 def dose_history_view(
-    pf: PatientFile, regimen: Any, child_pugh_class: str | None
+    pf: PatientFile,
+    regimen: Any,
+    child_pugh_class: str | None,
+    course: CourseInput | None = None,
 ) -> DoseHistoryView:
-    """Return the dose history of the patient's cycles (empty without cycles or a baseline)."""
+    """Return the dose history of the patient's cycles (empty without cycles or a baseline);
+    ``course``: :func:`~hcctrial.web.patient_file.course_input` of the same arguments when
+    already built."""
     from hcctrial.protocol.dose_history import dose_history_of_record
 
     if not pf.cycles or pf.baseline is None:
         return DoseHistoryView()
+    if course is None:
+        course = course_input(pf, regimen, child_pugh_class)
     try:
-        record = course_record(pf, regimen, child_pugh_class)
-        rows = dose_history_of_record(record, regimen)
+        if course.error is not None:
+            raise course.error
+        assert course.parsed is not None
+        rows = dose_history_of_record(course.parsed, regimen)
     except HcctrialError as exc:
         return DoseHistoryView(problem=f"The dose history cannot be computed: {exc}")
     latest: dict[str, Any] = {}

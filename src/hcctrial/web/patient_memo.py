@@ -28,6 +28,7 @@ __all__ = [
     "MAX_ENTRIES",
     "PatientMemo",
     "compile_templates",
+    "freeze_start_up_heap",
     "memo_schedules",
     "patient_memo",
     "warm_patient_page",
@@ -224,11 +225,29 @@ def warm_patient_page(app_state: Any) -> bool:
     return True
 
 
+def freeze_start_up_heap() -> int:
+    """Collect garbage once, then move every object alive (the application, its caches and what
+    the warm-up computed) out of the collector's reach (:func:`gc.freeze`); return how many.
+
+    Why: a full collection walks every tracked object; after the warm-up of a 1,000-patient
+    trial that is ~200,000 objects and 60 ms, paid by whichever request happens to allocate at
+    that moment (seen as a 80-120 ms outlier on otherwise 20 ms pages). Frozen objects are still
+    freed by reference counting when dropped; only reference cycles among them would be kept, and
+    start-up objects live as long as the server anyway.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def warm_up_in_background(app_state: Any) -> Any:
     """Start the warm-up in a daemon thread (``hcctrial serve`` does, after the application is
     made): the page templates (:func:`compile_templates`), the patient page's first-use costs
-    (:func:`warm_patient_page`), then every patient's visit schedule (:func:`warm_schedules`); a
-    failure is logged, never raised. Returns the thread."""
+    (:func:`warm_patient_page`), every patient's visit schedule (:func:`warm_schedules`), then
+    the start-up heap frozen (:func:`freeze_start_up_heap`); a failure is logged, never raised.
+    Returns the thread."""
     import logging
     import threading
 
@@ -237,6 +256,7 @@ def warm_up_in_background(app_state: Any) -> Any:
             compile_templates(app_state)
             warm_patient_page(app_state)
             warm_schedules(app_state)
+            freeze_start_up_heap()
         except Exception:  # the warm-up only saves time: the pages compute what is missing
             logging.getLogger("hcctrial.web").exception("warm-up of the visit schedules failed")
 

@@ -14,7 +14,7 @@ from typing import Any
 from hcctrial.errors import HcctrialError
 from hcctrial.web.clinical import BaselineScores, baseline_scores, lab_grades
 from hcctrial.web.dose_history_view import dose_history_view
-from hcctrial.web.patient_file import DecisionOutcome, PatientFile, decision_for
+from hcctrial.web.patient_file import DecisionOutcome, PatientFile, course_input, decision_for
 
 __all__ = [
     "PatientView",
@@ -132,6 +132,7 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
     scores = baseline_scores(pf.baseline, pf.labs)
     cp = scores.child_pugh.child_class.value if scores.child_pugh is not None else None
     responses, response_problem = scan_responses(pf, regimen)
+    course = course_input(pf, regimen, cp) if pf.baseline is not None else None
     items: list[TimelineItem] = []
     for c in pf.cycles:
         doses = ", ".join(f"{d.drug} {d.given_mg:g} mg" for d in pf.doses.get(c.id, []))
@@ -201,10 +202,10 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
         pf,
         scores,
         tuple(items),
-        decision_for(pf, regimen, cp, today),
+        decision_for(pf, regimen, cp, today, course),
         responses,
         response_problem,
-        dose_history_view(pf, regimen, cp),
+        dose_history_view(pf, regimen, cp, course),
     )
 
 
