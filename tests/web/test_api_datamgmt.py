@@ -4,7 +4,8 @@ capability, bad input), and the same audit entries whichever door -- page or JSO
 
 The patients are screened and given a baseline through the pages (``tests/web/flows``): the
 baseline of flows.BASELINE leaves HBV DNA empty (a required field of a complete baseline,
-``form_status.EXPECTED``) and weighs 65 kg.
+``form_status.EXPECTED``) and weighs 65 kg. Each test runs on SQLite and on PostgreSQL
+(``tests/web/conftest``).
 """
 
 from __future__ import annotations
@@ -13,14 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from tests.web.flows import add_baseline, enrol, post_form
-
-
-@pytest.fixture
-def backend() -> str:
-    return "sqlite"
 
 
 def _post(client: Any, url: str, body: dict[str, Any] | None = None) -> Any:
