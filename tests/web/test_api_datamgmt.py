@@ -186,7 +186,13 @@ def test_bad_input_is_named(app: Any, login: Callable[[str], Any]) -> None:
     r = monitor.get(f"/api/patients/{pid}/queries?status=pending")
     assert (r.status_code, r.json()["field"]) == (400, "status")
     assert "got 'pending'; expected one of open, answered, closed" in r.json()["detail"]
+    r = monitor.get("/api/queries?site_id=99999")
+    assert (r.status_code, r.json()["field"]) == (400, "site_id")
+    assert "got 99999; expected the id of a site of this trial" in r.json()["detail"]
     qid = _post(monitor, url, {"field": "weight_kg", "text": "56?"}).json()["id"]
+    # the trial-wide list filters by status: the new query is open, not answered
+    assert [x["id"] for x in monitor.get("/api/queries?status=open").json()] == [qid]
+    assert monitor.get("/api/queries?status=answered").json() == []
     r = _post(site, f"/api/queries/{qid}/answer", {"answer": ""})
     assert (r.status_code, r.json()["rule"], r.json()["field"]) == (422, "QUERY-TEXT", "answer")
     # a new value the field cannot take: refused by the record's rule, nothing written
