@@ -65,3 +65,74 @@ def test_a_cycle_outside_its_window_raises_a_query(work: Any, sessions: Any) -> 
     with sessions() as s:
         (q,) = queries_of(s, pid)
         assert "(2026-02-09 to 2026-02-23)" in q.text
+
+
+def _patients(n: int) -> dict[str, list[dict[str, Any]]]:
+    """An import of ``n`` enrolled patients (ids 1..n) of one site, each with two ALT results a
+    week apart: 30 U/L, then 200 U/L for an even id (200 / 30 = 6.7 > 5: a jump) or 120 U/L for
+    an odd one (120 / 30 = 4: none); ULN 40 (200 < 10 x 40 = 400: no range query)."""
+    from itertools import chain
+
+    ids = range(1, n + 1)
+    alt = {"analyte": "alt", "unit_entered": "U/L", "uln": 40}
+    return {
+        "sites": [{"id": 1, "code": "GZ", "name": "Guangzhou"}],
+        "patients": [
+            {"id": i, "study_id": f"P{i}", "site_id": 1, "enrolment_date": "2026-01-05"}
+            | {"status": "enrolled"}
+            for i in ids
+        ],
+        "screenings": [
+            {"id": i, "patient_id": i, "screening_date": "2026-01-05", "eligible": True}
+            for i in ids
+        ],
+        "screening_criteria": [
+            {"id": i, "screening_id": i, "criterion_id": "wbc", "verdict": "met"} for i in ids
+        ],
+        "lab_results": list(
+            chain.from_iterable(
+                (
+                    {"id": 2 * i - 1, "patient_id": i, "sample_date": "2026-01-05"}
+                    | alt
+                    | {"value_entered": 30},
+                    {"id": 2 * i, "patient_id": i, "sample_date": "2026-01-12"}
+                    | alt
+                    | {"value_entered": 200 if i % 2 == 0 else 120},
+                )
+                for i in ids
+            )
+        ),
+    }
+
+
+def test_an_import_raises_the_queries_of_all_its_patients_in_one_pass(sessions: Any) -> None:
+    """600 patients: the labs are read in 2 queries (500 patients per query: 600 = 500 + 100),
+    and the 300 even-numbered patients get one EDIT-LAB-JUMP query each, on their second lab."""
+    from sqlalchemy import event, select
+
+    from hcctrial.services.imports import import_rows
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.store.models_datamgmt import DataQuery
+    from tests.services.test_actions import TODAY
+
+    reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT lab_results.patient_id, lab_results.id,"):
+            reads.append(statement)
+
+    with sessions() as s, s.begin():
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            uow = UnitOfWork(s, Actor.system("dm"), today=TODAY)
+            import_rows(uow, _patients(600), reason="load")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(reads) == 2
+    with sessions() as s:
+        raised = s.execute(select(DataQuery.rule_id, DataQuery.patient_id, DataQuery.record_id))
+        assert sorted(raised) == [("EDIT-LAB-JUMP", i, 2 * i) for i in range(2, 601, 2)]
+        (q,) = queries_of(s, 2)
+        assert q.text.startswith("alt 200 U/L after 30 U/L on 2026-01-05: a large change")

@@ -132,7 +132,10 @@ def import_command(
     Every row passes the rules of the trial, as a form's save does (docs/rules.md); any bad row is
     reported as file, row, column, value, what was expected and the rule, and nothing is written
     (exit code 2). ``--format redcap --dictionary DICT.csv`` reads a REDCap records export instead
-    (errors name the record, event and field; the same rules apply).
+    (errors name the record, event and field; the same rules apply). A value that is possible but
+    worth a second look (a lab far outside its normal range, a large change, a cycle outside its
+    window) is imported and raises a query to the site, as after a form's save
+    (docs/data-management.md, "Automatic queries").
 
     The import acts as ``--user`` (an active account, proven by its password on stdin or an
     API token): its role and site decide what it may write, and the audit trail names it.

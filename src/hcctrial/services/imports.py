@@ -7,6 +7,11 @@ to a form's save (``docs/rules.md``), on all rows at once. A row set that breaks
 refused whole: nothing is written, and every problem is named by file, row, column and rule.
 :func:`import_directory` reads ``<table>.csv`` files (:mod:`hcctrial.store.csv_io`) and imports them.
 
+Automatic queries: a value possible but worth a second look (a lab far outside its normal range, a
+large change from the previous value, a cycle outside its window) is imported and raises a query,
+as after a form's save: the unit of work runs the edit checks (:mod:`hcctrial.services.edit_checks`)
+on the patients the import wrote, in one pass and in the import's transaction.
+
 Statuses: a patient row of the file gives the patient's status, and the status must be the one its
 records give (STATUS-RECORDS); rows added to a patient already in the database move that patient's
 state as the actions would.

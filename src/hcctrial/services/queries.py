@@ -16,13 +16,13 @@ AUTH-ROLE (raise, close, re-open: the manage-data capability; answer: the edit c
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.services import persistence as db
-from hcctrial.services.form_status import FORMS, check_access, form_record
+from hcctrial.services.form_status import FORMS, check_access, check_access_role, form_record
 from hcctrial.services.part11_gate import refuse_while_database_locked
 from hcctrial.services.permissions import Actor, Capability, spans_sites
 from hcctrial.services.rules import finding, refusal
@@ -39,6 +39,7 @@ __all__ = [
     "QueryCounts",
     "answer_query",
     "close_query",
+    "find_queries",
     "open_query_counts",
     "queries_of",
     "raise_query",
@@ -232,6 +233,87 @@ def queries_of(session: Session, patient_id: int) -> list[DataQuery]:
     order = {QueryStatus.OPEN: 0, QueryStatus.ANSWERED: 1, QueryStatus.CLOSED: 2}
     rows = list(session.scalars(select(DataQuery).where(DataQuery.patient_id == patient_id)))
     return sorted(rows, key=lambda q: (order[q.status], -q.id))
+
+
+def _statuses(given: Iterable[str | QueryStatus] | None) -> frozenset[QueryStatus] | None:
+    """The query statuses asked for (None: every status); an unknown one is a named error."""
+    from hcctrial.errors import field_error
+
+    if given is None:
+        return None
+    out = set()
+    for value in given:
+        try:
+            out.add(QueryStatus(str(getattr(value, "value", value)).strip().lower()))
+        except ValueError:
+            known = ", ".join(s.value for s in QueryStatus)
+            raise field_error("status", value, f"one of {known}") from None
+    return frozenset(out) or None
+
+
+def _site_scope(session: Session, actor: Actor, site_id: int | None) -> int | None:
+    """The one site whose queries are listed (None: every site ``actor`` sees); DM-SITE refuses
+    another site, a site id that does not exist is a named error."""
+    from hcctrial.errors import field_error
+
+    if site_id is not None and session.get(m.Site, site_id) is None:
+        raise field_error("site_id", site_id, "the id of a site of this trial")
+    if spans_sites(actor):
+        return site_id
+    if site_id is not None and site_id != actor.site_id:
+        yours = "no site" if actor.site_id is None else f"site {actor.site_id}"
+        raise refusal(
+            [
+                finding(
+                    "DM-SITE",
+                    "sites",
+                    site_id,
+                    "site_id",
+                    what=f"The query list of site {site_id}",
+                    yours=yours,
+                )
+            ]
+        )
+    return actor.site_id if actor.site_id is not None else -1
+
+
+def find_queries(
+    session: Session,
+    actor: Actor,
+    *,
+    patient_id: int | None = None,
+    site_id: int | None = None,
+    statuses: Iterable[str | QueryStatus] | None = None,
+) -> list[DataQuery]:
+    """The queries ``actor`` may see: of one patient (``patient_id``), of one site (``site_id``)
+    or over every site the actor sees (neither); only those of ``statuses`` when given. Open ones
+    first, then answered, then closed; newest first within each.
+
+    Refused: AUTH-ROLE without the view-patients capability, DM-SITE for a patient or a site of
+    another site; an unknown status, site or patient is a named error.
+    """
+    from sqlalchemy import select
+
+    from hcctrial.errors import field_error
+
+    wanted = _statuses(statuses)
+    if patient_id is not None:
+        if site_id is not None:
+            raise field_error("site_id", site_id, "no site with a patient (the patient's site)")
+        if session.get(m.Patient, patient_id) is None:
+            raise field_error("patient_id", patient_id, "the id of a patient of this trial")
+        check_access(session, actor, Capability.VIEW_PATIENTS, patient_id, f"Patient {patient_id}")
+        stmt = select(DataQuery).where(DataQuery.patient_id == patient_id)
+    else:
+        check_access_role(actor, Capability.VIEW_PATIENTS)
+        site = _site_scope(session, actor, site_id)
+        stmt = select(DataQuery).join(m.Patient, m.Patient.id == DataQuery.patient_id)
+        if site is not None:
+            stmt = stmt.where(m.Patient.site_id == site)
+    if wanted is not None:
+        stmt = stmt.where(DataQuery.status.in_(sorted(wanted)))
+    order = {QueryStatus.OPEN: 0, QueryStatus.ANSWERED: 1, QueryStatus.CLOSED: 2}
+    return sorted(session.scalars(stmt), key=lambda q: (order[q.status], -q.id))
 
 
 @dataclass(frozen=True)

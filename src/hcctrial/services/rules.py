@@ -534,7 +534,7 @@ RULES: tuple[Rule, ...] = (
         "A lab value more than 10 times its upper limit of normal, or below a tenth of its lower "
         "limit, raises a query to the site (it is saved).",
         "{analyte} {value} is {how}: please check it against the source.",
-        (_A.LAB, _A.AMEND),
+        (_A.LAB, _A.AMEND, _A.IMPORT),
     ),
     Rule(
         "EDIT-LAB-JUMP",
@@ -543,7 +543,7 @@ RULES: tuple[Rule, ...] = (
         "the same analyte raises a query to the site (it is saved).",
         "{analyte} {value} after {previous} on {day}: a large change; please check it against "
         "the source.",
-        (_A.LAB, _A.AMEND),
+        (_A.LAB, _A.AMEND, _A.IMPORT),
     ),
     Rule(
         "EDIT-VISIT-WINDOW",
@@ -552,7 +552,7 @@ RULES: tuple[Rule, ...] = (
         "previous cycle) raises a query to the site (it is saved).",
         "Cycle {cycle} on {day} is outside its window ({earliest} to {latest}): please check the "
         "date against the source.",
-        (_A.START_CYCLE, _A.AMEND),
+        (_A.START_CYCLE, _A.AMEND, _A.IMPORT),
     ),
 )
 

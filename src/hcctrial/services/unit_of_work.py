@@ -156,11 +156,10 @@ class UnitOfWork:
 
 def _edit_checks(uow: UnitOfWork, plan: Plan, out: Outcome) -> None:
     """Raise the queries of the edit checks (:mod:`~.edit_checks`) on the patients written, after
-    a write of their labs or cycles (not after an import)."""
+    a write of their labs or cycles -- by any action, an import too (one pass over all its
+    patients)."""
     from hcctrial.services.edit_checks import TABLES, raise_automatic_queries
 
-    if plan.action is Action.IMPORT:
-        return
     tables = {r.table for r in plan.inserts} | {c.table for c in plan.changes}
     if tables & TABLES:
         raise_automatic_queries(uow, (out.id_of(pid) for pid in plan.after))

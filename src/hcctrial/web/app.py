@@ -276,6 +276,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     from hcctrial.web import (
         routes_admin,
         routes_api,
+        routes_api_datamgmt,
         routes_audit,
         routes_auth,
         routes_dashboard,
@@ -304,6 +305,7 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
         routes_admin,
         routes_dashboard,
         routes_api,
+        routes_api_datamgmt,
         routes_part11,
         routes_audit,
         routes_datamgmt,
