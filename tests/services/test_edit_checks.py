@@ -56,6 +56,22 @@ def test_a_large_jump_from_the_previous_value_raises_a_query(work: Any, sessions
     assert _auto(sessions, pid) == [("EDIT-LAB-JUMP", "lab_results", lid)]
 
 
+def test_the_tumour_marker_afp_is_left_out_of_both_lab_checks(work: Any, sessions: Any) -> None:
+    pid, _ = _treated(work)
+    # AFP 4,000 ng/mL with ULN 20: 200 x ULN (> 10 x) -- expected in this disease, no query
+    _lab(work, pid, "2026-01-20", "afp", 4000, "ng/mL", 20)
+    # then 400 ng/mL: a tenfold fall (< 1/5) after a response -- no query either
+    _lab(work, pid, "2026-01-27", "afp", 400, "ng/mL", 20)
+    assert _auto(sessions, pid) == []
+    # the same factors on ALT (ULN 40) do raise: 500 > 10 x 40 = 400, then 50 < 500 / 5 = 100
+    high = _lab(work, pid, "2026-01-20", "alt", 500, "U/L", 40)
+    low = _lab(work, pid, "2026-01-27", "alt", 50, "U/L", 40)
+    assert _auto(sessions, pid) == [
+        ("EDIT-LAB-JUMP", "lab_results", low),
+        ("EDIT-LAB-RANGE", "lab_results", high),
+    ]
+
+
 def test_a_cycle_outside_its_window_raises_a_query(work: Any, sessions: Any) -> None:
     pid, _ = _treated(work)  # cycle 1 on 2026-01-12: cycle 2 due 2026-02-09 .. 2026-02-23
     cid = work(

@@ -5,6 +5,10 @@ worth a second look at the source.
   below its lower limit divided by :data:`RANGE_FACTOR` (limits as entered with the value);
 - EDIT-LAB-JUMP: a lab value more than :data:`JUMP_FACTOR` times the patient's previous value of
   the same analyte, or less than that value divided by :data:`JUMP_FACTOR` (canonical units);
+- neither lab check looks at the tumour marker AFP (:data:`UNCHECKED_ANALYTES`): in
+  hepatocellular carcinoma it is expected far above its normal limit (the demo's first import
+  raised 40 range queries on AFP alone) and it moves by orders of magnitude with the tumour's
+  response, so a factor says nothing about an entry error there;
 - EDIT-VISIT-WINDOW: a cycle whose day 1 lies outside its window from the regimen file
   (:func:`hcctrial.protocol.schedule.next_cycle_window`: 4-6 weeks after the previous cycle).
 
@@ -40,6 +44,7 @@ __all__ = [
     "RAISED_BY",
     "RANGE_FACTOR",
     "TABLES",
+    "UNCHECKED_ANALYTES",
     "edit_findings",
     "findings_of",
     "raise_automatic_queries",
@@ -49,6 +54,9 @@ __all__ = [
 RANGE_FACTOR = 10.0
 #: A lab value this many times above or below the previous one raises a query (hcctrial default).
 JUMP_FACTOR = 5.0
+#: Analytes the lab checks leave out: the tumour marker, whose range and changes are the disease's
+#: (hcctrial default; see the module docstring).
+UNCHECKED_ANALYTES = frozenset({"afp"})
 #: The tables whose writes start the edit checks.
 TABLES = frozenset({"lab_results", "treatment_cycles"})
 #: Who raised an automatic query (``data_queries.raised_by``).
@@ -66,6 +74,8 @@ def _lab_findings(labs: list[Any]) -> list[Finding]:
     previous: dict[str, tuple[Any, ...]] = {}
     for lab in sorted(labs, key=itemgetter(2, 1)):  # (sample date, id)
         _, lid, _, analyte, v, unit, canonical, uln, lln = lab
+        if analyte in UNCHECKED_ANALYTES:
+            continue
         if uln and v > RANGE_FACTOR * uln:
             text = rule("EDIT-LAB-RANGE").format(
                 analyte=analyte,

@@ -532,7 +532,7 @@ RULES: tuple[Rule, ...] = (
         "EDIT-LAB-RANGE",
         RuleKind.QUERY,
         "A lab value more than 10 times its upper limit of normal, or below a tenth of its lower "
-        "limit, raises a query to the site (it is saved).",
+        "limit, raises a query to the site (it is saved); AFP, the tumour marker, is not checked.",
         "{analyte} {value} is {how}: please check it against the source.",
         (_A.LAB, _A.AMEND, _A.IMPORT),
     ),
@@ -540,7 +540,8 @@ RULES: tuple[Rule, ...] = (
         "EDIT-LAB-JUMP",
         RuleKind.QUERY,
         "A lab value more than 5 times, or less than a fifth of, the patient's previous value of "
-        "the same analyte raises a query to the site (it is saved).",
+        "the same analyte raises a query to the site (it is saved); AFP, the tumour marker, is "
+        "not checked.",
         "{analyte} {value} after {previous} on {day}: a large change; please check it against "
         "the source.",
         (_A.LAB, _A.AMEND, _A.IMPORT),
