@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hcctrial.errors import AuthorizationError, DataValidationError
+from hcctrial.errors import AuthorizationError, DataValidationError, RuleViolation
 from hcctrial.services import amend, labs, patients
 from hcctrial.services.field_sdv import (
     SdvCounts,
@@ -201,15 +201,16 @@ def test_roles_and_sites(work: Any, sessions: Any) -> None:
 
 def test_bad_input_names_the_field_the_value_and_what_was_expected(work: Any) -> None:
     _, bid = _baseline(work)
-    with pytest.raises(DataValidationError) as exc:
+    with pytest.raises(RuleViolation) as exc:
         work(lambda u: verify_fields(u, "baselines", bid, ["weight"]), MONITOR)
-    assert exc.value.field == "fields"
-    assert str(exc.value).startswith(
-        "fields: got 'weight'; expected a field of the baseline: assessment_date, age_years,"
+    assert (exc.value.rule, exc.value.field) == ("SDV-FIELD", "fields")
+    assert exc.value.message.startswith(
+        "[SDV-FIELD] fields: got 'weight'; expected a field of the baseline: assessment_date, "
+        "age_years,"
     )
-    with pytest.raises(DataValidationError, match=r"fields: got \[\]; expected at least one"):
-        work(lambda u: verify_fields(u, "baselines", bid, []), MONITOR)
-    with pytest.raises(DataValidationError, match="fields: got 'canonical_value'"):
+    with pytest.raises(RuleViolation, match=r"fields: got \[\]; expected at least one field"):
+        work(lambda u: unverify_fields(u, "baselines", bid, []), MONITOR)
+    with pytest.raises(RuleViolation, match="fields: got 'canonical_value'"):
         work(lambda u: verify_fields(u, "baselines", bid, ["canonical_value"]), MONITOR)
     with pytest.raises(DataValidationError, match="record_id: got 999"):
         work(lambda u: verify_fields(u, "baselines", 999, ["sex"]), MONITOR)

@@ -29,8 +29,8 @@ mark (``cleared_by`` / ``cleared_at`` / ``cleared_version``, audited, in the sam
 a deleted record loses every mark. A change back to the verified value does not restore a mark.
 
 Writes go through :mod:`hcctrial.services.persistence` (audited, optimistic versions) on behalf of
-the unit of work's actor, after AUTH-ROLE (the *manage data* capability), DM-SITE and
-DATABASE-LOCKED. Progress per patient (and per site, summed by the pages): :func:`sdv_counts`.
+the unit of work's actor, after AUTH-ROLE (the *manage data* capability), DM-SITE,
+DATABASE-LOCKED and SDV-FIELD (each field named is a field of the form). Progress per patient (and per site, summed by the pages): :func:`sdv_counts`.
 """
 
 from __future__ import annotations
@@ -141,22 +141,32 @@ def field_marks(
 
 
 # ----------------------------------------------------------------------------------- writing
-def _checked_fields(form: str, fields: Iterable[str]) -> list[str]:
-    """``fields`` as a list, each a field of ``form`` (a named error otherwise)."""
-    from hcctrial.errors import field_error
+def _checked_fields(form: str, record_id: int, fields: Iterable[str]) -> list[str]:
+    """``fields`` as a list, each a field of ``form`` (SDV-FIELD names the one that is not)."""
     from hcctrial.services.form_status import FORMS
+    from hcctrial.services.rules import finding, refusal
 
     given = list(fields) if not isinstance(fields, str) else [fields]
-    allowed = sdv_fields(form)
+    allowed, what = sdv_fields(form), FORMS[form][1].lower()
     if not given:
-        raise field_error("fields", given, f"at least one field of the {FORMS[form][1].lower()}")
-    for name in given:
-        if name not in allowed:
-            raise field_error(
-                "fields",
-                name,
-                f"a field of the {FORMS[form][1].lower()}: {', '.join(allowed)}",
-            )
+        expected = f"at least one field of the {what}"
+        raise refusal(
+            [finding("SDV-FIELD", form, record_id, "fields", value=given, expected=expected)]
+        )
+    found = [
+        finding(
+            "SDV-FIELD",
+            form,
+            record_id,
+            "fields",
+            value=name,
+            expected=f"a field of the {what}: {', '.join(allowed)}",
+        )
+        for name in given
+        if name not in allowed
+    ]
+    if found:
+        raise refusal(found)
     return list(dict.fromkeys(given))
 
 
@@ -216,7 +226,7 @@ def verify_fields(
     """Mark ``fields`` of a saved form verified against source (monitor, data manager, admin);
     return the form's marks. A field already verified keeps its mark (who, when)."""
     obj, pid = _prepare(uow, form, record_id)
-    names = _checked_fields(form, fields)
+    names = _checked_fields(form, record_id, fields)
     _write_marks(uow, obj, pid, names, reason=reason)
     return field_marks(uow.session, [(form, record_id)])[(form, record_id)]
 
@@ -240,7 +250,7 @@ def unverify_fields(
     from hcctrial.services.form_status import withdraw_form_mark
 
     obj, pid = _prepare(uow, form, record_id)
-    names = set(_checked_fields(form, fields))
+    names = set(_checked_fields(form, record_id, fields))
     for row in _rows(uow.session, [(form, record_id)]):
         if row.field in names:
             db.delete(

@@ -516,6 +516,15 @@ RULES: tuple[Rule, ...] = (
         (_A.VERIFY_FORM,),
     ),
     Rule(
+        "SDV-FIELD",
+        RuleKind.VALUE,
+        "Fields are marked (or un-marked) verified against source by name: at least one, each a "
+        "field of the form -- not its id, its patient or a value the application derives (a "
+        "lab's canonical value).",
+        "fields: got {value!r}; expected {expected}",
+        (_A.VERIFY_FIELDS,),
+    ),
+    Rule(
         "QUERY-TEXT",
         RuleKind.VALUE,
         "A query names a field of the record and says what to check; an answer says something.",
