@@ -120,8 +120,10 @@ def test_query_text_and_field_are_checked(work: Any) -> None:
 def test_a_locked_database_refuses_queries_and_form_status_too(work: Any, sessions: Any) -> None:
     """DATABASE-LOCKED (docs/rules.md: "nothing is written, through any door") also holds for the
     data-management writes, which are audited rows but not clinical records: raising, answering,
-    closing a query, marking a form complete or verified. Unlocking opens them again."""
+    closing a query, marking a form complete or verified, marking or un-marking fields verified.
+    Unlocking opens them again."""
     from hcctrial.errors import HcctrialError
+    from hcctrial.services.field_sdv import unverify_fields, verify_fields
     from hcctrial.services.form_status import mark_complete, verify_form
     from hcctrial.services.locks import lock_database, unlock_database
 
@@ -135,6 +137,8 @@ def test_a_locked_database_refuses_queries_and_form_status_too(work: Any, sessio
         "close": lambda u: close_query(u, qid),
         "complete": lambda u: mark_complete(u, "baselines", bid, {"hbv_dna_iu_ml": "unknown"}),
         "verify": lambda u: verify_form(u, "baselines", bid),
+        "verify fields": lambda u: verify_fields(u, "baselines", bid, ["sex"]),
+        "unverify fields": lambda u: unverify_fields(u, "baselines", bid, ["sex"]),
     }
     refused = {}
     for name, fn in attempts.items():

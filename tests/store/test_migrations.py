@@ -36,6 +36,7 @@ EXPECTED_TABLES = SIGNIN_TABLES | {
     "derived_overrides",
     "cycle_exams",
     "form_states",
+    "field_verifications",
     "data_queries",
     "audit_log",
     "audit_chain_head",
@@ -261,3 +262,50 @@ def _rewrite_legacy_entry(engine: Any) -> str:
             {"h": digest},
         )
     return digest
+
+
+def test_field_verification_migration_down_and_up_keeps_the_form_states(db_url: str) -> None:
+    """i19_sdv_fields adds only ``field_verifications``: down to i19_datamgmt drops it (a form
+    state written before stays), up again brings it back empty and writable."""
+    from hcctrial.services.accounts import add_site
+    from hcctrial.services.field_sdv import field_marks, verify_fields
+    from hcctrial.services.form_status import mark_complete
+    from hcctrial.services.patients import record_baseline, screen_and_enrol
+    from hcctrial.services.permissions import Actor
+    from hcctrial.services.unit_of_work import UnitOfWork
+    from hcctrial.store import models as m
+    from hcctrial.store.migrations import downgrade_to
+    from hcctrial.store.session import open_session
+    from tests.services.test_actions import BASELINE, ELIGIBLE, TODAY
+
+    engine = make_engine(db_url)
+    admin = Actor.system("test")
+    try:
+        assert upgrade_to_head(engine) == "i19_sdv_fields"
+        with open_session(engine) as s:
+            uow = UnitOfWork(s, admin, today=TODAY)
+            site = add_site(uow, code="GZ", name="Guangzhou", reason="setup")
+            pid = screen_and_enrol(
+                uow,
+                study_id="GZ-1",
+                site_id=site,
+                screening_date="2026-01-05",
+                patient=ELIGIBLE,
+                reason="form",
+            ).patient_id
+            values = {**BASELINE, "hbv_dna_iu_ml": 1200}
+            bid = record_baseline(uow, pid, values, reason="form")
+            mark_complete(uow, "baselines", bid)
+            verify_fields(uow, "baselines", bid, ["sex"])
+        downgrade_to(engine, "i19_datamgmt")
+        assert current_revision(engine) == "i19_datamgmt"
+        tables = set(inspect(engine).get_table_names())
+        assert "field_verifications" not in tables and "form_states" in tables
+        assert upgrade_to_head(engine) == "i19_sdv_fields"
+        with open_session(engine) as s:
+            assert field_marks(s, [("baselines", bid)]) == {("baselines", bid): {}}
+            assert s.get(m.Baseline, bid) is not None
+            marks = verify_fields(UnitOfWork(s, admin, today=TODAY), "baselines", bid, ["ecog"])
+            assert [(f, k.verified) for f, k in marks.items()] == [("ecog", True)]
+    finally:
+        engine.dispose()

@@ -4,6 +4,8 @@ downloaded browser) against a live uvicorn server.
 - the query loop monitor -> site -> monitor, with a value changed through the answer;
 - a baseline completed with a missing-data code, then verified against source by the monitor;
 - the schedule grid;
+- field-level SDV: a monitor verifies two fields (keyboard and pointer), the site changes one, the
+  monitor sees that mark cleared and the other kept (axe on the page with both marks, at 768 px);
 - axe-core 4.14.1 (tests/reference/web, from the npm registry) injected into every page as every
   role: no serious or critical violation; no page wider than a 768 px tablet.
 
@@ -124,6 +126,51 @@ def test_query_loop_missing_data_code_sdv_and_schedule(
     row = mon.locator("#schedule tr:has(th:text-is('Cycle 1'))")
     assert "overdue" in row.inner_text() and "42 days late" in row.inner_text()
     mon.screenshot(path=str(SHOTS / "schedule.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_fields_verified_then_one_changed_by_the_site(
+    live_server: str, browser: Any, login: Any
+) -> None:
+    ids = _trial(login)
+    base, bid = live_server, ids["bid"]
+    form = f"{base}/forms/baselines/{bid}"
+    mon = _signed_in(browser, base, "monitor", width=768)
+    mon.goto(form)
+    # the weight by keyboard (focus, space), the ECOG by pointer; then Enter on the save button
+    mon.focus("#sdv-weight_kg")
+    mon.keyboard.press("Space")
+    mon.check("#sdv-ecog")
+    assert mon.is_checked("#sdv-weight_kg") and mon.is_checked("#sdv-ecog")
+    mon.focus("#save-sdv-fields")
+    mon.keyboard.press("Enter")
+    mon.wait_for_selector("#sdv-note-weight_kg:has-text('verified · monitor')")
+    assert mon.inner_text("#field-sdv-count") == "fields verified against source: 2 of 17"
+    assert mon.inner_text("#sdv-note-ecog").startswith("verified · monitor, ")
+    mon.screenshot(path=str(SHOTS / "fields-verified.png"), full_page=True)
+    # the site changes the weight on the record's edit page
+    site = _signed_in(browser, base, "coord_gz", width=768)
+    site.goto(f"{base}/records/baseline/{bid}/edit")
+    site.fill("#weight_kg", "66")
+    site.fill("#reason", "typo on entry")
+    site.click("#save")
+    site.wait_for_load_state("networkidle")
+    site.goto(form)
+    assert site.inner_text("#sdv-cell-weight_kg").startswith("mark cleared by a change · coord_gz")
+    assert site.inner_text("#sdv-cell-ecog").startswith("verified · monitor")
+    site.screenshot(path=str(SHOTS / "fields-site-view.png"), full_page=True)
+    # the monitor sees the weight's mark cleared, the ECOG's kept
+    mon.goto(form)
+    assert not mon.is_checked("#sdv-weight_kg") and mon.is_checked("#sdv-ecog")
+    note = mon.inner_text("#sdv-note-weight_kg")
+    assert note.startswith("mark cleared by a change · coord_gz") and "(verified by monitor)" in note
+    assert mon.inner_text("#field-sdv-count") == "fields verified against source: 1 of 17"
+    assert mon.get_attribute("#sdv-weight_kg", "aria-describedby") == "sdv-note-weight_kg"
+    mon.screenshot(path=str(SHOTS / "fields-cleared.png"), full_page=True)
+    found = _axe(mon)
+    wide = mon.evaluate("document.documentElement.scrollWidth")
+    assert (found, wide <= 768) == ([], True), json.dumps(found, indent=1)
+    assert _axe(site) == []
 
 
 def _pages(ids: dict[str, int]) -> dict[str, list[str]]:

@@ -238,3 +238,87 @@ def test_a_lab_far_out_of_range_saved_from_the_web_raises_a_query(app: Any, logi
     # and a jump: 13 / 0.9 (the screening's bilirubin, tests/web/flows.ELIGIBLE) = 14.4 > 5
     assert "a large change" in listing
     assert "2 open queries" in site.get(f"/patients/{pid}").text
+
+
+def _post_fields(client: Any, bid: int, verified: list[str], shown: str) -> Any:
+    """POST the field checklist of baseline ``bid`` (one ``verified`` value per checked box)."""
+    data = {"verified": verified, "shown": shown, "csrf_token": client.csrf}
+    return client.post(f"/forms/baselines/{bid}/verify-fields", data=data, follow_redirects=False)
+
+
+def _checked(page: str) -> list[str]:
+    return re.findall(
+        r'<input type="checkbox" name="verified" value="(\w+)" id="sdv-\w+" checked', page
+    )
+
+
+def test_fields_verified_one_by_one_and_a_change_clears_only_that_field(
+    app: Any, login: Any
+) -> None:
+    site, monitor = login("coord_gz"), login("monitor")
+    pid = enrol(site, "GZ-151")
+    add_baseline(site, pid)
+    bid = _baseline_id(site, pid)
+    url = f"/forms/baselines/{bid}"
+    page = monitor.get(url).text
+    # the checklist: one labelled checkbox per field of the baseline (17), none checked
+    assert len(re.findall(r'<label class="check" for="sdv-\w+"><input type="checkbox"', page)) == 17
+    assert _checked(page) == [] and 'name="shown" value=""' in page
+    assert 'aria-describedby="sdv-note-weight_kg"' in page
+    # a coordinator does not verify; a bad field name is refused beside the checklist
+    assert _post_fields(site, bid, ["weight_kg"], "").status_code == 403
+    r = _post_fields(monitor, bid, ["shoe_size"], "")
+    assert r.status_code == 422
+    assert 'id="error-fields"' in r.text
+    # beside the checklist, in words, with the rule's id
+    assert re.search(
+        r'id="error-fields">“shoe_size” does not fit here. Please enter a field of the baseline: '
+        r"assessment_date, .*encephalopathy. \[SDV-FIELD\]",
+        r.text,
+    )
+    assert _post_fields(monitor, bid, ["weight_kg", "ecog"], "").status_code == 303
+    page = monitor.get(url).text
+    assert _checked(page) == ["weight_kg", "ecog"]  # in the form's column order
+    assert "fields verified against source: 2 of 17" in page
+    assert re.search(r'id="sdv-note-weight_kg">verified · monitor, 2\d\d\d-', page)
+    # 11 forms (screening, baseline, 9 labs); fields: 3 + 17 + 9 x 6 = 74
+    assert 'source verified 0 of 11 forms</span> (<span id="sdv-field-progress">2 of 74 fields' in (
+        monitor.get(f"/patients/{pid}").text
+    )
+    sdv = monitor.get("/queries").text.split('id="sdv-sites"', 1)[1]
+    # forms 0 / 11 = 0 %; fields 2 / 74 = 2.7 % -> 3 %
+    assert "<td>GZ</td><td>0</td><td>11</td><td>0 %</td><td>2</td><td>74</td><td>3 %</td>" in sdv
+    # the site changes the weight: that mark is cleared, the ECOG's stays
+    r = post_form(
+        site, f"/records/baseline/{bid}/edit", {"weight_kg": "66", "version": "1", "reason": "typo"}
+    )
+    assert r.status_code == 303, r.text[:1500]
+    page = monitor.get(url).text
+    assert _checked(page) == ["ecog"]
+    assert re.search(
+        r'id="sdv-note-weight_kg">mark cleared by a change · coord_gz, .*\(verified by monitor\)',
+        page,
+    )
+    assert re.search(
+        r'id="sdv-cell-weight_kg">mark cleared by a change · coord_gz', site.get(url).text
+    )
+    # the monitor un-checks the ECOG (shown checked): its mark is withdrawn, nothing else changes
+    shown = re.search(r'name="shown" value="([\w,]*)"', page).group(1)  # type: ignore[union-attr]
+    assert shown == "ecog"
+    assert _post_fields(monitor, bid, [], shown).status_code == 303
+    page = monitor.get(url).text
+    assert _checked(page) == [] and "fields verified against source: 0 of 17" in page
+    assert 'id="sdv-note-ecog">not verified' in page
+
+
+def test_a_site_monitor_verifies_fields_only_at_its_site(app: Any, login: Any) -> None:
+    site = login("coord_gz")
+    pid = enrol(site, "GZ-152")
+    add_baseline(site, pid)
+    bid = _baseline_id(site, pid)
+    assert _post_fields(login("monitor_sh"), bid, ["sex"], "").status_code == 403
+    assert _post_fields(login("inv_gz"), bid, ["sex"], "").status_code == 403
+    assert (
+        "fields verified against source: 0 of 17"
+        in login("monitor").get(f"/forms/baselines/{bid}").text
+    )

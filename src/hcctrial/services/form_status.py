@@ -7,8 +7,11 @@ Its status is derived, never typed in:
 - **complete**: the site marked it complete and every field it requires (:func:`required_fields`)
   has a value or a missing-data code (:class:`MissingCode`); a field emptied later makes it
   incomplete again;
-- **verified**: a monitor verified it against source at the record's current version; any later
-  change of the record (a new version) clears the mark -- nothing has to remember to clear it;
+- **verified**: complete, and verified against source: a monitor verified the form at the
+  record's current version (any later change of the record -- a new version -- clears that mark;
+  nothing has to remember to clear it), or every field of it has a standing field mark
+  (:mod:`hcctrial.services.field_sdv`, whose docstring says how form and field marks relate:
+  verifying the form marks every field; a change clears only the changed field's mark);
 - **signed** / **locked**: given by the providers registered in :data:`STATUS_HOOKS` (helper 16c:
   electronic signatures and locks); the strongest status wins (:data:`RANK`).
 
@@ -27,6 +30,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from hcctrial.services import persistence as db
+from hcctrial.services.field_sdv import (
+    field_marks,
+    form_verified,
+    mark_every_field,
+    sdv_counts,
+    sdv_fields,
+)
 from hcctrial.services.permissions import Actor, Capability, can, sees_site
 from hcctrial.services.rules import Finding, finding, refusal
 from hcctrial.store import models as m
@@ -55,6 +65,7 @@ __all__ = [
     "required_fields",
     "sdv_progress",
     "verify_form",
+    "withdraw_form_mark",
 ]
 
 
@@ -146,8 +157,12 @@ class FormView:
     missing_codes: dict[str, str]
     state_id: int | None
     state_version: int | None
-    #: verified against source at the record's current version (whatever stronger status)
+    #: verified against source (whatever stronger status): the form mark stands at the record's
+    #: current version, or every field is verified (:func:`~.field_sdv.form_verified`)
     verified: bool = False
+    #: fields with a standing source-verification mark, of the form's fields
+    fields_verified: int = 0
+    fields_total: int = 0
 
 
 #: Providers of stronger statuses (signed, locked): ``(session, [(form, record id)]) ->
@@ -206,10 +221,13 @@ def form_views(session: Session, records: Iterable[Any]) -> dict[tuple[str, int]
         for key, found in hook(session, keys).items():
             if key not in stronger or RANK[found[0]] > RANK[stronger[key][0]]:
                 stronger[key] = found
+    marks = field_marks(session, keys)
     out = {}
     for key, obj in objs.items():
         st = states.get(key)
         codes = _codes(st)
+        mark_stands = st is not None and st.verified_version == obj.version
+        verified = form_verified(mark_stands, key[0], marks[key])
         status, by, at = FormStatus.INCOMPLETE, None, None
         if (
             st is not None
@@ -217,8 +235,11 @@ def form_views(session: Session, records: Iterable[Any]) -> dict[tuple[str, int]
             and not _gaps(key[0], _values(obj), codes)
         ):
             status, by, at = FormStatus.COMPLETE, st.completed_by, st.completed_at
-            if st.verified_version == obj.version:
+            if mark_stands:
                 status, by, at = FormStatus.VERIFIED, st.verified_by, st.verified_at
+            elif verified:  # every field verified: the latest field mark says who and when
+                last = max(marks[key].values(), key=lambda f: f.at)
+                status, by, at = FormStatus.VERIFIED, last.by, last.at
         if key in stronger and RANK[stronger[key][0]] > RANK[status]:
             status, by, at = stronger[key]
         out[key] = FormView(
@@ -230,7 +251,9 @@ def form_views(session: Session, records: Iterable[Any]) -> dict[tuple[str, int]
             codes,
             None if st is None else st.id,
             None if st is None else st.version,
-            st is not None and st.verified_version == obj.version,
+            verified,
+            sum(1 for f in marks[key].values() if f.verified),
+            len(sdv_fields(key[0])),
         )
     return out
 
@@ -373,7 +396,8 @@ def verify_form(
     uow: UnitOfWork, form: str, record_id: int, *, reason: str = "verified against source"
 ) -> FormView:
     """Mark a complete form verified against source at the record's current version (monitor,
-    data manager); FORM-VERIFY refuses a form that is not complete."""
+    data manager), and every field of it not yet verified (:func:`~.field_sdv.mark_every_field`);
+    FORM-VERIFY refuses a form that is not complete."""
     session = uow.session
     obj, pid = form_record(session, form, record_id)
     title = f"{FORMS[form][1]} {record_id}"
@@ -387,38 +411,25 @@ def verify_form(
         "verified_version": obj.version,
     }
     _save_state(uow, (form, record_id), pid, changes, reason=reason)
+    mark_every_field(uow, obj, pid, reason=reason)
     return form_views(session, [obj])[(form, record_id)]
 
 
-def sdv_progress(session: Session, patient_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-    """patient id -> (forms verified at their current version, forms) over :data:`FORMS`."""
-    from sqlalchemy import and_, func, select
+def withdraw_form_mark(uow: UnitOfWork, obj: Any, pid: int, *, reason: str) -> None:
+    """Withdraw the form mark of the saved record ``obj`` while it stands (a field of it is
+    un-marked: :func:`~.field_sdv.unverify_fields`, which has checked role, site and lock)."""
+    from sqlalchemy import select
 
-    out = {pid: [0, 0] for pid in patient_ids}
-    if not out:
-        return {}
-    for model, _ in FORMS.values():
-        t = m.table_of(model)
-        ids = list(out)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            fs = m.table_of(FormState)
-            stmt = (
-                select(t.c.patient_id, func.count(t.c.id), func.count(fs.c.id))
-                .select_from(
-                    t.outerjoin(
-                        fs,
-                        and_(
-                            fs.c.form == t.name,
-                            fs.c.record_id == t.c.id,
-                            fs.c.verified_version == t.c.version,
-                        ),
-                    )
-                )
-                .where(t.c.patient_id.in_(chunk))
-                .group_by(t.c.patient_id)
-            )
-            for pid, n, verified in session.execute(stmt):
-                out[pid][0] += int(verified)
-                out[pid][1] += int(n)
-    return {pid: (v, n) for pid, (v, n) in out.items()}
+    key = (type(obj).__tablename__, int(obj.id))
+    st = uow.session.scalars(
+        select(FormState).where(FormState.form == key[0], FormState.record_id == key[1])
+    ).one_or_none()
+    if st is not None and st.verified_version == obj.version:
+        changes = {"verified_by": None, "verified_at": None, "verified_version": None}
+        _save_state(uow, key, pid, changes, reason=reason)
+
+
+def sdv_progress(session: Session, patient_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """patient id -> (forms verified against source, forms) over :data:`FORMS` (a form's mark
+    stands or every field is verified; the fields' counts: :func:`~.field_sdv.sdv_counts`)."""
+    return {pid: (c.forms_verified, c.forms) for pid, c in sdv_counts(session, patient_ids).items()}

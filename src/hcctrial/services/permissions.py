@@ -17,8 +17,8 @@ lock records      no            no           no       no            yes    yes
 unlock database   no            no           no       no            yes    no
 ================  ============  ===========  =======  ============  =====  ============
 
-"Manage data" is raising, closing and re-opening queries and verifying forms against source
-(issue 19). Signing (21 CFR 11.50) is the investigator's own attestation: no other role signs,
+"Manage data" is raising, closing and re-opening queries and verifying forms and their fields
+against source (issue 19). Signing (21 CFR 11.50) is the investigator's own attestation: no other role signs,
 not even an admin. A data manager or an admin locks and unlocks records and casebooks and locks
 the database for analysis; only an admin unlocks the database (:mod:`hcctrial.services.locks`).
 
@@ -59,7 +59,7 @@ class Capability(enum.StrEnum):
     UNLOCK_DATABASE = "unlock_database"
     #: The trial-wide audit view (every patient's entries, filters, CSV): monitors and admins.
     VIEW_TRIAL_AUDIT = "view_trial_audit"
-    #: raise, close and re-open queries; verify forms against source (issue 19)
+    #: raise, close and re-open queries; verify forms and fields against source (issue 19)
     MANAGE_DATA = "manage_data"
 
 

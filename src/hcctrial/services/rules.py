@@ -83,6 +83,7 @@ class Action(enum.StrEnum):
     # data management (issue 19): the state of forms and the queries, not clinical records
     COMPLETE_FORM = "mark a form complete"
     VERIFY_FORM = "verify a form against source"
+    VERIFY_FIELDS = "verify or un-verify fields against source"
     RAISE_QUERY = "raise a query"
     ANSWER_QUERY = "answer a query"
     CLOSE_QUERY = "close or re-open a query"
@@ -94,6 +95,7 @@ _A = Action
 _DATA_MANAGEMENT: tuple[Action, ...] = (
     Action.COMPLETE_FORM,
     Action.VERIFY_FORM,
+    Action.VERIFY_FIELDS,
     Action.RAISE_QUERY,
     Action.ANSWER_QUERY,
     Action.CLOSE_QUERY,
@@ -509,9 +511,18 @@ RULES: tuple[Rule, ...] = (
         "FORM-VERIFY",
         RuleKind.STATE,
         "Source-data verification marks a form that is complete; a later change of the record "
-        "clears the mark.",
+        "clears the mark. A field's mark is cleared only by a change of that field's value.",
         "{what} is not marked complete, so it cannot be verified against source yet.",
         (_A.VERIFY_FORM,),
+    ),
+    Rule(
+        "SDV-FIELD",
+        RuleKind.VALUE,
+        "Fields are marked (or un-marked) verified against source by name: at least one, each a "
+        "field of the form -- not its id, its patient or a value the application derives (a "
+        "lab's canonical value).",
+        "fields: got {value!r}; expected {expected}",
+        (_A.VERIFY_FIELDS,),
     ),
     Rule(
         "QUERY-TEXT",

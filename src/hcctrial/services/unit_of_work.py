@@ -22,8 +22,9 @@ hands them to :meth:`UnitOfWork.run` with the action and the reason. ``run`` pas
    change brings refuses it.
 
 Then :mod:`~.persistence` writes the rows and their audit entries (who, when, old, new, reason) and
-the patients' new states, and marks the invalidated signatures "changed after signing", in the
-caller's transaction. A refusal raises before anything is
+the patients' new states, marks the invalidated signatures "changed after signing" and clears the
+source-verification marks of the fields whose value changed
+(:func:`~hcctrial.services.field_sdv.clear_changed_fields`), in the caller's transaction. A refusal raises before anything is
 written. Checks that later issues add to every write (signatures, locks, form status) are one
 more gate in :data:`GATES`.
 
@@ -229,9 +230,12 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
             actor=actor,
             reason=f"status {status.value} after: {plan.action.value}",
         )
+    from hcctrial.services.field_sdv import clear_changed_fields
     from hcctrial.services.part11_gate import confirm_database_open, mark_signatures_changed
 
     if plan.signatures_changed:
         mark_signatures_changed(uow, plan)
+    if plan.changes:
+        clear_changed_fields(uow, plan)
     confirm_database_open(uow, plan)
     return out

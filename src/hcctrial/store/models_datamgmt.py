@@ -1,9 +1,10 @@
 """The data-management tables: the state of each form (complete, missing-data codes, source-data
-verification) and the queries between monitor and site (issue 19).
+verification), the source-data verification of single fields and the queries between monitor and
+site (issue 19).
 
 They are audited like the trial's records (:mod:`hcctrial.services.persistence` writes them with
-their hash-chained audit entries, on behalf of :mod:`hcctrial.services.form_status` and
-:mod:`hcctrial.services.queries`), but they are not clinical data: they are not in
+their hash-chained audit entries, on behalf of :mod:`hcctrial.services.form_status`,
+:mod:`hcctrial.services.field_sdv` and :mod:`hcctrial.services.queries`), but they are not clinical data: they are not in
 :data:`hcctrial.store.models.DATA_TABLES` (the CSV/REDCap/SDTM exports and the chart rules do not
 see them). :data:`DATAMGMT_TABLES` lists them for the audit verification.
 
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hcctrial.store.models import Record, _enum, _fk
 
-__all__ = ["DATAMGMT_TABLES", "DataQuery", "FormState", "QueryStatus"]
+__all__ = ["DATAMGMT_TABLES", "DataQuery", "FieldVerification", "FormState", "QueryStatus"]
 
 
 class QueryStatus(enum.StrEnum):
@@ -54,6 +55,36 @@ class FormState(Record):
     )
 
 
+class FieldVerification(Record):
+    """One field of one form verified against source by a monitor (who, when, at which version of
+    the record). A later change of *that field's value* clears the mark: the unit of work sets
+    ``cleared_by`` / ``cleared_at`` / ``cleared_version`` in the transaction of the change
+    (:func:`hcctrial.services.field_sdv.clear_changed_fields`); a change of another field leaves
+    it. The mark stands while ``cleared_at`` is empty; verifying the field again re-sets it and
+    empties the cleared columns; un-marking deletes the row (the audit trail keeps it)."""
+
+    __tablename__ = "field_verifications"
+    __table_args__ = (UniqueConstraint("form", "record_id", "field"),)
+    patient_id: Mapped[int] = mapped_column(_fk("patients.id"), index=True, doc="patients.id")
+    form: Mapped[str] = mapped_column(String(64), doc="table name of the record, e.g. baselines")
+    record_id: Mapped[int] = mapped_column(Integer, doc="id of the record in that table")
+    field: Mapped[str] = mapped_column(String(64), doc="the column verified against source")
+    verified_by: Mapped[str] = mapped_column(String(64), doc="monitor who verified it")
+    verified_at: Mapped[datetime] = mapped_column(doc="when verified against source (UTC)")
+    verified_version: Mapped[int] = mapped_column(
+        Integer, doc="version of the record when the field was verified"
+    )
+    cleared_by: Mapped[str | None] = mapped_column(
+        String(64), doc="who changed the field's value after it was verified"
+    )
+    cleared_at: Mapped[datetime | None] = mapped_column(
+        doc="when a change of the field's value cleared the mark (UTC); empty: the mark stands"
+    )
+    cleared_version: Mapped[int | None] = mapped_column(
+        Integer, doc="version of the record the change made"
+    )
+
+
 class DataQuery(Record):
     """A question on one field of one record, from a monitor or data manager (or an edit check:
     ``rule_id``) to the site, with the site's answer and the raiser's closing."""
@@ -77,4 +108,4 @@ class DataQuery(Record):
 
 
 #: The audited data-management tables (parents: patients).
-DATAMGMT_TABLES: tuple[type[Record], ...] = (FormState, DataQuery)
+DATAMGMT_TABLES: tuple[type[Record], ...] = (FormState, FieldVerification, DataQuery)

@@ -1,8 +1,9 @@
-"""Data management pages (issue 19): one form's status, its source-data verification and its
-queries (``/forms/{form}/{id}``), the list of open queries (``/queries``).
+"""Data management pages (issue 19): one form's status, its source-data verification (of the
+form, and field by field) and its queries (``/forms/{form}/{id}``), the list of open queries and
+the SDV progress per site (``/queries``).
 
-Thin: every write is an action of :mod:`hcctrial.services.form_status` or
-:mod:`hcctrial.services.queries` (which check the role, the site and the rules); this module reads
+Thin: every write is an action of :mod:`hcctrial.services.form_status`,
+:mod:`hcctrial.services.field_sdv` or :mod:`hcctrial.services.queries` (which check the role, the site and the rules); this module reads
 the form, shows it in words and answers refusals beside the fields.
 """
 
@@ -14,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from hcctrial.services import field_sdv as fsdv
 from hcctrial.services import form_status as fs
 from hcctrial.services import queries as qs
 from hcctrial.services.permissions import Actor, Capability, can
@@ -95,7 +97,8 @@ def _form_context(session: Any, user: Actor, form: str, record_id: int) -> dict[
             .order_by(DataQuery.id.desc())
         )
     )
-    rows = [
+    marks = fsdv.field_marks(session, [(form, record_id)])[(form, record_id)]
+    rows: list[dict[str, Any]] = [
         {
             "name": n,
             "label": lbl,
@@ -103,12 +106,16 @@ def _form_context(session: Any, user: Actor, form: str, record_id: int) -> dict[
             "empty": getattr(obj, n) in (None, ""),
             "required": n in required,
             "code": view.missing_codes.get(n),
+            "mark": marks.get(n),
         }
         for n, lbl in labels.items()
     ]
+    sdv_rows = [r for r in rows if r["name"] in fsdv.sdv_fields(form)]
     return {
         "form": form,
         "title": fs.FORMS[form][1],
+        "sdv_rows": sdv_rows,
+        "sdv_shown": ",".join(n for n, k in marks.items() if k.verified),
         "obj": obj,
         "patient": patient,
         "view": view,
@@ -146,7 +153,7 @@ def _post(request: Request, form: str, record_id: int, data: dict[str, str], act
         )
 
     fields = (
-        frozenset({*field_labels(form), "text", "answer", "field"})
+        frozenset({*field_labels(form), "text", "answer", "field", "fields"})
         if form in fs.FORMS
         else frozenset()
     )
@@ -176,6 +183,26 @@ async def verify(request: Request, form: str, record_id: int) -> Response:
     return await run_in_threadpool(
         _post, request, form, record_id, data, lambda uow, _: fs.verify_form(uow, form, record_id)
     )
+
+
+@router.post("/forms/{form}/{record_id:int}/verify-fields")
+async def verify_fields(request: Request, form: str, record_id: int) -> Response:
+    """Save the monitor's checklist of fields verified against source: the boxes checked now
+    (``verified``, one per field) against those shown checked (``shown``, comma-separated) --
+    newly checked fields are marked, unchecked ones un-marked, the others left as they are (a
+    mark another monitor set meanwhile is not withdrawn by a page that did not show it)."""
+    posted = await request.form()
+    data = {k: str(v) for k, v in posted.items()}
+    checked = {str(v) for v in posted.getlist("verified")}
+    shown = {f for f in data.get("shown", "").split(",") if f}
+
+    def act(uow: Any, _: dict[str, str]) -> None:
+        if checked - shown:
+            fsdv.verify_fields(uow, form, record_id, sorted(checked - shown))
+        if shown - checked:
+            fsdv.unverify_fields(uow, form, record_id, sorted(shown - checked))
+
+    return await run_in_threadpool(_post, request, form, record_id, data, act)
 
 
 @router.post("/forms/{form}/{record_id:int}/queries")
@@ -224,16 +251,16 @@ async def query_step(request: Request, query_id: int, step: str) -> Response:
     return await run_in_threadpool(_post, request, form, record_id, data, act)
 
 
-def sdv_per_site(session: Any, user: Actor) -> dict[int, tuple[int, int]]:
-    """site id -> (forms verified at their current version, forms), over the user's patients."""
+def sdv_per_site(session: Any, user: Actor) -> dict[int, fsdv.SdvCounts]:
+    """site id -> forms verified against source of forms, fields verified of fields, over the
+    user's patients (:func:`hcctrial.services.field_sdv.sdv_counts`)."""
     from hcctrial.web.routes_pages import visible_patients
 
     patients = visible_patients(session, user)
     site_of = {p.id: p.site_id for p in patients}
-    out: dict[int, tuple[int, int]] = {}
-    for pid, (verified, total) in fs.sdv_progress(session, list(site_of)).items():
-        v, n = out.get(site_of[pid], (0, 0))
-        out[site_of[pid]] = (v + verified, n + total)
+    out: dict[int, fsdv.SdvCounts] = {}
+    for pid, counts in fsdv.sdv_counts(session, list(site_of)).items():
+        out[site_of[pid]] = out.get(site_of[pid], fsdv.SdvCounts()) + counts
     return out
 
 

@@ -143,6 +143,10 @@ def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
         if x is not None
     ]
     verified, total = sum(1 for v in views.values() if v.verified), len(views)
+    fields = (
+        sum(v.fields_verified for v in views.values()),
+        sum(v.fields_total for v in views.values()),
+    )
     return {
         "status": status,
         "queries": open_queries,
@@ -150,6 +154,7 @@ def data_management(session: Any, pf: PatientFile) -> dict[str, Any]:
         "singles": singles,
         "table_of": {slug: rt.model.__tablename__ for slug, rt in RECORD_TYPES.items()},
         "sdv": (verified, total),
+        "sdv_fields": fields,
     }
 
 
