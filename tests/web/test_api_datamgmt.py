@@ -274,9 +274,12 @@ def test_the_page_and_the_json_doors_write_the_same_audit_entries(
         loop(site, monitor, bid)
         trails[pid] = _shape(monitor.get(f"/api/patients/{pid}/audit").json(), head)
     assert trails[a] == trails[b]
-    # what both doors wrote, in order (7 entries): the query raised, the value changed with the
-    # query as its reason, the query answered, closed, re-opened, the form state created
-    # (complete) and changed (verified)
+    # what both doors wrote, in order (7 + 17 entries): the query raised, the value changed with
+    # the query as its reason, the query answered, closed, re-opened, the form state created
+    # (complete) and changed (verified), and verifying the form marks each of the baseline form's
+    # 17 fields (assessment date, age, sex, height, weight, nodules, largest nodule, vascular
+    # invasion, portal vein invasion, extrahepatic spread, HBV, HBV DNA, cirrhosis, ECOG, imaging
+    # modality, ascites, encephalopathy: docs/data-management.md, field-level SDV)
     assert [(t[0], t[1], t[2], t[3]) for t in trails[a]] == [
         ("monitor", "data_queries", "insert", "query raised"),
         ("coord_gz", "baselines", "update", "answer to query <q>: Typo"),
@@ -285,5 +288,6 @@ def test_the_page_and_the_json_doors_write_the_same_audit_entries(
         ("monitor", "data_queries", "update", "query re-opened"),
         ("coord_gz", "form_states", "insert", "form marked complete"),
         ("monitor", "form_states", "update", "verified against source"),
+        *[("monitor", "field_verifications", "insert", "verified against source")] * 17,
     ]
     assert ("weight_kg", 65.0, 56.0) in trails[a][1][4]
