@@ -291,3 +291,46 @@ def test_the_page_and_the_json_doors_write_the_same_audit_entries(
         *[("monitor", "field_verifications", "insert", "verified against source")] * 17,
     ]
     assert ("weight_kg", 65.0, 56.0) in trails[a][1][4]
+
+
+def test_field_verification_through_the_json_api(app: Any, login: Callable[[str], Any]) -> None:
+    site, monitor, other = login("coord_gz"), login("monitor"), login("monitor_sh")
+    _, bid = _baseline(site, "GZ-509")
+    url = f"/api/forms/baselines/{bid}/fields"
+    before = monitor.get(url).json()
+    # every field of the baseline, in the form's order, none verified yet
+    assert [f["field"] for f in before][:5] == [
+        "assessment_date",
+        "age_years",
+        "sex",
+        "height_cm",
+        "weight_kg",
+    ]
+    assert len(before) == 17 and not any(f["verified"] or f["by"] for f in before)
+    r = _post(monitor, f"{url}/verify", {"fields": ["weight_kg", "ecog"]})
+    assert r.status_code == 200, r.text
+    marks = {f["field"]: f for f in r.json()}
+    assert [n for n, f in marks.items() if f["verified"]] == ["weight_kg", "ecog"]
+    assert (marks["ecog"]["by"], marks["ecog"]["cleared_by"]) == ("monitor", None)
+    # refusals: the site does not verify, a Shanghai monitor not at Guangzhou, a field not on the form
+    r = _post(site, f"{url}/verify", {"fields": ["sex"]})
+    assert (r.status_code, r.json()["rule"]) == (403, "AUTH-ROLE")
+    r = _post(other, f"{url}/verify", {"fields": ["sex"]})
+    assert (r.status_code, r.json()["rule"]) == (403, "DM-SITE")
+    assert monitor.get(url).json()[2]["verified"] is False  # sex: still not verified
+    r = _post(monitor, f"{url}/verify", {"fields": ["weight"]})
+    assert (r.status_code, r.json()["rule"]) == (422, "SDV-FIELD")
+    assert "'weight'" in r.json()["detail"]
+    # the site changes the weight (65 -> 56) answering a query: that mark is cleared, ECOG's kept
+    q = _post(monitor, f"/api/forms/baselines/{bid}/queries", {"field": "weight_kg", "text": "?"})
+    change = {"answer": "Typo", "change_value": True, "new_value": 56}
+    assert _post(site, f"/api/queries/{q.json()['id']}/answer", change).status_code == 200
+    marks = {f["field"]: f for f in monitor.get(url).json()}
+    assert (marks["weight_kg"]["verified"], marks["weight_kg"]["cleared_by"]) == (False, "coord_gz")
+    assert marks["weight_kg"]["by"] == "monitor"  # who had verified it is still said
+    assert (marks["ecog"]["verified"], marks["ecog"]["cleared_by"]) == (True, None)
+    # withdrawing ECOG's mark leaves it with none
+    r = _post(monitor, f"{url}/unverify", {"fields": ["ecog"]})
+    assert r.status_code == 200, r.text
+    ecog = next(f for f in r.json() if f["field"] == "ecog")
+    assert (ecog["verified"], ecog["by"]) == (False, None)

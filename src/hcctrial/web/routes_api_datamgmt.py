@@ -22,9 +22,12 @@ was expected. Endpoints::
     POST /api/queries/{query_id}/reopen            {"text"}: re-open with a new question
     POST /api/forms/{form}/{record_id}/complete    {"missing_codes": {field: code}}
     POST /api/forms/{form}/{record_id}/verify      source-data verification (monitor)
+    GET  /api/forms/{form}/{record_id}/fields      each field's source verification
+    POST /api/forms/{form}/{record_id}/fields/verify    {"fields": [...]}: mark fields verified
+    POST /api/forms/{form}/{record_id}/fields/unverify  {"fields": [...]}: withdraw their marks
 
-Thin, like the pages: every write is the same function of :mod:`hcctrial.services.queries` or
-:mod:`hcctrial.services.form_status` the pages call, with the same defaults (so the audit trail
+Thin, like the pages: every write is the same function of :mod:`hcctrial.services.queries`,
+:mod:`hcctrial.services.form_status` or :mod:`hcctrial.services.field_sdv` the pages call, with the same defaults (so the audit trail
 says the same whichever door was used); those functions check the role and the site
 (:mod:`hcctrial.services.permissions`) and the rules. An answer that changes the value is the
 action "amend a record" with every rule of the trial, its reason naming the query.
@@ -38,6 +41,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from hcctrial.services import field_sdv as fsdv
 from hcctrial.services import form_status as fs
 from hcctrial.services import queries as qs
 from hcctrial.store.models_datamgmt import DataQuery
@@ -77,6 +81,22 @@ class CompleteIn(BaseModel):
         default_factory=dict,
         description="field -> why it is empty: not_done, not_applicable or unknown",
     )
+
+
+class FieldsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: list[str] = Field(description='fields of the form, e.g. ["weight_kg", "ecog"]')
+
+
+class FieldMarkOut(BaseModel):
+    field: str
+    verified: bool = Field(
+        description="a standing mark: verified against source, not changed since"
+    )
+    by: str | None = Field(description="who verified it (null: never verified, or un-marked)")
+    at: dt.datetime | None = Field(description="when it was verified (UTC)")
+    cleared_by: str | None = Field(description="who changed the value after it was verified")
+    cleared_at: dt.datetime | None = Field(description="when that change was made (UTC)")
 
 
 class FormStatusOut(BaseModel):
@@ -269,3 +289,63 @@ def verify_form(request: Request, form: str, record_id: int) -> FormStatusOut:
         user = signed_in_user(request, session)
         _form_or_404(session, form, record_id)
         return _form_out(fs.verify_form(unit_of_work(request, session, user), form, record_id))
+
+
+def _fields_out(form: str, marks: dict[str, fsdv.FieldMark]) -> list[FieldMarkOut]:
+    """Every field of ``form``, in the form's order, with its mark (or none)."""
+    out = []
+    for name in fsdv.sdv_fields(form):
+        mark = marks.get(name)
+        if mark is None:
+            out.append(
+                FieldMarkOut(
+                    field=name, verified=False, by=None, at=None, cleared_by=None, cleared_at=None
+                )
+            )
+        else:
+            out.append(
+                FieldMarkOut(
+                    field=name,
+                    verified=mark.verified,
+                    by=mark.by,
+                    at=mark.at,
+                    cleared_by=mark.cleared_by,
+                    cleared_at=mark.cleared_at,
+                )
+            )
+    return out
+
+
+@router.get("/forms/{form}/{record_id}/fields", response_model=list[FieldMarkOut])
+def read_field_marks(request: Request, form: str, record_id: int) -> list[FieldMarkOut]:
+    """Each field of the form with its source verification (standing, cleared, or none)."""
+    with db_session(request) as session:
+        user = signed_in_user(request, session)
+        obj = _form_or_404(session, form, record_id)
+        load_patient(session, user, int(obj.patient_id))
+        marks = fsdv.field_marks(session, [(form, record_id)])[(form, record_id)]
+        return _fields_out(form, marks)
+
+
+@router.post("/forms/{form}/{record_id}/fields/verify", response_model=list[FieldMarkOut])
+def verify_fields(
+    request: Request, form: str, record_id: int, body: FieldsIn
+) -> list[FieldMarkOut]:
+    """Mark fields of the form verified against source (monitor, data manager)."""
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        _form_or_404(session, form, record_id)
+        uow = unit_of_work(request, session, user)
+        return _fields_out(form, fsdv.verify_fields(uow, form, record_id, body.fields))
+
+
+@router.post("/forms/{form}/{record_id}/fields/unverify", response_model=list[FieldMarkOut])
+def unverify_fields(
+    request: Request, form: str, record_id: int, body: FieldsIn
+) -> list[FieldMarkOut]:
+    """Withdraw the marks of fields of the form (and the form's own mark while it stands)."""
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        _form_or_404(session, form, record_id)
+        uow = unit_of_work(request, session, user)
+        return _fields_out(form, fsdv.unverify_fields(uow, form, record_id, body.fields))
