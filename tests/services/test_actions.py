@@ -235,20 +235,24 @@ def test_enrolment_moved_after_the_death_is_refused(work: Any) -> None:
 def test_a_lesion_moves_to_another_scan_of_its_patient_but_not_to_another_patient(
     work: Any, sessions: Any
 ) -> None:
-    lesion = [{"lesion_id": "T1", "kind": "target", "organ": "liver", "diameter_mm": 50}]
+    t1 = {"lesion_id": "T1", "kind": "target", "organ": "liver", "diameter_mm": 50}
+    # a new lesion of the follow-up, entered on the scan after it by mistake (a scan is saved with
+    # its lesions, SCAN-LESIONS, and both scans stay assessable by mRECIST, SCAN-ASSESSABLE)
+    new = {"lesion_id": "N1", "kind": "new", "organ": "liver", "diameter_mm": 12}
 
-    def scan(pid: int, day: str, rows: Any = ()) -> int:
+    def scan(pid: int, day: str, rows: Any) -> int:
         values = {"assessment_date": day, "modality": "mri"}
         return int(work(lambda u: scans.record_scan(u, pid, values, rows, reason="f")))
 
     a, b = _enrol(work, "GZ-A"), _enrol(work, "GZ-B")
-    first, second, other = (
-        scan(a, "2026-01-06", lesion),
-        scan(a, "2026-02-06"),
-        scan(b, "2026-01-06"),
-    )
+    scan(a, "2026-01-06", [t1])
+    second = scan(a, "2026-02-06", [t1])
+    third = scan(a, "2026-02-27", [t1, new])
+    other = scan(b, "2026-01-06", [t1])
     with sessions() as s:
-        lid = s.scalars(select(m.LesionMeasurement.id)).one()
+        lid = s.scalars(
+            select(m.LesionMeasurement.id).where(m.LesionMeasurement.lesion_id == "N1")
+        ).one()
     with pytest.raises(RuleViolation) as err:  # same site, another patient: no clinical sense
         work(
             lambda u: amend.amend_record(
@@ -271,7 +275,8 @@ def test_a_lesion_moves_to_another_scan_of_its_patient_but_not_to_another_patien
             reason="entered on the wrong scan of this patient",
         )
     )
-    assert first != second
+    with sessions() as s:
+        assert s.get(m.LesionMeasurement, lid).imaging_id == second != third
 
 
 def test_a_site_b_user_cannot_move_a_record_into_site_a(work: Any) -> None:

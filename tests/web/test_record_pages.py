@@ -118,15 +118,15 @@ def test_adding_a_lesion_to_a_saved_scan_shows_the_recomputed_response(
     pid = enrol(c, "GZ-L1")
     add_baseline(c, pid)
     assert post_form(c, f"/patients/{pid}/imaging/new", _scan("2026-01-06", "52", "31")).status_code
-    # the follow-up scan saved through the API with T1 only (T2 forgotten)
+    # the follow-up scan saved through the API with T1 only (T2 forgotten); a scan is saved with
+    # its lesions (SCAN-LESIONS)
     h = {"X-CSRF-Token": c.csrf}
+    t1 = {"lesion_id": "T1", "kind": "target", "organ": "liver", "diameter_mm": 30}
     scan = c.post(
         f"/api/patients/{pid}/imaging",
-        json={"assessment_date": "2026-02-20", "modality": "mri"},
+        json={"assessment_date": "2026-02-20", "modality": "mri", "lesions": [t1]},
         headers=h,
     ).json()
-    t1 = {"imaging_id": scan["id"], "lesion_id": "T1", "kind": "target", "organ": "liver"}
-    assert c.post("/api/lesions", json={**t1, "diameter_mm": 30}, headers=h).status_code == 201
     page = f"/records/imaging/{scan['id']}"
     assert 'id="lesion-T1"' in c.get(page).text
     t2 = {"lesion_id": "T2", "kind": "target", "organ": "liver", "diameter_mm": "20"}

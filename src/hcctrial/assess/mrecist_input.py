@@ -317,6 +317,37 @@ def _check_follow_up(i: int, visit: Assessment, base: Assessment) -> None:
             raise _bad(item, "diameter_mm is required for a new nodule")
 
 
+def _validation_text(exc: ValidationError, data: Any, prefix: tuple[int | str, ...] = ()) -> str:
+    """The problems of a pydantic validation error, each naming its item."""
+    problems = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        problems.append(
+            f"{_loc(loc)}{_lesion_of(data, loc)}: "
+            + (
+                "required field is missing"
+                if err["type"] == "missing"
+                else f"got {err.get('input')!r}; {err['msg']}"
+            )
+        )
+    return "; ".join(problems)
+
+
+def _check_order(i: int, visit: Assessment, base: Assessment, previous: Assessment) -> None:
+    if visit.date <= base.date:
+        raise _bad(
+            f"assessments[{i}].date {visit.date.isoformat()}",
+            f"a follow-up on or before the baseline assessment ({base.date.isoformat()}); "
+            "the first assessment is the baseline",
+        )
+    if visit.date <= previous.date:
+        raise _bad(
+            f"assessments[{i}].date {visit.date.isoformat()}",
+            f"out of order: not after assessments[{i - 1}].date {previous.date.isoformat()}; "
+            "expected dates in increasing order",
+        )
+
+
 def parse_patient(data: Any) -> PatientAssessments:
     """Return the validated patient record; raise :class:`DataValidationError` naming the item.
 
@@ -328,37 +359,61 @@ def parse_patient(data: Any) -> PatientAssessments:
         try:
             patient = PatientAssessments.model_validate(data)
         except ValidationError as exc:
-            problems = [
-                f"{_loc(tuple(err['loc']))}{_lesion_of(data, tuple(err['loc']))}: "
-                + (
-                    "required field is missing"
-                    if err["type"] == "missing"
-                    else f"got {err.get('input')!r}; {err['msg']}"
-                )
-                for err in exc.errors()
-            ]
-            raise DataValidationError("; ".join(problems), field="patient") from None
+            raise DataValidationError(_validation_text(exc, data), field="patient") from None
     base = patient.assessments[0]
     _check_baseline(base)
     for i, visit in enumerate(patient.assessments[1:], start=1):
-        previous = patient.assessments[i - 1].date
-        if visit.date <= base.date:
-            raise _bad(
-                f"assessments[{i}].date {visit.date.isoformat()}",
-                f"a follow-up on or before the baseline assessment ({base.date.isoformat()}); "
-                "the first assessment is the baseline",
-            )
-        if visit.date <= previous:
-            raise _bad(
-                f"assessments[{i}].date {visit.date.isoformat()}",
-                f"out of order: not after assessments[{i - 1}].date {previous.isoformat()}; "
-                "expected dates in increasing order",
-            )
+        _check_order(i, visit, base, patient.assessments[i - 1])
         _check_follow_up(i, visit, base)
     return patient
 
 
+#: What a follow-up is refused for when the baseline itself cannot be assessed.
+BASELINE_NOT_ASSESSABLE = "the baseline assessment (assessments[0]) cannot be assessed"
+
+
+def assessment_problems(assessments: list[dict[str, Any]]) -> dict[int, str]:
+    """Return, by index, why each assessment of ``assessments`` (the ``assessments`` list of the
+    input format, the first the baseline) cannot be assessed -- an empty dict when
+    :func:`parse_patient` accepts them all.
+
+    :func:`parse_patient` stops at the first problem; this names every assessment it would refuse,
+    each with the message :func:`parse_patient` gives for it, so that a caller (the rule of the
+    trial database that a scan must be assessable) can say *which* scan is refused. A follow-up
+    is judged against the baseline alone (as :func:`parse_patient` judges it); every follow-up of
+    a baseline that cannot be assessed is refused with :data:`BASELINE_NOT_ASSESSABLE`.
+    """
+    out: dict[int, str] = {}
+    parsed: dict[int, Assessment] = {}
+    for i, item in enumerate(assessments):
+        try:
+            parsed[i] = Assessment.model_validate(item)
+        except ValidationError as exc:
+            out[i] = _validation_text(exc, {"assessments": assessments}, ("assessments", i))
+    base = parsed.get(0)
+    if base is not None:
+        try:
+            _check_baseline(base)
+        except DataValidationError as exc:
+            out[0] = exc.message
+    for i in range(1, len(assessments)):
+        visit = parsed.get(i)
+        if visit is None:
+            continue
+        if base is None or 0 in out:
+            out[i] = BASELINE_NOT_ASSESSABLE
+            continue
+        previous = parsed.get(i - 1, base)
+        try:
+            _check_order(i, visit, base, previous)
+            _check_follow_up(i, visit, base)
+        except DataValidationError as exc:
+            out[i] = exc.message
+    return out
+
+
 __all__ = [
+    "BASELINE_NOT_ASSESSABLE",
     "MAX_TARGETS",
     "MAX_TARGETS_PER_ORGAN",
     "MIN_TARGET_MM",
@@ -369,6 +424,7 @@ __all__ = [
     "NonTargetLesion",
     "PatientAssessments",
     "TargetLesion",
+    "assessment_problems",
     "baseline_target_problem",
     "is_liver",
     "parse_patient",

@@ -123,53 +123,19 @@ def _baseline_lab(rec: PatientRecords, analyte: str, day0: date) -> float | None
 
 
 def _regimen_rules() -> tuple[Any, float]:
-    from hcctrial.assess.mrecist import ProtocolRules
+    from hcctrial.derive.scans import protocol_rules
     from hcctrial.protocol.regimen import default_regimen
 
-    a = default_regimen().assessment
-    rules = ProtocolRules(
-        afp_normalisation_for_cr=a.cr_requires_normal_afp,
-        new_nodule_threshold_mm=a.new_node_pd_threshold_mm,
-        min_sd_days=a.min_sd_days,
-        confirmation=a.confirmation_required,
-        confirm_days=a.confirm_days,
-    )
-    return rules, float(a.afp_uln_ng_ml)
+    regimen = default_regimen()
+    return protocol_rules(regimen), float(regimen.assessment.afp_uln_ng_ml)
 
 
 def mrecist_input(rec: PatientRecords, afp_uln_ng_ml: float) -> dict[str, Any]:
-    """Return the patient's scans in the mRECIST engine's documented input format."""
-    assessments = []
-    for scan in rec.imaging:
-        target, non_target, new = [], [], []
-        for les in scan.lesions:
-            if les.kind == "target":
-                target.append(
-                    {"id": les.lesion_id, "organ": les.organ, "diameter_mm": les.diameter_mm}
-                )
-            elif les.kind == "non_target":
-                status = "not_evaluated" if les.status in (None, "not_evaluable") else les.status
-                non_target.append({"id": les.lesion_id, "organ": les.organ, "status": status})
-            else:
-                new.append(
-                    {
-                        "id": les.lesion_id,
-                        "organ": les.organ,
-                        "diameter_mm": les.diameter_mm,
-                        "typical_pattern": les.typical_pattern,
-                    }
-                )
-        assessments.append(
-            {
-                "date": scan.assessment_date,
-                "modality": scan.modality.upper(),
-                "afp_ng_ml": scan.afp_ng_ml,
-                "target": target,
-                "non_target": non_target,
-                **({"new_lesions": new} if new else {}),
-            }
-        )
-    return {"afp_uln_ng_ml": afp_uln_ng_ml, "assessments": assessments}
+    """Return the patient's scans in the mRECIST engine's documented input format
+    (:func:`hcctrial.derive.scans.scans_input`)."""
+    from hcctrial.derive.scans import scans_input
+
+    return scans_input(rec.imaging, afp_uln_ng_ml)
 
 
 def best_response_of(

@@ -28,6 +28,7 @@ __all__ = [
     "load_regimen",
     "regimen_from_mapping",
     "regimen_path",
+    "trial_ctcae_version",
 ]
 
 #: the seed paper's regimen
@@ -106,3 +107,15 @@ def load_regimen(path_or_name: str | Path) -> Regimen:
 def default_regimen() -> Regimen:
     """Return the seed paper's regimen (sorafenib + TACE followed by HAIC-FOLFOX)."""
     return load_regimen(DEFAULT_REGIMEN)
+
+
+def trial_ctcae_version(regimen: Regimen | None = None) -> str:
+    """The trial's CTCAE version: ``assessment.ctcae_version`` of ``regimen`` (the trial's regimen
+    file; the default regimen's when None).
+
+    The one place every door asks which CTCAE version grades a lab and names an adverse event at
+    entry -- the services' value checks, the forms' live previews, the patient page, the JSON
+    API's grade preview -- so that a sister trial graded by CTCAE v5.0 is a new regimen file, not
+    a fork (the course engine reads the same field). The command line's ``--ctcae`` flag keeps
+    its own default (a fixed contract)."""
+    return (regimen or default_regimen()).assessment.ctcae_version

@@ -1,7 +1,9 @@
 """Adverse events: record an adverse event with the clinician's grade.
 
-The term must be a CTCAE v4.03 term (synonyms accepted; stored under the CTCAE name) and the
-grade one CTCAE defines for it (AE-CTCAE-TERM, AE-CTCAE-GRADE); it resolves on or after its onset
+The term must be a term of the trial's CTCAE version -- its regimen file's
+``assessment.ctcae_version`` (:func:`hcctrial.protocol.regimen.trial_ctcae_version` of the unit of
+work's regimen) -- (synonyms accepted; stored under the CTCAE name) and the grade one that version
+defines for it (AE-CTCAE-TERM, AE-CTCAE-GRADE); it resolves on or after its onset
 (AE-RESOLUTION-ORDER), and the date rules apply (``docs/rules.md``).
 """
 

@@ -599,3 +599,4 @@ def _dose_plausible(chart: Chart, ctx: RuleContext) -> Iterator[Finding]:
 
 
 from hcctrial.services import checks_exams as _exams  # noqa: E402,F401  (registers its checks)
+from hcctrial.services import checks_scans as _scans  # noqa: E402,F401  (registers its checks)

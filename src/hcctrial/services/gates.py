@@ -1,6 +1,7 @@
 """The gates every write of every trial action passes through, in order (:data:`GATES`): who
 and why, the role, the values, the versions, the identifiers (this module), the links and the
-sites (:mod:`~hcctrial.services.links`), the charts (:mod:`~hcctrial.services.chart_gate`).
+sites (:mod:`~hcctrial.services.links`), a new scan's lesions
+(:mod:`~hcctrial.services.checks_scans`), the charts (:mod:`~hcctrial.services.chart_gate`).
 
 Each gate is a function ``(unit of work, plan) -> None`` that completes the plan or raises the
 refusal of the rules it finds broken (see :mod:`hcctrial.services.unit_of_work` for the list).
@@ -19,8 +20,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from hcctrial.protocol.regimen import trial_ctcae_version
 from hcctrial.services import persistence as db
 from hcctrial.services.chart_gate import charts
+from hcctrial.services.checks_scans import scan_lesions
 from hcctrial.services.links import links, sites
 from hcctrial.services.part11_gate import database_lock, locks_and_signatures
 from hcctrial.services.permissions import Capability, can
@@ -145,10 +148,13 @@ def _temporary_ids_kept(uow: UnitOfWork, model: type[m.Record], prepare: Any) ->
 
 
 def _values(uow: UnitOfWork, plan: Plan) -> None:
-    """FIELD-VALUE and the value rules of single records (labs, adverse-event terms)."""
+    """FIELD-VALUE and the value rules of single records (labs, adverse-event terms and grades
+    of the trial's CTCAE version: :func:`hcctrial.protocol.regimen.trial_ctcae_version`)."""
     found: list[Finding] = []
+    version = trial_ctcae_version(uow.regimen)
     for ins in plan.inserts:
-        prepare = _temporary_ids_kept(uow, ins.model, db.insert_preparer(ins.model))
+        preparer = db.insert_preparer(ins.model, version)
+        prepare = _temporary_ids_kept(uow, ins.model, preparer)
         out: list[dict[str, Any]] = []
         append = out.append
         for i, raw in enumerate(ins.rows):
@@ -201,7 +207,7 @@ def _values(uow: UnitOfWork, plan: Plan) -> None:
         if not problems and ch.model is m.LabResult:
             problems = db.lab_problems(new, ch.changes.get("canonical_value"))
         if not problems and ch.model is m.AdverseEvent and {"term", "grade"} & ch.changes.keys():
-            problems = db.adverse_event_problems(new)
+            problems = db.adverse_event_problems(new, version)
         found.extend(problem_findings(ch.table, ch.pk, problems))
         ch.new = new
     _refuse(found, plan)
@@ -286,5 +292,6 @@ GATES: tuple[Gate, ...] = (
     links,
     sites,
     locks_and_signatures,
+    scan_lesions,
     charts,
 )

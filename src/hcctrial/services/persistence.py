@@ -135,17 +135,26 @@ def lab_problems(row: dict[str, Any], given_canonical: object) -> list[FieldProb
     return []
 
 
+def _version(ctcae_version: str | None) -> str:
+    """``ctcae_version``, or the trial's (the default regimen's) when None."""
+    if ctcae_version is not None:
+        return ctcae_version
+    from hcctrial.protocol.regimen import trial_ctcae_version
+
+    return trial_ctcae_version()
+
+
 @lru_cache(maxsize=4_096)
-def _canonical_ae(term: str, grade: int | None) -> tuple[str, str | None, str | None]:
+def _canonical_ae(term: str, grade: int | None, version: str) -> tuple[str, str | None, str | None]:
     """Cached answer of the one keeper of AE terms and grades,
-    :func:`hcctrial.assess.adverse_events.canonical_adverse_event` (CTCAE v4.03, the trial's
-    version): (CTCAE name, None, None), or ("", refused field, what was expected)."""
+    :func:`hcctrial.assess.adverse_events.canonical_adverse_event` (CTCAE ``version``, the trial's
+    from its regimen file): (CTCAE name, None, None), or ("", refused field, what was expected)."""
     from hcctrial.assess.adverse_events import canonical_adverse_event, validate_term
 
     try:
         if grade is None:  # an update that leaves the grade: the term alone
-            return validate_term(term), None, None
-        return canonical_adverse_event(term, grade), None, None
+            return validate_term(term, version), None, None
+        return canonical_adverse_event(term, grade, version), None, None
     except DataValidationError as exc:
         if exc.field == "grade":
             # "grade: got 4; CTCAE v4.03 grades of 'Nausea' are 1, 2, 3"
@@ -153,13 +162,19 @@ def _canonical_ae(term: str, grade: int | None) -> tuple[str, str | None, str | 
         return "", "term", exc.message.split("; expected ", 1)[-1]
 
 
-def adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
+def adverse_event_problems(
+    row: dict[str, Any], ctcae_version: str | None = None
+) -> list[FieldProblem]:
     """Check an adverse event's term and grade through the one keeper of the CTCAE vocabulary
     (:func:`hcctrial.assess.adverse_events.canonical_adverse_event`, which ``grade ae`` and the
     course engine's record parser also call) and store the term under its CTCAE name: a synonym
     ("hand-foot skin reaction") is stored as "Palmar-plantar erythrodysesthesia syndrome", so
     every rule sees one spelling; a grade CTCAE does not define for the term (hand-foot skin
     reaction grade 4) is refused (AE-CTCAE-GRADE).
+
+    ``ctcae_version``: the trial's CTCAE version
+    (:func:`hcctrial.protocol.regimen.trial_ctcae_version` of the unit of work's regimen; the
+    default regimen's when None).
 
     The term is a controlled vocabulary, not free text: an unknown term would leave the worst-grade
     tables unable to count it, so it is refused here, for every way in (web, API, CSV, REDCap,
@@ -169,7 +184,7 @@ def adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
     if term is None:
         return []
     number = None if grade is None or isinstance(grade, bool) else int(grade)
-    name, refused, expected = _canonical_ae(str(term), number)
+    name, refused, expected = _canonical_ae(str(term), number, _version(ctcae_version))
     if refused == "term":
         return [FieldProblem("term", term, str(expected), "AE-CTCAE-TERM")]
     if refused == "grade":
@@ -179,12 +194,17 @@ def adverse_event_problems(row: dict[str, Any]) -> list[FieldProblem]:
 
 
 def prepare_row(
-    model: type[Record], values: Mapping[str, object], *, partial: bool = False
+    model: type[Record],
+    values: Mapping[str, object],
+    *,
+    partial: bool = False,
+    ctcae_version: str | None = None,
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     """Return the checked column values of one row and the problems found (empty when valid).
 
     ``partial`` checks only the columns given (an update); otherwise every required column must be
-    present. Managed columns (``version``, ``created_at``, ``updated_at``) are refused — the
+    present. ``ctcae_version``: the CTCAE version an adverse event's term and grade are checked
+    against (:func:`adverse_event_problems`). Managed columns (``version``, ``created_at``, ``updated_at``) are refused — the
     service layer sets them — except that a CSV export's values are ignored by the importer.
     """
     specs = column_specs(model)
@@ -220,7 +240,7 @@ def prepare_row(
     if model is LabResult and not problems and not partial:
         problems.extend(lab_problems(out, values.get("canonical_value")))
     if model is AdverseEvent and not problems and not partial:
-        problems.extend(adverse_event_problems(out))
+        problems.extend(adverse_event_problems(out, ctcae_version))
     return out, problems
 
 
@@ -274,10 +294,10 @@ def _required_columns(model: type[Record]) -> frozenset[str]:
 
 
 _Preparer = Callable[[Mapping[str, object]], tuple[dict[str, Any], list[FieldProblem]]]
-_PREPARERS: dict[type[Record], _Preparer] = {}
+_PREPARERS: dict[tuple[type[Record], str | None], _Preparer] = {}
 
 
-def insert_preparer(model: type[Record]) -> _Preparer:
+def insert_preparer(model: type[Record], ctcae_version: str | None = None) -> _Preparer:
     """Return :func:`prepare_row` for new rows of ``model``, with a fast path for valid rows.
 
     The fast path runs the precompiled per-column checkers of
@@ -285,9 +305,9 @@ def insert_preparer(model: type[Record]) -> _Preparer:
     as :func:`~hcctrial.store.values.check_value` does; any other value, an unknown or managed
     column, a missing required column or a lab value the units layer refuses sends the row to
     :func:`prepare_row` itself, so every refusal and its message are those of
-    :func:`prepare_row`.
+    :func:`prepare_row` (adverse events checked against CTCAE ``ctcae_version``).
     """
-    cached = _PREPARERS.get(model)
+    cached = _PREPARERS.get((model, ctcae_version))
     if cached is not None:
         return cached
     is_lab = model is LabResult
@@ -295,6 +315,9 @@ def insert_preparer(model: type[Record]) -> _Preparer:
     if is_lab:
         del checkers["canonical_value"]  # derived below, as in prepare_row
     required = _required_columns(model)
+
+    def full(values: Mapping[str, object]) -> tuple[dict[str, Any], list[FieldProblem]]:
+        return prepare_row(model, values, ctcae_version=ctcae_version)
 
     def prepare(values: Mapping[str, object]) -> tuple[dict[str, Any], list[FieldProblem]]:
         out: dict[str, Any] = {}
@@ -307,16 +330,16 @@ def insert_preparer(model: type[Record]) -> _Preparer:
                     raise NeedsFullCheck
                 out[name] = check(raw)
         except NeedsFullCheck:
-            return prepare_row(model, values)
+            return full(values)
         if not required <= out.keys():
-            return prepare_row(model, values)
+            return full(values)
         if is_lab and lab_problems(out, values.get("canonical_value")):
-            return prepare_row(model, values)
-        if model is AdverseEvent and adverse_event_problems(out):
-            return prepare_row(model, values)
+            return full(values)
+        if model is AdverseEvent and adverse_event_problems(out, ctcae_version):
+            return full(values)
         return out, []
 
-    _PREPARERS[model] = prepare
+    _PREPARERS[(model, ctcae_version)] = prepare
     return prepare
 
 
@@ -463,8 +486,10 @@ def update(
     expected_version: int,
     actor: str,
     reason: str,
+    ctcae_version: str | None = None,
 ) -> M:
-    """Change some columns of record ``pk``, if it is still at ``expected_version``; audit it.
+    """Change some columns of record ``pk``, if it is still at ``expected_version``; audit it
+    (an adverse event's term and grade checked against CTCAE ``ctcae_version``).
 
     Raises :class:`ConflictError` when the record has another version (someone else saved first).
     Returns the updated record (``version`` = ``expected_version + 1``).
@@ -484,7 +509,7 @@ def update(
         _raise_problems(model, lab_problems(new, changes.get("canonical_value")))
         prepared["canonical_value"] = new["canonical_value"]
     if model is AdverseEvent and ("term" in changes or "grade" in changes):
-        _raise_problems(model, adverse_event_problems(new))
+        _raise_problems(model, adverse_event_problems(new, ctcae_version))
         prepared["term"] = new["term"]
     now = _now()
     prepared.update(version=expected_version + 1, updated_at=now)

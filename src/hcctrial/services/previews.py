@@ -18,8 +18,14 @@ __all__ = ["checked_values"]
 
 
 def checked_values(
-    model: type[Record], values: Mapping[str, object], *, partial: bool = False
+    model: type[Record],
+    values: Mapping[str, object],
+    *,
+    partial: bool = False,
+    ctcae_version: str | None = None,
 ) -> tuple[dict[str, Any], list[FieldProblem]]:
     """Return the converted values of one row of ``model`` and the problems found (each with
-    its rule id); ``partial``: only the columns given are checked."""
-    return persistence.prepare_row(model, values, partial=partial)
+    its rule id); ``partial``: only the columns given are checked; ``ctcae_version``: the
+    trial's CTCAE version (:func:`hcctrial.protocol.regimen.trial_ctcae_version`) an adverse
+    event is checked against."""
+    return persistence.prepare_row(model, values, partial=partial, ctcae_version=ctcae_version)

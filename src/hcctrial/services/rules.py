@@ -259,15 +259,17 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "AE-CTCAE-TERM",
         RuleKind.VALUE,
-        "An adverse event's term is a CTCAE v4.03 term (synonyms accepted; stored under the "
-        "CTCAE name).",
+        "An adverse event's term is a term of the trial's CTCAE version (the regimen file's "
+        "assessment.ctcae_version: v4.03 for the seed trial), synonyms accepted, stored under "
+        "the CTCAE name; the message names the version.",
         "adverse_events.term: got {value!r}; expected {expected}",
         (_A.ADVERSE_EVENT, _A.AMEND, _A.IMPORT),
     ),
     Rule(
         "AE-CTCAE-GRADE",
         RuleKind.VALUE,
-        "An adverse event's grade is one CTCAE v4.03 defines for its term.",
+        "An adverse event's grade is one the trial's CTCAE version (the regimen file's "
+        "assessment.ctcae_version) defines for its term; the message names the version.",
         "adverse_events.grade: got {value!r}; expected {expected}",
         (_A.ADVERSE_EVENT, _A.AMEND, _A.IMPORT),
     ),
@@ -444,6 +446,26 @@ RULES: tuple[Rule, ...] = (
         "(0-4), the weight in kg, or both",
         (_A.EXAM, _A.AMEND, _A.IMPORT),
     ),
+    Rule(
+        "SCAN-LESIONS",
+        RuleKind.VALUE,
+        "A scan records at least one lesion measurement (target, non-target or new), at every "
+        "door, an import of history included.",
+        "imaging_assessments: the scan of {date} has no lesion measurement; expected at least "
+        "one lesion (target, non-target or new) measured on it",
+        (_A.SCAN, _A.LESION, _A.AMEND, _A.DELETE, _A.IMPORT),
+    ),
+    Rule(
+        "SCAN-ASSESSABLE",
+        RuleKind.VALUE,
+        "The mRECIST engine can assess every scan of the patient, in date order, the first the "
+        "baseline: its targets are measurable, a follow-up measures the baseline's lesions (same "
+        "organ), a new lesion has its size. An import of history is refused too: the course "
+        "engine and the analysis read the same scans (a lesion not measured is given without a "
+        "diameter: not evaluable).",
+        "imaging_assessments: the scan of {date} cannot be assessed by mRECIST: {problem}",
+        (_A.SCAN, _A.LESION, _A.AMEND, _A.DELETE, _A.IMPORT),
+    ),
     # ------------------------------------------------------------------ Part 11 controls
     Rule(
         "DATABASE-LOCKED",
@@ -477,8 +499,7 @@ RULES: tuple[Rule, ...] = (
         "Signing, and locking or unlocking from the command line, re-enter the acting user's "
         "password (21 CFR 11.200): a wrong password, or a name that is not an active account, "
         "refuses the action.",
-        "{user}: the password is not correct or the account is not active; nothing was "
-        "{done}.",
+        "{user}: the password is not correct or the account is not active; nothing was {done}.",
         (_A.SIGN, _A.LOCK),
     ),
     Rule(

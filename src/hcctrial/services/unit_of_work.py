@@ -176,6 +176,8 @@ def _change_stub(write: Amend | Remove) -> PlannedChange:
 # ---------------------------------------------------------------------------------- writing
 def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
     """Write the plan's rows (parents first), changes, deletions and new states; audit each."""
+    from hcctrial.protocol.regimen import trial_ctcae_version
+
     out = Outcome(statuses=dict(plan.statuses))
     actor, reason, session = uow.actor.username, plan.reason, uow.session
     by_order = sorted(range(len(plan.inserts)), key=lambda i: _ORDER[plan.inserts[i].table])
@@ -217,6 +219,7 @@ def _persist(uow: UnitOfWork, plan: Plan) -> Outcome:
                 expected_version=ch.expected_version,
                 actor=actor,
                 reason=reason,
+                ctcae_version=trial_ctcae_version(uow.regimen),
             )
     for pid, status in plan.statuses.items():
         version = db.current_version(session, m.Patient, pid)

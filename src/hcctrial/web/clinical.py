@@ -6,7 +6,9 @@ CTCAE grades (:func:`hcctrial.assess.ctcae.grade_lab`), the dose sheet
 (:func:`hcctrial.protocol.dosing.dose_sheet`), Child-Pugh/ALBI/BCLC
 (:mod:`hcctrial.clinical.scores`), the mRECIST response of a time point
 (:func:`hcctrial.assess.mrecist.patient_response`) and the adverse-event term and grade against the
-bundled CTCAE v4.03 list (:func:`hcctrial.assess.adverse_events.validate_term`).
+bundled CTCAE list (:func:`hcctrial.assess.adverse_events.validate_term`). The CTCAE version is
+the trial's, from its regimen file (:func:`hcctrial.protocol.regimen.trial_ctcae_version`): each
+caller passes it, so no door grades by a version of its own.
 
 Form problems are returned as ``{field: message}`` in words a nurse understands; an engine's
 :class:`~hcctrial.errors.HcctrialError` becomes the message of the field it names.
@@ -260,10 +262,11 @@ def lab_grades(
     *,
     uln: float | None = None,
     lln: float | None = None,
-    version: str = "4.03",
+    version: str,
 ) -> tuple[Any, ...]:
     """Return the CTCAE :class:`~hcctrial.assess.ctcae.LabGrade` of ``value`` for each term of
-    ``analyte`` (empty for an analyte CTCAE does not grade, such as AFP)."""
+    ``analyte`` (empty for an analyte CTCAE does not grade, such as AFP) by CTCAE ``version``
+    (the trial's: :func:`hcctrial.protocol.regimen.trial_ctcae_version`)."""
     from hcctrial.assess.ctcae import grade_lab
 
     unit_arg = None if unit in (None, "", "1") else unit
@@ -336,7 +339,7 @@ def baseline_scores(baseline: Any | None, labs: list[Any]) -> BaselineScores:
 
 @dataclass(frozen=True)
 class AdverseEventCheck:
-    """An adverse event's term and grade checked against the bundled CTCAE v4.03 list.
+    """An adverse event's term and grade checked against the bundled CTCAE list of ``version``.
 
     ``ctcae_term`` is the CTCAE name (None when the term is not on the list: ``term_problem`` then
     says so, with close matches on a typo). ``grade_text`` is CTCAE's text of the grade (the
@@ -351,25 +354,27 @@ class AdverseEventCheck:
     grade_text: str | None
     grade_problem: str | None
     valid_grades: tuple[int, ...]
+    #: the CTCAE version checked against (the trial's)
+    version: str = ""
 
 
-def adverse_event_check(term: str, grade: str = "") -> AdverseEventCheck | None:
-    """Check a typed term (and grade 1-5, as typed) against CTCAE v4.03; None while the term is
-    blank."""
+def adverse_event_check(term: str, grade: str = "", *, version: str) -> AdverseEventCheck | None:
+    """Check a typed term (and grade 1-5, as typed) against CTCAE ``version`` (the trial's:
+    :func:`hcctrial.protocol.regimen.trial_ctcae_version`); None while the term is blank."""
     from hcctrial.assess.adverse_events import ctcae_terms, validate_term
 
     if not term.strip():
         return None
     try:
-        name = validate_term(term)
+        name = validate_term(term, version)
     except HcctrialError as exc:
-        return AdverseEventCheck(None, str(exc), None, None, None, None, ())
-    entry = ctcae_terms()[name]
+        return AdverseEventCheck(None, str(exc), None, None, None, None, (), version)
+    entry = ctcae_terms(version)[name]
     g = int(grade) if grade.strip().isdigit() else None
     text = problem = None
     if g is not None:
         text = entry.grades.get(g)
         if text is None:
             allowed = ", ".join(str(x) for x in entry.valid_grades)
-            problem = f"CTCAE v4.03 has no grade {g} for {name} (grades {allowed})."
-    return AdverseEventCheck(name, None, entry.soc, g, text, problem, entry.valid_grades)
+            problem = f"CTCAE v{version} has no grade {g} for {name} (grades {allowed})."
+    return AdverseEventCheck(name, None, entry.soc, g, text, problem, entry.valid_grades, version)

@@ -157,28 +157,11 @@ def _sorafenib_level(cycle: Any, regimen: Any) -> int | str | None:
 
 
 def imaging_records(pf: PatientFile) -> list[Any]:
-    """Return the patient's scans as :class:`hcctrial.derive.records.ImagingRecord` values."""
-    from hcctrial.derive.records import ImagingRecord, LesionRecord
+    """Return the patient's scans as :class:`hcctrial.derive.records.ImagingRecord` values
+    (:func:`hcctrial.derive.scans.imaging_record`, the conversion the rules also use)."""
+    from hcctrial.derive.scans import imaging_record
 
-    return [
-        ImagingRecord(
-            i.assessment_date,
-            i.modality.value,
-            i.afp_ng_ml,
-            tuple(
-                LesionRecord(
-                    x.lesion_id,
-                    x.kind.value,
-                    x.organ,
-                    x.diameter_mm,
-                    None if x.status is None else x.status.value,
-                    x.typical_pattern,
-                )
-                for x in pf.lesions.get(i.id, [])
-            ),
-        )
-        for i in pf.imaging
-    ]
+    return [imaging_record(i, pf.lesions.get(i.id, [])) for i in pf.imaging]
 
 
 def mrecist_dict(
@@ -188,25 +171,16 @@ def mrecist_dict(
     *,
     scans: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the scans (plus ``extra_scans``, ImagingRecord values) in the mRECIST input format.
+    """Return the scans (plus ``extra_scans``, ImagingRecord values) in the mRECIST input format,
+    dates as ISO text (:func:`hcctrial.derive.scans.scans_input`).
 
     ``scans`` replaces the patient's saved scans (ImagingRecord values, e.g. a saved scan with a
     lesion about to be added)."""
-    from hcctrial.derive.records import PatientRecords
-    from hcctrial.derive.subject import mrecist_input
+    from hcctrial.derive.scans import scans_input
 
     saved = imaging_records(pf) if scans is None else scans
-    scans = sorted([*saved, *extra_scans], key=lambda s: s.assessment_date)
-    recs = PatientRecords(
-        pf.patient.study_id,
-        pf.patient.status.value,
-        pf.patient.enrolment_date,
-        imaging=tuple(scans),
-    )
-    mr = mrecist_input(recs, float(regimen.assessment.afp_uln_ng_ml))
-    for a in mr["assessments"]:
-        a["date"] = a["date"].isoformat()
-    return mr
+    ordered = sorted([*saved, *extra_scans], key=lambda s: s.assessment_date)
+    return scans_input(ordered, float(regimen.assessment.afp_uln_ng_ml), iso_dates=True)
 
 
 def course_record(pf: PatientFile, regimen: Any, child_pugh_class: str | None) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The patient page's content: the timeline with each record's computed result, and the decision.
 
-Results shown beside the records are the engines' (CTCAE grade of each lab value, mRECIST response
+Results shown beside the records are the engines' (CTCAE grade of each lab value by the trial's
+CTCAE version -- its regimen file's --, mRECIST response
 of each scan, the course engine's next step); this module only collects them for the template and
 the JSON API.
 """
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from hcctrial.derive.scans import protocol_rules
 from hcctrial.errors import HcctrialError
+from hcctrial.protocol.regimen import trial_ctcae_version
 from hcctrial.web.clinical import BaselineScores, baseline_scores, lab_grades
 from hcctrial.web.dose_history_view import dose_history_view
 from hcctrial.web.patient_file import DecisionOutcome, PatientFile, course_input, decision_for
@@ -53,20 +56,6 @@ class PatientView:
     dose_history: Any = None
 
 
-def protocol_rules(regimen: Any) -> Any:
-    """The mRECIST engine's protocol rules from the regimen file's assessment section."""
-    from hcctrial.assess.mrecist import ProtocolRules
-
-    a = regimen.assessment
-    return ProtocolRules(
-        afp_normalisation_for_cr=a.cr_requires_normal_afp,
-        new_nodule_threshold_mm=a.new_node_pd_threshold_mm,
-        min_sd_days=a.min_sd_days,
-        confirmation=a.confirmation_required,
-        confirm_days=a.confirm_days,
-    )
-
-
 def response_with_scan(pf: PatientFile, regimen: Any, scan: Any) -> tuple[Any | None, str | None]:
     """Return the mRECIST time-point result of a new ``scan`` (ImagingRecord) after the
     patient's saved scans, or a problem in words (None result for a baseline scan)."""
@@ -104,10 +93,16 @@ def scan_responses(pf: PatientFile, regimen: Any) -> tuple[dict[int, str], str |
     return out, None
 
 
-def _lab_item(lab: Any) -> TimelineItem:
+def _lab_item(lab: Any, version: str) -> TimelineItem:
+    """A lab's timeline entry with its grades by CTCAE ``version`` (the trial's)."""
     try:
         grades = lab_grades(
-            lab.analyte, lab.value_entered, lab.unit_entered, uln=lab.uln, lln=lab.lln
+            lab.analyte,
+            lab.value_entered,
+            lab.unit_entered,
+            uln=lab.uln,
+            lln=lab.lln,
+            version=version,
         )
         parts = [
             f"{g.term}: grade {g.grade}" if g.grade is not None else f"{g.term}: cannot grade"
@@ -142,7 +137,8 @@ def patient_view(pf: PatientFile, regimen: Any, today: date) -> PatientView:
                 c.cycle_date, "cycle", f"Cycle {c.cycle_number}{sor}", doses, False, "cycles", c.id
             )
         )
-    items += [_lab_item(x) for x in pf.labs]
+    version = trial_ctcae_version(regimen)  # once per page: 100+ labs read it
+    items += [_lab_item(x, version) for x in pf.labs]
     for x in pf.exams:
         found = [f"ECOG {x.ecog}"] if x.ecog is not None else []
         found += [f"weight {x.weight_kg:g} kg"] if x.weight_kg is not None else []

@@ -246,16 +246,21 @@ def _plain(expected: str) -> str:
 
 
 def field_problems(
-    model: type[m.Record], values: Mapping[str, Any], *, partial: bool = False
+    model: type[m.Record],
+    values: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    ctcae_version: str | None = None,
 ) -> dict[str, str]:
     """Return ``{column: message}`` for every value the store would refuse (empty: all fine).
 
     Lab values are also converted by the unit layer here, so a unit that does not fit the
-    analyte is reported beside the unit field before anything is written.
+    analyte is reported beside the unit field before anything is written; an adverse event's
+    term and grade are checked against CTCAE ``ctcae_version`` (the trial's).
     """
     from hcctrial.services.previews import checked_values as prepare_row
 
-    _, problems = prepare_row(model, dict(values), partial=partial)
+    _, problems = prepare_row(model, dict(values), partial=partial, ctcae_version=ctcae_version)
     out: dict[str, str] = {}
     for p in problems:
         if p.column not in out:

@@ -31,6 +31,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from hcctrial.protocol.regimen import trial_ctcae_version
 from hcctrial.services.permissions import Capability
 from hcctrial.store import models as m
 from hcctrial.store.values import column_specs, row_state
@@ -352,11 +353,15 @@ def preview_screening(request: Request, body: ScreeningIn) -> dict[str, Any]:
 
 @router.post("/preview/lab-grade")
 def preview_lab_grade(request: Request, body: LabGradeIn) -> list[dict[str, object]]:
-    """The CTCAE v4.03 grade(s) of one lab value (nothing is saved)."""
+    """The CTCAE grade(s) of one lab value by the trial's CTCAE version (its regimen file's
+    ``assessment.ctcae_version``; each grade names its version); nothing is saved."""
     with db_session(request) as session:
         user = signed_in_user(request, session)
         require(user, Capability.VIEW_PATIENTS)
-    grades = lab_grades(body.analyte, body.value, body.unit, uln=body.uln, lln=body.lln)
+    version = trial_ctcae_version(state_of(request).regimen)
+    grades = lab_grades(
+        body.analyte, body.value, body.unit, uln=body.uln, lln=body.lln, version=version
+    )
     return [g.as_dict() for g in grades]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from hcctrial.errors import HcctrialError
+from hcctrial.protocol.regimen import trial_ctcae_version
 from hcctrial.services.permissions import Actor, Capability, spans_sites
 from hcctrial.store import models as m
 from hcctrial.web.clinical import (
@@ -169,7 +170,7 @@ def _screening_save(request: Request, form: dict[str, str]) -> Response:
 
 
 def _new_context(
-    rt: Any, patient: Any, form: dict[str, str], errors: FormProblems
+    rt: Any, patient: Any, form: dict[str, str], errors: FormProblems, regimen: Any
 ) -> dict[str, Any]:
     from hcctrial.assess.adverse_events import ctcae_terms
     from hcctrial.clinical.units import ANALYTES
@@ -182,7 +183,8 @@ def _new_context(
         "errors": errors,
         "analytes": sorted(ANALYTES),
         "units": units,
-        "terms": sorted(ctcae_terms()),  # the AE form's term list (CTCAE v4.03)
+        # the AE form's term list: the trial's CTCAE version
+        "terms": sorted(ctcae_terms(trial_ctcae_version(regimen))),
     }
 
 
@@ -204,7 +206,7 @@ def record_page(request: Request, patient_id: int, slug: str) -> Response:
     with db_session(request) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
-        ctx = _new_context(rt, patient, {}, {})
+        ctx = _new_context(rt, patient, {}, {}, state_of(request).regimen)
         return render(request, "record_form.html", ctx, user=user)
 
 
@@ -224,23 +226,31 @@ def _record_preview(request: Request, patient_id: int, slug: str, form: dict[str
     with db_session(request) as session:
         user = _editor(request, session)
         patient = load_patient(session, user, patient_id)
-        errors = field_problems(rt.model, {**record_values(rt, form), "patient_id": patient.id})
-        errors = typed_only(errors, form)
+        version = trial_ctcae_version(state_of(request).regimen)
+        values = {**record_values(rt, form), "patient_id": patient.id}
+        errors = typed_only(field_problems(rt.model, values, ctcae_version=version), form)
         labels = {f.name: f.label for f in rt.fields}
-        ctx: dict[str, Any] = {"slug": slug, "errors": errors, "labels": labels}
+        ctx: dict[str, Any] = {
+            "slug": slug,
+            "errors": errors,
+            "labels": labels,
+            "ctcae_version": version,
+        }
         if slug == "labs":
-            ctx["grades"] = _preview_grades(form, errors)
+            ctx["grades"] = _preview_grades(form, errors, version)
         elif slug == "baseline":
             pf = load_patient_file(session, patient)
             ctx["scores"] = _preview_scores(rt, pf, form, errors)
         elif slug == "adverse_events":
-            ctx["ae"] = adverse_event_check(form.get("term", ""), form.get("grade", ""))
+            ctx["ae"] = adverse_event_check(
+                form.get("term", ""), form.get("grade", ""), version=version
+            )
         elif slug == "exams" and not errors:
             ctx["exam"] = exam_form_preview(session, patient, state_of(request), form)
         return render(request, "_record_preview.html", ctx, user=user)
 
 
-def _preview_grades(form: dict[str, str], errors: FormProblems) -> Any:
+def _preview_grades(form: dict[str, str], errors: FormProblems, version: str) -> Any:
     p: FormProblems = {}
     value = parse_float(form, "value_entered", p)
     uln, lln = parse_float(form, "uln", p), parse_float(form, "lln", p)
@@ -248,7 +258,9 @@ def _preview_grades(form: dict[str, str], errors: FormProblems) -> Any:
     if value is None or p or "analyte" in errors or "unit_entered" in errors:
         return None
     try:
-        return lab_grades(analyte, value, form.get("unit_entered"), uln=uln, lln=lln)
+        return lab_grades(
+            analyte, value, form.get("unit_entered"), uln=uln, lln=lln, version=version
+        )
     except HcctrialError as exc:
         errors["value_entered"] = str(exc)
         return None
@@ -307,7 +319,7 @@ def _record_save(request: Request, patient_id: int, slug: str, form: dict[str, s
 
     def show_form(session: Any, user: Actor, errors: dict[str, str], status: int) -> Response:
         patient = load_patient(session, user, patient_id)
-        ctx = _new_context(rt, patient, form, errors)
+        ctx = _new_context(rt, patient, form, errors, state_of(request).regimen)
         return render(request, "record_form.html", ctx, user=user, status_code=status)
 
     return save_or_refuse(request, write, show_form, frozenset(rt.specs()))  # type: ignore[no-any-return]
@@ -451,7 +463,7 @@ def _cycle_save(request: Request, patient_id: int, form: dict[str, str]) -> Resp
 
 def _scan(form: dict[str, str], errors: FormProblems) -> tuple[Any | None, list[dict[str, Any]]]:
     """Return the new scan as an ImagingRecord (for the response) and its lesion rows."""
-    from hcctrial.derive.records import ImagingRecord, LesionRecord
+    from hcctrial.derive.records import ImagingRecord
 
     day = parse_date(form, "assessment_date", errors, required=True)
     afp = parse_float(form, "afp_ng_ml", errors)
@@ -474,21 +486,12 @@ def _scan(form: dict[str, str], errors: FormProblems) -> tuple[Any | None, list[
         lesions.append(row)
     if day is None or errors:
         return None, lesions
+    from hcctrial.derive.scans import lesion_record
     from hcctrial.services.previews import checked_values as prepare_row
 
-    records = []
-    for row in lesions:
-        v, _ = prepare_row(m.LesionMeasurement, row, partial=True)
-        records.append(
-            LesionRecord(
-                v["lesion_id"],
-                v["kind"].value,
-                v["organ"],
-                v.get("diameter_mm"),
-                None if v.get("status") is None else v["status"].value,
-                v.get("typical_pattern"),
-            )
-        )
+    records = [
+        lesion_record(prepare_row(m.LesionMeasurement, row, partial=True)[0]) for row in lesions
+    ]
     modality = (form.get("modality") or "mri").strip()
     return ImagingRecord(day, modality, afp, tuple(records)), lesions
 
@@ -550,16 +553,12 @@ def _imaging_save(request: Request, patient_id: int, form: dict[str, str]) -> Re
 
     def write(session: Any, user: Actor) -> Response:
         patient = _patient_or_404(session, patient_id)
-        pf = load_patient_file(session, patient)
         errors: FormProblems = {}
-        tp, note = _scan_response(pf, request, form, errors)
-        _, lesions = _scan(form, {})
-        if not lesions and not errors:
-            errors["_form"] = "Add at least one lesion."
-        if tp is None and note and pf.imaging and not errors:
-            errors["_form"] = note  # the response engine cannot assess these measurements
+        _, lesions = _scan(form, errors)
         if errors:
             raise InvalidForm(errors)
+        # a scan without a lesion (SCAN-LESIONS), or one the mRECIST engine cannot assess
+        # (SCAN-ASSESSABLE), is refused by the service's rules, as at every door
         values = {
             "assessment_date": form["assessment_date"],
             "modality": form.get("modality") or "mri",

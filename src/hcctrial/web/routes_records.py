@@ -71,18 +71,11 @@ def _record_of(
 
 
 def _lesion_record(values: dict[str, Any]) -> Any:
-    from hcctrial.derive.records import LesionRecord
+    from hcctrial.derive.scans import lesion_record
     from hcctrial.services.previews import checked_values as prepare_row
 
     v, _ = prepare_row(m.LesionMeasurement, values, partial=True)
-    return LesionRecord(
-        v["lesion_id"],
-        v["kind"].value,
-        v["organ"],
-        v.get("diameter_mm"),
-        None if v.get("status") is None else v["status"].value,
-        v.get("typical_pattern"),
-    )
+    return lesion_record(v)
 
 
 def _time_point(
@@ -92,8 +85,8 @@ def _time_point(
     from dataclasses import replace
 
     from hcctrial.assess.mrecist import patient_response
+    from hcctrial.derive.scans import protocol_rules
     from hcctrial.web.patient_file import imaging_records, mrecist_dict
-    from hcctrial.web.patient_view import protocol_rules
 
     if scan.assessment_date == min(i.assessment_date for i in pf.imaging):
         return None, "This is the baseline scan: the response is measured against it later."
