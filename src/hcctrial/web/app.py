@@ -191,6 +191,11 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
 
     templates.env.filters["words"] = in_words
     templates.env.filters["analyte"] = analyte_label
+    from hcctrial.web.decision_words import finding_in_words, next_step_words, rule_in_words
+
+    templates.env.filters["next_step_words"] = next_step_words
+    templates.env.filters["rule_words"] = rule_in_words
+    templates.env.filters["finding_words"] = finding_in_words
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),
