@@ -15,6 +15,7 @@ from hcctrial.errors import HcctrialError
 from hcctrial.web.clinical import BaselineScores, baseline_scores, lab_grades
 from hcctrial.web.dose_history_view import dose_history_view
 from hcctrial.web.patient_file import DecisionOutcome, PatientFile, decision_for
+from hcctrial.web.wording import analyte_label
 
 __all__ = [
     "PatientView",
@@ -104,6 +105,13 @@ def scan_responses(pf: PatientFile, regimen: Any) -> tuple[dict[int, str], str |
     return out, None
 
 
+def _lab_summary(lab: Any) -> str:
+    """"White blood cells 5.2 x10^9/L": the analyte in words, the unit as entered ("1", the
+    unit of a ratio such as the INR, left out)."""
+    unit = "" if lab.unit_entered in ("1", "", None) else f" {lab.unit_entered}"
+    return f"{analyte_label(lab.analyte)} {lab.value_entered:g}{unit}"
+
+
 def _lab_item(lab: Any) -> TimelineItem:
     try:
         grades = lab_grades(
@@ -119,7 +127,7 @@ def _lab_item(lab: Any) -> TimelineItem:
     return TimelineItem(
         lab.sample_date,
         "lab",
-        f"{lab.analyte} {lab.value_entered:g} {lab.unit_entered}",
+        _lab_summary(lab),
         "; ".join(parts) or "not graded by CTCAE",
         worst >= 3,
         "labs",
