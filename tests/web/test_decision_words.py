@@ -165,7 +165,8 @@ def test_an_unknown_rule_id_still_reads_as_words() -> None:
         ),
         (
             "no bilirubin, inr (or pt_prolongation) recorded between 2026-03-08 and 2026-03-15",
-            "No bilirubin, INR (or prothrombin time) recorded between 2026-03-08 and 2026-03-15",
+            "No bilirubin, INR (or prothrombin time prolongation) recorded between 2026-03-08 and "
+            "2026-03-15",
         ),
         (
             "Child-Pugh C10 (points {'bilirubin': 3, 'albumin': 3, 'inr': 1, 'ascites': 2, "

@@ -27,8 +27,8 @@ from hcctrial.web.message_words import message_in_words
         (
             "imaging_assessments id 5 cannot be deleted: 2 row(s) of "
             "lesion_measurements.imaging_id refer to it; delete those first.",
-            "This record (imaging assessments, number 5) cannot be deleted: 2 lesion "
-            "measurements refer to it; delete those first.",
+            "This imaging assessment (number 5) cannot be deleted: 2 lesion measurements refer "
+            "to it; delete those first.",
         ),
         (
             "users.site_id: got None; expected the site a coordinator works at",

@@ -199,6 +199,12 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
     from hcctrial.web.message_words import message_in_words
 
     templates.env.filters["message_words"] = message_in_words
+    from hcctrial.web.record_words import ACTION_WORDS, field_label, record_name, stored_value
+
+    templates.env.filters["record_name"] = record_name
+    templates.env.filters["field_label"] = field_label
+    templates.env.filters["stored_value"] = stored_value
+    templates.env.filters["audit_action"] = lambda a: ACTION_WORDS.get(str(a), str(a))
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from hcctrial.protocol.course_result import CourseAction, HaicStep, SorafenibStep
-from hcctrial.web.wording import ANALYTE_WORDS
+from hcctrial.web.wording import ANALYTE_IN_SENTENCE, ANALYTE_WORDS, analytes_in_words
 
 __all__ = [
     "ACTION_WORDS",
@@ -132,7 +132,6 @@ SETTING_WORDS: dict[str, str] = {
     "discontinue_haic": "stop TACE-HAIC",
     "height_cm": "height",
     "weight_kg": "weight",
-    "pt_prolongation": "prothrombin time",
 }
 
 #: Sources in words (the engine's own phrases for them).
@@ -143,20 +142,6 @@ SOURCE_WORDS: dict[str, str] = {
 }
 
 
-def _mid_sentence(label: str) -> str:
-    """An analyte's label inside a sentence: "white blood cells", but "ALT", "INR"."""
-    if len(label) > 1 and label[1].isupper():
-        return label
-    return label[0].lower() + label[1:]
-
-
-_ANALYTE_CODES = {
-    code: _mid_sentence(label)
-    for code, label in ANALYTE_WORDS.items()
-    if code != _mid_sentence(label)
-}
-_ANALYTE_CODES["pt_prolongation"] = "prothrombin time"
-
 _RECORD_LAB_WARNING = re.compile(r"\blabs\[\d+\] \(([a-z_]+ [^)]*)\)")
 _RECORD_LAB = re.compile(r"\blabs\[\d+\] ")
 _RECORD_AE = re.compile(r"\badverse_events\[\d+\] ")
@@ -165,7 +150,6 @@ _RECORD_EXAM = re.compile(r"\bexams\[\d+\]")
 _OTHER_PATH = re.compile(r"\b([a-z]+(?:_[a-z]+)*)\[\d+\](?:\.([a-z_]+))?")
 _POINTS = re.compile(r"\{('[a-z_]+': -?\d+(?:, )?)+\}")
 _QUOTED = re.compile(r"(?<![A-Za-z])'([^']*)'(?![A-Za-z])")  # a repr's quotes, not "paper's"
-_CODE = re.compile(r"\b(" + "|".join(sorted(_ANALYTE_CODES, key=len, reverse=True)) + r")\b")
 _SETTING = re.compile(r"\b(" + "|".join(re.escape(k) for k in SETTING_WORDS) + r")\b")
 _SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _SYMBOLS = ((" -> ", " → "), (">=", "≥"), ("<=", "≤"))
@@ -174,7 +158,7 @@ _SYMBOLS = ((" -> ", " → "), (">=", "≥"), ("<=", "≤"))
 def _points(match: re.Match[str]) -> str:
     """``{'bilirubin': 3, 'inr': 1}`` -> ``bilirubin 3, INR 1``."""
     pairs = re.findall(r"'([a-z_]+)': (-?\d+)", match.group(0))
-    return ", ".join(f"{_ANALYTE_CODES.get(k, k)} {v}" for k, v in pairs)
+    return ", ".join(f"{ANALYTE_IN_SENTENCE.get(k, k)} {v}" for k, v in pairs)
 
 
 @lru_cache(maxsize=8192)
@@ -194,7 +178,7 @@ def finding_in_words(text: str, sentence: bool = True) -> str:
     out = _OTHER_PATH.sub(lambda m: " ".join(x for x in m.groups() if x), out)
     out = _POINTS.sub(_points, out)
     out = _SETTING.sub(lambda m: SETTING_WORDS[m.group(1)], out)
-    out = _CODE.sub(lambda m: _ANALYTE_CODES[m.group(1)], out)
+    out = analytes_in_words(out)
     out = _QUOTED.sub(lambda m: f"“{m.group(1)}”", out)
     for symbol, words in _SYMBOLS:
         out = out.replace(symbol, words)

@@ -15,43 +15,10 @@ import re
 from functools import lru_cache
 
 from hcctrial.web.decision_words import finding_in_words
-from hcctrial.web.records import RECORD_TYPES
+from hcctrial.web.record_words import FORM_LABELS, field_label, record_name, table_words
 
-__all__ = ["FIELD_LABELS", "message_in_words"]
+__all__ = ["message_in_words"]
 
-
-def _labels() -> dict[str, str]:
-    out: dict[str, str] = {
-        "study_id": "Study id",
-        "site_id": "Site",
-        "screening_date": "Screening date",
-        "enrolment_date": "Enrolment date",
-        "eligible": "Eligible",
-        "username": "User name",
-        "password": "Password",
-    }
-    for rt in RECORD_TYPES.values():
-        for f in rt.fields:
-            out.setdefault(f.name, f.label)
-    return out
-
-
-#: column -> the label of its form field (the first form that shows it).
-FIELD_LABELS: dict[str, str] = _labels()
-
-#: table -> its records in words (plural), for "2 lesion measurements refer to it".
-TABLE_WORDS: dict[str, str] = {
-    "cycle_doses": "dose lines",
-    "cycle_exams": "pre-cycle examinations",
-    "data_queries": "queries",
-    "lesion_measurements": "lesion measurements",
-    "imaging_assessments": "imaging assessments",
-    "treatment_cycles": "treatment cycles",
-    "lab_results": "lab results",
-    "adverse_events": "adverse events",
-    "screening_criteria": "screening criteria",
-    "protocol_deviations": "protocol deviations",
-}
 
 _LEADING = re.compile(r"^(?:[a-z_]+\.)?([a-z_]+)(?:\[\d+\])?: ")
 _GOT = re.compile(r"^got (.*?); expected ")
@@ -67,13 +34,17 @@ def _got(match: re.Match[str]) -> str:
     return f"{said}; it should be "
 
 
-def _table(name: str) -> str:
-    return TABLE_WORDS.get(name, name.replace("_", " "))
+def _cannot_delete(match: re.Match[str]) -> str:
+    name = record_name(match.group(1))
+    return f"This {name[:1].lower()}{name[1:]} (number {match.group(2)}) cannot be deleted"
 
 
 def _column(match: re.Match[str]) -> str:
-    label = FIELD_LABELS.get(match.group(0))
-    return match.group(0) if label is None else label[:1].lower() + label[1:]
+    """A column named in a message, by its form label ("lesion label T1"); other columns
+    (``imaging_id 3``) are left to the plain words of :func:`finding_in_words`."""
+    column = match.group(0)
+    label = FORM_LABELS.get(column)
+    return column if label is None else label[:1].lower() + label[1:]
 
 
 @lru_cache(maxsize=4096)
@@ -86,14 +57,12 @@ def message_in_words(text: str, label: bool = True) -> str:
     m = _LEADING.match(text)
     if m is not None:
         column = m.group(1)
-        words = FIELD_LABELS.get(column, column.replace("_", " ").capitalize())
+        words = field_label(column)
         head = f"{words}: " if label else ""
         text = text[m.end() :]
     text = _GOT.sub(_got, text)
     text = _BUNDLED_FILE.sub("", text)
-    text = _ROWS.sub(lambda r: f"{r.group(1)} {_table(r.group(2))}", text)
-    text = _CANNOT_DELETE.sub(
-        lambda r: f"This record ({_table(r.group(1))}, number {r.group(2)}) cannot be deleted", text
-    )
+    text = _ROWS.sub(lambda r: f"{r.group(1)} {table_words(r.group(2))}", text)
+    text = _CANNOT_DELETE.sub(_cannot_delete, text)
     text = _COLUMN.sub(_column, text)
     return head + finding_in_words(text, not head)

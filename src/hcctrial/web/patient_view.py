@@ -106,8 +106,8 @@ def scan_responses(pf: PatientFile, regimen: Any) -> tuple[dict[int, str], str |
 
 
 def _lab_summary(lab: Any) -> str:
-    """"White blood cells 5.2 x10^9/L": the analyte in words, the unit as entered ("1", the
-    unit of a ratio such as the INR, left out)."""
+    """The lab row's summary: the analyte in words and the value with the unit as entered
+    ("White blood cells 5.2 x10^9/L"; the unit "1" of a ratio such as the INR left out)."""
     unit = "" if lab.unit_entered in ("1", "", None) else f" {lab.unit_entered}"
     return f"{analyte_label(lab.analyte)} {lab.value_entered:g}{unit}"
 
