@@ -78,3 +78,12 @@ def test_dose_sheet_numbers_are_never_in_exponent_notation(login: Any) -> None:
     # fluorouracil 1500 mg/m² of the seed regimen (BSA 1.75 m²: 2625 mg)
     assert re.search(r'id="dose-fluorouracil">2625 mg <small>\(1500 mg/m²\)', page)
     assert "e+0" not in page
+    assert "sorafenib starting dose" in page and "sorafenib level start" not in page
+
+
+def test_dashboard_names_the_analysis_plan_without_the_server_path(login: Any) -> None:
+    page = login("stat").get("/dashboard").text
+    plan = re.search(r'<p id="plan">(.*?)</p>', page, re.S)
+    assert plan is not None
+    assert "<code>sorafenib_tace_haic_folfox.toml</code>" in plan.group(1)
+    assert "/" not in re.sub(r"<[^>]+>", "", plan.group(1))
