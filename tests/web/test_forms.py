@@ -234,7 +234,7 @@ def test_patient_page_shows_the_next_step_with_its_reasons(login: Any) -> None:
     # the screening labs have no ALT, AST or limits of normal, and no pre-cycle examination (ECOG,
     # weight) is recorded: the engine holds cycle 1 and says why (issue 13: fail closed; the
     # forms for the pre-cycle labs and examination come with the services issue)
-    assert re.search(r'id="action">delay cycle<', html)
+    assert re.search(r'id="action">Delay cycle 1: do not give it yet<', html)
     nxt = c.get(f"/api/patients/{pid}/next-step").json()
     assert nxt["decision"]["action"] == "delay_cycle"
     assert nxt["decision"]["cycle_number"] == 1

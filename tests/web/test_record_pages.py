@@ -95,7 +95,7 @@ def test_deleting_a_scan_with_lesions_says_to_delete_those_first(app: Any, login
     (scan,) = data["imaging"]
     r = post_form(c, f"/records/imaging/{scan['id']}/delete", {"version": "1", "reason": "wrong"})
     assert r.status_code == 409  # a clear message, not a 500
-    assert "2 row(s) of lesion_measurements.imaging_id refer to it" in r.text
+    assert "cannot be deleted: 2 lesion measurements refer to it" in r.text
     assert "DELETE-REFERENCED" in r.text
     assert len(_file(c, pid)["imaging"]) == 1
     for lesion in data["lesions"]:
@@ -138,7 +138,7 @@ def test_adding_a_lesion_to_a_saved_scan_shows_the_recomputed_response(
     # a reason is needed to add to the saved scan; a label already on the scan is refused
     assert post_form(c, f"{page}/lesions/new", {**t2, "reason": ""}).status_code == 422
     r = post_form(c, f"{page}/lesions/new", {**t2, "lesion_id": "T1", "reason": "forgotten"})
-    assert r.status_code == 422 and "lesion_id T1" in r.text and "RECORD-UNIQUE" in r.text
+    assert r.status_code == 422 and "lesion label T1" in r.text and "RECORD-UNIQUE" in r.text
     r = post_form(c, f"{page}/lesions/new", {**t2, "reason": "T2 forgotten"})
     assert r.status_code == 303 and r.headers["location"] == page
     html = c.get(page).text
@@ -197,7 +197,7 @@ def test_adding_a_dose_line_to_a_saved_cycle_shows_the_dose_sheet(app: Any, logi
     assert _audit_rows(app, "cycle_doses", new["id"])[-1] == ("insert", "inv_gz", "given after all")
     # a cycle with dose lines cannot be deleted before them
     r = post_form(c, f"/records/cycles/{cycle['id']}/delete", {"version": "1", "reason": "x"})
-    assert r.status_code == 409 and "4 row(s) of cycle_doses.cycle_id refer to it" in r.text
+    assert r.status_code == 409 and "cannot be deleted: 4 dose lines refer to it" in r.text
 
 
 # ------------------------------------------------------------------------ adverse events
@@ -232,7 +232,7 @@ def test_adverse_event_preview_checks_the_term_and_shows_the_grade_text(
     assert "CTCAE v4.03 has no grade 4 for Nausea (grades 1, 2, 3)" in preview("Nausea", "4")
     # a typo: refused, with the close term suggested
     text = preview("Nausae", "1")
-    assert 'id="ae-term-problem"' in text and "did you mean 'Nausea'" in text
+    assert 'id="ae-term-problem"' in text and "did you mean “Nausea”" in text
     # every term's grade text is bundled (issue 13): CTCAE v4.03 Fatigue grade 2
     assert "Grade 2: Fatigue not relieved by rest; limiting instrumental ADL" in preview(
         "Fatigue", "2"

@@ -292,9 +292,9 @@ def test_an_unknown_account_answers_as_slowly_as_a_known_one(
 @pytest.mark.parametrize(
     ("password", "why"),
     [
-        ("aaaaaaaaaa", "got a password of 10 characters"),  # the example
-        ("Nurse.Wang.2026", "got the user name"),  # the account's own name (any case)
-        ("password1234", "got a commonly used password"),  # line 4538 of the bundled list
+        ("aaaaaaaaaa", "You entered a password of 10 characters"),  # the example
+        ("Nurse.Wang.2026", "You entered the user name"),  # the account's own name (any case)
+        ("password1234", "You entered a commonly used password"),  # line 4538 of the bundled list
     ],
 )
 def test_weak_passwords_are_refused_by_the_admin_page(

@@ -141,7 +141,7 @@ def test_a_name_with_markup_is_stored_verbatim_and_shown_escaped(app: Any, login
         ({"username": "no spaces"}, "username", "letters, digits"),
         ({"role": "chef"}, "role", "one of investigator"),
         ({"site_id": ""}, "site_id", "a coordinator works at"),  # a coordinator needs a site
-        ({"password": "short"}, "password", "got a password of 5 characters"),
+        ({"password": "short"}, "password", "You entered a password of 5 characters"),
     ],
     ids=["username-taken", "username-pattern", "unknown-role", "coordinator-needs-site", "short"],
 )
@@ -203,7 +203,7 @@ def test_password_reset_is_hashed_audited_and_ends_old_sessions(app: Any, login:
     uid, version, *_, old_hash = _users(app)["inv_gz"]
     url = f"/admin/users/{uid}/password"
     r = post_form(admin, url, {"version": str(version), "password": "short", "reason": "r"})
-    assert r.status_code == 422 and "got a password of 5 characters" in r.text
+    assert r.status_code == 422 and "Password: you entered a password of 5 characters" in r.text
     form = {"version": str(version), "password": NEW_PASSWORD, "reason": "forgotten"}
     assert post_form(admin, url, form).status_code == 303
     new_hash = _users(app)["inv_gz"][5]

@@ -191,6 +191,20 @@ def create_app(settings: Settings, *, dev: bool = False) -> FastAPI:
 
     templates.env.filters["words"] = in_words
     templates.env.filters["analyte"] = analyte_label
+    from hcctrial.web.decision_words import finding_in_words, next_step_words, rule_in_words
+
+    templates.env.filters["next_step_words"] = next_step_words
+    templates.env.filters["rule_words"] = rule_in_words
+    templates.env.filters["finding_words"] = finding_in_words
+    from hcctrial.web.message_words import message_in_words
+
+    templates.env.filters["message_words"] = message_in_words
+    from hcctrial.web.record_words import ACTION_WORDS, field_label, record_name, stored_value
+
+    templates.env.filters["record_name"] = record_name
+    templates.env.filters["field_label"] = field_label
+    templates.env.filters["stored_value"] = stored_value
+    templates.env.filters["audit_action"] = lambda a: ACTION_WORDS.get(str(a), str(a))
     state = WebState(
         engine=engine,
         sessions=session_factory(engine),
@@ -354,11 +368,14 @@ def server_error_response(request: Request, exc: BaseException) -> Response:
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
-    """Format a number for display (``None`` -> an em dash, floats to ``digits`` significant)."""
+    """Format a number for display (``None`` -> an em dash, floats to ``digits`` significant;
+    a float of more integer digits than that whole, never in exponent notation)."""
     if value is None:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
+        if abs(value) >= 10**digits:  # 1500.0 reads "1500", not "1.5e+03"
+            return f"{value:.0f}"
         return f"{value:.{digits}g}"
     return str(value)

@@ -229,15 +229,18 @@ def form_errors(
     """``{field: message}`` of a refusal for a form: a finding of one of ``fields`` beside that
     field, everything else at the top of the form (``_form``); each message ends with its rule's
     id, as every door names it."""
+    from hcctrial.web.message_words import message_in_words
+
     findings = getattr(exc, "findings", ()) or ()
     if not findings:
         tag = f" [{exc.rule}]" if exc.rule and f"[{exc.rule}]" not in exc.message else ""
-        return {"_form": exc.message + tag}
+        return {"_form": message_in_words(exc.message) + tag}
     out: dict[str, str] = {}
     for f in findings:
         field = f.get("field")
         key = str(field) if field in fields else "_form"
-        text = f"{_in_words(f) if key != '_form' else f['message']} [{f['rule']}]"
+        said = _in_words(f) if key != "_form" else message_in_words(str(f["message"]))
+        text = f"{said} [{f['rule']}]"
         out[key] = f"{out[key]} {text}" if key in out else text
     return out
 
@@ -245,10 +248,14 @@ def form_errors(
 def _in_words(f: Mapping[str, Any]) -> str:
     """A value's problem as a nurse reads it beside the field ("This is required. Please enter
     a date YYYY-MM-DD."); other findings keep the rule's message."""
+    from hcctrial.web.message_words import message_in_words
+
     expected = f.get("expected")
     if expected is None:
-        return str(f["message"])
+        return message_in_words(str(f["message"]), label=False)
     wanted = str(expected).replace(" (required)", "")
+    if " is not possible" in wanted:  # the units layer's sentence (LAB-PLAUSIBLE) says it all
+        return message_in_words(wanted, label=False)
     please = f"Please enter {wanted}." if wanted else "Please check this value."
     value = f.get("value")
     if value in (None, ""):

@@ -341,7 +341,7 @@ def decision_for(
         on = today if latest is None or latest <= today else latest
         return DecisionOutcome(next_step(course.parsed, regimen, today=on), None)
     except HcctrialError as exc:
-        return DecisionOutcome(None, f"The protocol engine cannot decide yet: {exc}")
+        return DecisionOutcome(None, f"The next step cannot be worked out yet: {exc}")
 
 
 def _latest(record: dict[str, Any]) -> date | None:

@@ -18,6 +18,7 @@ from hcctrial.protocol.regimen import trial_ctcae_version
 from hcctrial.web.clinical import BaselineScores, baseline_scores, lab_grades
 from hcctrial.web.dose_history_view import dose_history_view
 from hcctrial.web.patient_file import DecisionOutcome, PatientFile, course_input, decision_for
+from hcctrial.web.wording import analyte_label
 
 __all__ = [
     "PatientView",
@@ -93,6 +94,13 @@ def scan_responses(pf: PatientFile, regimen: Any) -> tuple[dict[int, str], str |
     return out, None
 
 
+def _lab_summary(lab: Any) -> str:
+    """The lab row's summary: the analyte in words and the value with the unit as entered
+    ("White blood cells 5.2 x10^9/L"; the unit "1" of a ratio such as the INR left out)."""
+    unit = "" if lab.unit_entered in ("1", "", None) else f" {lab.unit_entered}"
+    return f"{analyte_label(lab.analyte)} {lab.value_entered:g}{unit}"
+
+
 def _lab_item(lab: Any, version: str) -> TimelineItem:
     """A lab's timeline entry with its grades by CTCAE ``version`` (the trial's)."""
     try:
@@ -114,7 +122,7 @@ def _lab_item(lab: Any, version: str) -> TimelineItem:
     return TimelineItem(
         lab.sample_date,
         "lab",
-        f"{lab.analyte} {lab.value_entered:g} {lab.unit_entered}",
+        _lab_summary(lab),
         "; ".join(parts) or "not graded by CTCAE",
         worst >= 3,
         "labs",

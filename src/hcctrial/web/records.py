@@ -201,7 +201,7 @@ RECORD_TYPES: dict[str, RecordType] = {
             "Protocol deviation",
             (
                 F("deviation_date", "Date"),
-                F("category", "Category", "e.g. visit_window, dosing"),
+                F("category", "Category", "e.g. visit window, dosing"),
                 F("severity", "Severity"),
                 F("description", "What happened", long_text=True),
             ),

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ANALYTE_WORDS", "PATH_WORDS", "analyte_label", "in_words"]
+__all__ = [
+    "ANALYTE_IN_SENTENCE",
+    "ANALYTE_WORDS",
+    "PATH_WORDS",
+    "analyte_label",
+    "analytes_in_words",
+    "in_words",
+]
 
 ANALYTE_WORDS: dict[str, str] = {
     "wbc": "White blood cells",
@@ -49,13 +56,37 @@ PATH_WORDS: dict[str, str] = {
 _PATH = re.compile(r"\b(labs\.[a-z_]+|[a-z]+\.[a-z_]+|[a-z]+_[a-z_]+)\b")
 
 
+def _mid_sentence(label: str) -> str:
+    """An analyte's label inside a sentence: "white blood cells", but "ALT", "INR"."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
+#: analyte code -> its words inside a sentence, for the codes that differ from their words
+#: ("wbc" -> "white blood cells", "alt" -> "ALT"; "platelets" needs nothing).
+ANALYTE_IN_SENTENCE: dict[str, str] = {
+    code: _mid_sentence(label)
+    for code, label in ANALYTE_WORDS.items()
+    if code != _mid_sentence(label)
+}
+_ANALYTE_CODE = re.compile(
+    r"\b(" + "|".join(sorted(ANALYTE_IN_SENTENCE, key=len, reverse=True)) + r")\b"
+)
+
+
 def analyte_label(analyte: str) -> str:
     """The analyte's name in words (the code itself when unknown)."""
     return ANALYTE_WORDS.get(analyte, analyte)
 
 
+def analytes_in_words(text: str) -> str:
+    """``text`` with every analyte code written as a whole word ("wbc 5.2") in words."""
+    return _ANALYTE_CODE.sub(lambda m: ANALYTE_IN_SENTENCE[m.group(1)], text)
+
+
 def in_words(text: object) -> str:
-    """``text`` with engine paths and column names replaced by words."""
+    """``text`` with engine paths, column names and analyte codes replaced by words."""
 
     def word(match: re.Match[str]) -> str:
         token = match.group(1)
@@ -63,4 +94,4 @@ def in_words(text: object) -> str:
             return analyte_label(token.removeprefix("labs.")).lower().replace("inr", "INR")
         return PATH_WORDS.get(token, token)
 
-    return _PATH.sub(word, str(text))
+    return analytes_in_words(_PATH.sub(word, str(text)))
