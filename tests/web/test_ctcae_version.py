@@ -105,7 +105,7 @@ def test_the_form_api_and_preview_follow_the_regimen(
     assert f"<h2>CTCAE v{version}</h2>" in preview
     problem = {
         "5.0": "CTCAE v5.0 has no grade 1 for Acute kidney injury (grades 3, 4, 5).",
-        "4.03": "expected a term of the bundled CTCAE v4.03 list",
+        "4.03": "a term of the bundled CTCAE v4.03 list (790 terms)",
     }[version]
     assert problem in preview
     # the form's term list is the version's

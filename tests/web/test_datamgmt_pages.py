@@ -272,8 +272,8 @@ def test_fields_verified_one_by_one_and_a_change_clears_only_that_field(
     assert 'id="error-fields"' in r.text
     # beside the checklist, in words, with the rule's id
     assert re.search(
-        r'id="error-fields">“shoe_size” does not fit here. Please enter a field of the baseline: '
-        r"assessment_date, .*encephalopathy. \[SDV-FIELD\]",
+        r'id="error-fields">“shoe size” does not fit here. Please enter a field of the baseline: '
+        r"date of the baseline assessment, age, sex, .*, HBV DNA, .*encephalopathy. \[SDV-FIELD\]",
         r.text,
     )
     assert _post_fields(monitor, bid, ["weight_kg", "ecog"], "").status_code == 303

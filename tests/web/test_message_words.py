@@ -30,6 +30,10 @@ from hcctrial.web.message_words import message_in_words
             "This imaging assessment (number 5) cannot be deleted: 2 lesion measurements refer "
             "to it; delete those first.",
         ),
+        (  # a column inside the message by its label; an acronym keeps its capitals
+            "fields: got 'x'; expected a field of the baseline: weight_kg, hbv_dna_iu_ml",
+            "Fields: you entered “x”; it should be a field of the baseline: weight, HBV DNA",
+        ),
         (
             "users.site_id: got None; expected the site a coordinator works at",
             "Site: nothing was entered; it should be the site a coordinator works at",

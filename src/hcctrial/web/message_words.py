@@ -44,7 +44,11 @@ def _column(match: re.Match[str]) -> str:
     (``imaging_id 3``) are left to the plain words of :func:`finding_in_words`."""
     column = match.group(0)
     label = FORM_LABELS.get(column)
-    return column if label is None else label[:1].lower() + label[1:]
+    if label is None:
+        return column
+    if label[:2].isupper():  # an acronym keeps its capitals: "HBV DNA", not "hBV DNA"
+        return label
+    return label[:1].lower() + label[1:]
 
 
 @lru_cache(maxsize=4096)
