@@ -323,6 +323,41 @@ def test_no_escalation_with_ongoing_hfsr_grade_2() -> None:
     assert d.sorafenib is SorafenibStep.CONTINUE and d.sorafenib_level == "start"
 
 
+def test_no_escalation_while_a_grade_3_toxicity_of_the_haic_drugs_holds_the_cycle() -> None:
+    # platelets 40 x10^9/L on 2026-02-06 (LLN 100): CTCAE v4.03 grade 3 (<50 - 25 x10^9/L); the
+    # myelosuppression rule blames oxaliplatin and 5-FU only, and holds cycle 2 -- yet 35 days on
+    # the starting dose (>= 14) would escalate sorafenib: the fail-safe keeps the starting dose
+    rec = record(
+        cycles=[cycle(1, "2026-01-12", sor="start")],
+        labs=labs("2026-01-09") + labs("2026-02-06", platelets=40.0),
+    )
+    d = next_step(rec, REG, today=D("2026-02-09"))
+    assert d.haic is HaicStep.DELAY
+    assert d.sorafenib is SorafenibStep.CONTINUE and d.sorafenib_level == "start"
+    (why,) = [r for r in d.reasons if r.rule == "sorafenib_no_escalation"]
+    assert "Platelet count decreased grade 3" in why.finding
+    # back to grade 1 or better (platelets 90: grade 1, >= 75) -> escalated as usual
+    rec["labs"] += labs("2026-02-08", platelets=90.0)
+    rec["exams"] = exams_for(rec["labs"])
+    d = next_step(rec, REG, today=D("2026-02-09"))
+    assert d.sorafenib is SorafenibStep.ESCALATE and d.sorafenib_daily_mg == 800.0
+
+
+def test_an_unrelated_grade_2_event_does_not_stop_the_escalation() -> None:
+    # nausea grade 2 attributed by the investigator to TACE-HAIC only (so not a sorafenib
+    # toxicity), below the cycle-holding grade 3: the escalation goes ahead as before
+    ae = {
+        "term": "Nausea",
+        "grade": 2,
+        "onset": "2026-02-05",
+        "resolution": None,
+        "attributed_to": ["tace_haic"],
+    }
+    rec = record(cycles=[cycle(1, "2026-01-12", sor="start")], adverse_events=[ae])
+    d = next_step(rec, REG, today=D("2026-02-09"))
+    assert d.sorafenib is SorafenibStep.ESCALATE
+
+
 def test_hfsr_grade_1_continue() -> None:
     d = next_step(record(adverse_events=[hfsr(1, "2026-01-20")]), REG, today=D("2026-02-09"))
     assert d.sorafenib is SorafenibStep.CONTINUE and d.sorafenib_level == 0

@@ -101,6 +101,14 @@ def test_patient_held_for_low_platelets_reads_in_words(login: Any) -> None:
     assert 'title="Protocol rule myelosuppression_grade_3_4"' in section
     # the missing pre-cycle examination, by name
     assert "Pre-cycle examination: performance status: No ECOG performance status recorded" in text
+    # a protocol text cited by several reasons is quoted once, then referred to
+    quotes = re.findall(r"<q>(.*?)</q>", section, re.S)
+    assert quotes and len(quotes) == len(set(quotes))
+    # (the pre-cycle lab and examination reasons all cite the same paragraph of the paper)
+    assert text.count("the protocol's words as above") >= 3
+    sources = re.findall(r"<small>\(source: (.*?)\)</small>", section, re.S)
+    assert sources and len(sources) == len(set(sources))
+    assert text.count("(source as above)") >= 3
     _assert_in_words(text)
 
 

@@ -23,7 +23,10 @@ Rules, in the order they are applied (numbers from the regimen file):
    (from the latest labs, :func:`hcctrial.clinical.scores.child_pugh`) is C or cannot be computed;
    a cycle delayed more than ``max_delay_days`` past its window is not given and HAIC stops.
 3. **Sorafenib** — the starting dose is escalated to level 0 after ``escalate_after_days`` with no
-   related adverse event above ``escalate_max_grade`` ongoing; the hand-foot skin reaction follows
+   related adverse event above ``escalate_max_grade`` ongoing, and no toxicity of the grade that
+   holds the cycle (``hold_cycle_while_grade_at_least``, whichever drug it is blamed on) not yet
+   back to ``escalate_max_grade`` (fail safe: never a higher dose while the rest of the treatment
+   waits for a toxicity to settle); the hand-foot skin reaction follows
    ``hfsr_rules`` (grade and occurrence number), other related toxicities
    ``sorafenib_other_rules``. ``interrupt_then_reduce``: pause while the event is ongoing, then
    resume one level lower; the step counts as done once a lower level is recorded after the onset.

@@ -234,6 +234,10 @@ def sorafenib_step(
                 ],
             )
         days = (on - started).days
+        # a toxicity that holds the cycle (grade >= the regimen's hold grade, whichever drug the
+        # rules blame) is no "acceptable tolerance" either: the starting dose is kept, never raised
+        # while the engine holds the rest of the treatment for it (fail safe)
+        severe = regimen.dose_modifications.hold_cycle_while_grade_at_least
         ongoing_aes = [
             f"{e.term} grade {e.grade}"
             for e in events
@@ -241,7 +245,7 @@ def sorafenib_step(
             and e.onset <= on
             and not (e.from_lab and e.onset < started)
             and e.ongoing(on, s.escalate_max_grade)
-            and "sorafenib" in parts_for_term(e, regimen)
+            and (e.grade >= severe or "sorafenib" in parts_for_term(e, regimen))
         ]
         if days >= s.escalate_after_days and not ongoing_aes:
             return SorafenibOutcome(
