@@ -373,14 +373,18 @@ def create_many(
     encoders (:func:`~hcctrial.store.audit_bulk.insert_state_texts`), the audit chain hashed in one
     loop (:func:`~hcctrial.store.audit_bulk.append_insert_audit`), and rows with ids inserted
     at driver level (:func:`~hcctrial.store.bulk_insert.insert_rows`: ``COPY`` on PostgreSQL,
-    ``executemany`` on SQLite). Rows without ids go through ``INSERT ... RETURNING``.
+    ``executemany`` on SQLite). Rows without ids go through ``INSERT ... RETURNING`` on
+    PostgreSQL; on SQLite they get ids past every id the table ever gave
+    (:mod:`hcctrial.store.record_ids`: a deleted record's id is never given again).
     """
     from sqlalchemy import insert
     from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
     from hcctrial.store.bulk_insert import insert_rows
+    from hcctrial.store.record_ids import gives_own_ids, note_ids, reserve_ids
 
     _check_actor_reason(actor, reason)
+    own_ids = gives_own_ids(session)
     table = table_of(model)
     table_name = str(table.name)  # a plain str: drivers adapt str subclasses slowly
     now = _now()
@@ -401,6 +405,12 @@ def create_many(
                 insert_rows(session, table, names, chunk, constants)
                 at = names.index("id")
                 chunk_ids = [int(r[at]) for r in chunk]  # type: ignore[call-overload]
+                if own_ids:
+                    note_ids(session, table, chunk_ids)
+            elif own_ids:  # SQLite: ids past every id ever given (store/record_ids.py)
+                chunk_ids = reserve_ids(session, table, len(chunk))
+                rows_with_ids = [(i, *r) for i, r in zip(chunk_ids, chunk, strict=True)]
+                insert_rows(session, table, ["id", *names], rows_with_ids, constants)
             else:
                 stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
                 params = [{**dict(zip(names, r, strict=True)), **constants} for r in chunk]

@@ -68,6 +68,7 @@ __all__ = [
     "DeviationSeverity",
     "Encephalopathy",
     "Followup",
+    "IdHighWater",
     "ImagingAssessment",
     "ImagingModality",
     "LabResult",
@@ -537,6 +538,22 @@ class AuditEntry(Base):
     reason: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class IdHighWater(Base):
+    """The largest id ever given in each record table (``table_name`` -> ``last_id``).
+
+    Why: SQLite gives a new row ``max(id) + 1``, so after the newest record of a table is deleted
+    its id would be given again -- and the audit trail, form states, queries and signatures that
+    name the deleted record by (table, id) would then name the new one. The persistence layer
+    (:func:`hcctrial.services.persistence.create_many`) gives ids past this mark on SQLite and
+    moves it on; PostgreSQL's sequences never give an id twice and leave it unread. Migration
+    ``i19_id_high_water`` seeds it from the audit trail (every id a record ever had).
+    """
+
+    __tablename__ = "id_high_water"
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
 
 
 class AuditChainHead(Base):
