@@ -266,19 +266,38 @@ def _rewrite_legacy_entry(engine: Any) -> str:
     return digest
 
 
+def enrolled_patient(uow: Any) -> int:
+    """Site GZ and patient GZ-1 screened and enrolled on 2026-01-05 (tests/services ELIGIBLE);
+    return the patient's id."""
+    from hcctrial.services.accounts import add_site
+    from hcctrial.services.patients import screen_and_enrol
+    from tests.services.test_actions import ELIGIBLE
+
+    site = add_site(uow, code="GZ", name="Guangzhou", reason="setup")
+    return int(
+        screen_and_enrol(
+            uow,
+            study_id="GZ-1",
+            site_id=site,
+            screening_date="2026-01-05",
+            patient=ELIGIBLE,
+            reason="form",
+        ).patient_id
+    )
+
+
 def test_field_verification_migration_down_and_up_keeps_the_form_states(db_url: str) -> None:
     """i19_sdv_fields adds only ``field_verifications``: down to i19_datamgmt drops it (a form
     state written before stays), up again brings it back empty and writable."""
-    from hcctrial.services.accounts import add_site
     from hcctrial.services.field_sdv import field_marks, verify_fields
     from hcctrial.services.form_status import mark_complete
-    from hcctrial.services.patients import record_baseline, screen_and_enrol
+    from hcctrial.services.patients import record_baseline
     from hcctrial.services.permissions import Actor
     from hcctrial.services.unit_of_work import UnitOfWork
     from hcctrial.store import models as m
     from hcctrial.store.migrations import downgrade_to
     from hcctrial.store.session import open_session
-    from tests.services.test_actions import BASELINE, ELIGIBLE, TODAY
+    from tests.services.test_actions import BASELINE, TODAY
 
     engine = make_engine(db_url)
     admin = Actor.system("test")
@@ -286,15 +305,7 @@ def test_field_verification_migration_down_and_up_keeps_the_form_states(db_url: 
         assert upgrade_to_head(engine) == "i19_id_high_water"
         with open_session(engine) as s:
             uow = UnitOfWork(s, admin, today=TODAY)
-            site = add_site(uow, code="GZ", name="Guangzhou", reason="setup")
-            pid = screen_and_enrol(
-                uow,
-                study_id="GZ-1",
-                site_id=site,
-                screening_date="2026-01-05",
-                patient=ELIGIBLE,
-                reason="form",
-            ).patient_id
+            pid = enrolled_patient(uow)
             values = {**BASELINE, "hbv_dna_iu_ml": 1200}
             bid = record_baseline(uow, pid, values, reason="form")
             mark_complete(uow, "baselines", bid)

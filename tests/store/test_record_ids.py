@@ -78,9 +78,7 @@ def test_ids_given_by_an_import_move_the_mark_too(work: Any, sessions: Any) -> N
 def test_the_migration_marks_every_id_the_audit_trail_has_seen(db_url: str) -> None:
     """A database written before i19_id_high_water, whose newest lab was deleted: the upgrade
     seeds the mark from the audit trail, so the next lab does not take the deleted one's id."""
-    from hcctrial.services.accounts import add_site
-    from hcctrial.services.patients import screen_and_enrol
-    from tests.services.test_actions import ELIGIBLE
+    from tests.store.test_migrations import enrolled_patient
 
     engine = make_engine(db_url)
     admin = Actor.system("test")
@@ -88,15 +86,7 @@ def test_the_migration_marks_every_id_the_audit_trail_has_seen(db_url: str) -> N
         upgrade_to_head(engine)
         with open_session(engine) as s:
             uow = UnitOfWork(s, admin, today=TODAY)
-            site = add_site(uow, code="GZ", name="Guangzhou", reason="setup")
-            pid = screen_and_enrol(
-                uow,
-                study_id="GZ-1",
-                site_id=site,
-                screening_date="2026-01-05",
-                patient=ELIGIBLE,
-                reason="form",
-            ).patient_id
+            pid = enrolled_patient(uow)
             newest = labs.record_lab(uow, pid, {**ALT, "value_entered": 30}, reason="form")
         downgrade_to(engine, "i19_sdv_fields")  # as a database of yesterday
         with open_session(engine) as s:

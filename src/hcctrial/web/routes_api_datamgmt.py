@@ -327,16 +327,24 @@ def read_field_marks(request: Request, form: str, record_id: int) -> list[FieldM
         return _fields_out(form, marks)
 
 
+def _write_marks(
+    request: Request, form: str, record_id: int, fields: list[str], write: Any
+) -> list[FieldMarkOut]:
+    """Run ``write(uow, form, record_id, fields)`` (a :mod:`~hcctrial.services.field_sdv`
+    function) in one writing transaction; return every field's mark after it."""
+    with db_session(request, write=True) as session:
+        user = signed_in_user(request, session)
+        _form_or_404(session, form, record_id)
+        uow = unit_of_work(request, session, user)
+        return _fields_out(form, write(uow, form, record_id, fields))
+
+
 @router.post("/forms/{form}/{record_id}/fields/verify", response_model=list[FieldMarkOut])
 def verify_fields(
     request: Request, form: str, record_id: int, body: FieldsIn
 ) -> list[FieldMarkOut]:
     """Mark fields of the form verified against source (monitor, data manager)."""
-    with db_session(request, write=True) as session:
-        user = signed_in_user(request, session)
-        _form_or_404(session, form, record_id)
-        uow = unit_of_work(request, session, user)
-        return _fields_out(form, fsdv.verify_fields(uow, form, record_id, body.fields))
+    return _write_marks(request, form, record_id, body.fields, fsdv.verify_fields)
 
 
 @router.post("/forms/{form}/{record_id}/fields/unverify", response_model=list[FieldMarkOut])
@@ -344,8 +352,4 @@ def unverify_fields(
     request: Request, form: str, record_id: int, body: FieldsIn
 ) -> list[FieldMarkOut]:
     """Withdraw the marks of fields of the form (and the form's own mark while it stands)."""
-    with db_session(request, write=True) as session:
-        user = signed_in_user(request, session)
-        _form_or_404(session, form, record_id)
-        uow = unit_of_work(request, session, user)
-        return _fields_out(form, fsdv.unverify_fields(uow, form, record_id, body.fields))
+    return _write_marks(request, form, record_id, body.fields, fsdv.unverify_fields)
