@@ -66,6 +66,16 @@ def _assert_in_words(text: str) -> None:
     assert not REPR.findall(text), text
 
 
+def _on_cycle_1(client: Any, study_id: str) -> int:
+    """A new patient with a baseline and cycle 1 on 2026-01-12 (sorafenib at its starting dose);
+    return the patient's id."""
+    pid = enrol(client, study_id)
+    add_baseline(client, pid)
+    cycle = {"cycle_date": "2026-01-12", "haic_level": "0", "sorafenib_level": "start"}
+    assert post_form(client, f"/patients/{pid}/cycles/new", cycle).status_code == 303
+    return pid
+
+
 def test_patient_due_for_cycle_1_reads_in_words(login: Any) -> None:
     c = login("inv_gz")
     pid = enrol(c, "GZ-W1")
@@ -85,10 +95,7 @@ def test_patient_due_for_cycle_1_reads_in_words(login: Any) -> None:
 
 def test_patient_held_for_low_platelets_reads_in_words(login: Any) -> None:
     c = login("inv_gz")
-    pid = enrol(c, "GZ-W2")
-    add_baseline(c, pid)
-    cycle = {"cycle_date": "2026-01-12", "haic_level": "0", "sorafenib_level": "start"}
-    assert post_form(c, f"/patients/{pid}/cycles/new", cycle).status_code == 303
+    pid = _on_cycle_1(c, "GZ-W2")
     _lab(c, pid, "2026-02-10", "platelets", "40", "x10^9/L", "150", "400")
     section, text = _next_step(c, pid)
     assert 'id="action">Delay cycle 2: do not give it yet<' in section
@@ -114,10 +121,7 @@ def test_patient_held_for_low_platelets_reads_in_words(login: Any) -> None:
 
 def test_dead_patient_reads_in_words(login: Any) -> None:
     c = login("inv_gz")
-    pid = enrol(c, "GZ-W3")
-    add_baseline(c, pid)
-    cycle = {"cycle_date": "2026-01-12", "haic_level": "0", "sorafenib_level": "start"}
-    assert post_form(c, f"/patients/{pid}/cycles/new", cycle).status_code == 303
+    pid = _on_cycle_1(c, "GZ-W3")
     death = {
         "contact_date": "2026-02-01",
         "vital_status": "dead",
